@@ -1,0 +1,320 @@
+package dev.dualdeploy.config;
+
+import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.dualdeploy.release.ImageRef;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Reads {@code dualdeploy.yaml} into a {@link DualDeploySpec}. This is the one place config is validated: every
+ * problem in the file is collected (not only the first) and reported with the file, the key path, what was expected
+ * and a valid example. Nothing here touches the network.
+ */
+public final class ConfigLoader {
+
+    private static final Pattern STAGE_NAME = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
+    private static final Pattern DNS_LABEL = STAGE_NAME;
+    private static final Pattern DNS_SUBDOMAIN = Pattern.compile("[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?");
+    private static final Pattern REGION = Pattern.compile("[a-z]{2}(-[a-z]+)+-\\d+");
+    private static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(10);
+
+    private final ObjectMapper yaml = new ObjectMapper(
+            YAMLFactory.builder().build().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION));
+
+    /**
+     * Loads and validates a config file.
+     *
+     * @throws ConfigException with every problem found, if the file is missing, unreadable or invalid
+     */
+    public DualDeploySpec load(Path file) {
+        String name = file.toString();
+        String text;
+        try {
+            text = Files.readString(file);
+        } catch (NoSuchFileException e) {
+            throw new ConfigException(new ConfigProblem(name, "", "file not found", "dualdeploy validate -f dualdeploy.yaml"));
+        } catch (IOException e) {
+            throw new ConfigException(new ConfigProblem(name, "", "cannot read the file: " + e.getMessage(), ""));
+        }
+        Path base = file.toAbsolutePath().getParent();
+        return parse(name, text, base);
+    }
+
+    /**
+     * Parses and validates config text.
+     *
+     * @param name how the file is named in errors
+     * @param base the directory relative paths in the file are resolved against
+     * @throws ConfigException with every problem found
+     */
+    public DualDeploySpec parse(String name, String text, Path base) {
+        JsonNode root;
+        try {
+            root = yaml.readTree(text);
+        } catch (JsonProcessingException e) {
+            String where = e.getLocation() == null ? "" : "line " + e.getLocation().getLineNr();
+            String what = e instanceof JsonParseException && e.getOriginalMessage().startsWith("Duplicate field")
+                    ? e.getOriginalMessage().replace("Duplicate field", "duplicate key")
+                    : "not valid YAML: " + e.getOriginalMessage();
+            throw new ConfigException(new ConfigProblem(name, where, what, ""));
+        }
+        Reader reader = new Reader(name, base);
+        DualDeploySpec spec = reader.root(root == null || root.isMissingNode() ? yaml.createObjectNode() : root);
+        if (!reader.problems.isEmpty()) {
+            throw new ConfigException(reader.problems);
+        }
+        return spec;
+    }
+
+    /** Walks the tree once, collecting problems; returns null parts where a problem was found. */
+    private static final class Reader {
+        private final String file;
+        private final Path base;
+        private final List<ConfigProblem> problems = new ArrayList<>();
+
+        Reader(String file, Path base) {
+            this.file = file;
+            this.base = base;
+        }
+
+        DualDeploySpec root(JsonNode node) {
+            if (!expectObject(node, "", "service: loan-api")) {
+                return null;
+            }
+            allowOnly(node, "", Set.of("service", "image", "stages"));
+            String service = text(node, "", "service", true, DNS_LABEL, "a lower-case DNS label", "service: loan-api");
+            String image = text(node, "", "image", true, null, "", "image: registry.example.com/loan-api");
+            if (image != null) {
+                try {
+                    ImageRef.parse(image);
+                } catch (IllegalArgumentException e) {
+                    problem("image", e.getMessage(), "image: registry.example.com/loan-api");
+                }
+            }
+            List<StageSpec> stages = new ArrayList<>();
+            JsonNode list = node.get("stages");
+            if (list == null || list.isNull()) {
+                problem("stages", "missing required key; expected the list of stages in promotion order",
+                        "stages: [{name: sandbox, kubernetes: {namespace: loan, deployment: loan-api, container: app}}]");
+            } else if (!list.isArray() || list.isEmpty()) {
+                problem("stages", "expected a non-empty list of stages", "stages: [{name: sandbox, ...}]");
+            } else {
+                Set<String> names = new HashSet<>();
+                for (int i = 0; i < list.size(); i++) {
+                    String path = "stages[" + i + "]";
+                    StageSpec stage = stage(list.get(i), path);
+                    if (stage != null && !names.add(stage.name())) {
+                        problem(path + ".name", "duplicate stage name '" + stage.name() + "'; stage names must be unique",
+                                "name: " + stage.name() + "-2");
+                    }
+                    stages.add(stage);
+                }
+            }
+            return problems.isEmpty() ? new DualDeploySpec(service, image, stages) : null;
+        }
+
+        private StageSpec stage(JsonNode node, String path) {
+            if (!expectObject(node, path, "{name: sandbox, legacy: {...}, kubernetes: {...}}")) {
+                return null;
+            }
+            allowOnly(node, path, Set.of("name", "deploy", "legacy", "kubernetes", "timeout"));
+            String name = text(node, path, "name", true, STAGE_NAME, "a lower-case name of letters, digits and -",
+                    "name: preprod");
+            Optional<LegacySpec> legacy = Optional.ofNullable(node.get("legacy")).filter(n -> !n.isNull())
+                    .map(n -> legacy(n, path + ".legacy"));
+            Optional<KubernetesSpec> kubernetes = Optional.ofNullable(node.get("kubernetes")).filter(n -> !n.isNull())
+                    .map(n -> kubernetes(n, path + ".kubernetes"));
+            if (!node.has("legacy") && !node.has("kubernetes")) {
+                problem(path, "a stage needs at least one side: legacy or kubernetes",
+                        "kubernetes: {namespace: loan, deployment: loan-api, container: app}");
+            }
+            ToggleSpec toggle = toggle(node.get("deploy"), path + ".deploy", node.has("legacy"), node.has("kubernetes"));
+            Duration timeout = duration(node, path, "timeout", DEFAULT_TIMEOUT);
+            return new StageSpec(name, toggle, legacy, kubernetes, timeout);
+        }
+
+        private ToggleSpec toggle(JsonNode node, String path, boolean hasLegacy, boolean hasKubernetes) {
+            boolean legacy = hasLegacy;
+            boolean kubernetes = hasKubernetes;
+            if (node == null || node.isNull()) {
+                return new ToggleSpec(legacy, kubernetes);
+            }
+            if (!expectObject(node, path, "deploy: { legacy: true, kubernetes: false }")) {
+                return new ToggleSpec(legacy, kubernetes);
+            }
+            allowOnly(node, path, Set.of("legacy", "kubernetes"));
+            for (Side side : Side.values()) {
+                JsonNode value = node.get(side.label());
+                if (value == null) {
+                    continue;
+                }
+                String at = path + "." + side.label();
+                if (!value.isBoolean()) {
+                    problem(at, "expected true or false, not '" + value.asText() + "'", side.label() + ": true");
+                    continue;
+                }
+                boolean configured = side == Side.LEGACY ? hasLegacy : hasKubernetes;
+                if (value.booleanValue() && !configured) {
+                    problem(at, "the toggle is on but the stage has no '" + side.label() + "' section; configure the side"
+                            + " or turn the toggle off", side.label() + ": false");
+                }
+                if (side == Side.LEGACY) {
+                    legacy = value.booleanValue();
+                } else {
+                    kubernetes = value.booleanValue();
+                }
+            }
+            return new ToggleSpec(legacy, kubernetes);
+        }
+
+        private LegacySpec legacy(JsonNode node, String path) {
+            if (!expectObject(node, path, "legacy: { ecs: {cluster: sandbox, service: loan-api, container: app, region: eu-west-1} }")) {
+                return null;
+            }
+            allowOnly(node, path, Set.of("ecs", "vm"));
+            boolean ecs = node.has("ecs") && !node.get("ecs").isNull();
+            boolean vm = node.has("vm") && !node.get("vm").isNull();
+            if (ecs && vm) {
+                problem(path, "a legacy side is either ecs or vm, not both; keep the one this stage runs on",
+                        "legacy: { ecs: {...} }");
+                return null;
+            }
+            if (vm) {
+                problem(path + ".vm", "VM targets are not supported by this version yet; use ecs, or leave the legacy"
+                        + " side out of this stage", "legacy: { ecs: {...} }");
+                return null;
+            }
+            if (!ecs) {
+                problem(path, "missing the orchestrator; expected an 'ecs' section",
+                        "ecs: {cluster: sandbox, service: loan-api, container: app, region: eu-west-1}");
+                return null;
+            }
+            return new LegacySpec(ecs(node.get("ecs"), path + ".ecs"));
+        }
+
+        private EcsSpec ecs(JsonNode node, String path) {
+            if (!expectObject(node, path, "ecs: {cluster: sandbox, service: loan-api, container: app, region: eu-west-1}")) {
+                return null;
+            }
+            allowOnly(node, path, Set.of("cluster", "service", "container", "region", "endpoint", "poll"));
+            String cluster = text(node, path, "cluster", true, null, "", "cluster: sandbox");
+            String service = text(node, path, "service", true, null, "", "service: loan-api");
+            String container = text(node, path, "container", true, null, "", "container: app");
+            String region = text(node, path, "region", true, REGION, "an AWS region", "region: eu-west-1");
+            String endpointText = text(node, path, "endpoint", false, null, "", "endpoint: http://127.0.0.1:4566");
+            Optional<URI> endpoint = Optional.empty();
+            if (endpointText != null) {
+                try {
+                    URI uri = new URI(endpointText);
+                    if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme()) || uri.getHost() == null) {
+                        throw new URISyntaxException(endpointText, "not an http(s) URL with a host");
+                    }
+                    endpoint = Optional.of(uri);
+                } catch (URISyntaxException e) {
+                    problem(path + ".endpoint", "expected an http or https URL", "endpoint: http://127.0.0.1:4566");
+                }
+            }
+            Duration poll = duration(node, path, "poll", EcsSpec.DEFAULT_POLL);
+            return new EcsSpec(cluster, service, container, region, endpoint, poll);
+        }
+
+        private KubernetesSpec kubernetes(JsonNode node, String path) {
+            if (!expectObject(node, path, "kubernetes: {namespace: loan, deployment: loan-api, container: app}")) {
+                return null;
+            }
+            allowOnly(node, path, Set.of("context", "namespace", "deployment", "container", "manifests", "kubeconfig"));
+            String context = text(node, path, "context", false, null, "", "context: sandbox");
+            String namespace = text(node, path, "namespace", true, DNS_LABEL, "a Kubernetes namespace name", "namespace: loan");
+            String deployment = text(node, path, "deployment", true, DNS_SUBDOMAIN, "a Kubernetes object name",
+                    "deployment: loan-api");
+            String container = text(node, path, "container", true, DNS_LABEL, "a container name", "container: app");
+            Optional<Path> manifests = Optional.ofNullable(text(node, path, "manifests", false, null, "", "manifests: deploy/k8s"))
+                    .map(this::resolve);
+            Optional<Path> kubeconfig = Optional.ofNullable(text(node, path, "kubeconfig", false, null, "",
+                    "kubeconfig: /etc/dualdeploy/kubeconfig")).map(this::resolve);
+            return new KubernetesSpec(Optional.ofNullable(context), namespace, deployment, container, manifests, kubeconfig);
+        }
+
+        private Path resolve(String path) {
+            Path p = Path.of(path);
+            return p.isAbsolute() || base == null ? p : base.resolve(p).normalize();
+        }
+
+        private Duration duration(JsonNode node, String path, String key, Duration fallback) {
+            JsonNode value = node.get(key);
+            if (value == null || value.isNull()) {
+                return fallback;
+            }
+            Optional<Duration> parsed = value.isTextual() ? Durations.parse(value.textValue()) : Optional.empty();
+            if (parsed.isEmpty()) {
+                problem(join(path, key), "'" + value.asText() + "' is not a duration; expected a positive number with"
+                        + " ms, s, m or h, such as 90s or 1h30m", key + ": 10m");
+                return fallback;
+            }
+            return parsed.get();
+        }
+
+        private String text(JsonNode node, String path, String key, boolean required, Pattern pattern, String what,
+                            String example) {
+            JsonNode value = node.get(key);
+            if (value == null || value.isNull()) {
+                if (required) {
+                    problem(join(path, key), "missing required key", example);
+                }
+                return null;
+            }
+            if (!value.isValueNode() || value.asText().isBlank()) {
+                problem(join(path, key), "expected a non-empty string", example);
+                return null;
+            }
+            String text = value.asText();
+            if (pattern != null && !pattern.matcher(text).matches()) {
+                problem(join(path, key), "'" + text + "' is not " + what, example);
+                return null;
+            }
+            return text;
+        }
+
+        private boolean expectObject(JsonNode node, String path, String example) {
+            if (node != null && node.isObject()) {
+                return true;
+            }
+            problem(path, "expected a mapping of keys to values", example);
+            return false;
+        }
+
+        private void allowOnly(JsonNode node, String path, Set<String> keys) {
+            for (Iterator<String> names = node.fieldNames(); names.hasNext(); ) {
+                String key = names.next();
+                if (!keys.contains(key)) {
+                    problem(join(path, key), "unknown key; expected one of " + keys.stream().sorted().toList(), "");
+                }
+            }
+        }
+
+        private void problem(String path, String what, String example) {
+            problems.add(new ConfigProblem(file, path, what, example));
+        }
+
+        private static String join(String path, String key) {
+            return path.isEmpty() ? key : path + "." + key;
+        }
+    }
+}

@@ -1,0 +1,22 @@
+package dev.dualdeploy.config;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * An ECS service that runs the release.
+ *
+ * @param cluster the cluster name or ARN
+ * @param service the service name
+ * @param container the container in the task definition whose image is the release
+ * @param region the AWS region
+ * @param endpoint an ECS endpoint override; only for local environments and simulators
+ * @param poll how often the service's deployments are read while a rollout runs (ECS has no watch API)
+ */
+public record EcsSpec(String cluster, String service, String container, String region,
+                      Optional<URI> endpoint, Duration poll) {
+
+    /** The default poll interval: often enough to fail fast, rare enough to stay far from ECS API rate limits. */
+    public static final Duration DEFAULT_POLL = Duration.ofSeconds(3);
+}

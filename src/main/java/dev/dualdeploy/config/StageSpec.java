@@ -1,0 +1,22 @@
+package dev.dualdeploy.config;
+
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * One environment in the promotion chain and where the service runs in it.
+ *
+ * @param name the stage name, unique in the file
+ * @param toggle which sides a release goes to
+ * @param legacy the legacy side, or empty if this stage has none
+ * @param kubernetes the Kubernetes side, or empty if this stage has none
+ * @param timeout how long one rollout on one side may take before it is TIMED_OUT
+ */
+public record StageSpec(String name, ToggleSpec toggle, Optional<LegacySpec> legacy,
+                        Optional<KubernetesSpec> kubernetes, Duration timeout) {
+
+    /** Whether this side is configured and toggled on. */
+    public boolean enabled(Side side) {
+        return toggle.on(side);
+    }
+}
