@@ -112,7 +112,7 @@ public final class KubernetesSimulator implements AutoCloseable {
 
     /** The API server's URL, such as {@code http://127.0.0.1:40123}. */
     public String url() {
-        return "http://" + server.getHostName() + ":" + server.getPort();
+        return "http://" + InetAddress.getLoopbackAddress().getHostAddress() + ":" + server.getPort();
     }
 
     /** A client of the simulated API, for seeding and inspection. */

@@ -1,0 +1,63 @@
+package dev.dualdeploy.cli;
+
+import dev.dualdeploy.config.ConfigLoader;
+import dev.dualdeploy.config.DualDeploySpec;
+import dev.dualdeploy.config.Side;
+import dev.dualdeploy.config.StageSpec;
+import dev.dualdeploy.pipeline.Reporter;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** What every config-reading subcommand shares: the config file, the output format, and how progress is printed. */
+abstract class BaseCommand implements Callable<Integer> {
+
+    /** The output formats. */
+    enum Output { text, json }
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = {"-f", "--file"}, defaultValue = "dualdeploy.yaml", paramLabel = "FILE",
+            description = "The config file (default: ${DEFAULT-VALUE}).")
+    Path file;
+
+    @Option(names = "--output", defaultValue = "text", paramLabel = "FORMAT",
+            description = "text (for people) or json (a stable result on stdout; progress stays on stderr).")
+    Output output;
+
+    boolean json() {
+        return output == Output.json;
+    }
+
+    DualDeploySpec config() {
+        return new ConfigLoader().load(file);
+    }
+
+    StageSpec stage(DualDeploySpec config, String name) {
+        return config.stage(name).orElseThrow(() -> new UsageException("no stage '" + name + "' in " + file + "; stages are "
+                + config.stages().stream().map(StageSpec::name).toList()));
+    }
+
+    PrintWriter out() {
+        return spec.commandLine().getOut();
+    }
+
+    /** Progress goes to stderr, so that stdout carries only the result (text or JSON). */
+    Reporter reporter() {
+        PrintWriter err = spec.commandLine().getErr();
+        return (stage, side, message) -> {
+            synchronized (err) {
+                err.println(Reporter.line(stage, side, message));
+                err.flush();
+            }
+        };
+    }
+
+    static String label(Side side) {
+        return side.label();
+    }
+}

@@ -1,0 +1,47 @@
+package dev.dualdeploy.cli;
+
+import dev.dualdeploy.local.Demo;
+import dev.dualdeploy.pipeline.Reporter;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code dualdeploy demo}: the scripted demo in the embedded local environment; exits 0 only if every check held. */
+@Command(name = "demo", mixinStandardHelpOptions = true, footer = ExitCodes.HELP,
+        description = {"Run a sample service through sandbox, preprod, beta and prod on ECS and Kubernetes in the",
+                "embedded local environment, then two broken releases that must be caught and rolled back.",
+                "Exits 0 only if everything behaved as it should."})
+final class DemoCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--dir", paramLabel = "DIR", description = "Where to write the environment's files (default: a temporary directory).")
+    Path dir;
+
+    @Option(names = "--quiet", description = "Print only the account, not every progress event.")
+    boolean quiet;
+
+    @Override
+    public Integer call() throws IOException {
+        Path where = dir != null ? dir : Files.createTempDirectory("dualdeploy-demo");
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        Reporter reporter = quiet ? (stage, side, message) -> { } : (stage, side, message) -> {
+            synchronized (err) {
+                err.println("    " + Reporter.line(stage, side, message));
+                err.flush();
+            }
+        };
+        List<Demo.Check> checks = new Demo(out, reporter).run(where);
+        out.flush();
+        return checks.stream().allMatch(Demo.Check::held) ? ExitCodes.OK : ExitCodes.FAILED;
+    }
+}

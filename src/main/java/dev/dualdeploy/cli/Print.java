@@ -1,0 +1,28 @@
+package dev.dualdeploy.cli;
+
+import dev.dualdeploy.pipeline.SideReport;
+import dev.dualdeploy.pipeline.StageReport;
+import dev.dualdeploy.release.Release;
+import dev.dualdeploy.report.JsonReport;
+import java.io.PrintWriter;
+
+/** Prints a stage result as text for people or JSON for machines. */
+final class Print {
+
+    private Print() {
+    }
+
+    static void stage(PrintWriter out, String command, StageReport report, int code, boolean json) {
+        if (json) {
+            out.println(JsonReport.write(JsonReport.stage(command, report, code)));
+            return;
+        }
+        out.println(command + " " + report.stage() + ": " + report.outcome() + " - " + report.reason());
+        for (SideReport side : report.sides()) {
+            out.println("  " + side.side().label() + " (" + side.target() + "): runs "
+                    + side.after().version().orElse("?") + " " + side.after().digest().map(Release::shortDigest).orElse("unknown digest")
+                    + ", " + side.after().health());
+        }
+        out.println("  parity: " + report.parity().status() + " (" + report.parity().reason() + ")");
+    }
+}

@@ -1,0 +1,49 @@
+package dev.dualdeploy.cli;
+
+import dev.dualdeploy.config.DualDeploySpec;
+import dev.dualdeploy.config.Side;
+import dev.dualdeploy.config.StageSpec;
+import dev.dualdeploy.pipeline.PlatformTargets;
+import dev.dualdeploy.pipeline.Rollback;
+import dev.dualdeploy.pipeline.StageReport;
+import dev.dualdeploy.target.Sleeper;
+import java.time.Clock;
+import java.util.List;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code dualdeploy rollback}: returns one or both sides of a stage to the release recorded as previous. */
+@Command(name = "rollback", mixinStandardHelpOptions = true, footer = ExitCodes.HELP,
+        description = "Return a stage to the release that ran before the last deploy, on one side or both.")
+final class RollbackCommand extends BaseCommand {
+
+    /** Which sides to roll back. */
+    enum Which { legacy, kubernetes, both }
+
+    @Option(names = "--stage", required = true, paramLabel = "NAME", description = "The stage to roll back.")
+    String stage;
+
+    @Option(names = "--side", defaultValue = "both", paramLabel = "SIDE",
+            description = "legacy, kubernetes or both (default: ${DEFAULT-VALUE}: every configured side).")
+    Which side;
+
+    @Override
+    public Integer call() {
+        DualDeploySpec config = config();
+        StageSpec stageSpec = stage(config, stage);
+        List<Side> sides = List.of(Side.values()).stream()
+                .filter(s -> side == Which.both || s.label().equals(side.name()))
+                .filter(s -> s == Side.LEGACY ? stageSpec.legacy().isPresent() : stageSpec.kubernetes().isPresent())
+                .toList();
+        if (sides.isEmpty()) {
+            throw new UsageException("stage " + stage + " has no " + side + " side to roll back");
+        }
+        StageReport report;
+        try (PlatformTargets targets = new PlatformTargets(Clock.systemUTC(), Sleeper.SYSTEM)) {
+            report = new Rollback(targets, reporter()).run(stageSpec, sides);
+        }
+        int code = report.outcome().exitCode();
+        Print.stage(out(), "rollback", report, code, json());
+        return code;
+    }
+}

@@ -1,0 +1,55 @@
+package dev.dualdeploy.cli;
+
+import dev.dualdeploy.config.DualDeploySpec;
+import dev.dualdeploy.config.StageSpec;
+import dev.dualdeploy.pipeline.Parity;
+import dev.dualdeploy.pipeline.PlatformTargets;
+import dev.dualdeploy.pipeline.Status;
+import dev.dualdeploy.release.Release;
+import dev.dualdeploy.report.JsonReport;
+import dev.dualdeploy.target.Sleeper;
+import java.time.Clock;
+import java.util.List;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code dualdeploy status}: what runs per stage and side, and PARITY or DRIFT. */
+@Command(name = "status", mixinStandardHelpOptions = true, footer = ExitCodes.HELP,
+        description = "Show per stage and side the digest, version and health, and PARITY or DRIFT between the enabled sides.")
+final class StatusCommand extends BaseCommand {
+
+    @Option(names = "--stage", paramLabel = "NAME", description = "Only this stage (default: every stage).")
+    String stage;
+
+    @Option(names = "--check", description = "Exit 3 if any stage shows DRIFT, 4 if a side cannot be read.")
+    boolean check;
+
+    @Override
+    public Integer call() {
+        DualDeploySpec config = config();
+        List<StageSpec> stages = stage == null ? config.stages() : List.of(stage(config, stage));
+        List<Status.StageStatus> result;
+        try (PlatformTargets targets = new PlatformTargets(Clock.systemUTC(), Sleeper.SYSTEM)) {
+            result = new Status(targets, reporter()).read(stages);
+        }
+        int code = ExitCodes.OK;
+        if (check) {
+            boolean unreadable = result.stream().flatMap(s -> s.sides().stream()).anyMatch(s -> s.error().isPresent());
+            boolean drift = result.stream().anyMatch(s -> s.parity().status() == Parity.Status.DRIFT);
+            code = unreadable ? ExitCodes.NEEDS_ATTENTION : drift ? ExitCodes.DRIFT : ExitCodes.OK;
+        }
+        if (json()) {
+            out().println(JsonReport.write(JsonReport.status(result, code)));
+            return code;
+        }
+        for (Status.StageStatus s : result) {
+            out().println(s.stage() + ": " + s.parity().status() + " (" + s.parity().reason() + ")");
+            for (Status.SideStatus side : s.sides()) {
+                out().println(String.format("  %-10s %-8s %-12s %-12s %-11s %s", side.side().label(), side.enabled() ? "on" : "off",
+                        side.state().version().orElse("-"), side.state().digest().map(Release::shortDigest).orElse("-"),
+                        side.state().health(), side.error().orElse(side.target() + ", " + side.state().detail())));
+            }
+        }
+        return code;
+    }
+}

@@ -1,0 +1,141 @@
+package dev.dualdeploy.local;
+
+import dev.dualdeploy.config.ConfigLoader;
+import dev.dualdeploy.config.DualDeploySpec;
+import dev.dualdeploy.config.Side;
+import dev.dualdeploy.config.StageSpec;
+import dev.dualdeploy.pipeline.Deploy;
+import dev.dualdeploy.pipeline.Parity;
+import dev.dualdeploy.pipeline.PlatformTargets;
+import dev.dualdeploy.pipeline.Reporter;
+import dev.dualdeploy.pipeline.SideReport;
+import dev.dualdeploy.pipeline.StageOutcome;
+import dev.dualdeploy.pipeline.StageReport;
+import dev.dualdeploy.pipeline.Status;
+import dev.dualdeploy.release.Release;
+import dev.dualdeploy.target.Sleeper;
+import dev.dualdeploy.target.TargetState;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The scripted demo: a sample service released through sandbox → preprod → beta → prod on ECS and Kubernetes in the
+ * local environment, then two broken releases that must be caught fast and rolled back on both sides. Every step
+ * states what it expects and checks it against what the platforms read back; the demo passes only if all hold.
+ */
+public final class Demo {
+
+    /** One expectation and whether it held. */
+    public record Check(String what, boolean held, String detail) {
+    }
+
+    private final PrintWriter out;
+    private final Reporter reporter;
+    private final List<Check> checks = new ArrayList<>();
+
+    public Demo(PrintWriter out, Reporter reporter) {
+        this.out = out;
+        this.reporter = reporter;
+    }
+
+    /** Runs the demo in {@code dir}; returns every check made, in order. */
+    public List<Check> run(Path dir) {
+        long started = System.nanoTime();
+        Release previous = release("0.9.0");
+        Release good = release("1.0.0");
+        Release crashes = release("1.1.0");
+        Release unpullable = release("1.1.1");
+        out.println("dual-deploy demo: " + LocalEnvironment.SERVICE + " on ECS and Kubernetes, stages " + LocalEnvironment.STAGES);
+        try (LocalEnvironment env = LocalEnvironment.start(dir, previous, 2);
+             PlatformTargets targets = new PlatformTargets(Clock.systemUTC(), Sleeper.SYSTEM)) {
+            DualDeploySpec config = new ConfigLoader().load(env.config());
+            out.println("local environment: Kubernetes " + env.kubernetes().url() + ", ECS " + env.ecs().endpoint()
+                    + "; config " + env.config());
+            Status status = new Status(targets, (stage, side, message) -> { });
+            waitHealthy(status, config.stages());
+
+            out.println();
+            out.println("1. release " + good.version() + " (" + good.image() + ") through every stage");
+            for (StageSpec stage : config.stages()) {
+                StageReport report = new Deploy(targets, reporter).run(stage, good, stage.toggle(), true);
+                check(stage.name() + ": " + good.version() + " runs on both sides", report.outcome() == StageOutcome.SUCCEEDED
+                        && report.parity().status() == Parity.Status.PARITY && runs(report, good), report.reason());
+            }
+            checkAllRun(status, config.stages(), good, "every stage");
+
+            out.println();
+            out.println("2. release " + crashes.version() + ", which crashes on Kubernetes, to sandbox");
+            env.kubernetes().breakImage(crashes.digest(), KubernetesSimulator.Breakage.CRASH);
+            broken(targets, config, "sandbox", crashes, good, Side.KUBERNETES, "CrashLoopBackOff");
+
+            out.println();
+            out.println("3. release " + unpullable.version() + ", whose image ECS cannot pull, to preprod");
+            env.ecs().breakImage(unpullable.digest(), EcsSimulator.Breakage.PULL);
+            broken(targets, config, "preprod", unpullable, good, Side.LEGACY, "CannotPullContainerError");
+
+            checkAllRun(status, config.stages(), good, "after both failures every stage");
+        } catch (RuntimeException e) {
+            check("the demo ran to the end", false, e.toString());
+        }
+        Duration took = Duration.ofNanos(System.nanoTime() - started);
+        out.println();
+        long failed = checks.stream().filter(c -> !c.held()).count();
+        out.println(failed == 0 ? "demo passed: " + checks.size() + " checks held in " + Deploy.seconds(took)
+                : "demo FAILED: " + failed + " of " + checks.size() + " checks did not hold");
+        return List.copyOf(checks);
+    }
+
+    private void broken(PlatformTargets targets, DualDeploySpec config, String stageName, Release bad, Release good,
+                        Side breaks, String expectedReason) {
+        StageSpec stage = config.stage(stageName).orElseThrow();
+        StageReport report = new Deploy(targets, reporter).run(stage, bad, stage.toggle(), true);
+        SideReport failing = report.sides().stream().filter(s -> s.side() == breaks).findFirst().orElseThrow();
+        Duration caught = failing.rollout().map(r -> r.took()).orElse(Duration.ZERO);
+        check(stageName + ": " + bad.version() + " is caught on " + breaks.label() + " (" + expectedReason + ")",
+                report.outcome() == StageOutcome.ROLLED_BACK && report.reason().contains(expectedReason), report.reason());
+        check(stageName + ": caught within 10s of the rollout starting (took " + Deploy.seconds(caught) + ")",
+                caught.compareTo(Duration.ofSeconds(10)) < 0, "");
+        check(stageName + ": both sides are back on " + good.version() + " at parity",
+                runs(report, good) && report.parity().status() == Parity.Status.PARITY, report.parity().reason());
+    }
+
+    private void checkAllRun(Status status, List<StageSpec> stages, Release release, String what) {
+        List<Status.StageStatus> all = status.read(stages);
+        boolean held = all.stream().allMatch(s -> s.parity().status() == Parity.Status.PARITY
+                && s.sides().stream().allMatch(side -> side.state().digest().filter(release.digest()::equals).isPresent()));
+        check(what + " runs " + release.version() + " on both sides (status)", held, all.stream()
+                .map(s -> s.stage() + " " + s.parity().status()).toList().toString());
+    }
+
+    private static boolean runs(StageReport report, Release release) {
+        return !report.sides().isEmpty() && report.sides().stream()
+                .allMatch(s -> s.after().digest().filter(release.digest()::equals).isPresent());
+    }
+
+    private void waitHealthy(Status status, List<StageSpec> stages) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (System.nanoTime() < deadline) {
+            boolean healthy = status.read(stages).stream().flatMap(s -> s.sides().stream())
+                    .allMatch(s -> s.state().health() == TargetState.Health.HEALTHY);
+            if (healthy) {
+                return;
+            }
+            Sleeper.SYSTEM.sleep(Duration.ofMillis(100));
+        }
+        throw new IllegalStateException("the local environment did not become healthy within 30s");
+    }
+
+    private void check(String what, boolean held, String detail) {
+        checks.add(new Check(what, held, detail));
+        out.println((held ? "  ok    " : "  FAIL  ") + what + (held || detail.isEmpty() ? "" : ": " + detail));
+        out.flush();
+    }
+
+    private static Release release(String version) {
+        return LocalEnvironment.sampleRelease(version);
+    }
+}

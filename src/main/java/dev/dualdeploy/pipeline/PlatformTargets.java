@@ -1,0 +1,60 @@
+package dev.dualdeploy.pipeline;
+
+import dev.dualdeploy.config.EcsSpec;
+import dev.dualdeploy.config.KubernetesSpec;
+import dev.dualdeploy.config.Side;
+import dev.dualdeploy.config.StageSpec;
+import dev.dualdeploy.target.DeployTarget;
+import dev.dualdeploy.target.Progress;
+import dev.dualdeploy.target.Sleeper;
+import dev.dualdeploy.target.ecs.EcsTarget;
+import dev.dualdeploy.target.kubernetes.KubernetesTarget;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import software.amazon.awssdk.services.ecs.EcsClient;
+
+/**
+ * Targets on real platforms: one Kubernetes client per kubeconfig and context, one ECS client per region and
+ * endpoint, shared by every stage that names the same ones.
+ */
+public final class PlatformTargets implements Targets {
+
+    private final Map<List<Object>, KubernetesClient> kubernetes = new ConcurrentHashMap<>();
+    private final Map<List<Object>, EcsClient> ecs = new ConcurrentHashMap<>();
+    private final Clock clock;
+    private final Sleeper sleeper;
+
+    public PlatformTargets(Clock clock, Sleeper sleeper) {
+        this.clock = clock;
+        this.sleeper = sleeper;
+    }
+
+    @Override
+    public DeployTarget open(StageSpec stage, Side side, Progress progress) {
+        if (side == Side.KUBERNETES) {
+            KubernetesSpec spec = stage.kubernetes().orElseThrow(() -> notConfigured(stage, side));
+            KubernetesClient client = kubernetes.computeIfAbsent(List.of(spec.kubeconfig().map(Object::toString).orElse(""),
+                    spec.context().orElse("")), k -> KubernetesTarget.connect(spec));
+            return new KubernetesTarget(client, spec, progress);
+        }
+        EcsSpec spec = stage.legacy().map(l -> l.ecs()).orElseThrow(() -> notConfigured(stage, side));
+        EcsClient client = ecs.computeIfAbsent(List.of(spec.region(), spec.endpoint().map(Object::toString).orElse("")),
+                k -> EcsTarget.connect(spec));
+        return new EcsTarget(client, spec, progress, sleeper, clock);
+    }
+
+    private static IllegalArgumentException notConfigured(StageSpec stage, Side side) {
+        return new IllegalArgumentException("stage " + stage.name() + " has no " + side.label() + " side");
+    }
+
+    @Override
+    public void close() {
+        kubernetes.values().forEach(KubernetesClient::close);
+        ecs.values().forEach(EcsClient::close);
+        kubernetes.clear();
+        ecs.clear();
+    }
+}

@@ -1,0 +1,62 @@
+package dev.dualdeploy.pipeline;
+
+import dev.dualdeploy.config.Side;
+import dev.dualdeploy.config.StageSpec;
+import dev.dualdeploy.target.DeployTarget;
+import dev.dualdeploy.target.RolloutResult;
+import dev.dualdeploy.target.TargetState;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.stream.Collectors;
+
+/** Returns the chosen sides of one stage to the release recorded as previous, in parallel, and follows them. */
+public final class Rollback {
+
+    private final Targets targets;
+    private final Reporter reporter;
+
+    public Rollback(Targets targets, Reporter reporter) {
+        this.targets = targets;
+        this.reporter = reporter;
+    }
+
+    /**
+     * Rolls the sides back; SUCCEEDED only if every side completed its rollback.
+     *
+     * @param sides the configured sides to roll back
+     */
+    public StageReport run(StageSpec stage, List<Side> sides) {
+        reporter.event(stage.name(), null, "rolling back " + sides.stream().map(Side::label).collect(Collectors.joining(" + ")));
+        Map<Side, DeployTarget> opened = new EnumMap<>(Side.class);
+        for (Side side : sides) {
+            opened.put(side, targets.open(stage, side, reporter.side(stage.name(), side)));
+        }
+        Deploy deploy = new Deploy(targets, reporter);
+        Map<Side, String> errors = new EnumMap<>(Side.class);
+        ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, sides.size()));
+        try {
+            Map<Side, RolloutResult> results = Deploy.parallel(pool, sides, side -> deploy.rollback(stage, side, opened.get(side), errors));
+            Map<Side, TargetState> after = Deploy.readBack(opened);
+            List<SideReport> reports = new ArrayList<>();
+            for (Side side : sides) {
+                reports.add(new SideReport(side, opened.get(side).describe(), Optional.empty(), Optional.of(results.get(side)),
+                        Optional.ofNullable(errors.get(side)), after.get(side), results.get(side).took()));
+            }
+            List<String> failed = sides.stream().filter(s -> !results.get(s).succeeded())
+                    .map(s -> s.label() + ": " + results.get(s).reason()).toList();
+            StageOutcome outcome = failed.isEmpty() ? StageOutcome.SUCCEEDED : StageOutcome.ROLLBACK_FAILED;
+            String reason = failed.isEmpty() ? "rolled back " + sides.stream().map(Side::label).collect(Collectors.joining(" + "))
+                    : "rollback failed: " + String.join("; ", failed);
+            Parity parity = Parity.of(after);
+            reporter.event(stage.name(), null, outcome + ": " + reason + " [" + parity.status() + "]");
+            return new StageReport(stage.name(), Optional.empty(), outcome, reason, parity, reports);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+}

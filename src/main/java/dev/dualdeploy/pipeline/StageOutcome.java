@@ -1,0 +1,25 @@
+package dev.dualdeploy.pipeline;
+
+/** How a stage's deploy ended, and the CLI exit code that says so. */
+public enum StageOutcome {
+    /** Every enabled side runs the release (parity). */
+    SUCCEEDED(0),
+    /** The release failed; every side that had changed is back on the previous release. */
+    ROLLED_BACK(1),
+    /** The release failed and automatic rollback was turned off; the failed release is still in place. */
+    FAILED(1),
+    /** The release failed and at least one side could not be returned to the previous release: needs a person. */
+    ROLLBACK_FAILED(4),
+    /** No side is enabled for this stage; nothing was done. */
+    SKIPPED(0);
+
+    private final int exitCode;
+
+    StageOutcome(int exitCode) {
+        this.exitCode = exitCode;
+    }
+
+    public int exitCode() {
+        return exitCode;
+    }
+}

@@ -1,0 +1,131 @@
+package dev.dualdeploy.report;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.dualdeploy.config.ConfigProblem;
+import dev.dualdeploy.pipeline.Parity;
+import dev.dualdeploy.pipeline.Plan;
+import dev.dualdeploy.pipeline.SideReport;
+import dev.dualdeploy.pipeline.StageReport;
+import dev.dualdeploy.pipeline.Status;
+import dev.dualdeploy.release.Release;
+import dev.dualdeploy.target.RolloutResult;
+import dev.dualdeploy.target.TargetState;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The CLI's machine-readable results ({@code --output json}). The shape is a contract documented in the README:
+ * fields are added, never renamed or removed; absent values are JSON null, not missing keys.
+ */
+public final class JsonReport {
+
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private JsonReport() {
+    }
+
+    /** The result of {@code deploy} or {@code rollback}. */
+    public static ObjectNode stage(String command, StageReport report, int exitCode) {
+        ObjectNode root = header(command, exitCode);
+        root.put("stage", report.stage()).put("outcome", report.outcome().name()).put("reason", report.reason());
+        root.set("release", report.release().map(JsonReport::release).orElse(null));
+        root.set("parity", parity(report.parity()));
+        ArrayNode sides = root.putArray("sides");
+        for (SideReport side : report.sides()) {
+            ObjectNode node = sides.addObject().put("side", side.side().label()).put("target", side.target());
+            node.set("rollout", side.rollout().map(JsonReport::rollout).orElse(null));
+            node.set("rollback", side.rollback().map(JsonReport::rollout).orElse(null));
+            node.put("rollbackError", side.rollbackError().orElse(null));
+            node.set("running", state(side.after()));
+            node.put("seconds", seconds(side.took()));
+        }
+        return root;
+    }
+
+    /** The result of {@code status}. */
+    public static ObjectNode status(List<Status.StageStatus> stages, int exitCode) {
+        ObjectNode root = header("status", exitCode);
+        ArrayNode list = root.putArray("stages");
+        for (Status.StageStatus stage : stages) {
+            ObjectNode node = list.addObject().put("stage", stage.stage());
+            node.set("parity", parity(stage.parity()));
+            ArrayNode sides = node.putArray("sides");
+            for (Status.SideStatus side : stage.sides()) {
+                ObjectNode s = sides.addObject().put("side", side.side().label()).put("enabled", side.enabled())
+                        .put("target", side.target());
+                s.setAll(state(side.state()));
+                s.put("error", side.error().orElse(null));
+            }
+        }
+        return root;
+    }
+
+    /** The result of {@code plan}. */
+    public static ObjectNode plan(String stage, Release release, List<Plan.Step> steps) {
+        ObjectNode root = header("plan", 0).put("stage", stage);
+        root.set("release", release(release));
+        ArrayNode list = root.putArray("sides");
+        for (Plan.Step step : steps) {
+            ObjectNode node = list.addObject().put("side", step.side().label()).put("target", step.target())
+                    .put("action", step.action().name()).put("summary", step.summary());
+            node.set("current", step.action() == Plan.Action.SKIP ? null : state(step.current()));
+        }
+        return root;
+    }
+
+    /** The result of {@code validate}, valid or not. */
+    public static ObjectNode validation(String file, List<ConfigProblem> problems, int stages) {
+        ObjectNode root = header("validate", problems.isEmpty() ? 0 : 2).put("file", file).put("valid", problems.isEmpty());
+        if (problems.isEmpty()) {
+            root.put("stages", stages);
+        }
+        ArrayNode list = root.putArray("problems");
+        problems.forEach(p -> list.addObject().put("path", p.path()).put("problem", p.problem()).put("example", p.example()));
+        return root;
+    }
+
+    /** An error that stopped a command before it produced a result. */
+    public static ObjectNode error(String command, int exitCode, String message) {
+        return header(command, exitCode).put("error", message);
+    }
+
+    public static String write(ObjectNode node) {
+        try {
+            return JSON.writeValueAsString(node);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static ObjectNode header(String command, int exitCode) {
+        return JSON.createObjectNode().put("command", command).put("exitCode", exitCode);
+    }
+
+    private static ObjectNode release(Release release) {
+        return JSON.createObjectNode().put("image", release.image()).put("repository", release.repository())
+                .put("digest", release.digest()).put("version", release.version());
+    }
+
+    private static ObjectNode parity(Parity parity) {
+        return JSON.createObjectNode().put("status", parity.status().name()).put("reason", parity.reason());
+    }
+
+    private static ObjectNode rollout(RolloutResult result) {
+        return JSON.createObjectNode().put("status", result.status().name()).put("reason", result.reason())
+                .put("seconds", seconds(result.took()));
+    }
+
+    private static ObjectNode state(TargetState state) {
+        return JSON.createObjectNode().put("image", state.image().orElse(null)).put("digest", state.digest().orElse(null))
+                .put("version", state.version().orElse(null)).put("previousImage", state.previousImage().orElse(null))
+                .put("health", state.health().name()).put("detail", state.detail());
+    }
+
+    private static double seconds(Duration duration) {
+        return Math.round(duration.toMillis() / 100.0) / 10.0;
+    }
+}
