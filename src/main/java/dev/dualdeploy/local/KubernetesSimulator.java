@@ -125,14 +125,13 @@ public final class KubernetesSimulator implements AutoCloseable {
         broken.put(imageOrDigest, breakage);
     }
 
-    /** When the kubelet-style failure was first reported on a pod, or empty; tests measure fail-fast latency with it. */
-    public Optional<Instant> failureReportedAt(String podName) {
-        return Optional.ofNullable(failureReported.get(podName));
-    }
-
-    /** All failures reported so far, by pod name. */
-    public Map<String, Instant> failuresReported() {
-        return Map.copyOf(failureReported);
+    /**
+     * When a kubelet-style failure was first reported on a pod of the namespace, or empty; tests measure fail-fast
+     * latency from it.
+     */
+    public Optional<Instant> firstFailureIn(String namespace) {
+        return failureReported.entrySet().stream().filter(e -> e.getKey().startsWith(namespace + "/"))
+                .map(Map.Entry::getValue).min(Instant::compareTo);
     }
 
     /**
@@ -283,7 +282,7 @@ public final class KubernetesSimulator implements AutoCloseable {
             pod.setStatus(next);
             client.pods().resource(pod).updateStatus();
             if (failed) {
-                failureReported.putIfAbsent(pod.getMetadata().getName(), clock.instant());
+                failureReported.putIfAbsent(key(pod), clock.instant());
             }
         }
         return ready;

@@ -138,7 +138,7 @@ class DeployTest {
     void aFailureOnOneSideRollsBackBothSides() {
         Release good = LocalEnvironment.sampleRelease("3.0.0");
         Release bad = LocalEnvironment.sampleRelease("3.1.0");
-        assertThat(deploy("preprod", good, new ToggleSpec(true, true)).outcome()).isEqualTo(StageOutcome.SUCCEEDED);
+        deployed("preprod", good);
         env.ecs().breakImage(bad.digest(), EcsSimulator.Breakage.CRASH);
 
         StageReport report = deploy("preprod", bad, new ToggleSpec(true, true));
@@ -159,7 +159,7 @@ class DeployTest {
     void withoutRollbackTheFailedReleaseStaysAndSaysSo() {
         Release good = LocalEnvironment.sampleRelease("4.0.0");
         Release bad = LocalEnvironment.sampleRelease("4.1.0");
-        assertThat(deploy("prod", good, new ToggleSpec(true, true)).outcome()).isEqualTo(StageOutcome.SUCCEEDED);
+        deployed("prod", good);
         env.kubernetes().breakImage(bad.digest(), KubernetesSimulator.Breakage.PULL);
 
         StageReport report = new Deploy(targets, reporter).run(stage("prod"), bad, new ToggleSpec(true, true), false);
@@ -177,7 +177,7 @@ class DeployTest {
     void aRollbackThatCannotCompleteNeedsAPerson() {
         Release previous = LocalEnvironment.sampleRelease("5.0.0");
         Release bad = LocalEnvironment.sampleRelease("5.1.0");
-        assertThat(deploy("sandbox", previous, new ToggleSpec(true, true)).outcome()).isEqualTo(StageOutcome.SUCCEEDED);
+        deployed("sandbox", previous);
         // The registry lost the previous image too: the rollback's tasks cannot start either.
         env.ecs().breakImage(bad.digest(), EcsSimulator.Breakage.PULL);
         env.ecs().breakImage(previous.digest(), EcsSimulator.Breakage.PULL);
@@ -189,6 +189,11 @@ class DeployTest {
         assertThat(report.reason()).contains("could not return legacy to the previous release: needs a person");
         assertThat(side(report, Side.LEGACY).rollback().orElseThrow().status()).isEqualTo(RolloutResult.Status.FAILED);
         assertThat(side(report, Side.KUBERNETES).after().digest()).contains(previous.digest());
+    }
+
+    private void deployed(String stage, Release release) {
+        StageReport report = deploy(stage, release, new ToggleSpec(true, true));
+        assertThat(report.outcome()).as(report.reason()).isEqualTo(StageOutcome.SUCCEEDED);
     }
 
     private static SideReport side(StageReport report, Side side) {
