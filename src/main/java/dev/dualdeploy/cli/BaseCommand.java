@@ -2,7 +2,6 @@ package dev.dualdeploy.cli;
 
 import dev.dualdeploy.config.ConfigLoader;
 import dev.dualdeploy.config.DualDeploySpec;
-import dev.dualdeploy.config.Side;
 import dev.dualdeploy.config.StageSpec;
 import dev.dualdeploy.pipeline.Reporter;
 import java.io.PrintWriter;
@@ -55,9 +54,5 @@ abstract class BaseCommand implements Callable<Integer> {
                 err.flush();
             }
         };
-    }
-
-    static String label(Side side) {
-        return side.label();
     }
 }

@@ -33,7 +33,7 @@ final class RollbackCommand extends BaseCommand {
         StageSpec stageSpec = stage(config, stage);
         List<Side> sides = List.of(Side.values()).stream()
                 .filter(s -> side == Which.both || s.label().equals(side.name()))
-                .filter(s -> s == Side.LEGACY ? stageSpec.legacy().isPresent() : stageSpec.kubernetes().isPresent())
+                .filter(stageSpec::configured)
                 .toList();
         if (sides.isEmpty()) {
             throw new UsageException("stage " + stage + " has no " + side + " side to roll back");

@@ -27,8 +27,7 @@ final class ToggleOptions {
         if (on == null) {
             return toggle;
         }
-        boolean configured = side == Side.LEGACY ? stage.legacy().isPresent() : stage.kubernetes().isPresent();
-        if (on && !configured) {
+        if (on && !stage.configured(side)) {
             throw new UsageException("--" + side.label() + "=true, but stage " + stage.name() + " has no " + side.label()
                     + " side in the config");
         }

@@ -15,6 +15,11 @@ import java.util.Optional;
 public record StageSpec(String name, ToggleSpec toggle, Optional<LegacySpec> legacy,
                         Optional<KubernetesSpec> kubernetes, Duration timeout) {
 
+    /** Whether the stage has this side at all (toggled on or off). */
+    public boolean configured(Side side) {
+        return side == Side.LEGACY ? legacy.isPresent() : kubernetes.isPresent();
+    }
+
     /** Whether this side is configured and toggled on. */
     public boolean enabled(Side side) {
         return toggle.on(side);

@@ -39,8 +39,7 @@ public final class Plan {
     public List<Step> of(StageSpec stage, Release release, ToggleSpec toggle) {
         List<Step> steps = new ArrayList<>();
         for (Side side : Side.values()) {
-            boolean configured = side == Side.LEGACY ? stage.legacy().isPresent() : stage.kubernetes().isPresent();
-            if (!configured) {
+            if (!stage.configured(side)) {
                 continue;
             }
             if (!toggle.on(side)) {

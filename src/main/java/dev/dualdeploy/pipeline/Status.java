@@ -51,8 +51,7 @@ public final class Status {
             List<SideStatus> sides = new ArrayList<>();
             Map<Side, TargetState> enabled = new EnumMap<>(Side.class);
             for (Side side : Side.values()) {
-                boolean configured = side == Side.LEGACY ? stage.legacy().isPresent() : stage.kubernetes().isPresent();
-                if (!configured) {
+                if (!stage.configured(side)) {
                     continue;
                 }
                 SideStatus status = read(stage, side);
