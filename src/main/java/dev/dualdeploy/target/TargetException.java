@@ -1,0 +1,13 @@
+package dev.dualdeploy.target;
+
+/** A target could not read or write the platform; the message says what and where. */
+public final class TargetException extends RuntimeException {
+
+    public TargetException(String message) {
+        super(message);
+    }
+
+    public TargetException(String message, Throwable cause) {
+        super(message, cause);
+    }
+}

@@ -1,0 +1,177 @@
+package dev.dualdeploy.target.ecs;
+
+import dev.dualdeploy.config.EcsSpec;
+import dev.dualdeploy.target.Progress;
+import dev.dualdeploy.target.Rollout;
+import dev.dualdeploy.target.RolloutResult;
+import dev.dualdeploy.target.Sleeper;
+import dev.dualdeploy.target.TargetException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Supplier;
+import java.util.stream.Collectors;
+import software.amazon.awssdk.services.ecs.EcsClient;
+import software.amazon.awssdk.services.ecs.model.Container;
+import software.amazon.awssdk.services.ecs.model.DesiredStatus;
+import software.amazon.awssdk.services.ecs.model.Deployment;
+import software.amazon.awssdk.services.ecs.model.Service;
+import software.amazon.awssdk.services.ecs.model.Task;
+
+/**
+ * Follows one ECS service deployment by polling (ECS has no watch API) until it is complete, has failed or has run
+ * out of time. It fails fast: the first stopped task of this deployment whose stop code or reason shows it cannot
+ * start (an image that cannot be pulled, a container that cannot start, an essential container that exited) ends the
+ * rollout at once instead of waiting for the deployment circuit breaker. Tasks replaced for failing health checks
+ * are left to the circuit breaker, because a slow start can fail a few checks and still succeed; when the breaker
+ * marks the deployment FAILED first, that ends the rollout too.
+ */
+final class EcsRollout implements Rollout {
+
+    private static final List<String> START_FAILURES = List.of("CannotPullContainerError", "CannotStartContainerError",
+            "CannotCreateContainerError", "CannotInspectContainerError", "ResourceInitializationError",
+            "Essential container in task exited");
+
+    private final EcsClient client;
+    private final EcsSpec spec;
+    private final String taskDefinition;
+    private final String deploymentId;
+    private final Progress progress;
+    private final Sleeper sleeper;
+    private final Clock clock;
+    private final Set<String> seenStopped = new HashSet<>();
+    private String lastProgress = "";
+    private String lastState = "no deployment state read yet";
+
+    EcsRollout(EcsClient client, EcsSpec spec, String taskDefinition, String deploymentId, Progress progress,
+               Sleeper sleeper, Clock clock) {
+        this.client = client;
+        this.spec = spec;
+        this.taskDefinition = taskDefinition;
+        this.deploymentId = deploymentId;
+        this.progress = progress;
+        this.sleeper = sleeper;
+        this.clock = clock;
+    }
+
+    @Override
+    public RolloutResult await(Duration timeout) {
+        Instant started = clock.instant();
+        Instant deadline = started.plus(timeout);
+        while (true) {
+            try {
+                Optional<RolloutResult.Status> end = poll();
+                if (end.isPresent()) {
+                    return new RolloutResult(end.get(), lastState, Duration.between(started, clock.instant()));
+                }
+            } catch (TargetException e) {
+                // The SDK has already retried throttling and transient faults; keep following until the deadline.
+                lastState = e.getMessage();
+            }
+            if (Thread.currentThread().isInterrupted()) {
+                return new RolloutResult(RolloutResult.Status.FAILED, "interrupted while following the rollout",
+                        Duration.between(started, clock.instant()));
+            }
+            if (!clock.instant().isBefore(deadline)) {
+                return new RolloutResult(RolloutResult.Status.TIMED_OUT, "not complete after " + timeout.toSeconds()
+                        + "s: " + lastState, Duration.between(started, clock.instant()));
+            }
+            sleeper.sleep(spec.poll());
+        }
+    }
+
+    private Optional<RolloutResult.Status> poll() {
+        Service service = call("describe service", () -> client.describeServices(r -> r.cluster(spec.cluster())
+                .services(spec.service()))).services().stream().findFirst()
+                .orElseThrow(() -> new TargetException("service " + spec.cluster() + "/" + spec.service() + " not found"));
+        Optional<Deployment> ours = service.deployments().stream()
+                .filter(d -> deploymentId.isEmpty() ? taskDefinition.equals(d.taskDefinition()) : deploymentId.equals(d.id()))
+                .findFirst();
+        if (ours.isEmpty()) {
+            if (service.deployments().size() == 1 && taskDefinition.equals(service.deployments().get(0).taskDefinition())) {
+                ours = Optional.of(service.deployments().get(0));
+            } else {
+                lastState = "deployment " + deploymentId + " was replaced by another deployment of the service";
+                return Optional.of(RolloutResult.Status.FAILED);
+            }
+        }
+        Deployment deployment = ours.get();
+        if ("FAILED".equals(deployment.rolloutStateAsString())) {
+            lastState = "deployment circuit breaker: " + Optional.ofNullable(deployment.rolloutStateReason()).orElse("FAILED")
+                    + " (" + deployment.failedTasks() + " failed tasks)";
+            return Optional.of(RolloutResult.Status.FAILED);
+        }
+        Optional<String> failure = startFailure(deployment.id());
+        if (failure.isPresent()) {
+            lastState = failure.get();
+            return Optional.of(RolloutResult.Status.FAILED);
+        }
+        int others = service.deployments().size() - 1;
+        String line = "running " + deployment.runningCount() + "/" + deployment.desiredCount() + ", pending "
+                + deployment.pendingCount() + (deployment.failedTasks() != null && deployment.failedTasks() > 0
+                ? ", failed " + deployment.failedTasks() : "") + (others > 0 ? ", old deployments " + others : "");
+        lastState = line;
+        if (!line.equals(lastProgress)) {
+            lastProgress = line;
+            progress.event(line);
+        }
+        boolean complete = "PRIMARY".equals(deployment.status()) && others == 0
+                && deployment.runningCount() >= deployment.desiredCount()
+                && (deployment.rolloutState() == null || "COMPLETED".equals(deployment.rolloutStateAsString()));
+        if (complete) {
+            lastState = deployment.runningCount() + "/" + deployment.desiredCount() + " tasks running "
+                    + EcsTarget.lastSegment(taskDefinition);
+            return Optional.of(RolloutResult.Status.SUCCEEDED);
+        }
+        return Optional.empty();
+    }
+
+    /** The first stopped task of this deployment that cannot start, described for a person. */
+    private Optional<String> startFailure(String deployment) {
+        List<String> arns = new ArrayList<>();
+        call("list stopped tasks", () -> {
+            client.listTasksPaginator(r -> r.cluster(spec.cluster()).startedBy(deployment).desiredStatus(DesiredStatus.STOPPED))
+                    .taskArns().forEach(arns::add);
+            return null;
+        });
+        arns.removeAll(seenStopped);
+        if (arns.isEmpty()) {
+            return Optional.empty();
+        }
+        for (Task task : EcsTarget.describeTasks(client, spec, arns, this::call)) {
+            seenStopped.add(task.taskArn());
+            String reason = Optional.ofNullable(task.stoppedReason()).orElse("");
+            boolean cannotStart = "TaskFailedToStart".equals(task.stopCodeAsString())
+                    || "EssentialContainerExited".equals(task.stopCodeAsString())
+                    || START_FAILURES.stream().anyMatch(reason::contains);
+            if (cannotStart) {
+                String containers = task.containers().stream()
+                        .filter(c -> c.exitCode() != null && c.exitCode() != 0 || c.reason() != null && !reason.contains(c.reason()))
+                        .map(c -> describe(c, reason)).collect(Collectors.joining("; "));
+                return Optional.of("task " + EcsTarget.lastSegment(task.taskArn()) + " stopped: " + task.stopCodeAsString()
+                        + ": " + reason + (containers.isEmpty() ? "" : " (" + containers + ")"));
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static String describe(Container container, String taskReason) {
+        StringBuilder out = new StringBuilder("container ").append(container.name());
+        if (container.exitCode() != null) {
+            out.append(" exit ").append(container.exitCode());
+        }
+        if (container.reason() != null && !taskReason.contains(container.reason())) {
+            out.append(": ").append(container.reason());
+        }
+        return out.toString();
+    }
+
+    private <T> T call(String what, Supplier<T> action) {
+        return EcsTarget.call("ecs " + spec.cluster() + "/" + spec.service(), what, action);
+    }
+}

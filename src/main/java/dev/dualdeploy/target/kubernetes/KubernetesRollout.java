@@ -1,0 +1,304 @@
+package dev.dualdeploy.target.kubernetes;
+
+import dev.dualdeploy.config.KubernetesSpec;
+import dev.dualdeploy.target.Progress;
+import dev.dualdeploy.target.Rollout;
+import dev.dualdeploy.target.RolloutResult;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerStatus;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.OwnerReference;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentCondition;
+import io.fabric8.kubernetes.api.model.apps.DeploymentStatus;
+import io.fabric8.kubernetes.api.model.apps.ReplicaSet;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Stream;
+
+/**
+ * Follows a Deployment rollout through informers (watches that re-list on disconnect), re-evaluating on every change
+ * to the Deployment or its pods. It fails fast: a pod of the new ReplicaSet whose container waits for one of
+ * {@link #FAILING} ends the rollout at once, without waiting for the progress deadline.
+ */
+final class KubernetesRollout implements Rollout {
+
+    /** Waiting reasons from which a pod does not recover without a new release. */
+    static final Set<String> FAILING = Set.of("ImagePullBackOff", "ErrImagePull", "CrashLoopBackOff",
+            "CreateContainerConfigError", "InvalidImageName", "RunContainerError");
+    static final String REVISION = "deployment.kubernetes.io/revision";
+    /** A safety re-check in case an event was missed; events, not this, drive the rollout. */
+    private static final long RESYNC_MILLIS = 5_000;
+
+    private final KubernetesClient client;
+    private final KubernetesSpec spec;
+    private final String image;
+    private final Progress progress;
+    private String lastProgress = "";
+    private String lastState = "no status yet";
+
+    KubernetesRollout(KubernetesClient client, KubernetesSpec spec, String image, Progress progress) {
+        this.client = client;
+        this.spec = spec;
+        this.image = image;
+        this.progress = progress;
+    }
+
+    @Override
+    public RolloutResult await(Duration timeout) {
+        long started = System.nanoTime();
+        CompletableFuture<RolloutResult> done = new CompletableFuture<>();
+        ExecutorService serial = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "rollout-" + spec.deployment());
+            t.setDaemon(true);
+            return t;
+        });
+        Runnable check = () -> {
+            if (done.isDone()) {
+                return;
+            }
+            try {
+                evaluate(started).ifPresent(done::complete);
+            } catch (KubernetesClientException e) {
+                // A transient API fault: keep following; the timeout bounds how long we try.
+                lastState = "API error: " + KubernetesTarget.summary(e);
+            } catch (RuntimeException e) {
+                // A bug in following, not a verdict on the release: say so plainly so it is not mistaken for one.
+                done.complete(result(RolloutResult.Status.FAILED, "internal error while following the rollout: " + e, started));
+            }
+        };
+        ResourceEventHandler<HasMetadata> onChange = new ResourceEventHandler<>() {
+            @Override
+            public void onAdd(HasMetadata obj) {
+                schedule(serial, check);
+            }
+
+            @Override
+            public void onUpdate(HasMetadata oldObj, HasMetadata newObj) {
+                schedule(serial, check);
+            }
+
+            @Override
+            public void onDelete(HasMetadata obj, boolean deletedFinalStateUnknown) {
+                schedule(serial, check);
+            }
+        };
+        List<SharedIndexInformer<?>> informers = new ArrayList<>();
+        try {
+            informers.add(client.apps().deployments().inNamespace(spec.namespace()).withName(spec.deployment())
+                    .inform(cast(onChange), RESYNC_MILLIS));
+            Deployment deployment = client.apps().deployments().inNamespace(spec.namespace()).withName(spec.deployment()).get();
+            Map<String, String> selector = deployment == null || deployment.getSpec().getSelector() == null
+                    ? Map.of() : deployment.getSpec().getSelector().getMatchLabels();
+            informers.add(client.pods().inNamespace(spec.namespace()).withLabels(selector).inform(cast(onChange), RESYNC_MILLIS));
+            schedule(serial, check);
+            long left = timeout.toNanos() - (System.nanoTime() - started);
+            return done.get(Math.max(0, left), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            return result(RolloutResult.Status.TIMED_OUT, "not complete after " + timeout.toSeconds() + "s: " + lastState, started);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return result(RolloutResult.Status.FAILED, "interrupted while following the rollout", started);
+        } catch (ExecutionException e) {
+            return result(RolloutResult.Status.FAILED, "cannot follow rollout: " + e.getCause(), started);
+        } catch (KubernetesClientException e) {
+            return result(RolloutResult.Status.FAILED, "cannot watch the rollout: " + KubernetesTarget.summary(e), started);
+        } finally {
+            informers.forEach(SharedIndexInformer::close);
+            serial.shutdownNow();
+        }
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private static <T extends HasMetadata> ResourceEventHandler<T> cast(ResourceEventHandler<HasMetadata> handler) {
+        return (ResourceEventHandler) handler;
+    }
+
+    private static void schedule(ExecutorService serial, Runnable check) {
+        if (!serial.isShutdown()) {
+            try {
+                serial.execute(check);
+            } catch (java.util.concurrent.RejectedExecutionException ignored) {
+                // The rollout has ended; late events have nothing to report to.
+            }
+        }
+    }
+
+    private Optional<RolloutResult> evaluate(long started) {
+        Deployment deployment = client.apps().deployments().inNamespace(spec.namespace()).withName(spec.deployment()).get();
+        if (deployment == null) {
+            return Optional.of(result(RolloutResult.Status.FAILED, "deployment " + spec.namespace() + "/"
+                    + spec.deployment() + " was deleted during the rollout", started));
+        }
+        Optional<String> deadline = deadlineExceeded(deployment);
+        if (deadline.isPresent()) {
+            return Optional.of(result(RolloutResult.Status.FAILED, deadline.get(), started));
+        }
+        int desired = Optional.ofNullable(deployment.getSpec().getReplicas()).orElse(1);
+        Optional<ReplicaSet> replicaSet = newReplicaSet(client, spec, deployment, image);
+        List<Pod> newPods = replicaSet.map(rs -> pods(client, spec, rs)).orElse(List.of());
+        for (Pod pod : newPods) {
+            Optional<String> failure = failure(pod);
+            if (failure.isPresent()) {
+                return Optional.of(result(RolloutResult.Status.FAILED, failure.get(), started));
+            }
+        }
+        DeploymentStatus status = Optional.ofNullable(deployment.getStatus()).orElseGet(DeploymentStatus::new);
+        long readyNew = newPods.stream().filter(KubernetesRollout::ready).count();
+        long oldPods = replicaSet.map(rs -> oldPods(deployment, rs)).orElse(-1L);
+        long generation = Optional.ofNullable(deployment.getMetadata().getGeneration()).orElse(0L);
+        long observed = Optional.ofNullable(status.getObservedGeneration()).orElse(0L);
+        String line = observed < generation ? "waiting for the deployment controller to observe generation " + generation
+                : "updated " + n(status.getUpdatedReplicas()) + "/" + desired + ", ready " + n(status.getReadyReplicas())
+                + "/" + desired + ", available " + n(status.getAvailableReplicas()) + "/" + desired
+                + (oldPods > 0 ? ", old pods " + oldPods : "");
+        lastState = line;
+        if (!line.equals(lastProgress)) {
+            lastProgress = line;
+            progress.event(line);
+        }
+        // The Deployment's counters can be stale until the controller has observed this generation, so success also
+        // needs the new ReplicaSet's own pods to be ready and every old pod to be gone.
+        if (complete(deployment, desired) && readyNew == desired && oldPods == 0) {
+            return Optional.of(result(RolloutResult.Status.SUCCEEDED, desired + "/" + desired + " pods ready on " + image, started));
+        }
+        return Optional.empty();
+    }
+
+    private long oldPods(Deployment deployment, ReplicaSet current) {
+        String hash = labels(current).get("pod-template-hash");
+        Map<String, String> selector = deployment.getSpec().getSelector().getMatchLabels();
+        return client.pods().inNamespace(spec.namespace()).withLabels(selector).list().getItems().stream()
+                .filter(p -> p.getMetadata().getDeletionTimestamp() == null)
+                .filter(p -> !Objects.equals(labels(p).get("pod-template-hash"), hash))
+                .count();
+    }
+
+    private Optional<String> failure(Pod pod) {
+        if (pod.getStatus() == null) {
+            return Optional.empty();
+        }
+        List<ContainerStatus> statuses = new ArrayList<>();
+        Optional.ofNullable(pod.getStatus().getInitContainerStatuses()).ifPresent(statuses::addAll);
+        Optional.ofNullable(pod.getStatus().getContainerStatuses()).ifPresent(statuses::addAll);
+        for (ContainerStatus status : statuses) {
+            // A waiting state may carry no reason; Set.contains(null) would throw and end the rollout as FAILED.
+            String waiting = status.getState() == null || status.getState().getWaiting() == null ? null
+                    : status.getState().getWaiting().getReason();
+            if (waiting != null && FAILING.contains(waiting)) {
+                String message = Objects.requireNonNullElse(status.getState().getWaiting().getMessage(), "");
+                return Optional.of("pod " + pod.getMetadata().getName() + " container " + status.getName() + ": "
+                        + status.getState().getWaiting().getReason() + (message.isEmpty() ? "" : ": " + message));
+            }
+        }
+        return Optional.empty();
+    }
+
+    static boolean complete(Deployment deployment, int desired) {
+        DeploymentStatus status = deployment.getStatus();
+        if (status == null) {
+            return false;
+        }
+        long generation = Optional.ofNullable(deployment.getMetadata().getGeneration()).orElse(0L);
+        long observed = Optional.ofNullable(status.getObservedGeneration()).orElse(-1L);
+        return observed >= generation && n(status.getUpdatedReplicas()) == desired && n(status.getReadyReplicas()) == desired
+                && n(status.getAvailableReplicas()) == desired && n(status.getReplicas()) == desired;
+    }
+
+    static boolean progressing(Deployment deployment) {
+        return conditions(deployment).anyMatch(c -> "Progressing".equals(c.getType()) && "True".equals(c.getStatus()));
+    }
+
+    /** The Progressing condition's failure, if the controller has given up on this rollout. */
+    static Optional<String> deadlineExceeded(Deployment deployment) {
+        return conditions(deployment)
+                .filter(c -> "Progressing".equals(c.getType()) && "ProgressDeadlineExceeded".equals(c.getReason()))
+                .findFirst()
+                .map(c -> "Progressing condition: ProgressDeadlineExceeded: " + Objects.requireNonNullElse(c.getMessage(), ""));
+    }
+
+    private static Stream<DeploymentCondition> conditions(Deployment deployment) {
+        return deployment.getStatus() == null || deployment.getStatus().getConditions() == null
+                ? Stream.empty() : deployment.getStatus().getConditions().stream();
+    }
+
+    /** The ReplicaSet owned by the Deployment whose template runs this image; the newest revision if several. */
+    static Optional<ReplicaSet> newReplicaSet(KubernetesClient client, KubernetesSpec spec, Deployment deployment, String image) {
+        if (deployment.getSpec().getSelector() == null) {
+            return Optional.empty();
+        }
+        String uid = deployment.getMetadata().getUid();
+        return client.apps().replicaSets().inNamespace(spec.namespace())
+                .withLabels(deployment.getSpec().getSelector().getMatchLabels()).list().getItems().stream()
+                .filter(rs -> ownedBy(rs, uid))
+                .filter(rs -> rs.getSpec().getTemplate().getSpec().getContainers().stream()
+                        .anyMatch(c -> spec.container().equals(c.getName()) && image.equals(c.getImage())))
+                .max(Comparator.comparingLong(KubernetesRollout::revision));
+    }
+
+    /** The live pods of a ReplicaSet. */
+    static List<Pod> pods(KubernetesClient client, KubernetesSpec spec, ReplicaSet replicaSet) {
+        String uid = replicaSet.getMetadata().getUid();
+        return client.pods().inNamespace(spec.namespace()).withLabels(replicaSet.getSpec().getSelector().getMatchLabels())
+                .list().getItems().stream()
+                .filter(p -> p.getMetadata().getDeletionTimestamp() == null)
+                .filter(p -> ownedBy(p, uid))
+                .toList();
+    }
+
+    static Optional<Container> container(Deployment deployment, String name) {
+        return deployment.getSpec().getTemplate().getSpec().getContainers().stream()
+                .filter(c -> name.equals(c.getName())).findFirst();
+    }
+
+    private static boolean ownedBy(HasMetadata object, String uid) {
+        List<OwnerReference> owners = object.getMetadata().getOwnerReferences();
+        return uid == null || owners != null && owners.stream().anyMatch(o -> uid.equals(o.getUid()));
+    }
+
+    private static boolean ready(Pod pod) {
+        return pod.getStatus() != null && pod.getStatus().getConditions() != null
+                && pod.getStatus().getConditions().stream().anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
+    }
+
+    private static long revision(ReplicaSet rs) {
+        try {
+            return Long.parseLong(annotations(rs).getOrDefault(REVISION, "0"));
+        } catch (NumberFormatException e) {
+            return 0;
+        }
+    }
+
+    private static Map<String, String> annotations(HasMetadata object) {
+        return Objects.requireNonNullElse(object.getMetadata().getAnnotations(), Map.of());
+    }
+
+    private static Map<String, String> labels(HasMetadata object) {
+        return Objects.requireNonNullElse(object.getMetadata().getLabels(), Map.of());
+    }
+
+    private static int n(Integer value) {
+        return value == null ? 0 : value;
+    }
+
+    private static RolloutResult result(RolloutResult.Status status, String reason, long started) {
+        return new RolloutResult(status, reason, Duration.ofNanos(System.nanoTime() - started));
+    }
+}

@@ -1,0 +1,215 @@
+package dev.dualdeploy.target.kubernetes;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.dualdeploy.config.KubernetesSpec;
+import dev.dualdeploy.local.KubernetesSimulator;
+import dev.dualdeploy.release.Release;
+import dev.dualdeploy.target.RolloutResult;
+import dev.dualdeploy.target.TargetException;
+import dev.dualdeploy.target.TargetState;
+import dev.dualdeploy.testing.Images;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class KubernetesTargetTest {
+
+    private static final AtomicInteger NAMESPACES = new AtomicInteger();
+    private static KubernetesSimulator sim;
+
+    private final List<String> events = new CopyOnWriteArrayList<>();
+
+    @BeforeAll
+    static void start() {
+        sim = KubernetesSimulator.start();
+    }
+
+    @AfterAll
+    static void stop() {
+        sim.close();
+    }
+
+    private KubernetesTarget seeded(String namespace, Release running) {
+        sim.seedDeployment(namespace, "loan-api", "app", running.image(), 3);
+        KubernetesTarget target = target(namespace, Optional.empty());
+        await().atMost(Duration.ofSeconds(10)).until(() -> target.current().health() == TargetState.Health.HEALTHY);
+        return target;
+    }
+
+    private KubernetesTarget target(String namespace, Optional<Path> manifests) {
+        KubernetesSpec spec = new KubernetesSpec(Optional.empty(), namespace, "loan-api", "app", manifests, Optional.empty());
+        return new KubernetesTarget(sim.client(), spec, events::add);
+    }
+
+    private static String namespace() {
+        return "ns" + NAMESPACES.incrementAndGet();
+    }
+
+    @Test
+    void deploysAndReadsBackTheDigestThePodsRun() {
+        String ns = namespace();
+        KubernetesTarget target = seeded(ns, Images.release('a', "1.0.0"));
+
+        RolloutResult result = target.deploy(Images.release('b', "1.1.0")).await(Duration.ofSeconds(30));
+
+        assertThat(result.status()).as(result.reason()).isEqualTo(RolloutResult.Status.SUCCEEDED);
+        TargetState state = target.current();
+        assertThat(state.digest()).contains(Images.digest('b'));
+        assertThat(state.version()).contains("1.1.0");
+        assertThat(state.previousImage()).contains(Images.release('a', "x").image());
+        assertThat(state.health()).isEqualTo(TargetState.Health.HEALTHY);
+        Deployment deployment = sim.client().apps().deployments().inNamespace(ns).withName("loan-api").get();
+        assertThat(deployment.getMetadata().getAnnotations())
+                .containsEntry(KubernetesTarget.DIGEST, Images.digest('b'))
+                .doesNotContainKey(KubernetesTarget.PREVIOUS_VERSION)
+                .hasEntrySatisfying(KubernetesTarget.CHANGE_CAUSE, cause -> assertThat(cause).contains("1.1.0"));
+        assertThat(sim.client().pods().inNamespace(ns).list().getItems())
+                .hasSize(3)
+                .allSatisfy(p -> assertThat(p.getStatus().getContainerStatuses().get(0).getImageID()).endsWith(Images.digest('b')));
+        assertThat(events).anyMatch(e -> e.startsWith("updated 3/3, ready 3/3"));
+    }
+
+    @Test
+    void imagePullBackOffFailsFastAndRollsBack() {
+        String ns = namespace();
+        KubernetesTarget target = seeded(ns, Images.release('0', "0.9.0"));
+        assertThat(target.deploy(Images.release('a', "1.0.0")).await(Duration.ofSeconds(30)).succeeded()).isTrue();
+        sim.breakImage(Images.digest('c'), KubernetesSimulator.Breakage.PULL);
+
+        RolloutResult result = target.deploy(Images.release('c', "1.2.0")).await(Duration.ofSeconds(60));
+        Instant verdict = Instant.now();
+
+        assertThat(result.status()).isEqualTo(RolloutResult.Status.FAILED);
+        assertThat(result.reason()).containsPattern("pod loan-api-\\w+-\\w+ container app: (ErrImagePull|ImagePullBackOff)");
+        Instant reported = firstFailureIn(ns);
+        assertThat(Duration.between(reported, verdict)).isLessThan(Duration.ofSeconds(5));
+        System.out.println("fail-fast latency (ImagePullBackOff): " + Duration.between(reported, verdict).toMillis() + " ms");
+
+        RolloutResult back = target.rollback().await(Duration.ofSeconds(30));
+        assertThat(back.status()).as(back.reason()).isEqualTo(RolloutResult.Status.SUCCEEDED);
+        TargetState state = target.current();
+        assertThat(state.digest()).contains(Images.digest('a'));
+        assertThat(state.version()).contains("1.0.0");
+        assertThat(state.health()).isEqualTo(TargetState.Health.HEALTHY);
+        assertThatThrownBy(target::rollback).isInstanceOf(TargetException.class).hasMessageContaining("already rolled back");
+    }
+
+    @Test
+    void crashLoopBackOffFailsFast() {
+        String ns = namespace();
+        KubernetesTarget target = seeded(ns, Images.release('a', "1.0.0"));
+        sim.breakImage(Images.digest('d'), KubernetesSimulator.Breakage.CRASH);
+
+        RolloutResult result = target.deploy(Images.release('d', "1.3.0")).await(Duration.ofSeconds(60));
+        Instant verdict = Instant.now();
+
+        assertThat(result.status()).isEqualTo(RolloutResult.Status.FAILED);
+        assertThat(result.reason()).contains("CrashLoopBackOff").contains("back-off 10s restarting failed container=app");
+        assertThat(Duration.between(firstFailureIn(ns), verdict)).isLessThan(Duration.ofSeconds(5));
+        System.out.println("fail-fast latency (CrashLoopBackOff): " + Duration.between(firstFailureIn(ns), verdict).toMillis() + " ms");
+
+        RolloutResult back = target.rollback().await(Duration.ofSeconds(30));
+        assertThat(back.status()).as(back.reason()).isEqualTo(RolloutResult.Status.SUCCEEDED);
+        assertThat(target.current().digest()).contains(Images.digest('a'));
+        assertThat(target.current().health()).isEqualTo(TargetState.Health.HEALTHY);
+    }
+
+    @Test
+    void appliesEveryDocumentOfMultiDocumentManifests(@TempDir Path dir) throws IOException {
+        String ns = namespace();
+        sim.client().namespaces().resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder()
+                .withNewMetadata().withName(ns).endMetadata().build()).create();
+        Files.writeString(dir.resolve("app.yaml"), """
+                apiVersion: apps/v1
+                kind: Deployment
+                metadata:
+                  name: loan-api
+                spec:
+                  replicas: 2
+                  selector:
+                    matchLabels: {app: loan-api}
+                  template:
+                    metadata:
+                      labels: {app: loan-api}
+                    spec:
+                      containers:
+                        - name: app
+                          image: placeholder
+                          envFrom: [{configMapRef: {name: loan-api}}]
+                        - name: sidecar
+                          image: registry.example.com/proxy:1.0
+                ---
+                apiVersion: v1
+                kind: Service
+                metadata:
+                  name: loan-api
+                spec:
+                  selector: {app: loan-api}
+                  ports: [{name: http, port: 80, targetPort: 8080}]
+                ---
+                apiVersion: autoscaling/v2
+                kind: HorizontalPodAutoscaler
+                metadata:
+                  name: loan-api
+                spec:
+                  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: loan-api}
+                  minReplicas: 2
+                  maxReplicas: 6
+                """);
+        Files.writeString(dir.resolve("config.yml"), """
+                apiVersion: v1
+                kind: ConfigMap
+                metadata:
+                  name: loan-api
+                data:
+                  LOG_LEVEL: info
+                """);
+        KubernetesTarget target = target(ns, Optional.of(dir));
+
+        RolloutResult first = target.deploy(Images.release('a', "1.0.0")).await(Duration.ofSeconds(30));
+        assertThat(first.status()).as(first.reason()).isEqualTo(RolloutResult.Status.SUCCEEDED);
+        Files.writeString(dir.resolve("config.yml"), Files.readString(dir.resolve("config.yml")).replace("info", "debug"));
+        RolloutResult second = target.deploy(Images.release('b', "1.1.0")).await(Duration.ofSeconds(30));
+
+        assertThat(second.status()).as(second.reason()).isEqualTo(RolloutResult.Status.SUCCEEDED);
+        var client = sim.client();
+        assertThat(client.configMaps().inNamespace(ns).withName("loan-api").get().getData()).containsEntry("LOG_LEVEL", "debug");
+        assertThat(client.services().inNamespace(ns).withName("loan-api").get().getSpec().getPorts()).hasSize(1);
+        assertThat(client.autoscaling().v2().horizontalPodAutoscalers().inNamespace(ns).withName("loan-api").get()
+                .getSpec().getMaxReplicas()).isEqualTo(6);
+        Deployment deployment = client.apps().deployments().inNamespace(ns).withName("loan-api").get();
+        assertThat(deployment.getSpec().getTemplate().getSpec().getContainers())
+                .extracting(c -> c.getName() + "=" + c.getImage())
+                .containsExactly("app=" + Images.release('b', "").image(), "sidecar=registry.example.com/proxy:1.0");
+        assertThat(deployment.getMetadata().getAnnotations())
+                .containsEntry(KubernetesTarget.PREVIOUS_IMAGE, Images.release('a', "").image())
+                .containsEntry(KubernetesTarget.PREVIOUS_VERSION, "1.0.0");
+        assertThat(target.current().digest()).contains(Images.digest('b'));
+    }
+
+    @Test
+    void rollbackWithoutAPreviousReleaseIsRefused() {
+        String ns = namespace();
+        KubernetesTarget target = seeded(ns, Images.release('a', "1.0.0"));
+        assertThatThrownBy(target::rollback).isInstanceOf(TargetException.class)
+                .hasMessageContaining("no previous release is recorded");
+    }
+
+    private static Instant firstFailureIn(String namespace) {
+        return sim.firstFailureIn(namespace).orElseThrow();
+    }
+}
