@@ -5,7 +5,6 @@ import dev.dualdeploy.config.StageSpec;
 import dev.dualdeploy.pipeline.Deploy;
 import dev.dualdeploy.pipeline.PlatformTargets;
 import dev.dualdeploy.pipeline.StageReport;
-import dev.dualdeploy.report.JsonReport;
 import dev.dualdeploy.target.Sleeper;
 import java.time.Clock;
 import picocli.CommandLine.Command;

@@ -6,6 +6,7 @@ import io.fabric8.kubernetes.api.model.ContainerState;
 import io.fabric8.kubernetes.api.model.ContainerStateBuilder;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
@@ -52,6 +53,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * A Kubernetes API on loopback (fabric8's mock server in CRUD mode, with server-side apply and generations added by
@@ -76,10 +79,10 @@ public final class KubernetesSimulator implements AutoCloseable {
     private static final Duration START_DELAY = Duration.ofMillis(150);
     private static final Duration FAIL_DELAY = Duration.ofMillis(300);
     /** The mock server logs every request at INFO; held here so the level setting is not garbage-collected. */
-    private static final java.util.logging.Logger MOCK_LOG = java.util.logging.Logger.getLogger("io.fabric8.mockwebserver");
+    private static final Logger MOCK_LOG = Logger.getLogger("io.fabric8.mockwebserver");
 
     static {
-        MOCK_LOG.setLevel(java.util.logging.Level.WARNING);
+        MOCK_LOG.setLevel(Level.WARNING);
     }
 
     private final KubernetesMockServer server;
@@ -375,7 +378,7 @@ public final class KubernetesSimulator implements AutoCloseable {
                 .anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
     }
 
-    private static Map<String, String> labels(io.fabric8.kubernetes.api.model.HasMetadata object) {
+    private static Map<String, String> labels(HasMetadata object) {
         return Objects.requireNonNullElse(object.getMetadata().getLabels(), Map.of());
     }
 

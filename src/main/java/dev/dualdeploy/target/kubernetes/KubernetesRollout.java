@@ -28,6 +28,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -135,7 +136,7 @@ final class KubernetesRollout implements Rollout {
         if (!serial.isShutdown()) {
             try {
                 serial.execute(check);
-            } catch (java.util.concurrent.RejectedExecutionException ignored) {
+            } catch (RejectedExecutionException ignored) {
                 // The rollout has ended; late events have nothing to report to.
             }
         }

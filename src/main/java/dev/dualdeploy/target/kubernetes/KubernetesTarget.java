@@ -32,6 +32,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
@@ -290,7 +291,7 @@ public final class KubernetesTarget implements DeployTarget {
         return client.apps().deployments().inNamespace(spec.namespace()).withName(spec.deployment());
     }
 
-    private <T> T call(String what, java.util.function.Supplier<T> action) {
+    private <T> T call(String what, Supplier<T> action) {
         try {
             return action.get();
         } catch (KubernetesClientException e) {
