@@ -11,6 +11,7 @@ import dev.dualdeploy.pipeline.Plan;
 import dev.dualdeploy.pipeline.SideReport;
 import dev.dualdeploy.pipeline.StageReport;
 import dev.dualdeploy.pipeline.Status;
+import dev.dualdeploy.release.RegistryClient;
 import dev.dualdeploy.release.Release;
 import dev.dualdeploy.target.RolloutResult;
 import dev.dualdeploy.target.TargetState;
@@ -86,6 +87,13 @@ public final class JsonReport {
         ArrayNode list = root.putArray("problems");
         problems.forEach(p -> list.addObject().put("path", p.path()).put("problem", p.problem()).put("example", p.example()));
         return root;
+    }
+
+    /** The result of {@code release}: the reference pinned to the digest every stage deploys. */
+    public static ObjectNode release(RegistryClient.Resolved resolved, int exitCode) {
+        return header("release", exitCode).put("image", resolved.pinned()).put("repository", resolved.ref().repository())
+                .put("tag", resolved.ref().tag().orElse(null)).put("digest", resolved.digest())
+                .put("mediaType", resolved.mediaType()).put("index", resolved.index());
     }
 
     /** An error that stopped a command before it produced a result. */

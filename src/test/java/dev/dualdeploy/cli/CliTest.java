@@ -3,13 +3,12 @@ package dev.dualdeploy.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.dualdeploy.local.KubernetesSimulator;
 import dev.dualdeploy.local.LocalEnvironment;
 import dev.dualdeploy.release.Release;
+import dev.dualdeploy.testing.Cli;
+import dev.dualdeploy.testing.Cli.Run;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
@@ -20,23 +19,11 @@ import org.junit.jupiter.api.io.TempDir;
 /** The CLI as a user runs it: arguments in, exit code, stdout and stderr out, against the local environment. */
 class CliTest {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static LocalEnvironment env;
     private static String config;
 
     @TempDir
     Path tmp;
-
-    /** One run of the CLI. */
-    record Run(int code, String out, String err) {
-        JsonNode json() {
-            try {
-                return JSON.readTree(out);
-            } catch (IOException e) {
-                throw new AssertionError("stdout is not JSON: " + out, e);
-            }
-        }
-    }
 
     @BeforeAll
     static void start(@TempDir Path dir) {
@@ -49,17 +36,10 @@ class CliTest {
         env.close();
     }
 
-    static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = DualDeployCommand.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
-        return new Run(code, out.toString(), err.toString());
-    }
-
     @Test
     void versionAndHelpNameTheExitCodes() {
-        assertThat(run("--version").out()).startsWith("dualdeploy ");
-        Run help = run("deploy", "--help");
+        assertThat(Cli.run("--version").out()).startsWith("dualdeploy ");
+        Run help = Cli.run("deploy", "--help");
         assertThat(help.code()).isZero();
         assertThat(help.out()).contains("--stage=NAME", "--image=REF", "--legacy", "--kubernetes", "--no-rollback",
                 "1   the release failed and the stage was rolled back");
@@ -67,18 +47,18 @@ class CliTest {
 
     @Test
     void validateAcceptsTheLocalConfigAndRejectsABadOneWithExitCode2() throws IOException {
-        Run ok = run("validate", "-f", config);
+        Run ok = Cli.run("validate", "-f", config);
         assertThat(ok.code()).isZero();
         assertThat(ok.out()).contains("is valid: loan-api, 4 stages").contains("sandbox: legacy + kubernetes");
 
         Path bad = tmp.resolve("bad.yaml");
         Files.writeString(bad, Files.readString(env.config()).replace("timeout: 2m", "timeout: soon"));
-        Run rejected = run("validate", "-f", bad.toString());
+        Run rejected = Cli.run("validate", "-f", bad.toString());
         assertThat(rejected.code()).isEqualTo(2);
         assertThat(rejected.err()).contains("error: " + bad + ": stages[0].timeout: 'soon' is not a duration");
         assertThat(rejected.err().lines().filter(l -> l.startsWith("error: "))).hasSize(4);
 
-        JsonNode json = run("validate", "-f", bad.toString(), "--output", "json").json();
+        JsonNode json = Cli.run("validate", "-f", bad.toString(), "--output", "json").json();
         assertThat(json.get("exitCode").asInt()).isEqualTo(2);
         assertThat(json.get("valid").asBoolean()).isFalse();
         assertThat(json.get("problems").get(3).get("path").asText()).isEqualTo("stages[3].timeout");
@@ -86,23 +66,23 @@ class CliTest {
 
     @Test
     void badFlagsAreExitCode2BeforeAnythingChanges() {
-        Run unknownStage = run("deploy", "-f", config, "--stage", "qa", "--image", LocalEnvironment.sampleRelease("1.0.0").image());
+        Run unknownStage = Cli.run("deploy", "-f", config, "--stage", "qa", "--image", LocalEnvironment.sampleRelease("1.0.0").image());
         assertThat(unknownStage.code()).isEqualTo(2);
         assertThat(unknownStage.err()).contains("no stage 'qa' in " + config + "; stages are [sandbox, preprod, beta, prod]");
 
-        Run tagOnly = run("deploy", "-f", config, "--stage", "sandbox", "--image", "registry.example.com/loan-api:1.0.0");
+        Run tagOnly = Cli.run("deploy", "-f", config, "--stage", "sandbox", "--image", "registry.example.com/loan-api:1.0.0");
         assertThat(tagOnly.code()).isEqualTo(2);
         assertThat(tagOnly.err()).contains("is not pinned to a digest");
 
-        Run invalid = run("plan", "-f", config, "--stage", "sandbox", "--image", "Registry/Loan@sha256:1");
+        Run invalid = Cli.run("plan", "-f", config, "--stage", "sandbox", "--image", "Registry/Loan@sha256:1");
         assertThat(invalid.code()).isEqualTo(2);
         assertThat(invalid.err()).contains("is not a valid OCI image reference");
 
-        Run unknownOption = run("deploy", "-f", config, "--stage", "sandbox", "--colour");
+        Run unknownOption = Cli.run("deploy", "-f", config, "--stage", "sandbox", "--colour");
         assertThat(unknownOption.code()).isEqualTo(2);
         assertThat(unknownOption.err()).contains("Unknown option: '--colour'");
 
-        Run missingFile = run("status", "-f", tmp.resolve("none.yaml").toString());
+        Run missingFile = Cli.run("status", "-f", tmp.resolve("none.yaml").toString());
         assertThat(missingFile.code()).isEqualTo(2);
         assertThat(missingFile.err()).contains("none.yaml: file not found");
     }
@@ -112,7 +92,7 @@ class CliTest {
         Path kubernetesOnly = tmp.resolve("k8s-only.yaml");
         String text = Files.readString(env.config());
         Files.writeString(kubernetesOnly, text.replaceAll("(?s)    deploy: \\{ legacy: true, kubernetes: true \\}\n    legacy:\n      ecs: [^\n]*\n", ""));
-        Run run = run("deploy", "-f", kubernetesOnly.toString(), "--stage", "sandbox", "--legacy",
+        Run run = Cli.run("deploy", "-f", kubernetesOnly.toString(), "--stage", "sandbox", "--legacy",
                 "--image", LocalEnvironment.sampleRelease("1.0.0").image());
         assertThat(run.code()).isEqualTo(2);
         assertThat(run.err()).contains("--legacy=true, but stage sandbox has no legacy side in the config");
@@ -122,7 +102,7 @@ class CliTest {
     void deployPrintsAStableJsonResultAndStatusShowsParity() {
         Release release = LocalEnvironment.sampleRelease("1.0.0");
 
-        Run deploy = run("deploy", "-f", config, "--stage", "beta", "--image", release.image(), "--release-version", "1.0.0",
+        Run deploy = Cli.run("deploy", "-f", config, "--stage", "beta", "--image", release.image(), "--release-version", "1.0.0",
                 "--output", "json");
 
         assertThat(deploy.code()).as(deploy.err()).isZero();
@@ -144,7 +124,7 @@ class CliTest {
         }
         assertThat(deploy.err()).contains("[beta/kubernetes] ").contains("[beta/legacy] ").contains("[beta] SUCCEEDED");
 
-        Run status = run("status", "-f", config, "--stage", "beta", "--check");
+        Run status = Cli.run("status", "-f", config, "--stage", "beta", "--check");
         assertThat(status.code()).isZero();
         assertThat(status.out()).startsWith("beta: PARITY (all sides run " + Release.shortDigest(release.digest()) + ")");
     }
@@ -153,10 +133,10 @@ class CliTest {
     void aBrokenReleaseExitsWith1AndIsRolledBack() {
         Release good = LocalEnvironment.sampleRelease("1.5.0");
         Release bad = LocalEnvironment.sampleRelease("1.6.0");
-        assertThat(run("deploy", "-f", config, "--stage", "preprod", "--image", good.image()).code()).isZero();
+        assertThat(Cli.run("deploy", "-f", config, "--stage", "preprod", "--image", good.image()).code()).isZero();
         env.kubernetes().breakImage(bad.digest(), KubernetesSimulator.Breakage.PULL);
 
-        Run run = run("deploy", "-f", config, "--stage", "preprod", "--image", bad.image(), "--output", "json");
+        Run run = Cli.run("deploy", "-f", config, "--stage", "preprod", "--image", bad.image(), "--output", "json");
 
         assertThat(run.code()).isEqualTo(1);
         JsonNode json = run.json();
@@ -169,18 +149,18 @@ class CliTest {
     void statusCheckExits3OnDriftAndRollbackCommandReturnsASide() {
         Release both = LocalEnvironment.sampleRelease("1.7.0");
         Release kubernetesOnly = LocalEnvironment.sampleRelease("1.8.0");
-        assertThat(run("deploy", "-f", config, "--stage", "prod", "--image", both.image()).code()).isZero();
-        assertThat(run("deploy", "-f", config, "--stage", "prod", "--image", kubernetesOnly.image(), "--legacy=false").code()).isZero();
+        assertThat(Cli.run("deploy", "-f", config, "--stage", "prod", "--image", both.image()).code()).isZero();
+        assertThat(Cli.run("deploy", "-f", config, "--stage", "prod", "--image", kubernetesOnly.image(), "--legacy=false").code()).isZero();
 
-        Run drift = run("status", "-f", config, "--stage", "prod", "--check", "--output", "json");
+        Run drift = Cli.run("status", "-f", config, "--stage", "prod", "--check", "--output", "json");
         assertThat(drift.code()).isEqualTo(3);
         assertThat(drift.json().get("stages").get(0).get("parity").get("status").asText()).isEqualTo("DRIFT");
-        assertThat(run("status", "-f", config, "--stage", "prod").code()).as("without --check drift is reported, not an error").isZero();
+        assertThat(Cli.run("status", "-f", config, "--stage", "prod").code()).as("without --check drift is reported, not an error").isZero();
 
-        Run rollback = run("rollback", "-f", config, "--stage", "prod", "--side", "kubernetes");
+        Run rollback = Cli.run("rollback", "-f", config, "--stage", "prod", "--side", "kubernetes");
         assertThat(rollback.code()).as(rollback.err()).isZero();
         assertThat(rollback.out()).contains("rollback prod: SUCCEEDED");
-        Run parity = run("status", "-f", config, "--stage", "prod", "--check");
+        Run parity = Cli.run("status", "-f", config, "--stage", "prod", "--check");
         assertThat(parity.code()).isZero();
         assertThat(parity.out()).contains("prod: PARITY (all sides run " + Release.shortDigest(both.digest()) + ")");
     }
@@ -188,13 +168,13 @@ class CliTest {
     @Test
     void planReadsAndChangesNothing() {
         Release release = LocalEnvironment.sampleRelease("9.9.9");
-        Run before = run("status", "-f", config, "--stage", "sandbox", "--output", "json");
+        Run before = Cli.run("status", "-f", config, "--stage", "sandbox", "--output", "json");
 
-        Run plan = run("plan", "-f", config, "--stage", "sandbox", "--image", release.image(), "--kubernetes=false", "--output", "json");
+        Run plan = Cli.run("plan", "-f", config, "--stage", "sandbox", "--image", release.image(), "--kubernetes=false", "--output", "json");
 
         assertThat(plan.code()).isZero();
         assertThat(plan.json().get("sides").findValuesAsText("action")).containsExactly("DEPLOY", "SKIP");
-        assertThat(run("status", "-f", config, "--stage", "sandbox", "--output", "json").json().get("stages"))
+        assertThat(Cli.run("status", "-f", config, "--stage", "sandbox", "--output", "json").json().get("stages"))
                 .isEqualTo(before.json().get("stages"));
     }
 
@@ -203,18 +183,18 @@ class CliTest {
         Path unreachable = tmp.resolve("unreachable.yaml");
         Files.writeString(unreachable, Files.readString(env.config()).replace(env.ecs().endpoint().toString(), "http://127.0.0.1:9"));
 
-        Run status = run("status", "-f", unreachable.toString(), "--stage", "sandbox", "--check");
+        Run status = Cli.run("status", "-f", unreachable.toString(), "--stage", "sandbox", "--check");
         assertThat(status.code()).isEqualTo(4);
         assertThat(status.out()).contains("cannot describe service");
 
-        Run deploy = run("deploy", "-f", unreachable.toString(), "--stage", "sandbox", "--image", LocalEnvironment.sampleRelease("1.0.0").image());
+        Run deploy = Cli.run("deploy", "-f", unreachable.toString(), "--stage", "sandbox", "--image", LocalEnvironment.sampleRelease("1.0.0").image());
         assertThat(deploy.code()).isEqualTo(4);
         assertThat(deploy.err()).contains("error: ecs sandbox/loan-api: cannot describe service");
     }
 
     @Test
     void demoExitsZero(@TempDir Path dir) {
-        Run demo = run("demo", "--quiet", "--dir", dir.toString());
+        Run demo = Cli.run("demo", "--quiet", "--dir", dir.toString());
         assertThat(demo.code()).as(demo.out()).isZero();
         assertThat(demo.out()).contains("demo passed: 12 checks held").doesNotContain("FAIL");
     }

@@ -2,6 +2,7 @@ package dev.dualdeploy.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.dualdeploy.testing.Cli;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -51,8 +52,8 @@ class ValidateCommandTest {
         Path file = dir.resolve("dualdeploy.yaml");
         Files.writeString(file, yaml);
 
-        CliTest.Run validate = CliTest.run("validate", "-f", file.toString());
-        CliTest.Run deploy = CliTest.run("deploy", "-f", file.toString(), "--stage", "sandbox",
+        Cli.Run validate = Cli.run("validate", "-f", file.toString());
+        Cli.Run deploy = Cli.run("deploy", "-f", file.toString(), "--stage", "sandbox",
                 "--image", "registry.example.com/loan-api@sha256:" + "a".repeat(64));
 
         assertThat(validate.code()).isEqualTo(2);
