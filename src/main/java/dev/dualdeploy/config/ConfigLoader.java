@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -98,7 +99,7 @@ public final class ConfigLoader {
             if (!expectObject(node, "", "service: loan-api")) {
                 return null;
             }
-            allowOnly(node, "", Set.of("service", "image", "stages"));
+            allowOnly(node, "", Set.of("service", "image", "stages", "branches"));
             String service = text(node, "", "service", true, DNS_LABEL, "a lower-case DNS label", "service: loan-api");
             String image = text(node, "", "image", true, null, "", "image: registry.example.com/loan-api");
             if (image != null) {
@@ -127,14 +128,15 @@ public final class ConfigLoader {
                     stages.add(stage);
                 }
             }
-            return problems.isEmpty() ? new DualDeploySpec(service, image, stages) : null;
+            List<BranchSpec> branches = branches(node.get("branches"), stages);
+            return problems.isEmpty() ? new DualDeploySpec(service, image, stages, branches) : null;
         }
 
         private StageSpec stage(JsonNode node, String path) {
             if (!expectObject(node, path, "{name: sandbox, legacy: {...}, kubernetes: {...}}")) {
                 return null;
             }
-            allowOnly(node, path, Set.of("name", "deploy", "legacy", "kubernetes", "timeout"));
+            allowOnly(node, path, Set.of("name", "deploy", "legacy", "kubernetes", "timeout", "gate"));
             String name = text(node, path, "name", true, STAGE_NAME, "a lower-case name of letters, digits and -",
                     "name: preprod");
             Optional<LegacySpec> legacy = Optional.ofNullable(node.get("legacy")).filter(n -> !n.isNull())
@@ -147,7 +149,65 @@ public final class ConfigLoader {
             }
             ToggleSpec toggle = toggle(node.get("deploy"), path + ".deploy", node.has("legacy"), node.has("kubernetes"));
             Duration timeout = duration(node, path, "timeout", DEFAULT_TIMEOUT);
-            return new StageSpec(name, toggle, legacy, kubernetes, timeout);
+            GateSpec gate = gate(node.get("gate"), path + ".gate");
+            return new StageSpec(name, toggle, legacy, kubernetes, timeout, gate);
+        }
+
+        private GateSpec gate(JsonNode node, String path) {
+            if (node == null || node.isNull()) {
+                return GateSpec.none();
+            }
+            if (!expectObject(node, path, "gate: { approval: { submitter: sre, timeout: 24h } }")) {
+                return GateSpec.none();
+            }
+            allowOnly(node, path, Set.of("approval"));
+            JsonNode approval = node.get("approval");
+            if (approval == null || approval.isNull()) {
+                return GateSpec.none();
+            }
+            String at = path + ".approval";
+            if (!expectObject(approval, at, "approval: { submitter: sre, timeout: 24h }")) {
+                return GateSpec.none();
+            }
+            allowOnly(approval, at, Set.of("submitter", "timeout"));
+            String submitter = text(approval, at, "submitter", true, null, "", "submitter: sre,release-managers");
+            List<String> submitters = submitter == null ? List.of() : List.of(submitter.split("\\s*,\\s*"));
+            Duration timeout = duration(approval, at, "timeout", ApprovalSpec.DEFAULT_TIMEOUT);
+            return new GateSpec(Optional.of(new ApprovalSpec(submitters, timeout)));
+        }
+
+        private List<BranchSpec> branches(JsonNode node, List<StageSpec> stages) {
+            List<BranchSpec> result = new ArrayList<>();
+            if (node == null || node.isNull()) {
+                return result;
+            }
+            if (!expectObject(node, "branches", "branches: { main: [sandbox, preprod, beta, prod], 'PR-*': [sandbox] }")) {
+                return result;
+            }
+            Set<String> known = new HashSet<>();
+            stages.stream().filter(s -> s != null).forEach(s -> known.add(s.name()));
+            for (Iterator<Map.Entry<String, JsonNode>> entries = node.fields(); entries.hasNext(); ) {
+                Map.Entry<String, JsonNode> entry = entries.next();
+                String path = "branches." + entry.getKey();
+                JsonNode chain = entry.getValue();
+                if (!chain.isArray()) {
+                    problem(path, "expected a list of stage names in promotion order", entry.getKey() + ": [sandbox, preprod]");
+                    continue;
+                }
+                List<String> names = new ArrayList<>();
+                for (int i = 0; i < chain.size(); i++) {
+                    String name = chain.get(i).asText();
+                    if (!known.contains(name)) {
+                        problem(path + "[" + i + "]", "'" + name + "' is not a stage in this file; stages are "
+                                + stages.stream().filter(s -> s != null).map(StageSpec::name).toList(), entry.getKey() + ": [sandbox]");
+                    } else if (names.contains(name)) {
+                        problem(path + "[" + i + "]", "stage '" + name + "' is listed twice", entry.getKey() + ": [sandbox, preprod]");
+                    }
+                    names.add(name);
+                }
+                result.add(new BranchSpec(entry.getKey(), names));
+            }
+            return result;
         }
 
         private ToggleSpec toggle(JsonNode node, String path, boolean hasLegacy, boolean hasKubernetes) {

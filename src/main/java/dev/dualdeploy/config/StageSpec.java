@@ -11,9 +11,10 @@ import java.util.Optional;
  * @param legacy the legacy side, or empty if this stage has none
  * @param kubernetes the Kubernetes side, or empty if this stage has none
  * @param timeout how long one rollout on one side may take before it is TIMED_OUT
+ * @param gate what must hold before the stage counts as done
  */
 public record StageSpec(String name, ToggleSpec toggle, Optional<LegacySpec> legacy,
-                        Optional<KubernetesSpec> kubernetes, Duration timeout) {
+                        Optional<KubernetesSpec> kubernetes, Duration timeout, GateSpec gate) {
 
     /** Whether the stage has this side at all (toggled on or off). */
     public boolean configured(Side side) {

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dualdeploy.config.ConfigProblem;
+import dev.dualdeploy.config.StageSpec;
 import dev.dualdeploy.pipeline.Parity;
 import dev.dualdeploy.pipeline.Plan;
 import dev.dualdeploy.pipeline.SideReport;
@@ -86,6 +87,24 @@ public final class JsonReport {
         }
         ArrayNode list = root.putArray("problems");
         problems.forEach(p -> list.addObject().put("path", p.path()).put("problem", p.problem()).put("example", p.example()));
+        return root;
+    }
+
+    /** The result of {@code stages}: the chain a branch deploys to, with each stage's approval. */
+    public static ObjectNode stages(String service, String branch, String changeId, String pattern, List<StageSpec> stages,
+                                    String message) {
+        ObjectNode root = header("stages", 0).put("service", service).put("branch", branch)
+                .put("changeId", changeId.isEmpty() ? null : changeId).put("matched", pattern).put("message", message);
+        ArrayNode list = root.putArray("stages");
+        for (StageSpec stage : stages) {
+            ObjectNode node = list.addObject().put("name", stage.name());
+            node.set("approval", stage.gate().approval().map(a -> {
+                ObjectNode approval = JSON.createObjectNode().put("submitter", String.join(",", a.submitters()))
+                        .put("timeoutMinutes", Math.max(1, a.timeout().toMinutes()));
+                a.submitters().forEach(approval.putArray("submitters")::add);
+                return approval;
+            }).orElse(null));
+        }
         return root;
     }
 

@@ -51,6 +51,8 @@ public final class KubernetesTarget implements DeployTarget {
     public static final String PREVIOUS_VERSION = "dualdeploy.dev/previous-version";
     public static final String ROLLED_BACK_FROM = "dualdeploy.dev/rolled-back-from";
     public static final String CHANGE_CAUSE = "kubernetes.io/change-cause";
+    /** How often a patch is re-read and re-applied after a write conflict before the deploy fails. */
+    private static final int CONFLICT_ATTEMPTS = 10;
 
     private final KubernetesClient client;
     private final KubernetesSpec spec;
@@ -171,15 +173,27 @@ public final class KubernetesTarget implements DeployTarget {
     }
 
     private void patch(String image, Map<String, String> record, Set<String> remove) {
-        call("patch deployment", () -> resource().edit(d -> {
-            Container container = container(d).orElseThrow(() -> missingContainer(d));
-            container.setImage(image);
-            Map<String, String> annotations = new HashMap<>(annotations(d));
-            annotations.keySet().removeAll(remove);
-            annotations.putAll(record);
-            d.getMetadata().setAnnotations(annotations);
-            return d;
-        }));
+        // The patch carries the resourceVersion it was made from, and the deployment controller writes status all
+        // the time, so a conflict (409) is ordinary: read again and re-apply, as kubectl does.
+        for (int attempt = 1; ; attempt++) {
+            try {
+                resource().edit(d -> {
+                    Container container = container(d).orElseThrow(() -> missingContainer(d));
+                    container.setImage(image);
+                    Map<String, String> annotations = new HashMap<>(annotations(d));
+                    annotations.keySet().removeAll(remove);
+                    annotations.putAll(record);
+                    d.getMetadata().setAnnotations(annotations);
+                    return d;
+                });
+                return;
+            } catch (KubernetesClientException e) {
+                if (e.getCode() != 409 || attempt == CONFLICT_ATTEMPTS) {
+                    throw new TargetException(describe() + ": cannot patch deployment: " + summary(e)
+                            + (e.getCode() == 409 ? " (after " + attempt + " attempts)" : ""), e);
+                }
+            }
+        }
     }
 
     private void applyManifests(Path location, String image, Map<String, String> record) {

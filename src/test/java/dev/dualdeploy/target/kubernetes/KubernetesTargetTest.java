@@ -12,6 +12,7 @@ import dev.dualdeploy.target.TargetException;
 import dev.dualdeploy.target.TargetState;
 import dev.dualdeploy.testing.Images;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,6 +21,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -199,6 +201,39 @@ class KubernetesTargetTest {
                 .containsEntry(KubernetesTarget.PREVIOUS_IMAGE, Images.release('a', "").image())
                 .containsEntry(KubernetesTarget.PREVIOUS_VERSION, "1.0.0");
         assertThat(target.current().digest()).contains(Images.digest('b'));
+    }
+
+    @Test
+    void writeConflictsWithOtherWritersAreRetried() throws InterruptedException {
+        String ns = namespace();
+        KubernetesTarget target = seeded(ns, Images.release('a', "1.0.0"));
+        // Another writer (as the deployment controller is) changes the object all the time, so every read is stale soon.
+        AtomicBoolean writing = new AtomicBoolean(true);
+        AtomicInteger writes = new AtomicInteger();
+        Thread other = new Thread(() -> {
+            while (writing.get()) {
+                try {
+                    sim.client().apps().deployments().inNamespace(ns).withName("loan-api").edit(d -> {
+                        d.getMetadata().getAnnotations().put("other-writer", Integer.toString(writes.incrementAndGet()));
+                        return d;
+                    });
+                } catch (KubernetesClientException conflict) {
+                    // The other writer loses races too; it just writes again.
+                }
+            }
+        });
+        other.start();
+        try {
+            for (char release : new char[] {'b', 'c', 'd', 'e'}) {
+                RolloutResult result = target.deploy(Images.release(release, "1." + release)).await(Duration.ofSeconds(30));
+                assertThat(result.status()).as(result.reason()).isEqualTo(RolloutResult.Status.SUCCEEDED);
+            }
+        } finally {
+            writing.set(false);
+            other.join();
+        }
+        assertThat(writes.get()).as("the other writer really wrote during the deploys").isGreaterThan(20);
+        assertThat(target.current().digest()).contains(Images.digest('e'));
     }
 
     @Test

@@ -1,0 +1,83 @@
+package dev.dualdeploy.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class BranchesTest {
+
+    private static final String CONFIG = """
+            service: loan-api
+            image: registry.example.com/loan-api
+            branches:
+              main: [sandbox, preprod, beta, prod]
+              release/*: [sandbox, preprod]
+              'PR-*': [sandbox]
+              hotfix/**: [prod]
+            stages:
+              - { name: sandbox, kubernetes: { namespace: loan, deployment: loan-api, container: app } }
+              - { name: preprod, kubernetes: { namespace: loan, deployment: loan-api, container: app } }
+              - { name: beta, kubernetes: { namespace: loan, deployment: loan-api, container: app } }
+              - name: prod
+                kubernetes: { namespace: loan, deployment: loan-api, container: app }
+                gate:
+                  approval: { submitter: 'sre, release-managers', timeout: 2h }
+            """;
+
+    private static DualDeploySpec parse(String yaml) {
+        return new ConfigLoader().parse("dualdeploy.yaml", yaml, Path.of("."));
+    }
+
+    @Test
+    void theFirstMatchingGlobGivesTheChain() {
+        DualDeploySpec spec = parse(CONFIG);
+
+        assertThat(spec.chain("main").orElseThrow().stages()).containsExactly("sandbox", "preprod", "beta", "prod");
+        assertThat(spec.chain("release/1.4").orElseThrow().stages()).containsExactly("sandbox", "preprod");
+        assertThat(spec.chain("release/1.4/rc1")).as("* does not cross /").isEmpty();
+        assertThat(spec.chain("hotfix/a/b").orElseThrow().stages()).as("** crosses /").containsExactly("prod");
+        assertThat(spec.chain("PR-42").orElseThrow().pattern()).isEqualTo("PR-*");
+        assertThat(spec.chain("feature/x")).isEmpty();
+        assertThat(spec.chain("mainline")).isEmpty();
+    }
+
+    @Test
+    void withoutBranchesEveryBranchGetsEveryStage() {
+        DualDeploySpec spec = parse(CONFIG.replaceAll("(?s)branches:.*?stages:", "stages:"));
+
+        assertThat(spec.chain("anything/at-all").orElseThrow().stages()).containsExactly("sandbox", "preprod", "beta", "prod");
+    }
+
+    @Test
+    void approvalIsParsedWithItsSubmittersAndTimeout() {
+        StageSpec prod = parse(CONFIG).stage("prod").orElseThrow();
+        ApprovalSpec approval = prod.gate().approval().orElseThrow();
+
+        assertThat(approval.submitters()).containsExactly("sre", "release-managers");
+        assertThat(approval.timeout()).isEqualTo(Duration.ofHours(2));
+        assertThat(parse(CONFIG).stage("beta").orElseThrow().gate().approval()).isEmpty();
+        assertThat(parse(CONFIG.replace(", timeout: 2h", "")).stage("prod").orElseThrow().gate().approval().orElseThrow().timeout())
+                .isEqualTo(Duration.ofHours(24));
+    }
+
+    @Test
+    void unknownStagesInBranchesAndBadApprovalsAreErrors() {
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> parse(CONFIG
+                .replace("release/*: [sandbox, preprod]", "release/*: [sandbox, qa, sandbox]")
+                .replace("submitter: 'sre, release-managers', ", "")
+                .replace("gate:\n", "gate:\n      soak: 5m\n")));
+
+        assertThat(e.problems()).extracting(ConfigProblem::render).containsExactlyInAnyOrder(
+                "dualdeploy.yaml: branches.release/*[1]: 'qa' is not a stage in this file; stages are [sandbox, preprod, beta, prod]"
+                        + " (for example: release/*: [sandbox])",
+                "dualdeploy.yaml: branches.release/*[2]: stage 'sandbox' is listed twice (for example: release/*: [sandbox, preprod])",
+                "dualdeploy.yaml: stages[3].gate.soak: unknown key; expected one of [approval]",
+                "dualdeploy.yaml: stages[3].gate.approval.submitter: missing required key (for example: submitter: sre,release-managers)");
+        List<String> paths = e.problems().stream().map(ConfigProblem::path).toList();
+        assertThat(paths).hasSize(4);
+    }
+}
