@@ -1,0 +1,223 @@
+package dev.dualdeploy.jenkins;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The shell runner the Jenkins steps call (resources/dev/dualdeploy/dualdeploy.sh), run for real by {@code sh}: how
+ * values reach the CLI, how the exit code and result come back, and how the CLI is found, cached and verified.
+ */
+class RunnerScriptTest {
+
+    private static final Path SCRIPT = Path.of("resources/dev/dualdeploy/dualdeploy.sh").toAbsolutePath();
+
+    @TempDir
+    Path dir;
+    private Path args;
+    private Path result;
+    private Path home;
+
+    /** What one run of the script did. */
+    record Outcome(int code, String result, List<String> args, String log) {
+    }
+
+    @BeforeEach
+    void fakes() throws IOException {
+        args = dir.resolve("args");
+        result = dir.resolve("out/result.json");
+        home = Files.createDirectories(dir.resolve("home"));
+        // A fake CLI and a fake java: both record their arguments NUL-separated and answer like the CLI.
+        script("fake-cli", "printf '%s\\0' \"$@\" > \"$ARGS_OUT\"\nprintf '{\"ok\":true}\\n'\necho progress >&2\nexit \"${FAKE_EXIT:-0}\"\n");
+        script("fake-java", "printf '%s\\0' \"$@\" > \"$ARGS_OUT\"\nprintf '{\"via\":\"java\"}\\n'\n");
+    }
+
+    private Path script(String name, String body) throws IOException {
+        Path file = dir.resolve(name);
+        Files.writeString(file, "#!/bin/sh\n" + body);
+        file.toFile().setExecutable(true);
+        return file;
+    }
+
+    private Outcome run(Map<String, String> values) throws IOException, InterruptedException {
+        ProcessBuilder builder = new ProcessBuilder("sh", SCRIPT.toString()).directory(dir.toFile()).redirectErrorStream(true);
+        Map<String, String> env = builder.environment();
+        env.keySet().removeIf(k -> k.startsWith("DD_") || k.startsWith("DUALDEPLOY_"));
+        env.put("HOME", home.toString());
+        env.put("ARGS_OUT", args.toString());
+        env.put("DD_RESULT", result.toString());
+        env.put("DD_CLI_VERSION", "1.2.3");
+        env.putAll(values);
+        Process process = builder.start();
+        String log = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        String raw = Files.exists(args) ? Files.readString(args) : "";
+        // Each argument ends with a NUL; an argument may itself be empty or hold newlines.
+        List<String> recorded = raw.isEmpty() ? List.of() : List.of(raw.substring(0, raw.length() - 1).split("\0", -1));
+        Files.deleteIfExists(args);
+        return new Outcome(process.exitValue(), Files.exists(result) ? Files.readString(result) : "", recorded, log);
+    }
+
+    @Test
+    void hostileValuesReachTheCliAsOneIntactArgumentEachAndNothingElseRuns() throws Exception {
+        Map<String, String> hostile = new HashMap<>();
+        hostile.put("DD_CLI", dir.resolve("fake-cli").toString());
+        hostile.put("DD_COMMAND", "deploy");
+        hostile.put("DD_CONFIG", "it's \"quoted\".yaml");
+        hostile.put("DD_STAGE", "$(touch pwned-subshell)");
+        hostile.put("DD_IMAGE", "`touch pwned-backtick`");
+        hostile.put("DD_VERSION", "1.0; touch pwned-semicolon");
+        hostile.put("DD_BRANCH", "line one\nline two && touch pwned-newline");
+        hostile.put("DD_CHANGE_ID", "${env.SECRET} $HOME");
+        hostile.put("DD_LEGACY", "true with spaces");
+        hostile.put("DD_KUBERNETES", "false");
+        hostile.put("DD_NO_ROLLBACK", "true");
+
+        Outcome outcome = run(hostile);
+
+        assertThat(outcome.code()).as(outcome.log()).isZero();
+        assertThat(outcome.args()).containsExactly("deploy",
+                "--file", "it's \"quoted\".yaml",
+                "--stage", "$(touch pwned-subshell)",
+                "--image", "`touch pwned-backtick`",
+                "--release-version", "1.0; touch pwned-semicolon",
+                "--legacy=true with spaces",
+                "--kubernetes=false",
+                "--branch", "line one\nline two && touch pwned-newline",
+                "--change-id", "${env.SECRET} $HOME",
+                "--no-rollback",
+                "--output", "json");
+        try (var files = Files.list(dir)) {
+            assertThat(files.map(p -> p.getFileName().toString())).noneMatch(name -> name.startsWith("pwned"));
+        }
+        assertThat(outcome.result().strip()).isEqualTo("{\"ok\":true}");
+        assertThat(outcome.log()).contains("progress");
+    }
+
+    @Test
+    void theCliExitCodeAndResultComeBack() throws Exception {
+        Outcome outcome = run(Map.of("DD_CLI", dir.resolve("fake-cli").toString(), "DD_COMMAND", "deploy", "FAKE_EXIT", "1"));
+
+        assertThat(outcome.code()).isEqualTo(1);
+        assertThat(outcome.result().strip()).isEqualTo("{\"ok\":true}");
+    }
+
+    @Test
+    void withNothingConfiguredItSaysWhichOfTheThreeToSet() throws Exception {
+        Outcome outcome = run(Map.of("DD_COMMAND", "status"));
+
+        assertThat(outcome.code()).isEqualTo(2);
+        assertThat(outcome.log()).contains("cannot find the dualdeploy CLI 1.2.3: set the step's cli: parameter or DUALDEPLOY_CLI"
+                + " to its path, or DUALDEPLOY_REPOSITORY");
+        assertThat(outcome.result()).startsWith("{\"command\":\"status\",\"exitCode\":2,\"error\":\"cannot find the dualdeploy CLI");
+    }
+
+    @Test
+    void anExplicitPathThatDoesNotExistIsAnError() throws Exception {
+        Outcome outcome = run(Map.of("DUALDEPLOY_CLI", "/nowhere/dualdeploy.jar", "DD_COMMAND", "status"));
+
+        assertThat(outcome.code()).isEqualTo(2);
+        assertThat(outcome.log()).contains("the CLI at '/nowhere/dualdeploy.jar' does not exist");
+    }
+
+    @Test
+    void aJarIsRunWithJavaAndTheCachedCopyIsUsed() throws Exception {
+        Path cached = Files.createDirectories(home.resolve(".cache/dualdeploy/1.2.3")).resolve("dualdeploy-1.2.3.jar");
+        Files.writeString(cached, "jar");
+
+        Outcome outcome = run(Map.of("DD_JAVA", dir.resolve("fake-java").toString(), "DD_COMMAND", "status", "DD_CHECK", "true"));
+
+        assertThat(outcome.code()).as(outcome.log()).isZero();
+        assertThat(outcome.args()).containsExactly("-jar", cached.toString(), "status", "--check", "--output", "json");
+        assertThat(outcome.result().strip()).isEqualTo("{\"via\":\"java\"}");
+    }
+
+    @Test
+    void aDownloadIsVerifiedAgainstItsChecksumThenCachedAndReused() throws Exception {
+        byte[] jar = "the real jar".getBytes(StandardCharsets.UTF_8);
+        AtomicInteger downloads = new AtomicInteger();
+        HttpServer repository = serve(Map.of(
+                "/repo/dev/dualdeploy/dualdeploy/1.2.3/dualdeploy-1.2.3.jar", jar,
+                "/repo/dev/dualdeploy/dualdeploy/1.2.3/dualdeploy-1.2.3.jar.sha256", (sha256(jar) + "  dualdeploy-1.2.3.jar\n").getBytes()),
+                downloads);
+        try {
+            Map<String, String> env = Map.of("DD_JAVA", dir.resolve("fake-java").toString(), "DD_COMMAND", "status",
+                    "DUALDEPLOY_REPOSITORY", "http://127.0.0.1:" + repository.getAddress().getPort() + "/repo/");
+            Outcome first = run(env);
+            Outcome second = run(env);
+
+            Path cached = home.resolve(".cache/dualdeploy/1.2.3/dualdeploy-1.2.3.jar");
+            assertThat(first.code()).as(first.log()).isZero();
+            assertThat(first.log()).contains("downloading the CLI 1.2.3").contains("cached the CLI in " + cached);
+            assertThat(Files.readAllBytes(cached)).isEqualTo(jar);
+            assertThat(first.args()).containsExactly("-jar", cached.toString(), "status", "--output", "json");
+            assertThat(second.log()).doesNotContain("downloading");
+            assertThat(downloads.get()).as("the jar was fetched once").isEqualTo(1);
+        } finally {
+            repository.stop(0);
+        }
+    }
+
+    @Test
+    void aDownloadThatDoesNotMatchItsChecksumIsRefusedAndNotCached() throws Exception {
+        byte[] jar = "tampered jar".getBytes(StandardCharsets.UTF_8);
+        HttpServer repository = serve(Map.of(
+                "/dev/dualdeploy/dualdeploy/1.2.3/dualdeploy-1.2.3.jar", jar,
+                "/dev/dualdeploy/dualdeploy/1.2.3/dualdeploy-1.2.3.jar.sha1", "0000000000000000000000000000000000000000".getBytes()),
+                new AtomicInteger());
+        try {
+            Outcome outcome = run(Map.of("DD_JAVA", dir.resolve("fake-java").toString(), "DD_COMMAND", "status",
+                    "DUALDEPLOY_REPOSITORY", "http://127.0.0.1:" + repository.getAddress().getPort()));
+
+            assertThat(outcome.code()).isEqualTo(2);
+            assertThat(outcome.log()).contains("does not match its .sha1 checksum; nothing was cached");
+            assertThat(outcome.args()).as("nothing ran").isEmpty();
+            try (var files = Files.list(home.resolve(".cache/dualdeploy/1.2.3"))) {
+                assertThat(files).isEmpty();
+            }
+        } finally {
+            repository.stop(0);
+        }
+    }
+
+    private static HttpServer serve(Map<String, byte[]> files, AtomicInteger jarRequests) throws IOException {
+        HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        server.createContext("/", exchange -> {
+            try (exchange) {
+                byte[] body = files.get(exchange.getRequestURI().getPath());
+                if (exchange.getRequestURI().getPath().endsWith(".jar")) {
+                    jarRequests.incrementAndGet();
+                }
+                if (body == null) {
+                    exchange.sendResponseHeaders(404, -1);
+                    return;
+                }
+                exchange.sendResponseHeaders(200, body.length);
+                exchange.getResponseBody().write(body);
+            }
+        });
+        server.start();
+        return server;
+    }
+
+    private static String sha256(byte[] bytes) throws NoSuchAlgorithmException {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    }
+}
