@@ -1,0 +1,183 @@
+package dev.dualdeploy.jenkins
+
+/**
+ * The one place the steps in vars/ run the dualdeploy CLI from: it binds credentials around the call only, passes
+ * every value as a DD_* environment variable to the fixed runner script (resources/dev/dualdeploy/dualdeploy.sh),
+ * and reads the CLI's JSON result. No value is ever interpolated into a shell string.
+ *
+ * This file is Groovy in Jenkins' shared-library layout (src/<package>/...), next to the Java engine in
+ * src/main/java; Jenkins compiles only the former, and Maven only the latter.
+ */
+class DualDeployCli implements Serializable {
+
+    private static final long serialVersionUID = 1L
+
+    private final def steps
+    private final Map options
+    private String runner
+    private String version
+
+    DualDeployCli(def steps, Map options) {
+        this.steps = steps
+        this.options = options ?: [:]
+    }
+
+    /** Runs `dualdeploy <command>`; returns its JSON result with `exitCode` set to the CLI's exit code. */
+    Map run(String command, Map values, String name) {
+        String result = ".dualdeploy/${name}.json"
+        List env = environment(command, result, values)
+        int status = 0
+        steps.withEnv(env) {
+            List bindings = credentials()
+            if (bindings) {
+                steps.withCredentials(bindings) {
+                    status = steps.sh(script: script(), returnStatus: true, label: "dualdeploy ${command}")
+                }
+            } else {
+                status = steps.sh(script: script(), returnStatus: true, label: "dualdeploy ${command}")
+            }
+        }
+        Map parsed = parse(steps.readFile(result))
+        parsed.exitCode = status
+        return parsed
+    }
+
+    /** Fails the build with the CLI's own reason if the command did not succeed. */
+    Map check(Map result, String what) {
+        if (result.exitCode != 0) {
+            steps.error("dualdeploy ${what} failed (exit ${result.exitCode}): ${result.reason ?: result.error ?: 'see the log above'}")
+        }
+        return result
+    }
+
+    /** The values for `stages`: the branch chain, or the stages the step or a build parameter names. */
+    Map chainValues(def env, Map params) {
+        return [BRANCH: env.BRANCH_NAME ?: '', CHANGE_ID: env.CHANGE_ID ?: '', ONLY: list(options.stages),
+                STOP_AFTER: params.STOP_AFTER_STAGE ?: '']
+    }
+
+    /** The values for `deploy`: build parameters override the step's options, which override the config. */
+    Map deployValues(String stage, String image, Map params) {
+        return [STAGE: stage, IMAGE: image, VERSION: options.version ?: '',
+                LEGACY: bool(params.DEPLOY_LEGACY, options.legacy), KUBERNETES: bool(params.DEPLOY_KUBERNETES, options.kubernetes)]
+    }
+
+    /** The image to release: the IMAGE parameter, else the step's image:, else the one `build:` builds and pushes. */
+    String image(def env, Map params) {
+        String given = params.IMAGE ?: options.image
+        if (given) {
+            return given
+        }
+        Map build = options.build as Map
+        if (!build) {
+            steps.error('dualDeploy needs image: (a prebuilt image) or build: [context: ".", dockerfile: "Dockerfile"]')
+        }
+        String tag = "${build.repository}:${options.version ?: (env.GIT_COMMIT ?: 'latest').take(12)}"
+        steps.withEnv(["DD_TAG=${tag}", "DD_CONTEXT=${build.context ?: '.'}", "DD_DOCKERFILE=${build.dockerfile ?: 'Dockerfile'}"]) {
+            steps.sh(script: 'docker build -t "$DD_TAG" -f "$DD_DOCKERFILE" "$DD_CONTEXT" && docker push "$DD_TAG"',
+                    label: 'docker build and push')
+        }
+        return tag
+    }
+
+    /** Asks for approval where the stage's gate wants it, limited to its submitters and its timeout. */
+    void approve(Map stage) {
+        Map approval = stage.approval as Map
+        if (approval) {
+            steps.timeout(time: approval.timeoutMinutes, unit: 'MINUTES') {
+                steps.input(message: "Promote past ${stage.name}?", ok: 'Promote', submitter: approval.submitter)
+            }
+        }
+    }
+
+    /** Declares the job's "Build with Parameters" form from the chain's stages. */
+    void declareParameters(List stageNames) {
+        steps.properties([steps.parameters([
+                steps.booleanParam(name: 'DEPLOY_LEGACY', defaultValue: true, description: 'Deploy to the legacy side (ECS)'),
+                steps.booleanParam(name: 'DEPLOY_KUBERNETES', defaultValue: true, description: 'Deploy to Kubernetes'),
+                steps.choice(name: 'STOP_AFTER_STAGE', choices: [''] + stageNames, description: 'Stop after this stage (empty: all)'),
+                steps.string(name: 'IMAGE', defaultValue: '', description: 'A prebuilt image instead of building one')])])
+    }
+
+    private List environment(String command, String result, Map values) {
+        List env = ["DD_COMMAND=${command}", "DD_RESULT=${result}", "DD_CLI_VERSION=${cliVersion()}"]
+        if (options.cli) {
+            env << "DD_CLI=${options.cli}"
+        }
+        if (options.configFile && command != 'release') {
+            env << "DD_CONFIG=${options.configFile}"
+        }
+        env.addAll(pairs(values))
+        return env
+    }
+
+    private List credentials() {
+        Map ids = (options.credentials ?: [:]) as Map
+        List bindings = []
+        if (ids.kubeconfig) {
+            bindings << steps.file(credentialsId: ids.kubeconfig, variable: 'KUBECONFIG')
+        }
+        if (ids.aws) {
+            bindings << steps.usernamePassword(credentialsId: ids.aws, usernameVariable: 'AWS_ACCESS_KEY_ID',
+                    passwordVariable: 'AWS_SECRET_ACCESS_KEY')
+        }
+        return bindings
+    }
+
+    private String script() {
+        if (runner == null) {
+            runner = steps.libraryResource('dev/dualdeploy/dualdeploy.sh')
+        }
+        return runner
+    }
+
+    private String cliVersion() {
+        if (version == null) {
+            version = steps.libraryResource('dev/dualdeploy/cli-version').trim()
+        }
+        return version
+    }
+
+    /** The names of the chain's stages, for the STOP_AFTER_STAGE choice. */
+    @NonCPS
+    static List names(List stages) {
+        return stages.collect { it.name }
+    }
+
+    /** The build's description, as a person scans it in a build list: "loan-api 1.4.2 → prod · ecs+k8s". */
+    @NonCPS
+    static String description(String service, Map release, Map last) {
+        String version = release.tag ?: release.digest.take(19)
+        List sides = last.sides.collect { it.side == 'kubernetes' ? 'k8s' : 'ecs' }
+        return "${service} ${version} → ${last.stage} · ${sides.join('+')}".toString()
+    }
+
+    /** One line per stage of a status result: "prod: PARITY (all sides run …)". */
+    @NonCPS
+    static String summary(Map status) {
+        return status.stages.collect { "${it.stage}: ${it.parity.status} (${it.parity.reason})" }.join('\n')
+    }
+
+    // Map iteration and JSON parsing stay out of CPS: a Map.Entry or a lazy JSON map kept across a step is not
+    // serializable, and CPS runs closures passed to each() in ways plain Groovy does not.
+    @NonCPS
+    private static List pairs(Map values) {
+        return values.findAll { k, v -> v != null && v != '' }.collect { k, v -> "DD_${k}=${v}".toString() }
+    }
+
+    @NonCPS
+    private static Map parse(String text) {
+        return new groovy.json.JsonSlurperClassic().parseText(text) as Map
+    }
+
+    @NonCPS
+    private static String list(def value) {
+        return value instanceof List ? value.join(',') : (value ?: '')
+    }
+
+    @NonCPS
+    private static String bool(def parameter, def option) {
+        def value = parameter != null ? parameter : option
+        return value == null ? '' : value.toString()
+    }
+}

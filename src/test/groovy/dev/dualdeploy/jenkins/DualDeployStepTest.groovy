@@ -1,0 +1,150 @@
+package dev.dualdeploy.jenkins
+
+import org.junit.jupiter.api.BeforeEach
+import org.junit.jupiter.api.Test
+
+import static org.assertj.core.api.Assertions.assertThat
+import static org.assertj.core.api.Assertions.catchThrowable
+
+class DualDeployStepTest extends PipelineFixture {
+
+    @BeforeEach
+    void setUp() {
+        setUpPipeline()
+    }
+
+    @Test
+    void mainDeploysEveryStageInOrderWithLockMilestoneAndProdApproval() {
+        runPipeline("dualDeploy(image: 'registry.example.com/loan-api:1.4.2')")
+
+        assertThat(commands()).containsExactly('stages', 'release', 'deploy sandbox', 'deploy preprod', 'deploy beta', 'deploy prod')
+        assertThat(cliCalls[0].env).containsEntry('DD_BRANCH', 'main').containsEntry('DD_CLI_VERSION', '0.1.0-SNAPSHOT')
+        assertThat(cliCalls[1].env).containsEntry('DD_IMAGE', 'registry.example.com/loan-api:1.4.2')
+        assertThat(cliCalls.drop(2)*.env*.DD_IMAGE).containsOnly(PINNED)
+        assertThat(cliCalls*.script).containsOnly(RUNNER)
+        assertThat(callsTo('stage')*.args*.getAt(0)).containsExactly('sandbox', 'preprod', 'beta', 'prod')
+        assertThat(callsTo('lock')*.args*.getAt(0)*.resource*.toString())
+                .containsExactly('dualdeploy/loan-api/sandbox', 'dualdeploy/loan-api/preprod', 'dualdeploy/loan-api/beta', 'dualdeploy/loan-api/prod')
+        assertThat(callsTo('milestone')).hasSize(4)
+        assertThat(callsTo('input')).hasSize(1)
+        assertThat(callsTo('input')[0].args[0]).containsEntry('submitter', 'sre').containsEntry('ok', 'Promote')
+        assertThat(callsTo('timeout')[0].args[0]).containsEntry('time', 1440).containsEntry('unit', 'MINUTES')
+        assertThat(binding.getVariable('currentBuild').description.toString()).isEqualTo('loan-api 1.4.2 → prod · ecs+k8s')
+        assertThat(callsTo('archiveArtifacts')[0].args[0]).containsEntry('artifacts', '.dualdeploy/*.json')
+        assertThat(shellCalls).as('no shell but the runner').isEmpty()
+    }
+
+    @Test
+    void eachStageCostsTheControllerAtMostTwelveSteps() {
+        runPipeline("dualDeploy(image: 'registry.example.com/loan-api:1.4.2', credentials: [kubeconfig: 'kube', aws: 'aws'])")
+
+        Set<String> vocabulary = ['stage', 'milestone', 'lock', 'withEnv', 'withCredentials', 'file', 'usernamePassword', 'sh',
+                                  'readFile', 'libraryResource', 'timeout', 'input', 'echo', 'error', 'archiveArtifacts', 'properties',
+                                  'parameters', 'booleanParam', 'choice', 'string'] as Set
+        List steps = helper.callStack.findAll { vocabulary.contains(it.methodName) }
+        int firstStage = steps.findIndexOf { it.methodName == 'stage' }
+        List perStage = steps.drop(firstStage).findAll { it.methodName != 'archiveArtifacts' }
+        println "pipeline steps: ${steps.size()} in all, ${perStage.size()} in 4 stages: ${perStage*.methodName.countBy { it }}"
+        assertThat((perStage.size() / 4.0) as double).as('steps per stage').isLessThanOrEqualTo(12.0d)
+    }
+
+    @Test
+    void credentialsAreBoundAroundTheCliCallOnly() {
+        runPipeline("dualDeploy(build: [repository: 'registry.example.com/loan-api', context: 'app', dockerfile: 'Dockerfile'],"
+                + " version: '1.4.2', credentials: [kubeconfig: 'kube-prod', aws: 'aws-deployer'])")
+
+        List expected = [[file: [credentialsId: 'kube-prod', variable: 'KUBECONFIG']],
+                         [usernamePassword: [credentialsId: 'aws-deployer', usernameVariable: 'AWS_ACCESS_KEY_ID', passwordVariable: 'AWS_SECRET_ACCESS_KEY']]]
+        assertThat(cliCalls).hasSize(6)
+        cliCalls.each { call -> assertThat(call.credentials).isEqualTo(expected) }
+        assertThat(shellCalls).hasSize(1)
+        Map build = shellCalls[0]
+        assertThat(build.script).isEqualTo('docker build -t "$DD_TAG" -f "$DD_DOCKERFILE" "$DD_CONTEXT" && docker push "$DD_TAG"')
+        assertThat(build.env).containsEntry('DD_TAG', 'registry.example.com/loan-api:1.4.2').containsEntry('DD_CONTEXT', 'app')
+        assertThat(build.credentials).as('no deploy credential reaches docker').isEmpty()
+        assertThat(cliCalls[1].env).containsEntry('DD_IMAGE', 'registry.example.com/loan-api:1.4.2')
+    }
+
+    @Test
+    void aPullRequestGetsItsChain() {
+        setUpPipeline([BRANCH_NAME: 'PR-7', CHANGE_ID: '7'])
+        answers.stages = { Map e -> chain(['sandbox']) }
+
+        runPipeline("dualDeploy(image: 'registry.example.com/loan-api:1.4.2')")
+
+        assertThat(cliCalls[0].env).containsEntry('DD_BRANCH', 'PR-7').containsEntry('DD_CHANGE_ID', '7')
+        assertThat(commands()).containsExactly('stages', 'release', 'deploy sandbox')
+    }
+
+    @Test
+    void anUnmatchedBranchDeploysNothingAndSaysSoInOneLine() {
+        setUpPipeline([BRANCH_NAME: 'feature/x'])
+        answers.stages = { Map e -> [command: 'stages', exitCode: 0, service: 'loan-api', stages: [],
+                                     message: "branch 'feature/x' matches no entry of branches: in dualdeploy.yaml; nothing to deploy"] }
+
+        runPipeline("dualDeploy(image: 'registry.example.com/loan-api:1.4.2')")
+
+        assertThat(commands()).containsExactly('stages')
+        assertThat(callsTo('echo')*.args*.getAt(0)*.toString())
+                .containsExactly("branch 'feature/x' matches no entry of branches: in dualdeploy.yaml; nothing to deploy")
+        assertThat(callsTo('stage')).isEmpty()
+    }
+
+    @Test
+    void buildParametersAreDeclaredAndOverrideTheStepAndTheConfig() {
+        binding.setVariable('params', [DEPLOY_LEGACY: false, DEPLOY_KUBERNETES: true, STOP_AFTER_STAGE: 'preprod',
+                                       IMAGE: 'registry.example.com/loan-api:hotfix'])
+        answers.stages = { Map e -> chain(['sandbox', 'preprod']) }
+
+        runPipeline("dualDeploy(image: 'registry.example.com/loan-api:1.4.2', legacy: true, parameters: true)")
+
+        List declared = callsTo('properties')[0].args[0][0].parameters
+        assertThat(declared*.keySet()*.getAt(0)).containsExactly('booleanParam', 'booleanParam', 'choice', 'string')
+        assertThat(declared[2].choice.choices).isEqualTo(['', 'sandbox', 'preprod'])
+        assertThat(cliCalls[0].env).containsEntry('DD_STOP_AFTER', 'preprod')
+        assertThat(cliCalls[1].env).containsEntry('DD_IMAGE', 'registry.example.com/loan-api:hotfix')
+        assertThat(cliCalls[2].env).containsEntry('DD_LEGACY', 'false').containsEntry('DD_KUBERNETES', 'true')
+    }
+
+    @Test
+    void aFailingStageFailsTheBuildWithItsReasonAndLaterStagesDoNotRun() {
+        answers.deploy = { Map e ->
+            e.DD_STAGE == 'preprod'
+                    ? [command: 'deploy', exitCode: 1, stage: 'preprod', outcome: 'ROLLED_BACK',
+                       reason: 'kubernetes FAILED: pod loan-api-1 container app: CrashLoopBackOff; rolled back to the previous release']
+                    : deployed(e.DD_STAGE)
+        }
+
+        Throwable failure = catchThrowable { runPipeline("dualDeploy(image: 'registry.example.com/loan-api:1.4.2')") }
+
+        assertThat(failure).hasMessageContaining('dualdeploy deploy to preprod failed (exit 1): kubernetes FAILED: pod loan-api-1'
+                + ' container app: CrashLoopBackOff; rolled back to the previous release')
+        assertThat(commands()).containsExactly('stages', 'release', 'deploy sandbox', 'deploy preprod')
+        assertThat(callsTo('stage')*.args*.getAt(0)).containsExactly('sandbox', 'preprod')
+    }
+
+    @Test
+    void hostileValuesReachTheRunnerAsEnvironmentValuesAndNeverAsShellText() {
+        Map hostile = [image     : 'registry.example.com/loan-api:1.0$(touch pwned)',
+                       version   : '1.0`id`; rm -rf /',
+                       configFile: "it's \"dual\".yaml\nsecond line",
+                       stages    : ['sandbox ${env.SECRET}'],
+                       cli       : '/opt/dual deploy/cli.jar; echo pwned']
+        answers.stages = { Map e -> chain(['sandbox ${env.SECRET}']) }
+        String args = hostile.collect { k, v -> "${k}: ${v instanceof List ? '[' + quote(v[0]) + ']' : quote(v)}" }.join(', ')
+
+        runPipeline("dualDeploy(${args})")
+
+        assertThat(cliCalls*.script).containsOnly(RUNNER)
+        assertThat(shellCalls).isEmpty()
+        assertThat(cliCalls[0].env).containsEntry('DD_ONLY', 'sandbox ${env.SECRET}').containsEntry('DD_CONFIG', "it's \"dual\".yaml\nsecond line")
+                .containsEntry('DD_CLI', '/opt/dual deploy/cli.jar; echo pwned')
+        assertThat(cliCalls[1].env).containsEntry('DD_IMAGE', 'registry.example.com/loan-api:1.0$(touch pwned)')
+        assertThat(cliCalls[2].env).containsEntry('DD_VERSION', '1.0`id`; rm -rf /').containsEntry('DD_STAGE', 'sandbox ${env.SECRET}')
+    }
+
+    private static String quote(String value) {
+        // A Groovy single-quoted literal: no interpolation in the test's own Jenkinsfile either.
+        "'" + value.replace('\\', '\\\\').replace("'", "\\'").replace('\n', '\\n') + "'"
+    }
+}

@@ -1,0 +1,155 @@
+package dev.dualdeploy.jenkins
+
+import com.lesfurets.jenkins.unit.cps.BasePipelineTestCPS
+import com.lesfurets.jenkins.unit.global.lib.LibraryConfiguration
+import com.lesfurets.jenkins.unit.global.lib.LocalSource
+import groovy.json.JsonOutput
+
+import java.nio.file.Files
+import java.nio.file.Path
+import java.nio.file.Paths
+
+/**
+ * Runs the library's steps under JenkinsPipelineUnit's CPS interpreter, as Jenkins loads them (an implicit library
+ * named dual-deploy whose vars/ and src/ are this project's), with the Jenkins step vocabulary recorded. The CLI is
+ * not run here: `sh` answers each runner call with a canned JSON result for its DD_COMMAND, as the real runner
+ * writes it to DD_RESULT. What the runner and the CLI do with those values is tested on their own, for real.
+ */
+abstract class PipelineFixture extends BasePipelineTestCPS {
+
+    static final String DIGEST = 'sha256:' + 'a' * 64
+    static final String PINNED = "registry.example.com/loan-api@${DIGEST}"
+    static final String RUNNER = new File('resources/dev/dualdeploy/dualdeploy.sh').text
+
+    /** One call of the CLI through the runner: the environment it ran with, and the credentials bound around it. */
+    static class CliCall {
+        Map<String, String> env
+        List credentials
+        String script
+    }
+
+    List<CliCall> cliCalls = []
+    List<Map> shellCalls = []
+    Map<String, String> files = [:]
+    Map<String, Closure<Map>> answers = [:]
+    List currentCredentials = []
+    Map<String, String> currentEnv = [:]
+
+    // Mocked steps that take a body run it with helper.callClosure: under CPS, calling a body directly returns at
+    // once and runs it later, so anything the mock restores afterwards would be restored too early.
+
+    void setUpPipeline(Map env = [BRANCH_NAME: 'main']) {
+        cliCalls = []
+        shellCalls = []
+        files = [:]
+        answers = [:]
+        currentCredentials = []
+        currentEnv = [:]
+        Path libraries = Paths.get('target', 'jpu-libraries')
+        Files.createDirectories(libraries)
+        Path link = libraries.resolve('dual-deploy@test')
+        if (!Files.exists(link)) {
+            Files.createSymbolicLink(link, Paths.get('').toAbsolutePath())
+        }
+        scriptRoots += 'examples'
+        super.setUp()
+        helper.registerSharedLibrary(LibraryConfiguration.library().name('dual-deploy').defaultVersion('test')
+                .allowOverride(true).implicit(true).targetPath('target/jpu-checkout')
+                .retriever(new LocalSource(libraries.toString())).build())
+        binding.setVariable('env', new LinkedHashMap(env))
+        binding.setVariable('params', [:])
+        binding.setVariable('currentBuild', [result: null, description: null])
+        helper.registerAllowedMethod('libraryResource', [String]) { String path -> new File("resources/${path}").text }
+        helper.registerAllowedMethod('withEnv', [List, Closure]) { List entries, Closure body ->
+            Map saved = new LinkedHashMap(currentEnv)
+            entries.each { String entry ->
+                int eq = entry.indexOf('=')
+                currentEnv[entry.substring(0, eq)] = entry.substring(eq + 1)
+            }
+            try {
+                helper.callClosure(body)
+            } finally {
+                currentEnv = saved
+            }
+        }
+        helper.registerAllowedMethod('withCredentials', [List, Closure]) { List bindings, Closure body ->
+            currentCredentials = bindings
+            try {
+                helper.callClosure(body)
+            } finally {
+                currentCredentials = []
+            }
+        }
+        helper.registerAllowedMethod('file', [Map]) { Map m -> [file: m] }
+        helper.registerAllowedMethod('usernamePassword', [Map]) { Map m -> [usernamePassword: m] }
+        helper.registerAllowedMethod('sh', [Map]) { Map m -> shell(m) }
+        helper.registerAllowedMethod('readFile', [String]) { String path ->
+            if (!files.containsKey(path)) {
+                throw new IllegalStateException("no file ${path}")
+            }
+            files[path]
+        }
+        helper.registerAllowedMethod('lock', [Map, Closure]) { Map m, Closure body -> helper.callClosure(body) }
+        helper.registerAllowedMethod('milestone', [Map]) { Map m -> null }
+        helper.registerAllowedMethod('timeout', [Map, Closure]) { Map m, Closure body -> helper.callClosure(body) }
+        helper.registerAllowedMethod('input', [Map]) { Map m -> null }
+        helper.registerAllowedMethod('archiveArtifacts', [Map]) { Map m -> null }
+        helper.registerAllowedMethod('properties', [List]) { List l -> null }
+        helper.registerAllowedMethod('parameters', [List]) { List l -> [parameters: l] }
+        helper.registerAllowedMethod('booleanParam', [Map]) { Map m -> [booleanParam: m] }
+        helper.registerAllowedMethod('choice', [Map]) { Map m -> [choice: m] }
+        helper.registerAllowedMethod('string', [Map]) { Map m -> [string: m] }
+        helper.registerAllowedMethod('error', [String]) { String message -> throw new PipelineError(message) }
+        answers.stages = { Map e -> chain(['sandbox', 'preprod', 'beta', 'prod']) }
+        answers.release = { Map e -> [command: 'release', exitCode: 0, image: PINNED, tag: '1.4.2', digest: DIGEST] }
+        answers.deploy = { Map e -> deployed(e.DD_STAGE) }
+    }
+
+    /** The error step's failure, as Jenkins fails a build with the message. */
+    static class PipelineError extends RuntimeException {
+        PipelineError(String message) {
+            super(message)
+        }
+    }
+
+    Object shell(Map m) {
+        if (currentEnv.DD_COMMAND && m.script == RUNNER) {
+            Map<String, String> env = new LinkedHashMap(currentEnv)
+            cliCalls << new CliCall(env: env, credentials: currentCredentials, script: m.script)
+            Closure<Map> answer = answers[env.DD_COMMAND]
+            Map result = answer ? answer(env) : [command: env.DD_COMMAND, exitCode: 0]
+            files[env.DD_RESULT] = JsonOutput.toJson(result.findAll { k, v -> k != 'exitCode' })
+            return result.exitCode ?: 0
+        }
+        shellCalls << [script: m.script, env: new LinkedHashMap(currentEnv), credentials: currentCredentials]
+        return 0
+    }
+
+    static Map chain(List<String> names, Map approval = [submitter: 'sre', timeoutMinutes: 1440]) {
+        [command: 'stages', exitCode: 0, service: 'loan-api', matched: 'main', message: "branch matches: ${names.join(' → ')}".toString(),
+         stages: names.collect { [name: it, approval: it == 'prod' ? approval : null] }]
+    }
+
+    static Map deployed(String stage) {
+        [command: 'deploy', exitCode: 0, stage: stage, outcome: 'SUCCEEDED', reason: 'every enabled side runs 1.4.2',
+         sides: [[side: 'legacy'], [side: 'kubernetes']]]
+    }
+
+    List<String> commands() {
+        cliCalls.collect { it.env.DD_COMMAND + (it.env.DD_STAGE ? ' ' + it.env.DD_STAGE : '') }
+    }
+
+    List callsTo(String method) {
+        helper.callStack.findAll { it.methodName == method }
+    }
+
+    Object runPipeline(String script) {
+        Path file = Files.createTempFile(Paths.get('target'), 'Jenkinsfile', '.groovy')
+        file.toFile().text = script
+        try {
+            return runScript(file.toString())
+        } finally {
+            Files.deleteIfExists(file)
+        }
+    }
+}

@@ -1,0 +1,32 @@
+import dev.dualdeploy.jenkins.DualDeployCli
+
+// The whole release: the branch's stage chain, one image pinned by digest, each stage deployed (locked, in order)
+// and approved where the stage asks for it. Decisions live in the CLI; see dualDeploy.txt.
+def call(Map options = [:]) {
+    def cli = new DualDeployCli(this, options)
+    Map chain = cli.check(cli.run('stages', cli.chainValues(env, params), 'stages'), 'stages')
+    if (options.parameters) {
+        cli.declareParameters(DualDeployCli.names(chain.stages))
+    }
+    echo chain.message
+    if (!chain.stages) {
+        return chain
+    }
+    Map release = cli.check(cli.run('release', [IMAGE: cli.image(env, params)], 'release'), 'release')
+    Map last = null
+    // An index loop: it holds no iterator across the steps inside (see the CPS notes in the README).
+    for (int i = 0; i < chain.stages.size(); i++) {
+        Map target = chain.stages[i]
+        stage(target.name) {
+            milestone(label: "dualdeploy ${target.name}")
+            lock(resource: "dualdeploy/${chain.service}/${target.name}") {
+                last = cli.check(cli.run('deploy', cli.deployValues(target.name, release.image, params), "deploy-${target.name}"),
+                        "deploy to ${target.name}")
+            }
+            cli.approve(target)
+        }
+    }
+    currentBuild.description = DualDeployCli.description(chain.service, release, last)
+    archiveArtifacts(artifacts: '.dualdeploy/*.json', allowEmptyArchive: true)
+    return last
+}
