@@ -12,7 +12,7 @@ def call(Map options = [:]) {
     if (!chain.stages) {
         return chain
     }
-    Map release = cli.check(cli.run('release', [IMAGE: cli.image(env, params)], 'release'), 'release')
+    Map release = cli.check(cli.run('release', [IMAGE: cli.image(env, params, chain.image)], 'release'), 'release')
     Map last = null
     // An index loop: it holds no iterator across the steps inside (see the CPS notes in the README).
     for (int i = 0; i < chain.stages.size(); i++) {

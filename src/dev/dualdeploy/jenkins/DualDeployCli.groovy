@@ -62,8 +62,11 @@ class DualDeployCli implements Serializable {
                 LEGACY: bool(params.DEPLOY_LEGACY, options.legacy), KUBERNETES: bool(params.DEPLOY_KUBERNETES, options.kubernetes)]
     }
 
-    /** The image to release: the IMAGE parameter, else the step's image:, else the one `build:` builds and pushes. */
-    String image(def env, Map params) {
+    /**
+     * The image to release: the IMAGE parameter, else the step's image:, else the one `build:` builds and pushes to
+     * its repository (by default the config's image:), tagged with version:, else the commit.
+     */
+    String image(def env, Map params, String repository) {
         String given = params.IMAGE ?: options.image
         if (given) {
             return given
@@ -72,7 +75,7 @@ class DualDeployCli implements Serializable {
         if (!build) {
             steps.error('dualDeploy needs image: (a prebuilt image) or build: [context: ".", dockerfile: "Dockerfile"]')
         }
-        String tag = "${build.repository}:${options.version ?: (env.GIT_COMMIT ?: 'latest').take(12)}"
+        String tag = "${build.repository ?: repository}:${options.version ?: (env.GIT_COMMIT ?: 'latest').take(12)}"
         steps.withEnv(["DD_TAG=${tag}", "DD_CONTEXT=${build.context ?: '.'}", "DD_DOCKERFILE=${build.dockerfile ?: 'Dockerfile'}"]) {
             steps.sh(script: 'docker build -t "$DD_TAG" -f "$DD_DOCKERFILE" "$DD_CONTEXT" && docker push "$DD_TAG"',
                     label: 'docker build and push')

@@ -64,7 +64,7 @@ final class StagesCommand extends BaseCommand {
         }
         List<StageSpec> stages = names.stream().map(name -> stage(config, name)).toList();
         if (json()) {
-            out().println(JsonReport.write(JsonReport.stages(config.service(), branch, changeId, pattern, stages, message)));
+            out().println(JsonReport.write(JsonReport.stages(config.service(), config.image(), branch, changeId, pattern, stages, message)));
         } else {
             out().println(message);
             for (StageSpec stage : stages) {

@@ -91,9 +91,9 @@ public final class JsonReport {
     }
 
     /** The result of {@code stages}: the chain a branch deploys to, with each stage's approval. */
-    public static ObjectNode stages(String service, String branch, String changeId, String pattern, List<StageSpec> stages,
-                                    String message) {
-        ObjectNode root = header("stages", 0).put("service", service).put("branch", branch)
+    public static ObjectNode stages(String service, String image, String branch, String changeId, String pattern,
+                                    List<StageSpec> stages, String message) {
+        ObjectNode root = header("stages", 0).put("service", service).put("image", image).put("branch", branch)
                 .put("changeId", changeId.isEmpty() ? null : changeId).put("matched", pattern).put("message", message);
         ArrayNode list = root.putArray("stages");
         for (StageSpec stage : stages) {

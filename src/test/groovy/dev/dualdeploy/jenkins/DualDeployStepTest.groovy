@@ -50,8 +50,8 @@ class DualDeployStepTest extends PipelineFixture {
 
     @Test
     void credentialsAreBoundAroundTheCliCallOnly() {
-        runPipeline("dualDeploy(build: [repository: 'registry.example.com/loan-api', context: 'app', dockerfile: 'Dockerfile'],"
-                + " version: '1.4.2', credentials: [kubeconfig: 'kube-prod', aws: 'aws-deployer'])")
+        binding.getVariable('env').GIT_COMMIT = '0123456789abcdef0123'
+        runPipeline("dualDeploy(build: [context: 'app', dockerfile: 'Dockerfile'], credentials: [kubeconfig: 'kube-prod', aws: 'aws-deployer'])")
 
         List expected = [[file: [credentialsId: 'kube-prod', variable: 'KUBECONFIG']],
                          [usernamePassword: [credentialsId: 'aws-deployer', usernameVariable: 'AWS_ACCESS_KEY_ID', passwordVariable: 'AWS_SECRET_ACCESS_KEY']]]
@@ -60,9 +60,10 @@ class DualDeployStepTest extends PipelineFixture {
         assertThat(shellCalls).hasSize(1)
         Map build = shellCalls[0]
         assertThat(build.script).isEqualTo('docker build -t "$DD_TAG" -f "$DD_DOCKERFILE" "$DD_CONTEXT" && docker push "$DD_TAG"')
-        assertThat(build.env).containsEntry('DD_TAG', 'registry.example.com/loan-api:1.4.2').containsEntry('DD_CONTEXT', 'app')
+        assertThat(build.env).as('the config image, tagged with the commit')
+                .containsEntry('DD_TAG', 'registry.example.com/loan-api:0123456789ab').containsEntry('DD_CONTEXT', 'app')
         assertThat(build.credentials).as('no deploy credential reaches docker').isEmpty()
-        assertThat(cliCalls[1].env).containsEntry('DD_IMAGE', 'registry.example.com/loan-api:1.4.2')
+        assertThat(cliCalls[1].env).containsEntry('DD_IMAGE', 'registry.example.com/loan-api:0123456789ab')
     }
 
     @Test

@@ -126,7 +126,7 @@ abstract class PipelineFixture extends BasePipelineTestCPS {
     }
 
     static Map chain(List<String> names, Map approval = [submitter: 'sre', timeoutMinutes: 1440]) {
-        [command: 'stages', exitCode: 0, service: 'loan-api', matched: 'main', message: "branch matches: ${names.join(' → ')}".toString(),
+        [command: 'stages', exitCode: 0, service: 'loan-api', image: 'registry.example.com/loan-api', matched: 'main', message: "branch matches: ${names.join(' → ')}".toString(),
          stages: names.collect { [name: it, approval: it == 'prod' ? approval : null] }]
     }
 

@@ -43,6 +43,8 @@ class StagesCommandTest {
         JsonNode json = Cli.run("stages", "-f", file, "--branch", "main", "--output", "json").json();
 
         assertThat(json.get("matched").asText()).isEqualTo("main");
+        assertThat(json.get("service").asText()).isEqualTo("loan-api");
+        assertThat(json.get("image").asText()).isEqualTo("registry.example.com/loan-api");
         assertThat(json.get("stages").findValuesAsText("name")).containsExactly("sandbox", "preprod", "beta", "prod");
         assertThat(json.get("stages").get(0).get("approval").isNull()).isTrue();
         JsonNode approval = json.get("stages").get(3).get("approval");
