@@ -69,6 +69,7 @@ fi
 
 set -- "$DD_COMMAND"
 [ -z "${DD_CONFIG:-}" ] || set -- "$@" --file "$DD_CONFIG"
+[ -z "${DD_OVERRIDE:-}" ] || set -- "$@" --override "$DD_OVERRIDE"
 [ -z "${DD_STAGE:-}" ] || set -- "$@" --stage "$DD_STAGE"
 [ -z "${DD_IMAGE:-}" ] || set -- "$@" --image "$DD_IMAGE"
 [ -z "${DD_VERSION:-}" ] || set -- "$@" --release-version "$DD_VERSION"

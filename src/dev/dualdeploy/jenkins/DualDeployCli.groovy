@@ -11,6 +11,9 @@ package dev.dualdeploy.jenkins
 class DualDeployCli implements Serializable {
 
     private static final long serialVersionUID = 1L
+    /** The step's own parameters; every other key is a config key, passed to the CLI to merge over the file. */
+    private static final List<String> OWN = ['configFile', 'image', 'build', 'version', 'stages', 'legacy', 'kubernetes',
+                                             'credentials', 'parameters', 'cli', 'stage', 'side', 'check']
 
     private final def steps
     private final Map options
@@ -107,8 +110,14 @@ class DualDeployCli implements Serializable {
         if (options.cli) {
             env << "DD_CLI=${options.cli}"
         }
-        if (options.configFile && command != 'release') {
-            env << "DD_CONFIG=${options.configFile}"
+        if (command != 'release') {
+            if (options.configFile) {
+                env << "DD_CONFIG=${options.configFile}"
+            }
+            String override = configOverride(options)
+            if (override) {
+                env << "DD_OVERRIDE=${override}"
+            }
         }
         env.addAll(pairs(values))
         return env
@@ -166,6 +175,12 @@ class DualDeployCli implements Serializable {
     @NonCPS
     private static List pairs(Map values) {
         return values.findAll { k, v -> v != null && v != '' }.collect { k, v -> "DD_${k}=${v}".toString() }
+    }
+
+    @NonCPS
+    private static String configOverride(Map options) {
+        Map config = options.findAll { k, v -> !OWN.contains(k) }
+        return config ? groovy.json.JsonOutput.toJson(config) : ''
     }
 
     @NonCPS

@@ -24,6 +24,10 @@ abstract class BaseCommand implements Callable<Integer> {
             description = "The config file (default: ${DEFAULT-VALUE}).")
     Path file;
 
+    @Option(names = "--override", paramLabel = "JSON",
+            description = "A JSON object of config keys merged over the file before validation (the Jenkins step's parameters).")
+    String override;
+
     @Option(names = "--output", defaultValue = "text", paramLabel = "FORMAT",
             description = "text (for people) or json (a stable result on stdout; progress stays on stderr).")
     Output output;
@@ -33,7 +37,7 @@ abstract class BaseCommand implements Callable<Integer> {
     }
 
     DualDeploySpec config() {
-        return new ConfigLoader().load(file);
+        return new ConfigLoader().load(file, override);
     }
 
     StageSpec stage(DualDeploySpec config, String name) {

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.dualdeploy.release.ImageRef;
 import java.io.IOException;
@@ -45,6 +46,18 @@ public final class ConfigLoader {
      * @throws ConfigException with every problem found, if the file is missing, unreadable or invalid
      */
     public DualDeploySpec load(Path file) {
+        return load(file, null);
+    }
+
+    /**
+     * Loads a config file with an override merged over it before validation: objects are merged key by key, and
+     * any other value (a list included) replaces the file's. The Jenkins step passes its config keys this way.
+     *
+     * @param override a JSON object, or null for none
+     * @throws ConfigException with every problem found, the override's included (it is not valid JSON, or it
+     *                         makes the config invalid)
+     */
+    public DualDeploySpec load(Path file, String override) {
         String name = file.toString();
         String text;
         try {
@@ -55,7 +68,7 @@ public final class ConfigLoader {
             throw new ConfigException(new ConfigProblem(name, "", "cannot read the file: " + e.getMessage(), ""));
         }
         Path base = file.toAbsolutePath().getParent();
-        return parse(name, text, base);
+        return parse(name, text, base, override);
     }
 
     /**
@@ -66,6 +79,10 @@ public final class ConfigLoader {
      * @throws ConfigException with every problem found
      */
     public DualDeploySpec parse(String name, String text, Path base) {
+        return parse(name, text, base, null);
+    }
+
+    private DualDeploySpec parse(String name, String text, Path base, String override) {
         JsonNode root;
         try {
             root = yaml.readTree(text);
@@ -76,12 +93,42 @@ public final class ConfigLoader {
                     : "not valid YAML: " + e.getOriginalMessage();
             throw new ConfigException(new ConfigProblem(name, where, what, ""));
         }
+        root = root == null || root.isMissingNode() ? yaml.createObjectNode() : root;
+        if (override != null && !override.isBlank()) {
+            root = merge(root, override(name, override));
+            name = name + " (with the step's parameters)";
+        }
         Reader reader = new Reader(name, base);
-        DualDeploySpec spec = reader.root(root == null || root.isMissingNode() ? yaml.createObjectNode() : root);
+        DualDeploySpec spec = reader.root(root);
         if (!reader.problems.isEmpty()) {
             throw new ConfigException(reader.problems);
         }
         return spec;
+    }
+
+    private JsonNode override(String name, String override) {
+        try {
+            JsonNode node = new ObjectMapper().readTree(override);
+            if (node != null && node.isObject()) {
+                return node;
+            }
+        } catch (JsonProcessingException e) {
+            // Reported below with the same words.
+        }
+        throw new ConfigException(new ConfigProblem(name, "", "the override is not a JSON object of config keys", "{\"service\": \"loan-api\"}"));
+    }
+
+    private static JsonNode merge(JsonNode base, JsonNode override) {
+        if (!base.isObject() || !override.isObject()) {
+            return override;
+        }
+        ObjectNode merged = ((ObjectNode) base).deepCopy();
+        for (Iterator<Map.Entry<String, JsonNode>> fields = override.fields(); fields.hasNext(); ) {
+            Map.Entry<String, JsonNode> field = fields.next();
+            JsonNode existing = merged.get(field.getKey());
+            merged.set(field.getKey(), existing == null ? field.getValue() : merge(existing, field.getValue()));
+        }
+        return merged;
     }
 
     /** Walks the tree once, collecting problems; returns null parts where a problem was found. */

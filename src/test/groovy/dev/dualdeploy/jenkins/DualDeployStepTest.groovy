@@ -108,6 +108,17 @@ class DualDeployStepTest extends PipelineFixture {
     }
 
     @Test
+    void configKeysGivenToTheStepReachTheCliAsAnOverrideOfTheFile() {
+        runPipeline("dualDeploy(image: 'registry.example.com/loan-api:1.4.2', configFile: 'deploy/dualdeploy.yaml',"
+                + " service: 'loan-api-eu', branches: [main: ['sandbox']])")
+
+        assertThat(cliCalls[0].env).containsEntry('DD_CONFIG', 'deploy/dualdeploy.yaml')
+                .containsEntry('DD_OVERRIDE', '{"service":"loan-api-eu","branches":{"main":["sandbox"]}}')
+        assertThat(cliCalls[1].env).as('release reads no config').doesNotContainKeys('DD_OVERRIDE', 'DD_CONFIG')
+        assertThat(cliCalls[2].env).containsKey('DD_OVERRIDE')
+    }
+
+    @Test
     void aFailingStageFailsTheBuildWithItsReasonAndLaterStagesDoNotRun() {
         answers.deploy = { Map e ->
             e.DD_STAGE == 'preprod'

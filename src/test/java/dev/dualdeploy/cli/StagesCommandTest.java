@@ -64,6 +64,23 @@ class StagesCommandTest {
     }
 
     @Test
+    void anOverrideIsMergedOverTheFileAndValidatedLikeIt() {
+        Cli.Run merged = Cli.run("stages", "-f", file, "--branch", "main", "--output", "json",
+                "--override", "{\"service\": \"loan-api-eu\", \"branches\": {\"main\": [\"sandbox\", \"prod\"]}}");
+        assertThat(merged.code()).as(merged.err()).isZero();
+        assertThat(merged.json().get("service").asText()).isEqualTo("loan-api-eu");
+        assertThat(merged.json().get("stages").findValuesAsText("name")).containsExactly("sandbox", "prod");
+
+        Cli.Run unknown = Cli.run("stages", "-f", file, "--branch", "main", "--override", "{\"servce\": \"x\"}");
+        assertThat(unknown.code()).isEqualTo(2);
+        assertThat(unknown.err()).contains("error: " + file + " (with the step's parameters): servce: unknown key");
+
+        Cli.Run notJson = Cli.run("stages", "-f", file, "--branch", "main", "--override", "[1, 2]");
+        assertThat(notJson.code()).isEqualTo(2);
+        assertThat(notJson.err()).contains("the override is not a JSON object of config keys");
+    }
+
+    @Test
     void stopAfterAndOnlyShapeTheChain() {
         assertThat(Cli.run("stages", "-f", file, "--branch", "main", "--stop-after", "preprod", "--output", "json").json()
                 .get("stages").findValuesAsText("name")).containsExactly("sandbox", "preprod");

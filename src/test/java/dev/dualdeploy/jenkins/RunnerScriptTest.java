@@ -81,6 +81,7 @@ class RunnerScriptTest {
         hostile.put("DD_CLI", dir.resolve("fake-cli").toString());
         hostile.put("DD_COMMAND", "deploy");
         hostile.put("DD_CONFIG", "it's \"quoted\".yaml");
+        hostile.put("DD_OVERRIDE", "{\"service\": \"a'b $(touch pwned-override)\"}");
         hostile.put("DD_STAGE", "$(touch pwned-subshell)");
         hostile.put("DD_IMAGE", "`touch pwned-backtick`");
         hostile.put("DD_VERSION", "1.0; touch pwned-semicolon");
@@ -95,6 +96,7 @@ class RunnerScriptTest {
         assertThat(outcome.code()).as(outcome.log()).isZero();
         assertThat(outcome.args()).containsExactly("deploy",
                 "--file", "it's \"quoted\".yaml",
+                "--override", "{\"service\": \"a'b $(touch pwned-override)\"}",
                 "--stage", "$(touch pwned-subshell)",
                 "--image", "`touch pwned-backtick`",
                 "--release-version", "1.0; touch pwned-semicolon",
