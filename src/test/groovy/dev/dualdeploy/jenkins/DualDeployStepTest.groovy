@@ -18,6 +18,10 @@ class DualDeployStepTest extends PipelineFixture {
         runPipeline("dualDeploy(image: 'registry.example.com/loan-api:1.4.2')")
 
         assertThat(commands()).containsExactly('stages', 'release', 'deploy sandbox', 'deploy preprod', 'deploy beta', 'deploy prod')
+        assertThat(cliCalls[0].argv).containsExactly('stages', '--branch', 'main', '--output', 'json')
+        assertThat(cliCalls[1].argv).containsExactly('release', '--image', 'registry.example.com/loan-api:1.4.2', '--output', 'json')
+        assertThat(cliCalls[2].argv).containsExactly('deploy', '--stage', 'sandbox', '--image', PINNED, '--output', 'json')
+        assertThat(cliCalls[5].argv).containsExactly('deploy', '--stage', 'prod', '--image', PINNED, '--output', 'json')
         assertThat(cliCalls[0].env).containsEntry('DD_BRANCH', 'main').containsEntry('DD_CLI_VERSION', '0.1.0-SNAPSHOT')
         assertThat(cliCalls[1].env).containsEntry('DD_IMAGE', 'registry.example.com/loan-api:1.4.2')
         assertThat(cliCalls.drop(2)*.env*.DD_IMAGE).containsOnly(PINNED)
@@ -105,6 +109,9 @@ class DualDeployStepTest extends PipelineFixture {
         assertThat(cliCalls[0].env).containsEntry('DD_STOP_AFTER', 'preprod')
         assertThat(cliCalls[1].env).containsEntry('DD_IMAGE', 'registry.example.com/loan-api:hotfix')
         assertThat(cliCalls[2].env).containsEntry('DD_LEGACY', 'false').containsEntry('DD_KUBERNETES', 'true')
+        assertThat(cliCalls[0].argv).containsExactly('stages', '--branch', 'main', '--stop-after', 'preprod', '--output', 'json')
+        assertThat(cliCalls[2].argv).containsExactly('deploy', '--stage', 'sandbox', '--image', PINNED, '--legacy=false',
+                '--kubernetes=true', '--output', 'json')
     }
 
     @Test
@@ -114,6 +121,8 @@ class DualDeployStepTest extends PipelineFixture {
 
         assertThat(cliCalls[0].env).containsEntry('DD_CONFIG', 'deploy/dualdeploy.yaml')
                 .containsEntry('DD_OVERRIDE', '{"service":"loan-api-eu","branches":{"main":["sandbox"]}}')
+        assertThat(cliCalls[0].argv).containsExactly('stages', '--file', 'deploy/dualdeploy.yaml',
+                '--override', '{"service":"loan-api-eu","branches":{"main":["sandbox"]}}', '--branch', 'main', '--output', 'json')
         assertThat(cliCalls[1].env).as('release reads no config').doesNotContainKeys('DD_OVERRIDE', 'DD_CONFIG')
         assertThat(cliCalls[2].env).containsKey('DD_OVERRIDE')
     }
@@ -153,6 +162,11 @@ class DualDeployStepTest extends PipelineFixture {
                 .containsEntry('DD_CLI', '/opt/dual deploy/cli.jar; echo pwned')
         assertThat(cliCalls[1].env).containsEntry('DD_IMAGE', 'registry.example.com/loan-api:1.0$(touch pwned)')
         assertThat(cliCalls[2].env).containsEntry('DD_VERSION', '1.0`id`; rm -rf /').containsEntry('DD_STAGE', 'sandbox ${env.SECRET}')
+        assertThat(cliCalls[0].argv).containsExactly('stages', '--file', "it's \"dual\".yaml\nsecond line", '--branch', 'main',
+                '--only', 'sandbox ${env.SECRET}', '--output', 'json')
+        assertThat(cliCalls[2].argv).containsExactly('deploy', '--file', "it's \"dual\".yaml\nsecond line", '--stage', 'sandbox ${env.SECRET}',
+                '--image', PINNED, '--release-version', '1.0`id`; rm -rf /', '--output', 'json')
+        assertThat(new File(workspace.toFile(), 'pwned')).as('nothing else ran').doesNotExist()
     }
 
     private static String quote(String value) {

@@ -4,6 +4,7 @@ import com.lesfurets.jenkins.unit.cps.BasePipelineTestCPS
 import com.lesfurets.jenkins.unit.global.lib.LibraryConfiguration
 import com.lesfurets.jenkins.unit.global.lib.LocalSource
 import groovy.json.JsonOutput
+import org.junit.jupiter.api.AfterEach
 
 import java.nio.file.Files
 import java.nio.file.Path
@@ -11,9 +12,10 @@ import java.nio.file.Paths
 
 /**
  * Runs the library's steps under JenkinsPipelineUnit's CPS interpreter, as Jenkins loads them (an implicit library
- * named dual-deploy whose vars/ and src/ are this project's), with the Jenkins step vocabulary recorded. The CLI is
- * not run here: `sh` answers each runner call with a canned JSON result for its DD_COMMAND, as the real runner
- * writes it to DD_RESULT. What the runner and the CLI do with those values is tested on their own, for real.
+ * named dual-deploy whose vars/ and src/ are this project's), with the Jenkins step vocabulary recorded. Each `sh`
+ * of the runner script runs that script for real, in a workspace directory, with the environment the steps set;
+ * only the CLI at its end is a fake, which records the exact command line and answers with a canned JSON result
+ * for its command. The CLI itself is tested on its own.
  */
 abstract class PipelineFixture extends BasePipelineTestCPS {
 
@@ -26,11 +28,15 @@ abstract class PipelineFixture extends BasePipelineTestCPS {
         Map<String, String> env
         List credentials
         String script
+        /** The exact arguments the CLI received. */
+        List<String> argv
     }
+
+    Path workspace
+    Path fakeCli
 
     List<CliCall> cliCalls = []
     List<Map> shellCalls = []
-    Map<String, String> files = [:]
     Map<String, Closure<Map>> answers = [:]
     List currentCredentials = []
     Map<String, String> currentEnv = [:]
@@ -41,7 +47,6 @@ abstract class PipelineFixture extends BasePipelineTestCPS {
     void setUpPipeline(Map env = [BRANCH_NAME: 'main']) {
         cliCalls = []
         shellCalls = []
-        files = [:]
         answers = [:]
         currentCredentials = []
         currentEnv = [:]
@@ -52,6 +57,10 @@ abstract class PipelineFixture extends BasePipelineTestCPS {
             Files.createSymbolicLink(link, Paths.get('').toAbsolutePath())
         }
         scriptRoots += 'examples'
+        workspace = Files.createTempDirectory(Paths.get('target').toAbsolutePath(), 'workspace')
+        fakeCli = workspace.resolve('fake-cli')
+        fakeCli.toFile().text = '#!/bin/sh\nprintf \'%s\\0\' "$@" > "$FAKE_ARGS"\ncat "$FAKE_ANSWER"\nexit "$FAKE_EXIT"\n'
+        fakeCli.toFile().setExecutable(true)
         super.setUp()
         helper.registerSharedLibrary(LibraryConfiguration.library().name('dual-deploy').defaultVersion('test')
                 .allowOverride(true).implicit(true).targetPath('target/jpu-checkout')
@@ -84,10 +93,11 @@ abstract class PipelineFixture extends BasePipelineTestCPS {
         helper.registerAllowedMethod('usernamePassword', [Map]) { Map m -> [usernamePassword: m] }
         helper.registerAllowedMethod('sh', [Map]) { Map m -> shell(m) }
         helper.registerAllowedMethod('readFile', [String]) { String path ->
-            if (!files.containsKey(path)) {
-                throw new IllegalStateException("no file ${path}")
+            File file = workspace.resolve(path).toFile()
+            if (!file.exists()) {
+                throw new IllegalStateException("no file ${path} in the workspace")
             }
-            files[path]
+            file.text
         }
         helper.registerAllowedMethod('lock', [Map, Closure]) { Map m, Closure body -> helper.callClosure(body) }
         helper.registerAllowedMethod('milestone', [Map]) { Map m -> null }
@@ -105,6 +115,11 @@ abstract class PipelineFixture extends BasePipelineTestCPS {
         answers.deploy = { Map e -> deployed(e.DD_STAGE) }
     }
 
+    @AfterEach
+    void deleteWorkspace() {
+        workspace?.toFile()?.deleteDir()
+    }
+
     /** The error step's failure, as Jenkins fails a build with the message. */
     static class PipelineError extends RuntimeException {
         PipelineError(String message) {
@@ -115,11 +130,27 @@ abstract class PipelineFixture extends BasePipelineTestCPS {
     Object shell(Map m) {
         if (currentEnv.DD_COMMAND && m.script == RUNNER) {
             Map<String, String> env = new LinkedHashMap(currentEnv)
-            cliCalls << new CliCall(env: env, credentials: currentCredentials, script: m.script)
             Closure<Map> answer = answers[env.DD_COMMAND]
             Map result = answer ? answer(env) : [command: env.DD_COMMAND, exitCode: 0]
-            files[env.DD_RESULT] = JsonOutput.toJson(result.findAll { k, v -> k != 'exitCode' })
-            return result.exitCode ?: 0
+            Path answerFile = workspace.resolve('answer.json')
+            Path argsFile = workspace.resolve('argv')
+            answerFile.toFile().text = JsonOutput.toJson(result.findAll { k, v -> k != 'exitCode' })
+            ProcessBuilder runner = new ProcessBuilder('sh', '-c', m.script).directory(workspace.toFile()).redirectErrorStream(true)
+            runner.environment().keySet().removeAll(runner.environment().keySet().findAll { it.startsWith('DD_') || it.startsWith('DUALDEPLOY_') })
+            runner.environment().putAll(env)
+            runner.environment().putAll([DD_CLI: fakeCli.toString(), FAKE_ANSWER: answerFile.toString(), FAKE_ARGS: argsFile.toString(),
+                                         FAKE_EXIT: (result.exitCode ?: 0).toString()])
+            Process process = runner.start()
+            String log = process.inputStream.text
+            int status = process.waitFor()
+            String raw = argsFile.toFile().exists() ? argsFile.toFile().text : ''
+            List<String> argv = raw ? raw.substring(0, raw.length() - 1).split('\0', -1) as List : []
+            argsFile.toFile().delete()
+            if (!argv) {
+                throw new IllegalStateException("the runner did not run the CLI: ${log}")
+            }
+            cliCalls << new CliCall(env: env, credentials: currentCredentials, script: m.script, argv: argv)
+            return status
         }
         shellCalls << [script: m.script, env: new LinkedHashMap(currentEnv), credentials: currentCredentials]
         return 0

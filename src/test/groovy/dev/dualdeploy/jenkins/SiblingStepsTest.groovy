@@ -25,6 +25,7 @@ class SiblingStepsTest extends PipelineFixture {
 
         assertThat(commands()).containsExactly('status')
         assertThat(cliCalls[0].env).containsEntry('DD_CONFIG', 'deploy/dualdeploy.yaml').doesNotContainKey('DD_CHECK')
+        assertThat(cliCalls[0].argv).containsExactly('status', '--file', 'deploy/dualdeploy.yaml', '--output', 'json')
         assertThat(status.stages*.parity*.status).containsExactly('PARITY', 'DRIFT')
         assertThat(callsTo('echo')[0].args[0].toString()).isEqualTo("sandbox: PARITY (all sides run aaaaaaaaaaaa)\n"
                 + "prod: DRIFT (sides differ: legacy aaaaaaaaaaaa, kubernetes bbbbbbbbbbbb)")
@@ -36,7 +37,7 @@ class SiblingStepsTest extends PipelineFixture {
 
         Throwable failure = catchThrowable { runPipeline("dualDeployStatus(check: true, stage: 'prod')") }
 
-        assertThat(cliCalls[0].env).containsEntry('DD_CHECK', 'true').containsEntry('DD_STAGE', 'prod')
+        assertThat(cliCalls[0].argv).containsExactly('status', '--stage', 'prod', '--check', '--output', 'json')
         assertThat(failure).hasMessageContaining('dualdeploy status --check failed (exit 3)')
     }
 
@@ -44,7 +45,7 @@ class SiblingStepsTest extends PipelineFixture {
     void rollbackRollsBackOneSideAndFailsWithTheReason() {
         answers.rollback = { Map e -> [command: 'rollback', exitCode: 0, outcome: 'SUCCEEDED', reason: 'rolled back kubernetes'] }
         Map result = runPipeline("return dualDeployRollback(stage: 'prod', side: 'kubernetes', credentials: [kubeconfig: 'kube'])") as Map
-        assertThat(cliCalls[0].env).containsEntry('DD_COMMAND', 'rollback').containsEntry('DD_STAGE', 'prod').containsEntry('DD_SIDE', 'kubernetes')
+        assertThat(cliCalls[0].argv).containsExactly('rollback', '--stage', 'prod', '--side', 'kubernetes', '--output', 'json')
         assertThat(cliCalls[0].credentials).containsExactly([file: [credentialsId: 'kube', variable: 'KUBECONFIG']])
         assertThat(result.outcome).isEqualTo('SUCCEEDED')
 
