@@ -43,7 +43,7 @@ class RegistryClientTest {
     }
 
     @AfterAll
-    static void stop() throws InterruptedException {
+    static void stop() {
         for (RegistryPeer peer : new RegistryPeer[] {open, basic, token}) {
             if (peer != null) {
                 peer.close();
