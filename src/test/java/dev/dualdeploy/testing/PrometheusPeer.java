@@ -1,15 +1,11 @@
 package dev.dualdeploy.testing;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -46,10 +42,7 @@ public final class PrometheusPeer implements AutoCloseable {
             Files.writeString(webConfig, "basic_auth_users:\n  " + user + ": '" + line.substring(line.indexOf(':') + 1) + "'\n");
         }
         for (int attempt = 0; attempt < 5; attempt++) {
-            int port;
-            try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-                port = socket.getLocalPort();
-            }
+            int port = LoopbackProcesses.freePort();
             ProcessBuilder builder = new ProcessBuilder("/usr/bin/prometheus", "--config.file=" + config,
                     "--storage.tsdb.path=" + work.resolve("data-" + port), "--web.listen-address=127.0.0.1:" + port,
                     "--log.level=warn");
@@ -57,7 +50,7 @@ public final class PrometheusPeer implements AutoCloseable {
                 builder.command().add("--web.config.file=" + webConfig);
             }
             Process process = builder.redirectErrorStream(true).redirectOutput(work.resolve("prometheus-" + port + ".log").toFile()).start();
-            if (awaitReady(process, port)) {
+            if (LoopbackProcesses.awaitReady(process, "http://127.0.0.1:" + port + "/-/ready", Set.of(200, 401), Duration.ofSeconds(20))) {
                 return new PrometheusPeer(process, port);
             }
             process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
@@ -69,34 +62,9 @@ public final class PrometheusPeer implements AutoCloseable {
         return URI.create("http://127.0.0.1:" + port);
     }
 
-    private static boolean awaitReady(Process process, int port) throws InterruptedException {
-        HttpClient http = HttpClient.newHttpClient();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (System.nanoTime() < deadline && process.isAlive()) {
-            try {
-                int status = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/-/ready"))
-                        .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
-                if (status == 200 || status == 401) {
-                    return true;
-                }
-            } catch (IOException notYet) {
-                // Not listening yet.
-            }
-            Thread.sleep(100);
-        }
-        return false;
-    }
-
     /** Stops Prometheus, as an outage in the middle of a gate would. */
     @Override
     public void close() {
-        try {
-            process.destroy();
-            if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        LoopbackProcesses.stop(process);
     }
 }

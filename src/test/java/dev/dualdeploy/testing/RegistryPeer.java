@@ -7,11 +7,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,6 +19,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
@@ -74,14 +71,14 @@ public final class RegistryPeer implements AutoCloseable {
                     .append(service.certificate).append('\n');
         }
         for (int attempt = 0; attempt < 5; attempt++) {
-            int port = freePort();
+            int port = LoopbackProcesses.freePort();
             Path config = work.resolve("config-" + port + ".yml");
             Files.writeString(config, "version: 0.1\nlog:\n  level: warn\n  accesslog:\n    disabled: true\nstorage:\n"
                     + "  filesystem:\n    rootdirectory: " + storage + "\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:" + port
                     + "\n  secret: test-secret\n" + authConfig);
             Process process = new ProcessBuilder(binary, "serve", config.toString())
                     .redirectErrorStream(true).redirectOutput(work.resolve("registry-" + port + ".log").toFile()).start();
-            if (awaitReady(process, port)) {
+            if (LoopbackProcesses.awaitReady(process, "http://127.0.0.1:" + port + "/v2/", Set.of(200, 401), Duration.ofSeconds(20))) {
                 return new RegistryPeer(process, port, tokens);
             }
             process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
@@ -97,42 +94,11 @@ public final class RegistryPeer implements AutoCloseable {
         return "127.0.0.1:" + port;
     }
 
-    private static boolean awaitReady(Process process, int port) throws InterruptedException {
-        HttpClient http = HttpClient.newHttpClient();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-        while (System.nanoTime() < deadline && process.isAlive()) {
-            try {
-                int status = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v2/"))
-                        .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
-                if (status == 200 || status == 401) {
-                    return true;
-                }
-            } catch (IOException notYet) {
-                // Not listening yet.
-            }
-            Thread.sleep(50);
-        }
-        return false;
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
-    }
-
     @Override
     public void close() {
-        try {
-            process.destroy();
-            if (!process.waitFor(5, TimeUnit.SECONDS)) {
-                process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-            }
-            if (tokenServer != null) {
-                tokenServer.stop(0);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        LoopbackProcesses.stop(process);
+        if (tokenServer != null) {
+            tokenServer.stop(0);
         }
     }
 
