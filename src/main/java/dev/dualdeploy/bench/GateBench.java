@@ -1,0 +1,264 @@
+package dev.dualdeploy.bench;
+
+import dev.dualdeploy.analysis.MannWhitneyJudge;
+import dev.dualdeploy.analysis.SequentialErrorJudge;
+import dev.dualdeploy.analysis.Verdict;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * A deterministic, seeded simulation of canary analysis: 25,000 req/s with 10% on the canary, 0.1% baseline errors
+ * and log-normal latency (median 80 ms, σ 0.5: p95 182 ms, p99 256 ms), a 15-minute soak in 10-second steps. Every
+ * policy judges the same traces:
+ * <ol>
+ *   <li>ours: the sequential error test (mSPRT, α 0.01, +20% tolerance) every 10 s (it is valid however often it
+ *       looks), and a Mann-Whitney test of per-step p95 latency (confidence 0.999, +10% tolerance, from 6 steps on)
+ *       every 10 s;</li>
+ *   <li>Flagger's documented reference analysis: every 60 s, success rate ≥ 99% and p99 ≤ 500 ms over the last
+ *       minute; rollback when 5 checks have failed;</li>
+ *   <li>Kayenta-style: one Mann-Whitney judgement of per-minute error rates and p95 latencies at the end of the
+ *       soak (confidence 0.95, +10% tolerance);</li>
+ *   <li>the theoretical limit for errors: Wald's SPRT expected sample size for the same error rates (α = β = 0.01).</li>
+ * </ol>
+ * Latency percentiles per step come from 400 sampled requests per side, as a histogram-backed p95 would.
+ * Not modelled: progressive traffic shifting (the canary share is fixed at 10% for every policy), metric scrape
+ * delays, and correlated failures.
+ */
+public final class GateBench {
+
+    static final double TOTAL_RPS = 25_000;
+    static final double CANARY_SHARE = 0.10;
+    static final double BASELINE_ERRORS = 0.001;
+    static final int STEP_SECONDS = 10;
+    static final int STEPS = 90;
+    static final int STEPS_PER_MINUTE = 6;
+    static final int LATENCY_SAMPLES = 400;
+
+    /** A release profile: error multiplier and latency scale on the canary. */
+    public record Profile(String name, double errorFactor, double latencyFactor) {
+    }
+
+    /** One policy's results on one profile. */
+    public record Row(String profile, String policy, int releases, int caught, double medianSeconds, double medianFailed,
+                      double medianServed) {
+    }
+
+    public static final List<Profile> PROFILES = List.of(new Profile("good", 1, 1), new Profile("5x errors", 5, 1),
+            new Profile("20x errors", 20, 1), new Profile("+30% p95", 1, 1.3), new Profile("+100% p95", 1, 2.0));
+    public static final List<String> POLICIES = List.of("ours (sequential + Mann-Whitney)", "Flagger default",
+            "Kayenta-style fixed horizon", "Wald SPRT limit (errors)");
+
+    private record Step(long canaryRequests, long canaryErrors, long baselineRequests, long baselineErrors,
+                        double[] canaryLatencies, double[] baselineLatencies) {
+    }
+
+    /** Runs every profile through every policy; {@code releases} traces per profile. */
+    public static List<Row> run(int releases, long seed) {
+        List<Row> rows = new ArrayList<>();
+        for (Profile profile : PROFILES) {
+            Map<String, List<double[]>> outcomes = new LinkedHashMap<>();
+            POLICIES.forEach(p -> outcomes.put(p, new ArrayList<>()));
+            SplittableRandom random = new SplittableRandom(seed ^ profile.name().hashCode());
+            for (int r = 0; r < releases; r++) {
+                List<Step> trace = trace(random, profile);
+                outcomes.get(POLICIES.get(0)).add(ours(trace));
+                outcomes.get(POLICIES.get(1)).add(flagger(trace));
+                outcomes.get(POLICIES.get(2)).add(kayenta(trace));
+            }
+            for (int p = 0; p < 3; p++) {
+                rows.add(summarise(profile.name(), POLICIES.get(p), outcomes.get(POLICIES.get(p))));
+            }
+            if (profile.errorFactor() > 1) {
+                rows.add(wald(profile));
+            }
+        }
+        return rows;
+    }
+
+    private static List<Step> trace(SplittableRandom random, Profile profile) {
+        List<Step> steps = new ArrayList<>();
+        long canary = Math.round(TOTAL_RPS * CANARY_SHARE * STEP_SECONDS);
+        long baseline = Math.round(TOTAL_RPS * (1 - CANARY_SHARE) * STEP_SECONDS);
+        for (int s = 0; s < STEPS; s++) {
+            steps.add(new Step(canary, poisson(random, canary * BASELINE_ERRORS * profile.errorFactor()), baseline,
+                    poisson(random, baseline * BASELINE_ERRORS), latencies(random, profile.latencyFactor()), latencies(random, 1)));
+        }
+        return steps;
+    }
+
+    /** {seconds to detect or -1, failed canary requests served, canary requests served}. */
+    private static double[] ours(List<Step> trace) {
+        SequentialErrorJudge errors = new SequentialErrorJudge("error_rate", 0.01, 0.2, 0.001, 10_000, 20);
+        MannWhitneyJudge latency = new MannWhitneyJudge(0.999, 0.10, 6);
+        long cr = 0;
+        long ce = 0;
+        long br = 0;
+        long be = 0;
+        List<Double> canaryP95 = new ArrayList<>();
+        List<Double> baselineP95 = new ArrayList<>();
+        for (int s = 0; s < trace.size(); s++) {
+            Step step = trace.get(s);
+            cr += step.canaryRequests();
+            ce += step.canaryErrors();
+            br += step.baselineRequests();
+            be += step.baselineErrors();
+            canaryP95.add(percentile(step.canaryLatencies(), 0.95));
+            baselineP95.add(percentile(step.baselineLatencies(), 0.95));
+            boolean failed = errors.update("canary", cr, ce, "baseline", br, be).outcome() == Verdict.Outcome.FAIL;
+            if (!failed && canaryP95.size() >= 6) {
+                failed = latency.judge("latency_p95_ms", "canary", array(canaryP95), "baseline", array(baselineP95)).outcome()
+                        == Verdict.Outcome.FAIL;
+            }
+            if (failed) {
+                return new double[] {(s + 1) * STEP_SECONDS, ce, cr};
+            }
+        }
+        return new double[] {-1, ce, cr};
+    }
+
+    private static double[] flagger(List<Step> trace) {
+        int failedChecks = 0;
+        long cr = 0;
+        long ce = 0;
+        for (int end = STEPS_PER_MINUTE; end <= trace.size(); end += STEPS_PER_MINUTE) {
+            Step minute = merge(trace.subList(end - STEPS_PER_MINUTE, end));
+            cr += minute.canaryRequests();
+            ce += minute.canaryErrors();
+            double successRate = 100.0 * (minute.canaryRequests() - minute.canaryErrors()) / minute.canaryRequests();
+            if (successRate < 99 || percentile(minute.canaryLatencies(), 0.99) > 500) {
+                failedChecks++;
+            }
+            if (failedChecks >= 5) {
+                return new double[] {end * STEP_SECONDS, ce, cr};
+            }
+        }
+        return new double[] {-1, ce, cr};
+    }
+
+    private static double[] kayenta(List<Step> trace) {
+        List<Double> canaryRates = new ArrayList<>();
+        List<Double> baselineRates = new ArrayList<>();
+        List<Double> canaryP95 = new ArrayList<>();
+        List<Double> baselineP95 = new ArrayList<>();
+        long cr = 0;
+        long ce = 0;
+        for (int end = STEPS_PER_MINUTE; end <= trace.size(); end += STEPS_PER_MINUTE) {
+            Step minute = merge(trace.subList(end - STEPS_PER_MINUTE, end));
+            canaryRates.add((double) minute.canaryErrors() / minute.canaryRequests());
+            baselineRates.add((double) minute.baselineErrors() / minute.baselineRequests());
+            canaryP95.add(percentile(minute.canaryLatencies(), 0.95));
+            baselineP95.add(percentile(minute.baselineLatencies(), 0.95));
+            cr += minute.canaryRequests();
+            ce += minute.canaryErrors();
+        }
+        MannWhitneyJudge judge = new MannWhitneyJudge(0.95, 0.10, 5);
+        boolean failed = judge.judge("error_rate", "canary", array(canaryRates), "baseline", array(baselineRates)).outcome() == Verdict.Outcome.FAIL
+                || judge.judge("latency_p95_ms", "canary", array(canaryP95), "baseline", array(baselineP95)).outcome() == Verdict.Outcome.FAIL;
+        return new double[] {failed ? trace.size() * STEP_SECONDS : -1, ce, cr};
+    }
+
+    /** Wald's approximation of the SPRT's expected sample size under the alternative, in canary requests. */
+    private static Row wald(Profile profile) {
+        double alpha = 0.01;
+        double beta = 0.01;
+        double p0 = BASELINE_ERRORS;
+        double p1 = BASELINE_ERRORS * profile.errorFactor();
+        double kl = p1 * Math.log(p1 / p0) + (1 - p1) * Math.log((1 - p1) / (1 - p0));
+        double n = ((1 - beta) * Math.log((1 - beta) / alpha) + beta * Math.log(beta / (1 - alpha))) / kl;
+        double seconds = n / (TOTAL_RPS * CANARY_SHARE);
+        return new Row(profile.name(), POLICIES.get(3), 1, 1, seconds, n * p1, n);
+    }
+
+    private static Row summarise(String profile, String policy, List<double[]> outcomes) {
+        List<double[]> caught = outcomes.stream().filter(o -> o[0] >= 0).toList();
+        return new Row(profile, policy, outcomes.size(), caught.size(), median(caught, 0), median(caught, 1), median(caught, 2));
+    }
+
+    private static double median(List<double[]> outcomes, int index) {
+        if (outcomes.isEmpty()) {
+            return Double.NaN;
+        }
+        double[] values = outcomes.stream().mapToDouble(o -> o[index]).sorted().toArray();
+        return values[values.length / 2];
+    }
+
+    private static double[] latencies(SplittableRandom random, double factor) {
+        double[] values = new double[LATENCY_SAMPLES];
+        for (int i = 0; i < values.length; i++) {
+            double gaussian = Math.sqrt(-2 * Math.log(1 - random.nextDouble())) * Math.cos(2 * Math.PI * random.nextDouble());
+            values[i] = 80 * factor * Math.exp(0.5 * gaussian);
+        }
+        return values;
+    }
+
+    private static long poisson(SplittableRandom random, double mean) {
+        if (mean > 500) {
+            double gaussian = Math.sqrt(-2 * Math.log(1 - random.nextDouble())) * Math.cos(2 * Math.PI * random.nextDouble());
+            return Math.max(0, Math.round(mean + Math.sqrt(mean) * gaussian));
+        }
+        double limit = Math.exp(-mean);
+        double product = 1;
+        long k = -1;
+        do {
+            k++;
+            product *= random.nextDouble();
+        } while (product > limit);
+        return k;
+    }
+
+    static double percentile(double[] values, double q) {
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        return sorted[Math.min(sorted.length - 1, (int) Math.ceil(q * sorted.length) - 1)];
+    }
+
+    /** Several steps as one: counts added, latency samples pooled. */
+    private static Step merge(List<Step> steps) {
+        long cr = 0;
+        long ce = 0;
+        long br = 0;
+        long be = 0;
+        double[] canary = new double[0];
+        double[] baseline = new double[0];
+        for (Step step : steps) {
+            cr += step.canaryRequests();
+            ce += step.canaryErrors();
+            br += step.baselineRequests();
+            be += step.baselineErrors();
+            canary = concat(canary, step.canaryLatencies());
+            baseline = concat(baseline, step.baselineLatencies());
+        }
+        return new Step(cr, ce, br, be, canary, baseline);
+    }
+
+    private static double[] concat(double[] a, double[] b) {
+        double[] out = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
+    private static double[] array(List<Double> values) {
+        return values.stream().mapToDouble(Double::doubleValue).toArray();
+    }
+
+    /** The results as a Markdown table. */
+    public static String table(List<Row> rows) {
+        StringBuilder out = new StringBuilder("| release | policy | rolled back | median time to detect | median failed canary requests"
+                + " before rollback | median canary requests before rollback |\n|---|---|---|---|---|---|\n");
+        for (Row row : rows) {
+            boolean limit = row.policy().startsWith("Wald");
+            out.append("| ").append(row.profile()).append(" | ").append(row.policy()).append(" | ")
+                    .append(limit ? "(expected)" : String.format(Locale.ROOT, "%d of %d (%.1f%%)", row.caught(), row.releases(),
+                            100.0 * row.caught() / row.releases())).append(" | ")
+                    .append(Double.isNaN(row.medianSeconds()) ? "-" : String.format(Locale.ROOT, "%.0f s", row.medianSeconds())).append(" | ")
+                    .append(Double.isNaN(row.medianFailed()) ? "-" : String.format(Locale.ROOT, "%,.0f", row.medianFailed())).append(" | ")
+                    .append(Double.isNaN(row.medianServed()) ? "-" : String.format(Locale.ROOT, "%,.0f", row.medianServed())).append(" |\n");
+        }
+        return out.toString();
+    }
+}
