@@ -6,6 +6,7 @@ import dev.dualdeploy.release.Release;
 import dev.dualdeploy.target.DeployTarget;
 import dev.dualdeploy.target.Progress;
 import dev.dualdeploy.target.Rollout;
+import dev.dualdeploy.target.Sleeper;
 import dev.dualdeploy.target.TargetException;
 import dev.dualdeploy.target.TargetState;
 import io.fabric8.kubernetes.api.model.Container;
@@ -24,6 +25,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -32,6 +34,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -174,7 +177,8 @@ public final class KubernetesTarget implements DeployTarget {
 
     private void patch(String image, Map<String, String> record, Set<String> remove) {
         // The patch carries the resourceVersion it was made from, and the deployment controller writes status all
-        // the time, so a conflict (409) is ordinary: read again and re-apply, as kubectl does.
+        // the time, so a conflict (409) is ordinary: read again and re-apply, as kubectl does, after a short
+        // jittered pause that grows with each attempt, so a busy writer cannot win every race.
         for (int attempt = 1; ; attempt++) {
             try {
                 resource().edit(d -> {
@@ -192,6 +196,7 @@ public final class KubernetesTarget implements DeployTarget {
                     throw new TargetException(describe() + ": cannot patch deployment: " + summary(e)
                             + (e.getCode() == 409 ? " (after " + attempt + " attempts)" : ""), e);
                 }
+                Sleeper.SYSTEM.sleep(Duration.ofMillis(20L * attempt + ThreadLocalRandom.current().nextLong(20)));
             }
         }
     }

@@ -8,6 +8,7 @@ import dev.dualdeploy.config.KubernetesSpec;
 import dev.dualdeploy.local.KubernetesSimulator;
 import dev.dualdeploy.release.Release;
 import dev.dualdeploy.target.RolloutResult;
+import dev.dualdeploy.target.Sleeper;
 import dev.dualdeploy.target.TargetException;
 import dev.dualdeploy.target.TargetState;
 import dev.dualdeploy.testing.Images;
@@ -207,7 +208,8 @@ class KubernetesTargetTest {
     void writeConflictsWithOtherWritersAreRetried() throws InterruptedException {
         String ns = namespace();
         KubernetesTarget target = seeded(ns, Images.release('a', "1.0.0"));
-        // Another writer (as the deployment controller is) changes the object all the time, so every read is stale soon.
+        // Another writer (as the deployment controller is) changes the object every few milliseconds, so reads go
+        // stale quickly; without the retry a deploy fails with 409.
         AtomicBoolean writing = new AtomicBoolean(true);
         AtomicInteger writes = new AtomicInteger();
         Thread other = new Thread(() -> {
@@ -220,11 +222,12 @@ class KubernetesTargetTest {
                 } catch (KubernetesClientException conflict) {
                     // The other writer loses races too; it just writes again.
                 }
+                Sleeper.SYSTEM.sleep(Duration.ofMillis(1));
             }
         });
         other.start();
         try {
-            for (char release : new char[] {'b', 'c', 'd', 'e'}) {
+            for (char release : new char[] {'b', 'c', 'd', 'e', 'f', '1', '2', '3'}) {
                 RolloutResult result = target.deploy(Images.release(release, "1." + release)).await(Duration.ofSeconds(30));
                 assertThat(result.status()).as(result.reason()).isEqualTo(RolloutResult.Status.SUCCEEDED);
             }
@@ -233,7 +236,7 @@ class KubernetesTargetTest {
             other.join();
         }
         assertThat(writes.get()).as("the other writer really wrote during the deploys").isGreaterThan(20);
-        assertThat(target.current().digest()).contains(Images.digest('e'));
+        assertThat(target.current().digest()).contains(Images.digest('3'));
     }
 
     @Test
