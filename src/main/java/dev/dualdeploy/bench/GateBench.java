@@ -85,8 +85,8 @@ public final class GateBench {
         long canary = Math.round(TOTAL_RPS * CANARY_SHARE * STEP_SECONDS);
         long baseline = Math.round(TOTAL_RPS * (1 - CANARY_SHARE) * STEP_SECONDS);
         for (int s = 0; s < STEPS; s++) {
-            steps.add(new Step(canary, poisson(random, canary * BASELINE_ERRORS * profile.errorFactor()), baseline,
-                    poisson(random, baseline * BASELINE_ERRORS), latencies(random, profile.latencyFactor()), latencies(random, 1)));
+            steps.add(new Step(canary, Sampling.poisson(random, canary * BASELINE_ERRORS * profile.errorFactor()), baseline,
+                    Sampling.poisson(random, baseline * BASELINE_ERRORS), latencies(random, profile.latencyFactor()), latencies(random, 1)));
         }
         return steps;
     }
@@ -190,25 +190,9 @@ public final class GateBench {
     private static double[] latencies(SplittableRandom random, double factor) {
         double[] values = new double[LATENCY_SAMPLES];
         for (int i = 0; i < values.length; i++) {
-            double gaussian = Math.sqrt(-2 * Math.log(1 - random.nextDouble())) * Math.cos(2 * Math.PI * random.nextDouble());
-            values[i] = 80 * factor * Math.exp(0.5 * gaussian);
+            values[i] = 80 * factor * Math.exp(0.5 * Sampling.gaussian(random));
         }
         return values;
-    }
-
-    private static long poisson(SplittableRandom random, double mean) {
-        if (mean > 500) {
-            double gaussian = Math.sqrt(-2 * Math.log(1 - random.nextDouble())) * Math.cos(2 * Math.PI * random.nextDouble());
-            return Math.max(0, Math.round(mean + Math.sqrt(mean) * gaussian));
-        }
-        double limit = Math.exp(-mean);
-        double product = 1;
-        long k = -1;
-        do {
-            k++;
-            product *= random.nextDouble();
-        } while (product > limit);
-        return k;
     }
 
     static double percentile(double[] values, double q) {

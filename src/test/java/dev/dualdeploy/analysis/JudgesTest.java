@@ -2,6 +2,7 @@ package dev.dualdeploy.analysis;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.dualdeploy.bench.Sampling;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalDouble;
@@ -34,8 +35,7 @@ class JudgesTest {
     private static double[] normal(SplittableRandom random, int n, double mean, double sd) {
         double[] values = new double[n];
         for (int i = 0; i < n; i++) {
-            // Box-Muller: enough for test data.
-            values[i] = mean + sd * Math.sqrt(-2 * Math.log(1 - random.nextDouble())) * Math.cos(2 * Math.PI * random.nextDouble());
+            values[i] = mean + sd * Sampling.gaussian(random);
         }
         return values;
     }
@@ -73,18 +73,6 @@ class JudgesTest {
                 "only 3 kubernetes and 5 legacy windows of error_rate; 5 each are needed"));
     }
 
-    /** Knuth's Poisson sampler: fine for the small means of one interval's errors. */
-    private static long poisson(SplittableRandom random, double mean) {
-        double limit = Math.exp(-mean);
-        double product = 1;
-        long k = -1;
-        do {
-            k++;
-            product *= random.nextDouble();
-        } while (product > limit);
-        return k;
-    }
-
     /** One monitored release: the look at which the test failed it, or -1 if it never did. */
     private static int monitor(SplittableRandom random, double canaryRate, double baselineRate, int looks) {
         SequentialErrorJudge judge = new SequentialErrorJudge("error_rate", 0.05, 0.0, 0.002, 2_000, 10);
@@ -96,8 +84,8 @@ class JudgesTest {
             // A 30-second interval at 2,500 req/s, 10% of it on the canary.
             canaryTotal += 7_500;
             baselineTotal += 67_500;
-            canaryErrors += poisson(random, 7_500 * canaryRate);
-            baselineErrors += poisson(random, 67_500 * baselineRate);
+            canaryErrors += Sampling.poisson(random, 7_500 * canaryRate);
+            baselineErrors += Sampling.poisson(random, 67_500 * baselineRate);
             if (judge.update("kubernetes", canaryTotal, canaryErrors, "legacy", baselineTotal, baselineErrors).outcome()
                     == Verdict.Outcome.FAIL) {
                 return look;
