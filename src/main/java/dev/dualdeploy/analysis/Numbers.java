@@ -3,13 +3,13 @@ package dev.dualdeploy.analysis;
 import java.util.Locale;
 
 /** How metric values read in reasons: rates as percentages, durations in ms, counts with separators. */
-final class Numbers {
+public final class Numbers {
 
     private Numbers() {
     }
 
     /** A value of the named metric: {@code error_rate} 0.021 → {@code 2.1%}, {@code latency_p95_ms} 212.4 → {@code 212ms}. */
-    static String metric(String metric, double value) {
+    public static String metric(String metric, double value) {
         if (metric.endsWith("_rate") || metric.endsWith("_ratio")) {
             return percent(value);
         }
@@ -19,16 +19,16 @@ final class Numbers {
         return String.format(Locale.ROOT, "%.4g", value);
     }
 
-    static String percent(double fraction) {
+    public static String percent(double fraction) {
         double p = fraction * 100;
         return String.format(Locale.ROOT, p >= 10 || p == 0 ? "%.1f%%" : p >= 1 ? "%.2f%%" : "%.3f%%", p);
     }
 
-    static String p(double p) {
+    public static String p(double p) {
         return p < 0.0001 ? String.format(Locale.ROOT, "p=%.1e", p) : String.format(Locale.ROOT, "p=%.4f", p);
     }
 
-    static String count(long n) {
+    public static String count(long n) {
         return String.format(Locale.ROOT, "%,d", n);
     }
 }

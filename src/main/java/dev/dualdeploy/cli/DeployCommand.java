@@ -2,20 +2,24 @@ package dev.dualdeploy.cli;
 
 import dev.dualdeploy.config.DualDeploySpec;
 import dev.dualdeploy.config.StageSpec;
-import dev.dualdeploy.pipeline.Deploy;
 import dev.dualdeploy.pipeline.PlatformTargets;
+import dev.dualdeploy.pipeline.Promotion;
 import dev.dualdeploy.pipeline.StageReport;
+import dev.dualdeploy.report.JUnitReport;
 import dev.dualdeploy.target.Sleeper;
+import java.nio.file.Path;
 import java.time.Clock;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** {@code dualdeploy deploy}: releases to the enabled sides of one stage in parallel and holds them to parity. */
+/** {@code dualdeploy deploy}: releases to the enabled sides of one stage, holds them to parity and runs the gate. */
 @Command(name = "deploy", mixinStandardHelpOptions = true, footer = ExitCodes.HELP,
-        description = {"Deploy the release to the enabled sides of one stage, in parallel.",
-                "The stage succeeds only when every enabled side runs the release digest (parity); otherwise every side"
-                        + " that changed is rolled back to its previous release."})
+        description = {"Deploy the release to the enabled sides of one stage, verify parity, and run the stage's gate.",
+                "The stage succeeds only when every enabled side runs the release digest (parity) and the gate passes;"
+                        + " otherwise every side that got the release is rolled back to its previous release.",
+                "With gate.canary, the canary side goes first and is judged against the other side; a canary that fails is"
+                        + " rolled back alone, and the other side is never touched."})
 final class DeployCommand extends BaseCommand {
 
     @Option(names = "--stage", required = true, paramLabel = "NAME", description = "The stage to deploy to.")
@@ -23,6 +27,12 @@ final class DeployCommand extends BaseCommand {
 
     @Option(names = "--no-rollback", description = "Leave a failed release in place instead of rolling back.")
     boolean noRollback;
+
+    @Option(names = "--no-gate", description = "Deploy and verify parity, but do not run the stage's gate.")
+    boolean noGate;
+
+    @Option(names = "--junit", paramLabel = "FILE", description = "Write the gate's checks as JUnit XML to FILE (one testcase per check), when the gate ran.")
+    Path junit;
 
     @Mixin
     ReleaseOptions release;
@@ -35,8 +45,13 @@ final class DeployCommand extends BaseCommand {
         DualDeploySpec config = config();
         StageSpec stageSpec = stage(config, stage);
         StageReport report;
-        try (PlatformTargets targets = new PlatformTargets(Clock.systemUTC(), Sleeper.SYSTEM)) {
-            report = new Deploy(targets, reporter()).run(stageSpec, release.release(config), toggle.apply(stageSpec), !noRollback);
+        try (PlatformTargets targets = new PlatformTargets(Clock.systemUTC(), Sleeper.SYSTEM);
+             GateFactory gates = new GateFactory(config.service(), reporter())) {
+            report = new Promotion(targets, reporter(), gates, Clock.systemUTC())
+                    .run(stageSpec, release.release(config), toggle.apply(stageSpec), !noRollback, !noGate);
+        }
+        if (junit != null && !report.gates().isEmpty()) {
+            JUnitReport.write(junit, report.gates());
         }
         int code = report.outcome().exitCode();
         Print.stage(out(), "deploy", report, code, json());

@@ -5,23 +5,29 @@ public final class ExitCodes {
 
     /** The command did what was asked: the release runs on every enabled side, or the status is at parity. */
     public static final int OK = 0;
-    /** The release failed and the stage is back on the previous release (or, with --no-rollback, left as failed). */
+    /**
+     * The release failed (its rollout, parity or gate) and the stage is back on the previous release (or, with
+     * --no-rollback, left as failed); for {@code gate}, the gate FAILED.
+     */
     public static final int FAILED = 1;
     /** Bad input: the config, a flag or an image reference; nothing was changed. */
     public static final int BAD_INPUT = 2;
     /** {@code status --check} found DRIFT: the enabled sides of a stage run different digests. */
     public static final int DRIFT = 3;
-    /** A platform could not be read or changed, or a rollback failed: a person must look. */
+    /**
+     * A platform could not be read or changed, a rollback failed, or a gate could not read its metrics and its
+     * on_error is pause: a person must look.
+     */
     public static final int NEEDS_ATTENTION = 4;
     /** A bug in dualdeploy; rerun with --stacktrace and report it. */
     public static final int INTERNAL = 70;
 
     static final String HELP = "%nExit codes:%n"
             + "  0   succeeded (deploy: every enabled side runs the release; status: parity)%n"
-            + "  1   the release failed and the stage was rolled back to the previous release%n"
+            + "  1   the release failed and the stage was rolled back (gate: FAIL)%n"
             + "  2   bad input (config, flags, image reference); nothing was changed%n"
             + "  3   status --check found DRIFT between the sides of a stage%n"
-            + "  4   a platform could not be read or changed, or a rollback failed: needs a person%n"
+            + "  4   needs a person: a platform failed, a rollback failed, or a gate paused%n"
             + "  70  internal error (rerun with --stacktrace and report it)%n";
 
     private ExitCodes() {

@@ -1,5 +1,6 @@
 package dev.dualdeploy.cli;
 
+import dev.dualdeploy.pipeline.GateReport;
 import dev.dualdeploy.pipeline.SideReport;
 import dev.dualdeploy.pipeline.StageReport;
 import dev.dualdeploy.release.Release;
@@ -24,5 +25,10 @@ final class Print {
                     + ", " + side.after().health());
         }
         out.println("  parity: " + report.parity().status() + " (" + report.parity().reason() + ")");
+        for (GateReport gate : report.gates()) {
+            out.println("  gate " + gate.phase() + ": " + gate.outcome() + " → " + gate.decision() + " after " + gate.windows() + " of "
+                    + gate.plannedWindows() + " windows");
+            gate.checks().forEach(c -> out.println("    " + c.verdict().outcome() + "  " + c.name() + ": " + c.verdict().reason()));
+        }
     }
 }

@@ -34,7 +34,7 @@ public final class ConfigLoader {
     private static final Pattern STAGE_NAME = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
     private static final Pattern DNS_LABEL = STAGE_NAME;
     private static final Pattern DNS_SUBDOMAIN = Pattern.compile("[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?");
-    private static final Pattern REGION = Pattern.compile("[a-z]{2}(-[a-z]+)+-\\d+");
+    static final Pattern REGION = Pattern.compile("[a-z]{2}(-[a-z]+)+-\\d+");
     private static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(10);
 
     private final ObjectMapper yaml = new ObjectMapper(
@@ -132,7 +132,7 @@ public final class ConfigLoader {
     }
 
     /** Walks the tree once, collecting problems; returns null parts where a problem was found. */
-    private static final class Reader {
+    static final class Reader {
         private final String file;
         private final Path base;
         private final List<ConfigProblem> problems = new ArrayList<>();
@@ -196,31 +196,8 @@ public final class ConfigLoader {
             }
             ToggleSpec toggle = toggle(node.get("deploy"), path + ".deploy", node.has("legacy"), node.has("kubernetes"));
             Duration timeout = duration(node, path, "timeout", DEFAULT_TIMEOUT);
-            GateSpec gate = gate(node.get("gate"), path + ".gate");
+            GateSpec gate = GateReader.gate(this, node.get("gate"), path + ".gate", node.has("legacy"), node.has("kubernetes"));
             return new StageSpec(name, toggle, legacy, kubernetes, timeout, gate);
-        }
-
-        private GateSpec gate(JsonNode node, String path) {
-            if (node == null || node.isNull()) {
-                return GateSpec.none();
-            }
-            if (!expectObject(node, path, "gate: { approval: { submitter: sre, timeout: 24h } }")) {
-                return GateSpec.none();
-            }
-            allowOnly(node, path, Set.of("approval"));
-            JsonNode approval = node.get("approval");
-            if (approval == null || approval.isNull()) {
-                return GateSpec.none();
-            }
-            String at = path + ".approval";
-            if (!expectObject(approval, at, "approval: { submitter: sre, timeout: 24h }")) {
-                return GateSpec.none();
-            }
-            allowOnly(approval, at, Set.of("submitter", "timeout"));
-            String submitter = text(approval, at, "submitter", true, null, "", "submitter: sre,release-managers");
-            List<String> submitters = submitter == null ? List.of() : List.of(submitter.split("\\s*,\\s*"));
-            Duration timeout = duration(approval, at, "timeout", ApprovalSpec.DEFAULT_TIMEOUT);
-            return new GateSpec(Optional.of(new ApprovalSpec(submitters, timeout)));
         }
 
         private List<BranchSpec> branches(JsonNode node, List<StageSpec> stages) {
@@ -325,19 +302,7 @@ public final class ConfigLoader {
             String service = text(node, path, "service", true, null, "", "service: loan-api");
             String container = text(node, path, "container", true, null, "", "container: app");
             String region = text(node, path, "region", true, REGION, "an AWS region", "region: eu-west-1");
-            String endpointText = text(node, path, "endpoint", false, null, "", "endpoint: http://127.0.0.1:4566");
-            Optional<URI> endpoint = Optional.empty();
-            if (endpointText != null) {
-                try {
-                    URI uri = new URI(endpointText);
-                    if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme()) || uri.getHost() == null) {
-                        throw new URISyntaxException(endpointText, "not an http(s) URL with a host");
-                    }
-                    endpoint = Optional.of(uri);
-                } catch (URISyntaxException e) {
-                    problem(path + ".endpoint", "expected an http or https URL", "endpoint: http://127.0.0.1:4566");
-                }
-            }
+            Optional<URI> endpoint = url(node, path, "endpoint", false, "endpoint: http://127.0.0.1:4566");
             Duration poll = duration(node, path, "poll", EcsSpec.DEFAULT_POLL);
             return new EcsSpec(cluster, service, container, region, endpoint, poll);
         }
@@ -364,7 +329,25 @@ public final class ConfigLoader {
             return p.isAbsolute() || base == null ? p : base.resolve(p).normalize();
         }
 
-        private Duration duration(JsonNode node, String path, String key, Duration fallback) {
+        /** An http or https URL with a host, or empty (with a problem if it was required or is not such a URL). */
+        Optional<URI> url(JsonNode node, String path, String key, boolean required, String example) {
+            String text = text(node, path, key, required, null, "", example);
+            if (text == null) {
+                return Optional.empty();
+            }
+            try {
+                URI uri = new URI(text);
+                if (("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) && uri.getHost() != null) {
+                    return Optional.of(uri);
+                }
+            } catch (URISyntaxException e) {
+                // Reported below.
+            }
+            problem(join(path, key), "expected an http or https URL with a host", example);
+            return Optional.empty();
+        }
+
+        Duration duration(JsonNode node, String path, String key, Duration fallback) {
             JsonNode value = node.get(key);
             if (value == null || value.isNull()) {
                 return fallback;
@@ -378,7 +361,7 @@ public final class ConfigLoader {
             return parsed.get();
         }
 
-        private String text(JsonNode node, String path, String key, boolean required, Pattern pattern, String what,
+        String text(JsonNode node, String path, String key, boolean required, Pattern pattern, String what,
                             String example) {
             JsonNode value = node.get(key);
             if (value == null || value.isNull()) {
@@ -399,7 +382,37 @@ public final class ConfigLoader {
             return text;
         }
 
-        private boolean expectObject(JsonNode node, String path, String example) {
+        /** A number in [min, max] (or its default when absent); a problem and the default otherwise. */
+        double number(JsonNode node, String path, String key, double fallback, double min, double max, String example) {
+            JsonNode value = node.get(key);
+            if (value == null || value.isNull()) {
+                return fallback;
+            }
+            if (!value.isNumber() || !(value.doubleValue() >= min && value.doubleValue() <= max)) {
+                problem(join(path, key), "'" + value.asText() + "' is not a number from " + plain(min) + " to " + plain(max), example);
+                return fallback;
+            }
+            return value.doubleValue();
+        }
+
+        /** A whole number of at least min (or its default when absent); a problem and the default otherwise. */
+        long integer(JsonNode node, String path, String key, long fallback, long min, String example) {
+            JsonNode value = node.get(key);
+            if (value == null || value.isNull()) {
+                return fallback;
+            }
+            if (!value.isIntegralNumber() || value.longValue() < min) {
+                problem(join(path, key), "'" + value.asText() + "' is not a whole number of at least " + min, example);
+                return fallback;
+            }
+            return value.longValue();
+        }
+
+        private static String plain(double value) {
+            return value == Math.rint(value) && Math.abs(value) < 1e15 ? Long.toString((long) value) : Double.toString(value);
+        }
+
+        boolean expectObject(JsonNode node, String path, String example) {
             if (node != null && node.isObject()) {
                 return true;
             }
@@ -407,7 +420,7 @@ public final class ConfigLoader {
             return false;
         }
 
-        private void allowOnly(JsonNode node, String path, Set<String> keys) {
+        void allowOnly(JsonNode node, String path, Set<String> keys) {
             for (Iterator<String> names = node.fieldNames(); names.hasNext(); ) {
                 String key = names.next();
                 if (!keys.contains(key)) {
@@ -416,11 +429,11 @@ public final class ConfigLoader {
             }
         }
 
-        private void problem(String path, String what, String example) {
+        void problem(String path, String what, String example) {
             problems.add(new ConfigProblem(file, path, what, example));
         }
 
-        private static String join(String path, String key) {
+        static String join(String path, String key) {
             return path.isEmpty() ? key : path + "." + key;
         }
     }

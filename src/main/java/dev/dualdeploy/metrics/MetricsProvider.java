@@ -1,7 +1,7 @@
 package dev.dualdeploy.metrics;
 
 /** Where RED metrics come from (Prometheus, CloudWatch). */
-public interface MetricsProvider {
+public interface MetricsProvider extends AutoCloseable {
 
     /**
      * Measures a query over a window (idempotent: reading only). Never throws for a provider fault: an unreachable
@@ -9,4 +9,9 @@ public interface MetricsProvider {
      * gate's limits decide what that means.
      */
     Measurement measure(MetricQuery query, Window window);
+
+    /** Releases the provider's client, if it holds one. */
+    @Override
+    default void close() {
+    }
 }

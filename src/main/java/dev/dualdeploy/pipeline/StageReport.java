@@ -13,7 +13,19 @@ import java.util.Optional;
  * @param reason one line a person can act on
  * @param parity whether the enabled sides run the same digest at the end
  * @param sides one report per enabled side
+ * @param gates the gate runs, in order; empty when the stage had no gate or it did not run
  */
 public record StageReport(String stage, Optional<Release> release, StageOutcome outcome, String reason, Parity parity,
-                          List<SideReport> sides) {
+                          List<SideReport> sides, List<GateReport> gates) {
+
+    public StageReport {
+        sides = List.copyOf(sides);
+        gates = List.copyOf(gates);
+    }
+
+    /** A report without gate runs. */
+    public StageReport(String stage, Optional<Release> release, StageOutcome outcome, String reason, Parity parity,
+                       List<SideReport> sides) {
+        this(stage, release, outcome, reason, parity, sides, List.of());
+    }
 }

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dualdeploy.config.ConfigProblem;
 import dev.dualdeploy.config.StageSpec;
+import dev.dualdeploy.pipeline.GateReport;
 import dev.dualdeploy.pipeline.Parity;
 import dev.dualdeploy.pipeline.Plan;
 import dev.dualdeploy.pipeline.SideReport;
@@ -45,7 +46,32 @@ public final class JsonReport {
             node.set("running", state(side.after()));
             node.put("seconds", seconds(side.took()));
         }
+        ArrayNode gates = root.putArray("gates");
+        report.gates().forEach(g -> gates.add(gateBody(g)));
         return root;
+    }
+
+    /** The result of {@code gate}. */
+    public static ObjectNode gate(GateReport report, int exitCode) {
+        ObjectNode root = header("gate", exitCode).put("stage", report.stage());
+        root.setAll(gateBody(report));
+        return root;
+    }
+
+    private static ObjectNode gateBody(GateReport report) {
+        ObjectNode node = JSON.createObjectNode().put("phase", report.phase());
+        report.judged().forEach(s -> node.withArray("judged").add(s.label()));
+        node.put("outcome", report.outcome().name()).put("decision", report.decision().name()).put("reason", report.reason())
+                .put("windows", report.windows()).put("plannedWindows", report.plannedWindows())
+                .put("started", report.started().toString()).put("seconds", seconds(report.took()));
+        ArrayNode checks = node.putArray("checks");
+        for (GateReport.Check check : report.checks()) {
+            ObjectNode c = checks.addObject().put("name", check.name()).put("check", check.verdict().check())
+                    .put("outcome", check.verdict().outcome().name()).put("reason", check.verdict().reason());
+            ObjectNode samples = c.putObject("samples");
+            check.samples().forEach((series, values) -> values.forEach(samples.withArray(series)::add));
+        }
+        return node;
     }
 
     /** The result of {@code status}. */

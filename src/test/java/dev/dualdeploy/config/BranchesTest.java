@@ -69,13 +69,13 @@ class BranchesTest {
         ConfigException e = catchThrowableOfType(ConfigException.class, () -> parse(CONFIG
                 .replace("release/*: [sandbox, preprod]", "release/*: [sandbox, qa, sandbox]")
                 .replace("submitter: 'sre, release-managers', ", "")
-                .replace("gate:\n", "gate:\n      soak: 5m\n")));
+                .replace("gate:\n", "gate:\n      hold: 5m\n")));
 
         assertThat(e.problems()).extracting(ConfigProblem::render).containsExactlyInAnyOrder(
                 "dualdeploy.yaml: branches.release/*[1]: 'qa' is not a stage in this file; stages are [sandbox, preprod, beta, prod]"
                         + " (for example: release/*: [sandbox])",
                 "dualdeploy.yaml: branches.release/*[2]: stage 'sandbox' is listed twice (for example: release/*: [sandbox, preprod])",
-                "dualdeploy.yaml: stages[3].gate.soak: unknown key; expected one of [approval]",
+                "dualdeploy.yaml: stages[3].gate.hold: unknown key; expected one of [approval, canary, checks, error_limit, follow_soak, interval, metrics, min_requests, on_error, on_inconclusive, soak]",
                 "dualdeploy.yaml: stages[3].gate.approval.submitter: missing required key (for example: submitter: sre,release-managers)");
         List<String> paths = e.problems().stream().map(ConfigProblem::path).toList();
         assertThat(paths).hasSize(4);

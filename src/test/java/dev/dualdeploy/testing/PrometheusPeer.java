@@ -9,7 +9,7 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A real Prometheus (Debian's package) on a free loopback port, scraping one target every second, optionally behind
+ * A real Prometheus (Debian's package) on a free loopback port, scraping one target, optionally behind
  * Basic authentication through its web config (a bcrypt hash made with {@code htpasswd}).
  */
 public final class PrometheusPeer implements AutoCloseable {
@@ -22,14 +22,20 @@ public final class PrometheusPeer implements AutoCloseable {
         this.port = port;
     }
 
-    /** Starts Prometheus scraping {@code target}; with a user and password, its API needs Basic auth. */
+    /** Starts Prometheus scraping {@code target} every second; with a user and password, its API needs Basic auth. */
     public static PrometheusPeer start(Path work, String target, String user, String password) throws IOException, InterruptedException {
+        return start(work, target, user, password, "1s");
+    }
+
+    /** Starts Prometheus scraping {@code target} at the given interval (such as {@code 250ms}). */
+    public static PrometheusPeer start(Path work, String target, String user, String password, String scrapeInterval)
+            throws IOException, InterruptedException {
         if (!Files.isExecutable(Path.of("/usr/bin/prometheus"))) {
             throw new IllegalStateException("prometheus is not installed; the README's test command (./run-tests) installs it");
         }
         Files.createDirectories(work);
         Path config = work.resolve("prometheus.yml");
-        Files.writeString(config, "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n"
+        Files.writeString(config, "global:\n  scrape_interval: " + scrapeInterval + "\n  evaluation_interval: 1s\nscrape_configs:\n"
                 + "  - job_name: loan-api\n    static_configs:\n      - targets: ['" + target + "']\n");
         Path webConfig = null;
         if (user != null) {

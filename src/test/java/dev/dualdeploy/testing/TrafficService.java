@@ -6,32 +6,48 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A small service with Prometheus metrics: request counters per side and status code, as a real service behind
- * both orchestrators would expose them. Each side serves {@code rate} requests a second, of which the configured
- * fraction fail with 500; the counters advance every 100 ms. It can be told to serve a good or a bad release.
+ * A small service with Prometheus metrics, as a real service behind both orchestrators would expose them: request
+ * counters per side, release and status code, and a latency histogram per side and release. Each side serves its
+ * own request rate, error fraction and latency (log-normal around a median), and the counters advance every 100 ms;
+ * a side can be told to serve a good or a bad release at any time. {@code /health} answers a settable status.
+ *
+ * <p>Not modelled: real request handling (the counts are synthetic), and any latency shape but log-normal.
  */
 public final class TrafficService implements AutoCloseable {
 
+    private static final double[] BUCKETS = {0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1, 2.5, 5};
+
+    /** What one side serves. */
+    private static final class SideState {
+        volatile double rate;
+        volatile double errorFraction;
+        volatile double medianSeconds = 0.05;
+        volatile String release = "1.0.0";
+        final Map<String, long[]> okErrors = new ConcurrentHashMap<>();
+        final Map<String, long[]> histogram = new ConcurrentHashMap<>();
+        final Map<String, double[]> sums = new ConcurrentHashMap<>();
+    }
+
     private final HttpServer server;
     private final ScheduledExecutorService clock;
-    private final Map<String, Double> errorRates = new ConcurrentHashMap<>();
-    private final Map<String, AtomicLong> ok = new ConcurrentHashMap<>();
-    private final Map<String, AtomicLong> failed = new ConcurrentHashMap<>();
-    private final double rate;
+    private final Map<String, SideState> sides = new ConcurrentHashMap<>();
+    private final SplittableRandom random = new SplittableRandom(7);
+    private final AtomicInteger health = new AtomicInteger(200);
 
     public TrafficService(double requestsPerSecond, Map<String, Double> sideErrorRates) throws IOException {
-        this.rate = requestsPerSecond;
-        errorRates.putAll(sideErrorRates);
-        sideErrorRates.keySet().forEach(side -> {
-            ok.put(side, new AtomicLong());
-            failed.put(side, new AtomicLong());
+        sideErrorRates.forEach((side, fraction) -> {
+            SideState state = new SideState();
+            state.rate = requestsPerSecond;
+            state.errorFraction = fraction;
+            sides.put(side, state);
         });
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         server.createContext("/metrics", exchange -> {
@@ -40,6 +56,11 @@ public final class TrafficService implements AutoCloseable {
                 exchange.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4");
                 exchange.sendResponseHeaders(200, body.length);
                 exchange.getResponseBody().write(body);
+            }
+        });
+        server.createContext("/health", exchange -> {
+            try (exchange) {
+                exchange.sendResponseHeaders(health.get(), -1);
             }
         });
         server.start();
@@ -53,7 +74,27 @@ public final class TrafficService implements AutoCloseable {
 
     /** Serves a release on a side with this error rate from now on. */
     public void errorRate(String side, double fraction) {
-        errorRates.put(side, fraction);
+        sides.get(side).errorFraction = fraction;
+    }
+
+    /** Serves this many requests a second on a side from now on. */
+    public void requestRate(String side, double perSecond) {
+        sides.get(side).rate = perSecond;
+    }
+
+    /** Serves requests with this median latency on a side from now on. */
+    public void medianLatency(String side, double seconds) {
+        sides.get(side).medianSeconds = seconds;
+    }
+
+    /** Labels the side's requests with this release from now on. */
+    public void release(String side, String version) {
+        sides.get(side).release = version;
+    }
+
+    /** The status {@code /health} answers from now on. */
+    public void health(int status) {
+        health.set(status);
     }
 
     /** Where Prometheus scrapes: {@code 127.0.0.1:PORT}. */
@@ -61,22 +102,62 @@ public final class TrafficService implements AutoCloseable {
         return "127.0.0.1:" + server.getAddress().getPort();
     }
 
-    private void tick() {
-        long perTick = Math.round(rate / 10);
-        errorRates.forEach((side, fraction) -> {
-            long errors = Math.round(perTick * fraction);
-            failed.get(side).addAndGet(errors);
-            ok.get(side).addAndGet(perTick - errors);
+    /** The health endpoint's URL. */
+    public String healthUrl() {
+        return "http://" + target() + "/health";
+    }
+
+    private synchronized void tick() {
+        sides.forEach((name, side) -> {
+            long perTick = Math.round(side.rate / 10);
+            long errors = Math.round(perTick * side.errorFraction);
+            long[] counts = side.okErrors.computeIfAbsent(side.release, r -> new long[2]);
+            long[] buckets = side.histogram.computeIfAbsent(side.release, r -> new long[BUCKETS.length + 1]);
+            double[] sum = side.sums.computeIfAbsent(side.release, r -> new double[1]);
+            synchronized (side) {
+                counts[0] += perTick - errors;
+                counts[1] += errors;
+                for (long i = 0; i < perTick; i++) {
+                    double latency = side.medianSeconds * Math.exp(0.5 * gaussian());
+                    sum[0] += latency;
+                    int b = 0;
+                    while (b < BUCKETS.length && latency > BUCKETS[b]) {
+                        b++;
+                    }
+                    buckets[b]++;
+                }
+            }
         });
+    }
+
+    private double gaussian() {
+        double u = 1 - random.nextDouble();
+        double v = random.nextDouble();
+        return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
     }
 
     private String exposition() {
         StringBuilder out = new StringBuilder("# TYPE http_requests_total counter\n");
-        for (String side : errorRates.keySet()) {
-            out.append("http_requests_total{app=\"loan-api\",side=\"").append(side).append("\",code=\"200\"} ").append(ok.get(side).get()).append('\n');
-            out.append("http_requests_total{app=\"loan-api\",side=\"").append(side).append("\",code=\"500\"} ").append(failed.get(side).get()).append('\n');
-        }
-        return out.toString();
+        StringBuilder histogram = new StringBuilder("# TYPE http_request_duration_seconds histogram\n");
+        sides.forEach((name, side) -> {
+            synchronized (side) {
+                side.okErrors.forEach((release, counts) -> {
+                    String labels = "app=\"loan-api\",side=\"" + name + "\",release=\"" + release + "\"";
+                    out.append("http_requests_total{").append(labels).append(",code=\"200\"} ").append(counts[0]).append('\n');
+                    out.append("http_requests_total{").append(labels).append(",code=\"500\"} ").append(counts[1]).append('\n');
+                    long[] buckets = side.histogram.get(release);
+                    long cumulative = 0;
+                    for (int b = 0; b <= BUCKETS.length; b++) {
+                        cumulative += buckets[b];
+                        histogram.append("http_request_duration_seconds_bucket{").append(labels).append(",le=\"")
+                                .append(b == BUCKETS.length ? "+Inf" : Double.toString(BUCKETS[b])).append("\"} ").append(cumulative).append('\n');
+                    }
+                    histogram.append("http_request_duration_seconds_sum{").append(labels).append("} ").append(side.sums.get(release)[0]).append('\n');
+                    histogram.append("http_request_duration_seconds_count{").append(labels).append("} ").append(cumulative).append('\n');
+                });
+            }
+        });
+        return out.append(histogram).toString();
     }
 
     @Override

@@ -5,6 +5,7 @@ import dev.dualdeploy.metrics.MetricQuery;
 import dev.dualdeploy.metrics.MetricsProvider;
 import dev.dualdeploy.metrics.Window;
 import java.net.URI;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -44,11 +45,16 @@ public final class CloudWatchProvider implements MetricsProvider {
         this.client = client;
     }
 
-    /** A client for the region with the default credential chain and the URL-connection HTTP client, set explicitly. */
-    public static CloudWatchClient connect(String region, Optional<URI> endpoint) {
+    /**
+     * A client for the region with the default credential chain and the URL-connection HTTP client, set explicitly.
+     *
+     * @param timeout how long one call (with its retries) may take
+     */
+    public static CloudWatchClient connect(String region, Optional<URI> endpoint, Duration timeout) {
         CloudWatchClientBuilder builder = CloudWatchClient.builder().region(Region.of(region))
                 .credentialsProvider(DefaultCredentialsProvider.builder().build())
-                .httpClientBuilder(UrlConnectionHttpClient.builder());
+                .overrideConfiguration(c -> c.apiCallTimeout(timeout))
+                .httpClientBuilder(UrlConnectionHttpClient.builder().connectionTimeout(timeout).socketTimeout(timeout));
         endpoint.ifPresent(builder::endpointOverride);
         return builder.build();
     }
@@ -125,5 +131,11 @@ public final class CloudWatchProvider implements MetricsProvider {
         }
         return MetricDataQuery.builder().id(id).returnData(returned).metricStat(s -> s.period(period).stat(words[2])
                 .metric(m -> m.namespace(words[0]).metricName(words[1]).dimensions(dimensions))).build();
+    }
+
+    /** Closes the CloudWatch client. */
+    @Override
+    public void close() {
+        client.close();
     }
 }

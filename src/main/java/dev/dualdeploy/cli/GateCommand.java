@@ -1,0 +1,94 @@
+package dev.dualdeploy.cli;
+
+import dev.dualdeploy.config.DualDeploySpec;
+import dev.dualdeploy.config.Side;
+import dev.dualdeploy.config.StageSpec;
+import dev.dualdeploy.config.ToggleSpec;
+import dev.dualdeploy.pipeline.Gate;
+import dev.dualdeploy.pipeline.GateReport;
+import dev.dualdeploy.report.JUnitReport;
+import dev.dualdeploy.report.JsonReport;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code dualdeploy gate}: runs a stage's gate alone against what runs now; it changes nothing. */
+@Command(name = "gate", mixinStandardHelpOptions = true, footer = ExitCodes.HELP,
+        description = {"Run the gate of one stage alone: watch the enabled sides for the soak and judge every check.",
+                "It deploys and rolls back nothing; exit 0 is PASS, 1 is FAIL, 4 is an ERROR with on_error: pause."})
+final class GateCommand extends BaseCommand {
+
+    @Option(names = "--stage", required = true, paramLabel = "NAME", description = "The stage whose gate runs.")
+    String stage;
+
+    @Option(names = "--side", paramLabel = "SIDE", description = "Judge only this side (legacy or kubernetes), as a canary"
+            + " against the other.")
+    String side;
+
+    @Option(names = "--deployed-at", paramLabel = "INSTANT", description = "When the release was deployed (ISO-8601, such as"
+            + " 2026-11-22T10:15:30Z): before-deploy baselines end there. Default: now.")
+    String deployedAt;
+
+    @Option(names = "--junit", paramLabel = "FILE", description = "Write the checks as JUnit XML to FILE (one testcase per check).")
+    Path junit;
+
+    @Mixin
+    ToggleOptions toggle;
+
+    @Override
+    public Integer call() {
+        DualDeploySpec config = config();
+        StageSpec stageSpec = stage(config, stage);
+        if (!stageSpec.gate().analyses()) {
+            throw new UsageException("stage " + stage + " has no gate checks in " + file + "; add gate.checks to judge it");
+        }
+        List<Side> judged;
+        if (side != null) {
+            Side chosen = Side.fromLabel(side);
+            if (!stageSpec.configured(chosen)) {
+                throw new UsageException("stage " + stage + " has no " + side + " side");
+            }
+            judged = List.of(chosen);
+        } else {
+            ToggleSpec on = toggle.apply(stageSpec);
+            judged = List.of(Side.values()).stream().filter(on::on).toList();
+            if (judged.isEmpty()) {
+                throw new UsageException("no side of stage " + stage + " is enabled; nothing to judge");
+            }
+        }
+        Instant deployed;
+        try {
+            deployed = deployedAt == null ? Instant.now() : Instant.parse(deployedAt);
+        } catch (DateTimeParseException e) {
+            throw new UsageException("--deployed-at '" + deployedAt + "' is not an ISO-8601 instant such as 2026-11-22T10:15:30Z");
+        }
+        Map<Side, Instant> at = new EnumMap<>(Side.class);
+        judged.forEach(s -> at.put(s, deployed));
+        GateReport report;
+        try (GateFactory gates = new GateFactory(config.service(), reporter())) {
+            Gate gate = gates.apply(stageSpec);
+            report = gate.run(new Gate.Phase("gate", judged, stageSpec.gate().soak(), at));
+        }
+        if (junit != null) {
+            JUnitReport.write(junit, List.of(report));
+        }
+        int code = switch (report.decision()) {
+            case PASS -> ExitCodes.OK;
+            case FAIL -> ExitCodes.FAILED;
+            case PAUSE -> ExitCodes.NEEDS_ATTENTION;
+        };
+        if (json()) {
+            out().println(JsonReport.write(JsonReport.gate(report, code)));
+        } else {
+            out().println("gate " + stage + ": " + report.outcome() + " → " + report.decision() + " - " + report.reason());
+            report.checks().forEach(c -> out().println("  " + c.verdict().outcome() + "  " + c.name() + ": " + c.verdict().reason()));
+        }
+        return code;
+    }
+}

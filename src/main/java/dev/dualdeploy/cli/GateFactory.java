@@ -1,0 +1,40 @@
+package dev.dualdeploy.cli;
+
+import dev.dualdeploy.config.StageSpec;
+import dev.dualdeploy.metrics.MetricsProvider;
+import dev.dualdeploy.metrics.Providers;
+import dev.dualdeploy.pipeline.Gate;
+import dev.dualdeploy.pipeline.Reporter;
+import dev.dualdeploy.target.Sleeper;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+
+/** Makes the gate of a stage with its metrics provider, credentials read from the environment; closing closes them. */
+final class GateFactory implements Function<StageSpec, Gate>, AutoCloseable {
+
+    private final String service;
+    private final Reporter reporter;
+    private final List<MetricsProvider> opened = new ArrayList<>();
+
+    GateFactory(String service, Reporter reporter) {
+        this.service = service;
+        this.reporter = reporter;
+    }
+
+    @Override
+    public Gate apply(StageSpec stage) {
+        MetricsProvider provider = stage.gate().metrics().map(m -> Providers.open(m, System::getenv)).orElse(null);
+        if (provider != null) {
+            opened.add(provider);
+        }
+        return new Gate(service, stage.name(), stage.gate(), provider, Clock.systemUTC(), Sleeper.SYSTEM, reporter);
+    }
+
+    @Override
+    public void close() {
+        opened.forEach(MetricsProvider::close);
+        opened.clear();
+    }
+}
