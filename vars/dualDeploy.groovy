@@ -20,8 +20,9 @@ def call(Map options = [:]) {
         stage(target.name) {
             milestone(label: "dualdeploy ${target.name}")
             lock(resource: "dualdeploy/${chain.service}/${target.name}") {
-                last = cli.check(cli.run('deploy', cli.deployValues(target.name, release.image, params), "deploy-${target.name}"),
-                        "deploy to ${target.name}")
+                Map deployed = cli.run('deploy', cli.deployValues(target.name, release.image, params), "deploy-${target.name}")
+                cli.publishGate(target.name)
+                last = cli.check(deployed, "deploy to ${target.name}")
             }
             cli.approve(target)
         }

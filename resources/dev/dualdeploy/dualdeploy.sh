@@ -82,6 +82,9 @@ set -- "$DD_COMMAND"
 [ -z "${DD_STOP_AFTER:-}" ] || set -- "$@" --stop-after "$DD_STOP_AFTER"
 [ "${DD_CHECK:-}" != "true" ] || set -- "$@" --check
 [ "${DD_NO_ROLLBACK:-}" != "true" ] || set -- "$@" --no-rollback
+[ "${DD_NO_GATE:-}" != "true" ] || set -- "$@" --no-gate
+# A report left by an earlier build must never be published as this one's.
+[ -z "${DD_JUNIT:-}" ] || { rm -f "$DD_JUNIT"; set -- "$@" --junit "$DD_JUNIT"; }
 set -- "$@" --output json
 
 status=0

@@ -13,7 +13,7 @@ class DualDeployCli implements Serializable {
     private static final long serialVersionUID = 1L
     /** The step's own parameters; every other key is a config key, passed to the CLI to merge over the file. */
     private static final List<String> OWN = ['configFile', 'image', 'build', 'version', 'stages', 'legacy', 'kubernetes',
-                                             'credentials', 'parameters', 'cli', 'stage', 'side', 'check']
+                                             'credentials', 'parameters', 'cli', 'stage', 'side', 'check', 'gate']
 
     private final def steps
     private final Map options
@@ -59,10 +59,25 @@ class DualDeployCli implements Serializable {
                 STOP_AFTER: params.STOP_AFTER_STAGE ?: '']
     }
 
-    /** The values for `deploy`: build parameters override the step's options, which override the config. */
+    /**
+     * The values for `deploy`: build parameters override the step's options, which override the config. The gate's
+     * checks go to `.dualdeploy/gate-<stage>.xml`; `gate: false` skips the gate.
+     */
     Map deployValues(String stage, String image, Map params) {
         return [STAGE: stage, IMAGE: image, VERSION: options.version ?: '',
-                LEGACY: bool(params.DEPLOY_LEGACY, options.legacy), KUBERNETES: bool(params.DEPLOY_KUBERNETES, options.kubernetes)]
+                LEGACY: bool(params.DEPLOY_LEGACY, options.legacy), KUBERNETES: bool(params.DEPLOY_KUBERNETES, options.kubernetes),
+                JUNIT: gateReport(stage), NO_GATE: options.gate == false ? 'true' : '']
+    }
+
+    /** Publishes the stage's gate checks as test results (one testcase per check), if the gate ran. */
+    void publishGate(String stage) {
+        if (steps.fileExists(gateReport(stage))) {
+            steps.junit(testResults: gateReport(stage), allowEmptyResults: true)
+        }
+    }
+
+    private static String gateReport(String stage) {
+        return ".dualdeploy/gate-${stage}.xml".toString()
     }
 
     /**

@@ -20,8 +20,10 @@ class DualDeployStepTest extends PipelineFixture {
         assertThat(commands()).containsExactly('stages', 'release', 'deploy sandbox', 'deploy preprod', 'deploy beta', 'deploy prod')
         assertThat(cliCalls[0].argv).containsExactly('stages', '--branch', 'main', '--output', 'json')
         assertThat(cliCalls[1].argv).containsExactly('release', '--image', 'registry.example.com/loan-api:1.4.2', '--output', 'json')
-        assertThat(cliCalls[2].argv).containsExactly('deploy', '--stage', 'sandbox', '--image', PINNED, '--output', 'json')
-        assertThat(cliCalls[5].argv).containsExactly('deploy', '--stage', 'prod', '--image', PINNED, '--output', 'json')
+        assertThat(cliCalls[2].argv).containsExactly('deploy', '--stage', 'sandbox', '--image', PINNED, '--junit',
+                '.dualdeploy/gate-sandbox.xml', '--output', 'json')
+        assertThat(cliCalls[5].argv).containsExactly('deploy', '--stage', 'prod', '--image', PINNED, '--junit',
+                '.dualdeploy/gate-prod.xml', '--output', 'json')
         assertThat(cliCalls[0].env).containsEntry('DD_BRANCH', 'main').containsEntry('DD_CLI_VERSION', '0.1.0-SNAPSHOT')
         assertThat(cliCalls[1].env).containsEntry('DD_IMAGE', 'registry.example.com/loan-api:1.4.2')
         assertThat(cliCalls.drop(2)*.env*.DD_IMAGE).containsOnly(PINNED)
@@ -111,7 +113,7 @@ class DualDeployStepTest extends PipelineFixture {
         assertThat(cliCalls[2].env).containsEntry('DD_LEGACY', 'false').containsEntry('DD_KUBERNETES', 'true')
         assertThat(cliCalls[0].argv).containsExactly('stages', '--branch', 'main', '--stop-after', 'preprod', '--output', 'json')
         assertThat(cliCalls[2].argv).containsExactly('deploy', '--stage', 'sandbox', '--image', PINNED, '--legacy=false',
-                '--kubernetes=true', '--output', 'json')
+                '--kubernetes=true', '--junit', '.dualdeploy/gate-sandbox.xml', '--output', 'json')
     }
 
     @Test
@@ -145,6 +147,34 @@ class DualDeployStepTest extends PipelineFixture {
     }
 
     @Test
+    void aFailedGatesChecksArePublishedAsTestResultsBeforeTheBuildFails() {
+        answers.deploy = { Map e ->
+            e.DD_STAGE == 'preprod'
+                    ? [command: 'deploy', exitCode: 1, stage: 'preprod', outcome: 'ROLLED_BACK', reason: 'gate FAIL: sequential error_rate',
+                       writes: [(e.DD_JUNIT): '<testsuites/>']]
+                    : deployed(e.DD_STAGE)
+        }
+
+        Throwable failure = catchThrowable { runPipeline("dualDeploy(image: 'registry.example.com/loan-api:1.4.2')") }
+
+        assertThat(failure).hasMessageContaining('dualdeploy deploy to preprod failed (exit 1): gate FAIL: sequential error_rate')
+        assertThat(callsTo('junit')*.args*.getAt(0)).containsExactly([testResults: '.dualdeploy/gate-preprod.xml', allowEmptyResults: true])
+    }
+
+    @Test
+    void aGateReportLeftByAnEarlierBuildIsNeverPublishedAndGateFalseSkipsTheGate() {
+        workspace.resolve('.dualdeploy').toFile().mkdirs()
+        workspace.resolve('.dualdeploy/gate-sandbox.xml').toFile().text = '<testsuites/>'
+
+        runPipeline("dualDeploy(image: 'registry.example.com/loan-api:1.4.2', stages: ['sandbox'], gate: false)")
+
+        assertThat(callsTo('junit')).isEmpty()
+        assertThat(workspace.resolve('.dualdeploy/gate-sandbox.xml').toFile().exists()).isFalse()
+        assertThat(cliCalls[2].argv).containsExactly('deploy', '--stage', 'sandbox', '--image', PINNED, '--no-gate', '--junit',
+                '.dualdeploy/gate-sandbox.xml', '--output', 'json')
+    }
+
+    @Test
     void hostileValuesReachTheRunnerAsEnvironmentValuesAndNeverAsShellText() {
         Map hostile = [image     : 'registry.example.com/loan-api:1.0$(touch pwned)',
                        version   : '1.0`id`; rm -rf /',
@@ -165,7 +195,8 @@ class DualDeployStepTest extends PipelineFixture {
         assertThat(cliCalls[0].argv).containsExactly('stages', '--file', "it's \"dual\".yaml\nsecond line", '--branch', 'main',
                 '--only', 'sandbox ${env.SECRET}', '--output', 'json')
         assertThat(cliCalls[2].argv).containsExactly('deploy', '--file', "it's \"dual\".yaml\nsecond line", '--stage', 'sandbox ${env.SECRET}',
-                '--image', PINNED, '--release-version', '1.0`id`; rm -rf /', '--output', 'json')
+                '--image', PINNED, '--release-version', '1.0`id`; rm -rf /', '--junit', '.dualdeploy/gate-sandbox ${env.SECRET}.xml',
+                '--output', 'json')
         assertThat(new File(workspace.toFile(), 'pwned')).as('nothing else ran').doesNotExist()
     }
 

@@ -104,6 +104,8 @@ abstract class PipelineFixture extends BasePipelineTestCPS {
         helper.registerAllowedMethod('timeout', [Map, Closure]) { Map m, Closure body -> helper.callClosure(body) }
         helper.registerAllowedMethod('input', [Map]) { Map m -> null }
         helper.registerAllowedMethod('archiveArtifacts', [Map]) { Map m -> null }
+        helper.registerAllowedMethod('junit', [Map]) { Map m -> null }
+        helper.registerAllowedMethod('fileExists', [String]) { String path -> workspace.resolve(path).toFile().exists() }
         helper.registerAllowedMethod('properties', [List]) { List l -> null }
         helper.registerAllowedMethod('parameters', [List]) { List l -> [parameters: l] }
         helper.registerAllowedMethod('booleanParam', [Map]) { Map m -> [booleanParam: m] }
@@ -134,7 +136,7 @@ abstract class PipelineFixture extends BasePipelineTestCPS {
             Map result = answer ? answer(env) : [command: env.DD_COMMAND, exitCode: 0]
             Path answerFile = workspace.resolve('answer.json')
             Path argsFile = workspace.resolve('argv')
-            answerFile.toFile().text = JsonOutput.toJson(result.findAll { k, v -> k != 'exitCode' })
+            answerFile.toFile().text = JsonOutput.toJson(result.findAll { k, v -> k != 'exitCode' && k != 'writes' })
             ProcessBuilder runner = new ProcessBuilder('sh', '-c', m.script).directory(workspace.toFile()).redirectErrorStream(true)
             runner.environment().keySet().removeAll(runner.environment().keySet().findAll { it.startsWith('DD_') || it.startsWith('DUALDEPLOY_') })
             runner.environment().putAll(env)
@@ -146,6 +148,8 @@ abstract class PipelineFixture extends BasePipelineTestCPS {
             String raw = argsFile.toFile().exists() ? argsFile.toFile().text : ''
             List<String> argv = raw ? raw.substring(0, raw.length() - 1).split('\0', -1) as List : []
             argsFile.toFile().delete()
+            // Files the CLI would write in the workspace (a gate's JUnit XML).
+            (result.writes ?: [:]).each { String path, String text -> workspace.resolve(path).toFile().text = text }
             if (!argv) {
                 throw new IllegalStateException("the runner did not run the CLI: ${log}")
             }
