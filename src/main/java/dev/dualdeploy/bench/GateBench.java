@@ -1,14 +1,28 @@
 package dev.dualdeploy.bench;
 
 import dev.dualdeploy.analysis.MannWhitneyJudge;
-import dev.dualdeploy.analysis.SequentialErrorJudge;
 import dev.dualdeploy.analysis.Verdict;
+import dev.dualdeploy.config.CheckSpec;
+import dev.dualdeploy.config.GateSpec;
+import dev.dualdeploy.config.MetricsSpec;
+import dev.dualdeploy.config.Side;
+import dev.dualdeploy.metrics.Measurement;
+import dev.dualdeploy.metrics.MetricsProvider;
+import dev.dualdeploy.pipeline.Gate;
+import dev.dualdeploy.pipeline.GateReport;
+import java.net.URI;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.SplittableRandom;
 
 /**
@@ -16,9 +30,10 @@ import java.util.SplittableRandom;
  * and log-normal latency (median 80 ms, σ 0.5: p95 182 ms, p99 256 ms), a 15-minute soak in 10-second steps. Every
  * policy judges the same traces:
  * <ol>
- *   <li>ours: the sequential error test (mSPRT, α 0.01, +20% tolerance) every 10 s (it is valid however often it
- *       looks), and a Mann-Whitney test of per-step p95 latency (confidence 0.999, +10% tolerance, from 6 steps on)
- *       every 10 s;</li>
+ *   <li>ours: the engine's own gate ({@link Gate}, stepped time) with the sequential error test (mSPRT, α 0.01,
+ *       +20% tolerance, τ 0.001; valid however often it looks) and a Mann-Whitney comparison of per-window p95
+ *       latency (+10% tolerance; early looks at confidence 0.999 from 6 windows on, a last look at 0.95 when the
+ *       soak ends), every 10 s;</li>
  *   <li>Flagger's documented reference analysis: every 60 s, success rate ≥ 99% and p99 ≤ 500 ms over the last
  *       minute; rollback when 5 checks have failed;</li>
  *   <li>Kayenta-style: one Mann-Whitney judgement of per-minute error rates and p95 latencies at the end of the
@@ -91,34 +106,62 @@ public final class GateBench {
         return steps;
     }
 
-    /** {seconds to detect or -1, failed canary requests served, canary requests served}. */
+    /** The gate "ours" runs: the engine's defaults for a canary judged against the other side, on 10-second windows. */
+    static final GateSpec OURS = new GateSpec(Optional.of(Side.KUBERNETES), Duration.ofSeconds((long) STEPS * STEP_SECONDS),
+            Duration.ofSeconds(STEP_SECONDS), Duration.ofSeconds(3L * STEP_SECONDS),
+            List.of(new CheckSpec.Sequential(new CheckSpec.Baseline(Optional.of(Side.LEGACY)), 0.01, 0.2, 0.001, 20),
+                    new CheckSpec.Compare("latency_p95_ms", new CheckSpec.Baseline(Optional.of(Side.LEGACY)), 0.95, 0.10, 6, 0.999)),
+            Optional.of(new MetricsSpec(MetricsSpec.Provider.PROMETHEUS, Optional.of(URI.create("http://127.0.0.1:9")), Optional.empty(),
+                    Optional.empty(), MetricsSpec.Auth.NONE, Duration.ofSeconds(1), Duration.ZERO,
+                    Map.of("requests", "requests", "errors", "errors", "latency_p95_ms", "latency_p95_ms"))),
+            10_000, 2, GateSpec.OnError.FAIL, GateSpec.OnInconclusive.FAIL, Optional.empty());
+
+    /**
+     * Runs the engine's own gate ({@link Gate}) over the trace, with time stepped and a provider that answers each
+     * window from the trace: the kubernetes side is the canary, legacy the baseline.
+     *
+     * @return {seconds to detect or -1, failed canary requests served, canary requests served}
+     */
     private static double[] ours(List<Step> trace) {
-        SequentialErrorJudge errors = new SequentialErrorJudge("error_rate", 0.01, 0.2, 0.001, 10_000, 20);
-        MannWhitneyJudge latency = new MannWhitneyJudge(0.999, 0.10, 6);
-        long cr = 0;
+        Instant start = Instant.parse("2026-01-01T00:00:00Z");
+        Instant[] now = {start};
+        Clock clock = new Clock() {
+            @Override
+            public ZoneId getZone() {
+                return ZoneOffset.UTC;
+            }
+
+            @Override
+            public Clock withZone(ZoneId zone) {
+                return this;
+            }
+
+            @Override
+            public Instant instant() {
+                return now[0];
+            }
+        };
+        MetricsProvider provider = (query, window) -> {
+            int index = (int) (Duration.between(start, window.end()).toSeconds() / STEP_SECONDS) - 1;
+            Step step = trace.get(Math.max(0, Math.min(trace.size() - 1, index)));
+            boolean canary = query.side().equals(Side.KUBERNETES.label());
+            double value = switch (query.metric()) {
+                case "requests" -> canary ? step.canaryRequests() : step.baselineRequests();
+                case "errors" -> canary ? step.canaryErrors() : step.baselineErrors();
+                default -> percentile(canary ? step.canaryLatencies() : step.baselineLatencies(), 0.95);
+            };
+            return Measurement.of(query, List.of(value));
+        };
+        GateReport report = new Gate("bench", "prod", OURS, provider, clock, d -> now[0] = now[0].plus(d), (stage, side, message) -> { })
+                .run(new Gate.Phase("canary", List.of(Side.KUBERNETES), OURS.soak(), Map.of(Side.KUBERNETES, start)));
         long ce = 0;
-        long br = 0;
-        long be = 0;
-        List<Double> canaryP95 = new ArrayList<>();
-        List<Double> baselineP95 = new ArrayList<>();
-        for (int s = 0; s < trace.size(); s++) {
-            Step step = trace.get(s);
-            cr += step.canaryRequests();
-            ce += step.canaryErrors();
-            br += step.baselineRequests();
-            be += step.baselineErrors();
-            canaryP95.add(percentile(step.canaryLatencies(), 0.95));
-            baselineP95.add(percentile(step.baselineLatencies(), 0.95));
-            boolean failed = errors.update("canary", cr, ce, "baseline", br, be).outcome() == Verdict.Outcome.FAIL;
-            if (!failed && canaryP95.size() >= 6) {
-                failed = latency.judge("latency_p95_ms", "canary", array(canaryP95), "baseline", array(baselineP95)).outcome()
-                        == Verdict.Outcome.FAIL;
-            }
-            if (failed) {
-                return new double[] {(s + 1) * STEP_SECONDS, ce, cr};
-            }
+        long cr = 0;
+        for (int s = 0; s < report.windows(); s++) {
+            ce += trace.get(s).canaryErrors();
+            cr += trace.get(s).canaryRequests();
         }
-        return new double[] {-1, ce, cr};
+        return report.decision() == GateReport.Decision.PASS ? new double[] {-1, ce, cr}
+                : new double[] {report.windows() * (double) STEP_SECONDS, ce, cr};
     }
 
     private static double[] flagger(List<Step> trace) {

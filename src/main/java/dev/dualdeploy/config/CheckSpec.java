@@ -45,14 +45,17 @@ public sealed interface CheckSpec permits CheckSpec.Http, CheckSpec.Slo, CheckSp
     }
 
     /**
-     * A Mann-Whitney comparison of the per-window samples of a metric (higher is worse) with a baseline, at the end
-     * of the soak.
+     * A Mann-Whitney comparison of the per-window samples of a metric (higher is worse) with a baseline: after every
+     * window once both have {@code minWindows} samples, at the stricter {@code earlyConfidence}, and at the end of the
+     * soak at {@code confidence}.
      *
-     * @param confidence how sure the test must be that the metric is higher, such as 0.95
+     * @param confidence how sure the test must be that the metric is higher at the end of the soak, such as 0.95
      * @param tolerance the relative increase accepted even when it is significant, such as 0.1
      * @param minWindows windows on each side below which the comparison is INCONCLUSIVE
+     * @param earlyConfidence how sure an early look must be to FAIL before the soak ends, such as 0.999; 1 for none
      */
-    record Compare(String metric, Baseline baseline, double confidence, double tolerance, int minWindows) implements CheckSpec {
+    record Compare(String metric, Baseline baseline, double confidence, double tolerance, int minWindows, double earlyConfidence)
+            implements CheckSpec {
     }
 
     /**

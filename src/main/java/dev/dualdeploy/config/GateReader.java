@@ -212,14 +212,15 @@ final class GateReader {
         if (!r.expectObject(node, path, "compare: { metric: error_rate, baseline: legacy }")) {
             return null;
         }
-        r.allowOnly(node, path, Set.of("metric", "baseline", "confidence", "tolerance", "min_windows"));
+        r.allowOnly(node, path, Set.of("metric", "baseline", "confidence", "tolerance", "min_windows", "early_confidence"));
         String metric = r.text(node, path, "metric", true, METRIC_NAME, "a metric name of lower-case letters, digits and _", "metric: error_rate");
         Optional<CheckSpec.Baseline> baseline = baseline(r, node, path, hasLegacy, hasKubernetes);
         double confidence = r.number(node, path, "confidence", 0.95, 0.5, 0.9999, "confidence: 0.95");
         double tolerance = r.number(node, path, "tolerance", 0.10, 0, 100, "tolerance: 0.1");
         int minWindows = (int) Math.min(10_000, r.integer(node, path, "min_windows", 5, 3, "min_windows: 5"));
+        double early = r.number(node, path, "early_confidence", 0.999, 0.5, 1, "early_confidence: 0.999");
         return metric == null || baseline.isEmpty() ? null
-                : new CheckSpec.Compare(metric, baseline.get(), confidence, tolerance, minWindows);
+                : new CheckSpec.Compare(metric, baseline.get(), confidence, tolerance, minWindows, early);
     }
 
     private static CheckSpec sequential(ConfigLoader.Reader r, JsonNode node, String path, boolean hasLegacy, boolean hasKubernetes) {

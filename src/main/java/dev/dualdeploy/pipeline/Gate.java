@@ -69,7 +69,7 @@ public final class Gate {
     private final Clock clock;
     private final Sleeper sleeper;
     private final Reporter reporter;
-    private final HttpClient http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build();
+    private HttpClient http;
     private final Duration delay;
 
     /**
@@ -472,14 +472,28 @@ public final class Gate {
             }
             compare.baseline().side().filter(data::full)
                     .ifPresent(b -> data.value(b, compare.metric()).ifPresent(baseline::add));
+            if (compare.earlyConfidence() < 1 && canary.size() >= compare.minWindows() && baseline.size() >= compare.minWindows()) {
+                Verdict early = new MannWhitneyJudge(compare.earlyConfidence(), compare.tolerance(), compare.minWindows())
+                        .judge(compare.metric(), side.label(), array(canary), baseName(), array(baseline));
+                if (early.outcome() == Verdict.Outcome.FAIL) {
+                    return fail(new Verdict(early.check(), early.outcome(), early.reason() + ", at the early-look confidence of "
+                            + compare.earlyConfidence()));
+                }
+            }
             return Optional.empty();
+        }
+
+        String baseName() {
+            return compare.baseline().side().map(Side::label).orElse(side.label() + " before-deploy");
         }
 
         @Override
         GateReport.Check finish(Phase phase, String stoppedAfter, Duration took) {
-            String baseName = compare.baseline().side().map(Side::label).orElse(side.label() + " before-deploy");
+            String baseName = baseName();
             Verdict verdict;
-            if (stoppedAfter != null) {
+            if (failed != null) {
+                verdict = failed;
+            } else if (stoppedAfter != null) {
                 verdict = Verdict.inconclusive("compare " + compare.metric(), "not decided: the gate stopped after " + stoppedAfter);
             } else {
                 Verdict judged = new MannWhitneyJudge(compare.confidence(), compare.tolerance(), compare.minWindows())
@@ -603,6 +617,9 @@ public final class Gate {
             String answer;
             int code;
             try {
+                if (http == null) {
+                    http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build();
+                }
                 HttpResponse<Void> response = http.send(HttpRequest.newBuilder(url).timeout(check.timeout()).GET().build(),
                         HttpResponse.BodyHandlers.discarding());
                 code = response.statusCode();

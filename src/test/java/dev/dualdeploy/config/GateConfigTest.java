@@ -32,7 +32,7 @@ class GateConfigTest {
                     - slo:    { metric: error_rate, max: 0.01 }
                     - slo:    { metric: latency_p95_ms, max: 300 }
                     - compare: { metric: error_rate, baseline: legacy }
-                    - compare: { metric: latency_p95_ms, baseline: before-deploy, confidence: 0.99, tolerance: 0.2 }
+                    - compare: { metric: latency_p95_ms, baseline: before-deploy, confidence: 0.99, tolerance: 0.2, early_confidence: 1 }
                     - sequential: { baseline: legacy, alpha: 0.05 }
                   metrics:
                     provider: prometheus
@@ -70,8 +70,8 @@ class GateConfigTest {
                 new CheckSpec.Http("https://loan-api.internal/health", 200, 3, Duration.ofSeconds(5)),
                 new CheckSpec.Slo("error_rate", 0.01, 2),
                 new CheckSpec.Slo("latency_p95_ms", 300, 2),
-                new CheckSpec.Compare("error_rate", new CheckSpec.Baseline(Optional.of(Side.LEGACY)), 0.95, 0.10, 5),
-                new CheckSpec.Compare("latency_p95_ms", CheckSpec.Baseline.BEFORE_DEPLOY, 0.99, 0.2, 5),
+                new CheckSpec.Compare("error_rate", new CheckSpec.Baseline(Optional.of(Side.LEGACY)), 0.95, 0.10, 5, 0.999),
+                new CheckSpec.Compare("latency_p95_ms", CheckSpec.Baseline.BEFORE_DEPLOY, 0.99, 0.2, 5, 1),
                 new CheckSpec.Sequential(new CheckSpec.Baseline(Optional.of(Side.LEGACY)), 0.05, 0.2, 0.002, 10));
         MetricsSpec metrics = gate.metrics().orElseThrow();
         assertThat(metrics.provider()).isEqualTo(MetricsSpec.Provider.PROMETHEUS);

@@ -61,6 +61,10 @@ class GateTest {
     private final List<Window> windows = new CopyOnWriteArrayList<>();
 
     private static GateSpec gate(String body) {
+        return gate(body, "60s");
+    }
+
+    private static GateSpec gate(String body, String soak) {
         String yaml = """
                 service: loan-api
                 image: registry.example.com/loan-api
@@ -69,7 +73,7 @@ class GateTest {
                     legacy: { ecs: { cluster: prod, service: loan-api, container: app, region: eu-west-1 } }
                     kubernetes: { namespace: loan, deployment: loan-api, container: app }
                     gate:
-                      soak: 60s
+                      soak: %s
                       interval: 10s
                       metrics:
                         provider: prometheus
@@ -79,7 +83,7 @@ class GateTest {
                           errors: 'err{side="{{side}}"}'
                           error_rate: 'rate{side="{{side}}"}'
                           latency_p95_ms: 'p95{side="{{side}}"}'
-                """ + body;
+                """.formatted(soak) + body;
         return new ConfigLoader().parse("dualdeploy.yaml", yaml, Path.of(".")).stage("prod").orElseThrow().gate();
     }
 
@@ -209,6 +213,21 @@ class GateTest {
         assertThat(report.checks().get(0).verdict().outcome()).isEqualTo(Verdict.Outcome.FAIL);
         assertThat(report.checks().get(0).verdict().reason()).startsWith("kubernetes latency_p95_ms 1").contains("vs kubernetes before-deploy 100ms");
         assertThat(report.checks().get(1).verdict().outcome()).isEqualTo(Verdict.Outcome.PASS);
+    }
+
+    @Test
+    void aClearRegressionFailsTheComparisonEarlyAtTheStricterConfidence() {
+        GateSpec spec = gate("      checks: [ { compare: { metric: latency_p95_ms, baseline: legacy, min_windows: 6 } } ]\n", "15m");
+
+        GateReport report = run(spec, provider((q, w) -> q.metric().equals("latency_p95_ms")
+                ? Measurement.of(q, List.of((q.side().equals("kubernetes") ? 200.0 : 100.0) + w.end().getEpochSecond() % 13))
+                : healthy(q, w)), List.of(Side.KUBERNETES));
+
+        assertThat(report.outcome()).isEqualTo(Verdict.Outcome.FAIL);
+        assertThat(report.plannedWindows()).isEqualTo(90);
+        assertThat(report.windows()).as("7 windows a side give p < 0.001").isEqualTo(7);
+        assertThat(report.reason()).startsWith("compare latency_p95_ms [kubernetes vs legacy]: kubernetes latency_p95_ms 2")
+                .endsWith("over 7 windows, at the early-look confidence of 0.999");
     }
 
     @Test
