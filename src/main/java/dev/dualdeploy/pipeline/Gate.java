@@ -71,6 +71,7 @@ public final class Gate {
     private final Reporter reporter;
     private HttpClient http;
     private final Duration delay;
+    private final boolean countsRequests;
 
     /**
      * @param provider where the metrics come from; may be null when the gate has only http checks
@@ -84,6 +85,7 @@ public final class Gate {
         this.sleeper = sleeper;
         this.reporter = reporter;
         this.delay = spec.metrics().map(m -> m.delay()).orElse(Duration.ZERO);
+        this.countsRequests = spec.metrics().map(m -> m.queries().containsKey("requests")).orElse(false);
     }
 
     /** Runs the gate to its decision. */
@@ -94,7 +96,7 @@ public final class Gate {
         List<Tracker> trackers = trackers(phase);
         Map<Side, Set<String>> needs = new EnumMap<>(Side.class);
         trackers.forEach(t -> t.needs(needs));
-        if (spec.metrics().map(m -> m.queries().containsKey("requests")).orElse(false)) {
+        if (countsRequests) {
             needs.values().forEach(metrics -> metrics.add("requests"));
         }
         reporter.event(stage, null, title(phase) + ": watching " + labels(phase.judged()) + " for "
@@ -218,10 +220,19 @@ public final class Gate {
     }
 
     private Measurement measure(String metric, Side side, Window window) {
-        String template = spec.metrics().orElseThrow().queries().get(metric);
-        String expression = template.replace("{{service}}", service).replace("{{stage}}", stage).replace("{{side}}", side.label())
-                .replace("{{window}}", promDuration(window.step()));
+        String expression = fill(spec.metrics().orElseThrow().queries().get(metric), Optional.of(side), window.step());
         return provider.measure(new MetricQuery(metric, side.label(), expression), window);
+    }
+
+    /** A query or URL with its placeholders filled in: the service, the stage, the side (or nothing) and the window. */
+    private String fill(String template, Optional<Side> side, Duration window) {
+        return template.replace("{{service}}", service).replace("{{stage}}", stage)
+                .replace("{{side}}", side.map(Side::label).orElse("")).replace("{{window}}", promDuration(window));
+    }
+
+    /** How a comparison names its baseline: the other side, or {@code kubernetes before-deploy}. */
+    private static String baseName(CheckSpec.Baseline baseline, Side side) {
+        return baseline.side().map(Side::label).orElse(side.label() + " before-deploy");
     }
 
     /** A duration as PromQL writes it: {@code 30s}, or {@code 1500ms}. */
@@ -259,20 +270,20 @@ public final class Gate {
             } else if (check instanceof CheckSpec.Slo s) {
                 phase.judged().forEach(side -> trackers.add(new SloTracker(s, side)));
             } else if (check instanceof CheckSpec.Compare c) {
-                pairs(phase, c.baseline(), "compare " + c.metric()).forEach(side -> trackers.add(side
+                pairs(phase, c.baseline()).forEach(side -> trackers.add(side
                         .<Tracker>map(s -> new CompareTracker(c, s))
-                        .orElseGet(() -> new Unjudgeable("compare " + c.metric() + " [vs " + c.baseline().label() + "]", phase, c.baseline()))));
+                        .orElseGet(() -> new Unjudgeable("compare " + c.metric(), c.baseline()))));
             } else if (check instanceof CheckSpec.Sequential q) {
-                pairs(phase, q.baseline(), "sequential").forEach(side -> trackers.add(side
+                pairs(phase, q.baseline()).forEach(side -> trackers.add(side
                         .<Tracker>map(s -> new SequentialTracker(q, s))
-                        .orElseGet(() -> new Unjudgeable("sequential error_rate [vs " + q.baseline().label() + "]", phase, q.baseline()))));
+                        .orElseGet(() -> new Unjudgeable("sequential error_rate", q.baseline()))));
             }
         }
         return trackers;
     }
 
     /** The judged sides a comparison applies to; one empty entry if none does (the baseline is the only judged side). */
-    private static List<Optional<Side>> pairs(Phase phase, CheckSpec.Baseline baseline, String what) {
+    private static List<Optional<Side>> pairs(Phase phase, CheckSpec.Baseline baseline) {
         List<Optional<Side>> sides = phase.judged().stream().filter(s -> baseline.side().map(b -> b != s).orElse(true))
                 .map(Optional::of).collect(Collectors.toCollection(ArrayList::new));
         if (sides.isEmpty()) {
@@ -307,18 +318,21 @@ public final class Gate {
 
         /** Whether the side served enough requests in this window to be judged (always, without a requests query). */
         boolean full(Side side) {
-            boolean counted = spec.metrics().map(m -> m.queries().containsKey("requests")).orElse(false);
-            return !counted || count(side, "requests") >= spec.minRequests();
+            return !countsRequests || count(side, "requests") >= spec.minRequests();
         }
     }
 
     /** The state of one check on one side over a gate run. */
     private abstract class Tracker {
+        /** What is checked, such as {@code compare error_rate}: the verdict's check. */
+        final String check;
+        /** The check with its sides, such as {@code compare error_rate [kubernetes vs legacy]}: stable across runs. */
         final String name;
         Verdict failed;
         int thin;
 
-        Tracker(String name) {
+        Tracker(String check, String name) {
+            this.check = check;
             this.name = name;
         }
 
@@ -335,11 +349,29 @@ public final class Gate {
         abstract Optional<Verdict> window(WindowData data);
 
         /**
-         * The check's verdict when the gate ends.
+         * The check when the gate ends: its FAIL if it failed; not decided if the gate stopped early and the check
+         * judges only at the end; else its own judgement.
          *
          * @param stoppedAfter how far the gate got if it stopped early, else null
          */
-        abstract GateReport.Check finish(Phase phase, String stoppedAfter, Duration took);
+        final GateReport.Check finish(Phase phase, String stoppedAfter, Duration took) {
+            Verdict verdict = failed != null ? failed
+                    : stoppedAfter != null && !decidedEachWindow()
+                    ? Verdict.inconclusive(check, "not decided: the gate stopped after " + stoppedAfter)
+                    : judge(phase, took);
+            return new GateReport.Check(name, verdict, samples());
+        }
+
+        /** Whether the verdict so far is whole after every window (a probe), so a gate stopped early keeps it. */
+        boolean decidedEachWindow() {
+            return false;
+        }
+
+        /** The verdict when the soak ended (or, if {@link #decidedEachWindow}, when the gate stopped). */
+        abstract Verdict judge(Phase phase, Duration took);
+
+        /** The per-window values judged, by series. */
+        abstract Map<String, List<Double>> samples();
 
         void need(Map<Side, Set<String>> needs, Side side, String metric) {
             needs.computeIfAbsent(side, s -> new LinkedHashSet<>()).add(metric);
@@ -364,7 +396,7 @@ public final class Gate {
         int windows;
 
         SloTracker(CheckSpec.Slo slo, Side side) {
-            super("slo " + slo.metric() + " [" + side.label() + "]");
+            super("slo " + slo.metric(), "slo " + slo.metric() + " [" + side.label() + "]");
             this.slo = slo;
             this.side = side;
         }
@@ -392,34 +424,31 @@ public final class Gate {
             samples.add(v);
             breaches = v > slo.max() ? breaches + 1 : 0;
             if (breaches >= slo.breaches()) {
-                return fail(Verdict.fail("slo " + slo.metric(), side.label() + " " + slo.metric() + " " + Numbers.metric(slo.metric(), v)
+                return fail(Verdict.fail(check, side.label() + " " + slo.metric() + " " + Numbers.metric(slo.metric(), v)
                         + " is above the limit of " + Numbers.metric(slo.metric(), slo.max()) + " in " + breaches + " windows in a row"));
             }
             return Optional.empty();
         }
 
         @Override
-        GateReport.Check finish(Phase phase, String stoppedAfter, Duration took) {
-            Verdict verdict;
-            if (failed != null) {
-                verdict = failed;
-            } else if (stoppedAfter != null) {
-                verdict = Verdict.inconclusive("slo " + slo.metric(), "not decided: the gate stopped after " + stoppedAfter);
-            } else if (samples.isEmpty()) {
-                verdict = Verdict.inconclusive("slo " + slo.metric(), side.label() + " " + slo.metric() + " had no window to judge"
+        Verdict judge(Phase phase, Duration took) {
+            if (samples.isEmpty()) {
+                return Verdict.inconclusive(check, side.label() + " " + slo.metric() + " had no window to judge"
                         + (thin > 0 ? ": too little traffic" : ": no data") + thinNote(windows));
-            } else {
-                Duration soak = Duration.ofSeconds(Math.max(1, took.toSeconds()));
-                Measurement whole = measure(slo.metric(), side, Window.ending(clock.instant().minus(delay), soak));
-                if (whole.error().isPresent()) {
-                    verdict = Verdict.error("slo " + slo.metric(), "the soak-long value could not be read: " + whole.error().get());
-                } else {
-                    Verdict judged = new ThresholdJudge(slo.metric(), slo.max()).judge(side.label(), whole.value());
-                    verdict = new Verdict(judged.check(), judged.outcome(), judged.reason() + " over the " + Durations.format(soak)
-                            + " soak" + thinNote(windows));
-                }
             }
-            return new GateReport.Check(name, verdict, Map.of(side.label(), List.copyOf(samples)));
+            Duration soak = Duration.ofSeconds(Math.max(1, took.toSeconds()));
+            Measurement whole = measure(slo.metric(), side, Window.ending(clock.instant().minus(delay), soak));
+            if (whole.error().isPresent()) {
+                return Verdict.error(check, "the soak-long value could not be read: " + whole.error().get());
+            }
+            Verdict judged = new ThresholdJudge(slo.metric(), slo.max()).judge(side.label(), whole.value());
+            return new Verdict(judged.check(), judged.outcome(), judged.reason() + " over the " + Durations.format(soak)
+                    + " soak" + thinNote(windows));
+        }
+
+        @Override
+        Map<String, List<Double>> samples() {
+            return Map.of(side.label(), List.copyOf(samples));
         }
     }
 
@@ -432,7 +461,7 @@ public final class Gate {
         int windows;
 
         CompareTracker(CheckSpec.Compare compare, Side side) {
-            super("compare " + compare.metric() + " [" + side.label() + " vs " + compare.baseline().label() + "]");
+            super("compare " + compare.metric(), "compare " + compare.metric() + " [" + side.label() + " vs " + compare.baseline().label() + "]");
             this.compare = compare;
             this.side = side;
             this.prepared = compare.baseline().side().isPresent();
@@ -474,7 +503,7 @@ public final class Gate {
                     .ifPresent(b -> data.value(b, compare.metric()).ifPresent(baseline::add));
             if (compare.earlyConfidence() < 1 && canary.size() >= compare.minWindows() && baseline.size() >= compare.minWindows()) {
                 Verdict early = new MannWhitneyJudge(compare.earlyConfidence(), compare.tolerance(), compare.minWindows())
-                        .judge(compare.metric(), side.label(), array(canary), baseName(), array(baseline));
+                        .judge(compare.metric(), side.label(), array(canary), baseName(compare.baseline(), side), array(baseline));
                 if (early.outcome() == Verdict.Outcome.FAIL) {
                     return fail(new Verdict(early.check(), early.outcome(), early.reason() + ", at the early-look confidence of "
                             + compare.earlyConfidence()));
@@ -483,27 +512,19 @@ public final class Gate {
             return Optional.empty();
         }
 
-        String baseName() {
-            return compare.baseline().side().map(Side::label).orElse(side.label() + " before-deploy");
+        @Override
+        Verdict judge(Phase phase, Duration took) {
+            Verdict judged = new MannWhitneyJudge(compare.confidence(), compare.tolerance(), compare.minWindows())
+                    .judge(compare.metric(), side.label(), array(canary), baseName(compare.baseline(), side), array(baseline));
+            return new Verdict(judged.check(), judged.outcome(), judged.reason() + thinNote(windows));
         }
 
         @Override
-        GateReport.Check finish(Phase phase, String stoppedAfter, Duration took) {
-            String baseName = baseName();
-            Verdict verdict;
-            if (failed != null) {
-                verdict = failed;
-            } else if (stoppedAfter != null) {
-                verdict = Verdict.inconclusive("compare " + compare.metric(), "not decided: the gate stopped after " + stoppedAfter);
-            } else {
-                Verdict judged = new MannWhitneyJudge(compare.confidence(), compare.tolerance(), compare.minWindows())
-                        .judge(compare.metric(), side.label(), array(canary), baseName, array(baseline));
-                verdict = new Verdict(judged.check(), judged.outcome(), judged.reason() + thinNote(windows));
-            }
+        Map<String, List<Double>> samples() {
             Map<String, List<Double>> samples = new LinkedHashMap<>();
             samples.put(side.label(), List.copyOf(canary));
-            samples.put(baseName, List.copyOf(baseline));
-            return new GateReport.Check(name, verdict, samples);
+            samples.put(baseName(compare.baseline(), side), List.copyOf(baseline));
+            return samples;
         }
     }
 
@@ -519,7 +540,7 @@ public final class Gate {
         boolean prepared;
 
         SequentialTracker(CheckSpec.Sequential sequential, Side side) {
-            super("sequential error_rate [" + side.label() + " vs " + sequential.baseline().label() + "]");
+            super("sequential error_rate", "sequential error_rate [" + side.label() + " vs " + sequential.baseline().label() + "]");
             this.sequential = sequential;
             this.side = side;
             this.judge = new SequentialErrorJudge("error_rate", sequential.alpha(), sequential.tolerance(), sequential.tau(),
@@ -530,7 +551,7 @@ public final class Gate {
         }
 
         String baseName() {
-            return sequential.baseline().side().map(Side::label).orElse(side.label() + " before-deploy");
+            return Gate.baseName(sequential.baseline(), side);
         }
 
         @Override
@@ -585,18 +606,20 @@ public final class Gate {
         }
 
         @Override
-        GateReport.Check finish(Phase phase, String stoppedAfter, Duration took) {
-            Verdict verdict = failed != null ? failed : stoppedAfter != null
-                    ? Verdict.inconclusive(judge.finish().check(), "not decided: the gate stopped after " + stoppedAfter)
-                    : judge.finish();
+        Verdict judge(Phase phase, Duration took) {
+            return judge.finish();
+        }
+
+        @Override
+        Map<String, List<Double>> samples() {
             Map<String, List<Double>> copy = new LinkedHashMap<>();
             samples.forEach((k, v) -> copy.put(k, List.copyOf(v)));
-            return new GateReport.Check(name, verdict, copy);
+            return copy;
         }
     }
 
     private final class HttpTracker extends Tracker {
-        final CheckSpec.Http check;
+        final CheckSpec.Http probe;
         final URI url;
         final String label;
         final List<Double> codes = new ArrayList<>();
@@ -604,11 +627,9 @@ public final class Gate {
         int bad;
 
         HttpTracker(CheckSpec.Http check, Optional<Side> side) {
-            super("http " + check.url() + side.map(s -> " [" + s.label() + "]").orElse(""));
-            this.check = check;
-            String expanded = check.url().replace("{{service}}", service).replace("{{stage}}", stage)
-                    .replace("{{side}}", side.map(Side::label).orElse(""));
-            this.url = URI.create(expanded);
+            super("http", "http " + check.url() + side.map(s -> " [" + s.label() + "]").orElse(""));
+            this.probe = check;
+            this.url = URI.create(fill(check.url(), side, spec.interval()));
             this.label = side.map(Side::label).orElse("probe");
         }
 
@@ -620,7 +641,7 @@ public final class Gate {
                 if (http == null) {
                     http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build();
                 }
-                HttpResponse<Void> response = http.send(HttpRequest.newBuilder(url).timeout(check.timeout()).GET().build(),
+                HttpResponse<Void> response = http.send(HttpRequest.newBuilder(url).timeout(probe.timeout()).GET().build(),
                         HttpResponse.BodyHandlers.discarding());
                 code = response.statusCode();
                 answer = "answered " + code;
@@ -632,32 +653,37 @@ public final class Gate {
                 return Optional.empty();
             }
             codes.add((double) code);
-            if (code == check.expect()) {
+            if (code == probe.expect()) {
                 inARow = 0;
                 return Optional.empty();
             }
             bad++;
             inARow++;
-            reporter.event(stage, null, "http probe " + url + " " + answer + ", expected " + check.expect() + " (" + inARow + " in a row)");
-            if (inARow >= check.failures()) {
-                return fail(Verdict.fail("http", "GET " + url + " " + answer + ", expected " + check.expect() + ", " + inARow
+            reporter.event(stage, null, "http probe " + url + " " + answer + ", expected " + probe.expect() + " (" + inARow + " in a row)");
+            if (inARow >= probe.failures()) {
+                return fail(Verdict.fail(check, "GET " + url + " " + answer + ", expected " + probe.expect() + ", " + inARow
                         + " times in a row"));
             }
             return Optional.empty();
         }
 
         @Override
-        GateReport.Check finish(Phase phase, String stoppedAfter, Duration took) {
-            Verdict verdict;
-            if (failed != null) {
-                verdict = failed;
-            } else if (codes.isEmpty()) {
-                verdict = Verdict.inconclusive("http", "no probe was made");
-            } else {
-                verdict = Verdict.pass("http", (codes.size() - bad) + " of " + codes.size() + " probes of " + url + " answered "
-                        + check.expect() + (bad == 0 ? "" : "; the " + bad + " others never " + check.failures() + " in a row"));
+        boolean decidedEachWindow() {
+            return true;
+        }
+
+        @Override
+        Verdict judge(Phase phase, Duration took) {
+            if (codes.isEmpty()) {
+                return Verdict.inconclusive(check, "no probe was made");
             }
-            return new GateReport.Check(name, verdict, Map.of(label, List.copyOf(codes)));
+            return Verdict.pass(check, (codes.size() - bad) + " of " + codes.size() + " probes of " + url + " answered "
+                    + probe.expect() + (bad == 0 ? "" : "; the " + bad + " others never " + probe.failures() + " in a row"));
+        }
+
+        @Override
+        Map<String, List<Double>> samples() {
+            return Map.of(label, List.copyOf(codes));
         }
     }
 
@@ -665,8 +691,8 @@ public final class Gate {
     private final class Unjudgeable extends Tracker {
         final CheckSpec.Baseline baseline;
 
-        Unjudgeable(String name, Phase phase, CheckSpec.Baseline baseline) {
-            super(name);
+        Unjudgeable(String check, CheckSpec.Baseline baseline) {
+            super(check, check + " [vs " + baseline.label() + "]");
             this.baseline = baseline;
         }
 
@@ -676,9 +702,19 @@ public final class Gate {
         }
 
         @Override
-        GateReport.Check finish(Phase phase, String stoppedAfter, Duration took) {
-            return new GateReport.Check(name, Verdict.inconclusive(name.substring(0, name.indexOf(" [")), "no side to compare with "
-                    + baseline.label() + ": it is the only side judged (" + labels(phase.judged()) + ")"), Map.of());
+        boolean decidedEachWindow() {
+            return true;
+        }
+
+        @Override
+        Verdict judge(Phase phase, Duration took) {
+            return Verdict.inconclusive(check, "no side to compare with " + baseline.label() + ": it is the only side judged ("
+                    + labels(phase.judged()) + ")");
+        }
+
+        @Override
+        Map<String, List<Double>> samples() {
+            return Map.of();
         }
     }
 
