@@ -10,12 +10,10 @@ import dev.dualdeploy.metrics.Measurement;
 import dev.dualdeploy.metrics.MetricsProvider;
 import dev.dualdeploy.pipeline.Gate;
 import dev.dualdeploy.pipeline.GateReport;
+import dev.dualdeploy.target.SteppedClock;
 import java.net.URI;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -124,23 +122,7 @@ public final class GateBench {
      */
     private static double[] ours(List<Step> trace) {
         Instant start = Instant.parse("2026-01-01T00:00:00Z");
-        Instant[] now = {start};
-        Clock clock = new Clock() {
-            @Override
-            public ZoneId getZone() {
-                return ZoneOffset.UTC;
-            }
-
-            @Override
-            public Clock withZone(ZoneId zone) {
-                return this;
-            }
-
-            @Override
-            public Instant instant() {
-                return now[0];
-            }
-        };
+        SteppedClock clock = new SteppedClock(start);
         MetricsProvider provider = (query, window) -> {
             int index = (int) (Duration.between(start, window.end()).toSeconds() / STEP_SECONDS) - 1;
             Step step = trace.get(Math.max(0, Math.min(trace.size() - 1, index)));
@@ -152,7 +134,7 @@ public final class GateBench {
             };
             return Measurement.of(query, List.of(value));
         };
-        GateReport report = new Gate("bench", "prod", OURS, provider, clock, d -> now[0] = now[0].plus(d), (stage, side, message) -> { })
+        GateReport report = new Gate("bench", "prod", OURS, provider, clock, clock, (stage, side, message) -> { })
                 .run(new Gate.Phase("canary", List.of(Side.KUBERNETES), OURS.soak(), Map.of(Side.KUBERNETES, start)));
         long ce = 0;
         long cr = 0;

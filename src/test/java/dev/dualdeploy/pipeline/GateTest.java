@@ -11,14 +11,12 @@ import dev.dualdeploy.metrics.Measurement;
 import dev.dualdeploy.metrics.MetricQuery;
 import dev.dualdeploy.metrics.MetricsProvider;
 import dev.dualdeploy.metrics.Window;
-import dev.dualdeploy.target.Sleeper;
+import dev.dualdeploy.target.SteppedClock;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -35,28 +33,7 @@ class GateTest {
 
     private static final Instant START = Instant.parse("2026-11-22T10:00:00Z");
 
-    /** A clock the sleeper moves. */
-    private static final class SteppedClock extends Clock {
-        Instant now = START;
-
-        @Override
-        public ZoneOffset getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-    }
-
-    private final SteppedClock clock = new SteppedClock();
-    private final Sleeper sleeper = d -> clock.now = clock.now.plus(d);
+    private final SteppedClock clock = new SteppedClock(START);
     private final List<MetricQuery> asked = new CopyOnWriteArrayList<>();
     private final List<Window> windows = new CopyOnWriteArrayList<>();
 
@@ -96,7 +73,7 @@ class GateTest {
     }
 
     private GateReport run(GateSpec spec, MetricsProvider provider, List<Side> judged) {
-        return new Gate("loan-api", "prod", spec, provider, clock, sleeper, (stage, side, message) -> { })
+        return new Gate("loan-api", "prod", spec, provider, clock, clock, (stage, side, message) -> { })
                 .run(new Gate.Phase("gate", judged, spec.soak(), Map.of(Side.KUBERNETES, START.minusSeconds(30))));
     }
 
@@ -161,7 +138,7 @@ class GateTest {
         assertThat(report.checks().get(0).samples().get("kubernetes")).hasSize(4);
 
         GateSpec paused = gate("      error_limit: 2\n      on_error: pause\n      checks: [ { slo: { metric: error_rate, max: 0.02 } } ]\n");
-        clock.now = START;
+        clock.set(START);
         GateReport down = run(paused, provider((q, w) -> Duration.between(START, w.end()).toSeconds() > 10
                 ? Measurement.failed(q, "prometheus at p:9 cannot be reached") : healthy(q, w)), List.of(Side.KUBERNETES));
         assertThat(down.outcome()).isEqualTo(Verdict.Outcome.ERROR);
@@ -176,7 +153,7 @@ class GateTest {
         String checks = "      checks: [ { slo: { metric: error_rate, max: 0.02 } } ]\n";
 
         GateReport failing = run(gate(checks), thin, List.of(Side.KUBERNETES));
-        clock.now = START;
+        clock.set(START);
         GateReport passing = run(gate("      on_inconclusive: pass\n" + checks), thin, List.of(Side.KUBERNETES));
 
         assertThat(failing.outcome()).isEqualTo(Verdict.Outcome.INCONCLUSIVE);

@@ -16,6 +16,7 @@ import dev.dualdeploy.metrics.Measurement;
 import dev.dualdeploy.metrics.MetricsProvider;
 import dev.dualdeploy.release.Release;
 import dev.dualdeploy.target.Sleeper;
+import dev.dualdeploy.target.SteppedClock;
 import dev.dualdeploy.target.TargetState;
 import java.net.URI;
 import java.nio.file.Path;
@@ -78,26 +79,9 @@ class PromotionTest {
 
     private Promotion promotion(MetricsProvider provider) {
         // The gate's time is stepped (a soak takes no wall time); the deploys run in real time.
-        Instant[] now = {Instant.now()};
-        Clock stepped = new Clock() {
-            @Override
-            public java.time.ZoneId getZone() {
-                return java.time.ZoneOffset.UTC;
-            }
-
-            @Override
-            public Clock withZone(java.time.ZoneId zone) {
-                return this;
-            }
-
-            @Override
-            public Instant instant() {
-                return now[0];
-            }
-        };
-        Sleeper sleeper = d -> now[0] = now[0].plus(d);
+        SteppedClock stepped = new SteppedClock(Instant.now());
         return new Promotion(targets, reporter, stage -> new Gate(LocalEnvironment.SERVICE, stage.name(), stage.gate(), provider,
-                stepped, sleeper, reporter), Clock.systemUTC());
+                stepped, stepped, reporter), Clock.systemUTC());
     }
 
     private static Map<Side, TargetState> read(StageSpec stage) {
