@@ -5,7 +5,6 @@ import dev.dualdeploy.config.Side;
 import dev.dualdeploy.config.StageSpec;
 import dev.dualdeploy.report.JsonReport;
 import java.util.List;
-import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 
 /** {@code dualdeploy validate}: checks the config without touching the network. */
@@ -22,7 +21,7 @@ final class ValidateCommand extends BaseCommand {
         }
         out().println(file + " is valid: " + config.service() + ", " + config.stages().size() + " stages");
         for (StageSpec stage : config.stages()) {
-            String sides = List.of(Side.values()).stream().filter(stage::enabled).map(Side::label).collect(Collectors.joining(" + "));
+            String sides = Side.labels(List.of(Side.values()).stream().filter(stage::enabled).toList());
             out().println("  " + stage.name() + ": " + (sides.isEmpty() ? "no side enabled" : sides));
         }
         return ExitCodes.OK;

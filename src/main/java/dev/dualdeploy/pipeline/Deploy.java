@@ -20,7 +20,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.stream.Collectors;
 
 /**
  * Deploys one release to the enabled sides of one stage, in parallel, and holds the stage to parity: it succeeds only
@@ -50,7 +49,7 @@ public final class Deploy {
             return new StageReport(stage.name(), Optional.of(release), StageOutcome.SKIPPED, "no side is enabled", Parity.of(Map.of()), List.of());
         }
         reporter.event(stage.name(), null, "deploying " + release.version() + " (" + release.image() + ") to "
-                + sides.stream().map(Side::label).collect(Collectors.joining(" + ")));
+                + Side.labels(sides));
         Map<Side, DeployTarget> opened = new EnumMap<>(Side.class);
         Map<Side, TargetState> before = new EnumMap<>(Side.class);
         for (Side side : sides) {
@@ -73,7 +72,7 @@ public final class Deploy {
                 List<Side> changed = sides.stream()
                         .filter(s -> !Objects.equals(after.get(s).image(), before.get(s).image())).toList();
                 reporter.event(stage.name(), null, "release failed: " + failure.get() + "; rolling back "
-                        + (changed.isEmpty() ? "nothing (no side changed)" : changed.stream().map(Side::label).collect(Collectors.joining(" + "))));
+                        + (changed.isEmpty() ? "nothing (no side changed)" : Side.labels(changed)));
                 rollbacks.putAll(parallel(pool, changed, side -> rollback(stage, side, opened.get(side), rollbackErrors)));
                 after.putAll(readBack(opened));
             }

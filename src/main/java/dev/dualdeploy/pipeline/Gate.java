@@ -99,7 +99,7 @@ public final class Gate {
         if (countsRequests) {
             needs.values().forEach(metrics -> metrics.add("requests"));
         }
-        reporter.event(stage, null, title(phase) + ": watching " + labels(phase.judged()) + " for "
+        reporter.event(stage, null, title(phase) + ": watching " + Side.labels(phase.judged()) + " for "
                 + Durations.format(phase.soak()) + " in " + planned + " windows of " + Durations.format(interval) + "; "
                 + trackers.size() + " checks");
         int windows = 0;
@@ -254,9 +254,6 @@ public final class Gate {
         return String.join("; ", parts);
     }
 
-    private static String labels(List<Side> sides) {
-        return sides.stream().map(Side::label).collect(Collectors.joining(" + "));
-    }
 
     private List<Tracker> trackers(Phase phase) {
         List<Tracker> trackers = new ArrayList<>();
@@ -709,7 +706,7 @@ public final class Gate {
         @Override
         Verdict judge(Phase phase, Duration took) {
             return Verdict.inconclusive(check, "no side to compare with " + baseline.label() + ": it is the only side judged ("
-                    + labels(phase.judged()) + ")");
+                    + Side.labels(phase.judged()) + ")");
         }
 
         @Override

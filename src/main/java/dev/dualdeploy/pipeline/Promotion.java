@@ -14,7 +14,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
-import java.util.stream.Collectors;
 
 /**
  * One stage's promotion: deploy → verify (parity) → gate, and on a failed gate the rollback of every side that got
@@ -122,13 +121,13 @@ public final class Promotion {
         List<SideReport> sides = sides(deploys);
         String what = (gate.phase().equals("gate") ? "gate " : "gate " + gate.phase() + " ") + gate.outcome() + ": " + gate.reason();
         if (gate.decision() == GateReport.Decision.PAUSE) {
-            String reason = what + "; " + labels(rollBack) + " keep " + release.version() + " until a person runs the gate again"
+            String reason = what + "; " + Side.labels(rollBack) + " keep " + release.version() + " until a person runs the gate again"
                     + " (dualdeploy gate) or rolls back (dualdeploy rollback)";
             reporter.event(stage.name(), null, StageOutcome.PAUSED + ": " + reason);
             return new StageReport(stage.name(), Optional.of(release), StageOutcome.PAUSED, reason, Parity.of(after(sides)), sides, runs);
         }
         if (!rollbackOnFailure) {
-            String reason = what + "; automatic rollback is off, the release is still in place on " + labels(rollBack);
+            String reason = what + "; automatic rollback is off, the release is still in place on " + Side.labels(rollBack);
             reporter.event(stage.name(), null, StageOutcome.FAILED + ": " + reason);
             return new StageReport(stage.name(), Optional.of(release), StageOutcome.FAILED, reason, Parity.of(after(sides)), sides, runs);
         }
@@ -153,7 +152,7 @@ public final class Promotion {
 
     private StageReport rolledBack(StageSpec stage, Release release, List<SideReport> sides, List<Side> rollBack, String what,
                                    String note, List<GateReport> runs) {
-        reporter.event(stage.name(), null, what + "; rolling back " + labels(rollBack));
+        reporter.event(stage.name(), null, what + "; rolling back " + Side.labels(rollBack));
         StageReport rollback = new Rollback(targets, reporter).run(stage, rollBack);
         Map<Side, SideReport> merged = new EnumMap<>(Side.class);
         sides.forEach(s -> merged.put(s.side(), s));
@@ -165,7 +164,7 @@ public final class Promotion {
         List<SideReport> all = new ArrayList<>(merged.values());
         boolean ok = rollback.outcome() == StageOutcome.SUCCEEDED;
         StageOutcome outcome = ok ? StageOutcome.ROLLED_BACK : StageOutcome.ROLLBACK_FAILED;
-        String reason = what + (ok ? "; rolled back " + labels(rollBack) + " to the previous release" + note
+        String reason = what + (ok ? "; rolled back " + Side.labels(rollBack) + " to the previous release" + note
                 : "; " + rollback.reason() + ": needs a person");
         Parity parity = Parity.of(after(all));
         reporter.event(stage.name(), null, outcome + ": " + reason + " [" + parity.status() + "]");
@@ -184,7 +183,4 @@ public final class Promotion {
         return states;
     }
 
-    private static String labels(List<Side> sides) {
-        return sides.stream().map(Side::label).collect(Collectors.joining(" + "));
-    }
 }

@@ -12,7 +12,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.stream.Collectors;
 
 /** Returns the chosen sides of one stage to the release recorded as previous, in parallel, and follows them. */
 public final class Rollback {
@@ -31,7 +30,7 @@ public final class Rollback {
      * @param sides the configured sides to roll back
      */
     public StageReport run(StageSpec stage, List<Side> sides) {
-        reporter.event(stage.name(), null, "rolling back " + sides.stream().map(Side::label).collect(Collectors.joining(" + ")));
+        reporter.event(stage.name(), null, "rolling back " + Side.labels(sides));
         Map<Side, DeployTarget> opened = new EnumMap<>(Side.class);
         for (Side side : sides) {
             opened.put(side, targets.open(stage, side, reporter.side(stage.name(), side)));
@@ -50,7 +49,7 @@ public final class Rollback {
             List<String> failed = sides.stream().filter(s -> !results.get(s).succeeded())
                     .map(s -> s.label() + ": " + results.get(s).reason()).toList();
             StageOutcome outcome = failed.isEmpty() ? StageOutcome.SUCCEEDED : StageOutcome.ROLLBACK_FAILED;
-            String reason = failed.isEmpty() ? "rolled back " + sides.stream().map(Side::label).collect(Collectors.joining(" + "))
+            String reason = failed.isEmpty() ? "rolled back " + Side.labels(sides)
                     : "rollback failed: " + String.join("; ", failed);
             Parity parity = Parity.of(after);
             reporter.event(stage.name(), null, outcome + ": " + reason + " [" + parity.status() + "]");
