@@ -335,16 +335,21 @@ public final class ConfigLoader {
             if (text == null) {
                 return Optional.empty();
             }
-            try {
-                URI uri = new URI(text);
-                if (("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) && uri.getHost() != null) {
-                    return Optional.of(uri);
-                }
-            } catch (URISyntaxException e) {
-                // Reported below.
+            if (isHttpUrl(text)) {
+                return Optional.of(URI.create(text));
             }
             problem(join(path, key), "expected an http or https URL with a host", example);
             return Optional.empty();
+        }
+
+        /** Whether the text is an http or https URL with a host. */
+        static boolean isHttpUrl(String text) {
+            try {
+                URI uri = new URI(text);
+                return ("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) && uri.getHost() != null;
+            } catch (URISyntaxException e) {
+                return false;
+            }
         }
 
         Duration duration(JsonNode node, String path, String key, Duration fallback) {

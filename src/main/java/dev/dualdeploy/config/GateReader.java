@@ -174,14 +174,7 @@ final class GateReader {
         String url = r.text(node, path, "url", true, null, "", "url: https://loan-api.internal/health");
         if (url != null) {
             placeholders(r, url, path + ".url", "url: 'https://{{side}}.loan-api.internal/health'");
-            String probe = PLACEHOLDER.matcher(url).replaceAll("x");
-            URI uri;
-            try {
-                uri = URI.create(probe);
-            } catch (IllegalArgumentException e) {
-                uri = null;
-            }
-            if (uri == null || !("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || uri.getHost() == null) {
+            if (!ConfigLoader.Reader.isHttpUrl(PLACEHOLDER.matcher(url).replaceAll("x"))) {
                 r.problem(path + ".url", "'" + url + "' is not an http or https URL with a host", "url: https://loan-api.internal/health");
             }
         }
