@@ -1,6 +1,7 @@
 package dev.dualdeploy.testing;
 
 import com.sun.net.httpserver.HttpServer;
+import dev.dualdeploy.bench.Sampling;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -118,7 +119,7 @@ public final class TrafficService implements AutoCloseable {
                 counts[0] += perTick - errors;
                 counts[1] += errors;
                 for (long i = 0; i < perTick; i++) {
-                    double latency = side.medianSeconds * Math.exp(0.5 * gaussian());
+                    double latency = side.medianSeconds * Math.exp(0.5 * Sampling.gaussian(random));
                     sum[0] += latency;
                     int b = 0;
                     while (b < BUCKETS.length && latency > BUCKETS[b]) {
@@ -128,12 +129,6 @@ public final class TrafficService implements AutoCloseable {
                 }
             }
         });
-    }
-
-    private double gaussian() {
-        double u = 1 - random.nextDouble();
-        double v = random.nextDouble();
-        return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
     }
 
     private String exposition() {
