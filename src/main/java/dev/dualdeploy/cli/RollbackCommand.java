@@ -12,9 +12,10 @@ import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code dualdeploy rollback}: returns one or both sides of a stage to the release recorded as previous. */
+/** {@code dualdeploy rollback}: returns one or both sides of a stage to the last good release (or the one before it). */
 @Command(name = "rollback", mixinStandardHelpOptions = true, footer = ExitCodes.HELP,
-        description = "Return a stage to the release that ran before the last deploy, on one side or both.")
+        description = "Return a stage to its last good release, on one side or both; a side that already runs it goes"
+                + " back to the good release before it.")
 final class RollbackCommand extends BaseCommand {
 
     /** Which sides to roll back. */

@@ -36,13 +36,18 @@ import java.util.concurrent.atomic.AtomicLong;
  * RUNNING, old tasks stop once the new ones have run steadily for a moment (the deployment is then COMPLETED), and the deployment circuit breaker trips after enough failed tasks.
  * Images the simulator is told are broken fail the way ECS reports it.
  *
- * <p>Operations: CreateCluster, RegisterTaskDefinition, DescribeTaskDefinition, CreateService, DescribeServices,
- * UpdateService, ListTasks (with paging), DescribeTasks. Anything else answers {@code UnknownOperationException}.
+ * <p>Operations: CreateCluster, RegisterTaskDefinition, DescribeTaskDefinition, CreateService, DescribeServices
+ * (with {@code include: [TAGS]}), UpdateService, ListTasks (with paging), DescribeTasks, and the tagging calls
+ * TagResource, UntagResource and ListTagsForResource on service and task definition ARNs. Anything else answers
+ * {@code UnknownOperationException}.
  *
  * <p>Not modelled: request signatures are not verified (any credentials work); IAM; capacity, placement and launch
  * types (every task fits); load balancers and their health checks; minimum healthy / maximum percent (all new tasks
  * start at once); the circuit breaker's automatic rollback (only {@code rollback: false} behaviour); service events;
- * task definition deregistration; ARNs use account 000000000000.
+ * task definition deregistration; ARNs use account 000000000000. Tagging: tags given to CreateService and
+ * {@code propagateTags} are ignored; the limits (50 tags a resource, key and value lengths, the reserved {@code aws:}
+ * prefix) are not checked; an unknown ARN answers ResourceNotFoundException; short (old-format) service ARNs, which
+ * real ECS refuses to tag, are not distinguished.
  */
 public final class EcsSimulator implements AutoCloseable {
 
@@ -73,6 +78,7 @@ public final class EcsSimulator implements AutoCloseable {
     private final Map<String, ObjectNode> services = new LinkedHashMap<>();
     private final Map<String, ObjectNode> taskDefinitions = new LinkedHashMap<>();
     private final Map<String, ArrayNode> taskDefinitionTags = new HashMap<>();
+    private final Map<String, ArrayNode> serviceTags = new HashMap<>();
     private final Map<String, Integer> revisions = new HashMap<>();
     private final Map<String, ObjectNode> tasks = new LinkedHashMap<>();
     private final Map<String, Instant> taskCreated = new HashMap<>();
@@ -173,6 +179,9 @@ public final class EcsSimulator implements AutoCloseable {
                     case "UpdateService" -> updateService(request);
                     case "ListTasks" -> listTasks(request);
                     case "DescribeTasks" -> describeTasks(request);
+                    case "TagResource" -> tagResource(request);
+                    case "UntagResource" -> untagResource(request);
+                    case "ListTagsForResource" -> listTagsForResource(request);
                     default -> throw new EcsError("UnknownOperationException", "operation " + operation + " is not simulated");
                 };
             }
@@ -217,11 +226,7 @@ public final class EcsSimulator implements AutoCloseable {
         String arn = taskDefinitionArn(required(request, "taskDefinition"));
         ObjectNode response = json.createObjectNode();
         response.set("taskDefinition", taskDefinitions.get(arn));
-        boolean withTags = false;
-        for (JsonNode include : request.path("include")) {
-            withTags |= "TAGS".equals(include.asText());
-        }
-        if (withTags) {
+        if (includes(request, "TAGS")) {
             response.set("tags", taskDefinitionTags.get(arn));
         }
         return response;
@@ -265,12 +270,70 @@ public final class EcsSimulator implements AutoCloseable {
             if (service == null) {
                 failures.add(json.createObjectNode().put("arn", arn("service/" + lastSegment(name.asText()))).put("reason", "MISSING"));
             } else {
-                found.add(service);
+                ObjectNode answer = service.deepCopy();
+                if (includes(request, "TAGS")) {
+                    answer.set("tags", serviceTags.getOrDefault(service.get("serviceArn").asText(), json.createArrayNode()).deepCopy());
+                }
+                found.add(answer);
             }
         }
         ObjectNode response = json.createObjectNode();
         response.set("services", found);
         response.set("failures", failures);
+        return response;
+    }
+
+    private static boolean includes(JsonNode request, String field) {
+        for (JsonNode include : request.path("include")) {
+            if (field.equals(include.asText())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The tags of a service or task definition, by ARN, as the tagging API addresses them. */
+    private ArrayNode tagsOf(JsonNode request) {
+        String arn = required(request, "resourceArn");
+        if (taskDefinitionTags.containsKey(arn)) {
+            return taskDefinitionTags.get(arn);
+        }
+        boolean service = services.values().stream().anyMatch(s -> arn.equals(s.get("serviceArn").asText()));
+        if (!service) {
+            throw new EcsError("ResourceNotFoundException", "The specified resource wasn't found.");
+        }
+        return serviceTags.computeIfAbsent(arn, k -> json.createArrayNode());
+    }
+
+    private ObjectNode tagResource(JsonNode request) {
+        ArrayNode tags = tagsOf(request);
+        for (JsonNode tag : request.path("tags")) {
+            String key = tag.path("key").asText();
+            for (int i = tags.size() - 1; i >= 0; i--) {
+                if (key.equals(tags.get(i).path("key").asText())) {
+                    tags.remove(i);
+                }
+            }
+            tags.add(json.createObjectNode().put("key", key).put("value", tag.path("value").asText()));
+        }
+        return json.createObjectNode();
+    }
+
+    private ObjectNode untagResource(JsonNode request) {
+        ArrayNode tags = tagsOf(request);
+        for (JsonNode key : request.path("tagKeys")) {
+            for (int i = tags.size() - 1; i >= 0; i--) {
+                if (key.asText().equals(tags.get(i).path("key").asText())) {
+                    tags.remove(i);
+                }
+            }
+        }
+        return json.createObjectNode();
+    }
+
+    private ObjectNode listTagsForResource(JsonNode request) {
+        ObjectNode response = json.createObjectNode();
+        response.set("tags", tagsOf(request).deepCopy());
         return response;
     }
 

@@ -13,7 +13,6 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
@@ -23,8 +22,10 @@ import java.util.concurrent.Future;
 
 /**
  * Deploys one release to the enabled sides of one stage, in parallel, and holds the stage to parity: it succeeds only
- * when every enabled side reads back the release digest. If any side fails (or reads back another digest), every side
- * that had changed is rolled back to its previous release, so the stage is left as it was.
+ * when every enabled side reads back the release digest, and then the release is recorded as the stage's last good
+ * release on every enabled side. If any side fails (or reads back another digest), every enabled side that does not
+ * run its last good release is returned to it, whichever run put it there, so a re-run after a killed run recovers
+ * too.
  */
 public final class Deploy {
 
@@ -37,49 +38,95 @@ public final class Deploy {
     }
 
     /**
-     * Runs the deploy.
+     * Runs the deploy; on success the release is marked good on every enabled side.
      *
      * @param toggle which sides get the release (the stage's toggle with any flag overrides applied)
      * @param rollbackOnFailure whether a failed release is rolled back automatically
+     * @throws TargetException if the release runs at parity but could not be recorded as the last good release
      */
     public StageReport run(StageSpec stage, Release release, ToggleSpec toggle, boolean rollbackOnFailure) {
-        List<Side> sides = List.of(Side.values()).stream().filter(toggle::on).toList();
+        return run(stage, release, toggle, rollbackOnFailure, true, enabled(toggle));
+    }
+
+    /**
+     * Runs the deploy.
+     *
+     * @param markGood whether success marks the release good (false when a gate must pass first)
+     * @param recover the enabled sides that failure recovery covers: the toggle's sides, and in a canary deploy the
+     *                other side too (read, and written only if it does not run its last good release)
+     */
+    StageReport run(StageSpec stage, Release release, ToggleSpec toggle, boolean rollbackOnFailure, boolean markGood,
+                    List<Side> recover) {
+        List<Side> sides = enabled(toggle);
         if (sides.isEmpty()) {
             reporter.event(stage.name(), null, "no side is enabled; nothing to deploy");
             return new StageReport(stage.name(), Optional.of(release), StageOutcome.SKIPPED, "no side is enabled", Parity.of(Map.of()), List.of());
         }
+        Map<Side, DeployTarget> opened = open(stage, recover.stream().filter(s -> !sides.contains(s)).toList(), open(stage, sides, new EnumMap<>(Side.class)));
         reporter.event(stage.name(), null, "deploying " + release.version() + " (" + release.image() + ") to "
                 + Side.labels(sides));
-        Map<Side, DeployTarget> opened = new EnumMap<>(Side.class);
         Map<Side, TargetState> before = new EnumMap<>(Side.class);
-        for (Side side : sides) {
-            DeployTarget target = targets.open(stage, side, reporter.side(stage.name(), side));
-            opened.put(side, target);
-            before.put(side, target.current());
+        for (Side side : opened.keySet()) {
+            before.put(side, opened.get(side).current());
         }
-        ExecutorService pool = Executors.newFixedThreadPool(sides.size(), r -> {
+        ExecutorService pool = Executors.newFixedThreadPool(opened.size(), r -> {
             Thread t = new Thread(r, "deploy-" + stage.name());
             t.setDaemon(true);
             return t;
         });
         try {
             Map<Side, RolloutResult> rollouts = parallel(pool, sides, side -> rollout(stage, side, opened.get(side), release));
-            Map<Side, TargetState> after = readBack(opened);
+            Map<Side, TargetState> after = readBack(only(opened, sides));
             Optional<String> failure = failure(sides, rollouts, after, release);
-            Map<Side, RolloutResult> rollbacks = new EnumMap<>(Side.class);
-            Map<Side, String> rollbackErrors = new EnumMap<>(Side.class);
-            if (failure.isPresent() && rollbackOnFailure) {
-                List<Side> changed = sides.stream()
-                        .filter(s -> !Objects.equals(after.get(s).image(), before.get(s).image())).toList();
-                reporter.event(stage.name(), null, "release failed: " + failure.get() + "; rolling back "
-                        + (changed.isEmpty() ? "nothing (no side changed)" : Side.labels(changed)));
-                rollbacks.putAll(parallel(pool, changed, side -> rollback(stage, side, opened.get(side), rollbackErrors)));
-                after.putAll(readBack(opened));
+            if (failure.isEmpty()) {
+                if (markGood) {
+                    markGood(stage, release, only(opened, sides));
+                }
+                return report(stage, release, sides, opened, rollouts, Optional.empty(), after, failure, rollbackOnFailure);
             }
-            return report(stage, release, sides, opened, rollouts, rollbacks, rollbackErrors, after, before, failure, rollbackOnFailure);
+            if (!rollbackOnFailure) {
+                return report(stage, release, sides, opened, rollouts, Optional.empty(), after, failure, false);
+            }
+            reporter.event(stage.name(), null, "release failed: " + failure.get() + "; returning every enabled side to its last good release");
+            Recovery.Result recovery = Recovery.run(stage, opened, before, this, pool, reporter);
+            return report(stage, release, sides, opened, rollouts, Optional.of(recovery), recovery.after(), failure, true);
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    private static List<Side> enabled(ToggleSpec toggle) {
+        return List.of(Side.values()).stream().filter(toggle::on).toList();
+    }
+
+    private Map<Side, DeployTarget> open(StageSpec stage, List<Side> sides, Map<Side, DeployTarget> into) {
+        for (Side side : sides) {
+            into.put(side, targets.open(stage, side, reporter.side(stage.name(), side)));
+        }
+        return into;
+    }
+
+    private static Map<Side, DeployTarget> only(Map<Side, DeployTarget> opened, List<Side> sides) {
+        Map<Side, DeployTarget> some = new EnumMap<>(Side.class);
+        sides.forEach(s -> some.put(s, opened.get(s)));
+        return some;
+    }
+
+    /**
+     * Records the release as the last good one on every side, read back. A side that cannot record it is a platform
+     * fault: the release runs, but a later failure would return to an older release, so a person must know.
+     */
+    void markGood(StageSpec stage, Release release, Map<Side, DeployTarget> opened) {
+        for (Map.Entry<Side, DeployTarget> entry : opened.entrySet()) {
+            try {
+                entry.getValue().markGood(release);
+            } catch (TargetException e) {
+                throw new TargetException("stage " + stage.name() + ": " + release.version() + " runs at parity but could not be"
+                        + " recorded as the last good release on " + entry.getKey().label() + ": " + e.getMessage()
+                        + "; run the deploy again to record it", e);
+            }
+        }
+        reporter.event(stage.name(), null, "recorded " + release.version() + " as the last good release on " + Side.labels(List.copyOf(opened.keySet())));
     }
 
     private RolloutResult rollout(StageSpec stage, Side side, DeployTarget target, Release release) {
@@ -129,17 +176,24 @@ public final class Deploy {
     }
 
     private StageReport report(StageSpec stage, Release release, List<Side> sides, Map<Side, DeployTarget> opened,
-                               Map<Side, RolloutResult> rollouts, Map<Side, RolloutResult> rollbacks,
-                               Map<Side, String> rollbackErrors, Map<Side, TargetState> after, Map<Side, TargetState> before,
-                               Optional<String> failure, boolean rollbackOnFailure) {
+                               Map<Side, RolloutResult> rollouts, Optional<Recovery.Result> recovery,
+                               Map<Side, TargetState> after, Optional<String> failure, boolean rollbackOnFailure) {
+        Map<Side, RolloutResult> rollbacks = recovery.map(Recovery.Result::rollbacks).orElse(Map.of());
+        Map<Side, String> rollbackErrors = recovery.map(Recovery.Result::errors).orElse(Map.of());
         List<SideReport> reports = new ArrayList<>();
-        for (Side side : sides) {
-            Duration took = rollouts.get(side).took().plus(Optional.ofNullable(rollbacks.get(side)).map(RolloutResult::took).orElse(Duration.ZERO));
-            reports.add(new SideReport(side, opened.get(side).describe(), Optional.of(rollouts.get(side)),
-                    Optional.ofNullable(rollbacks.get(side)), Optional.ofNullable(rollbackErrors.get(side)), after.get(side), took));
+        for (Side side : opened.keySet()) {
+            boolean deployed = sides.contains(side);
+            if (!deployed && !rollbacks.containsKey(side) && recovery.map(r -> !r.stuck().containsKey(side)).orElse(true)) {
+                continue; // a side this run did not deploy is reported only if recovery had to act on it
+            }
+            Optional<RolloutResult> rollout = Optional.ofNullable(rollouts.get(side));
+            Duration took = rollout.map(RolloutResult::took).orElse(Duration.ZERO)
+                    .plus(Optional.ofNullable(rollbacks.get(side)).map(RolloutResult::took).orElse(Duration.ZERO));
+            reports.add(new SideReport(side, opened.get(side).describe(), rollout, Optional.ofNullable(rollbacks.get(side)),
+                    Optional.ofNullable(rollbackErrors.get(side)), after.get(side), took));
         }
         Map<Side, TargetState> enabled = new EnumMap<>(Side.class);
-        sides.forEach(s -> enabled.put(s, after.get(s)));
+        reports.forEach(r -> enabled.put(r.side(), r.after()));
         Parity parity = Parity.of(enabled);
         StageOutcome outcome;
         String reason;
@@ -150,11 +204,9 @@ public final class Deploy {
             outcome = StageOutcome.FAILED;
             reason = failure.get() + "; automatic rollback is off, the failed release is still in place";
         } else {
-            List<String> stuck = sides.stream().filter(s -> !Objects.equals(after.get(s).image(), before.get(s).image())
-                    || rollbacks.containsKey(s) && !rollbacks.get(s).succeeded()).map(Side::label).toList();
-            outcome = stuck.isEmpty() ? StageOutcome.ROLLED_BACK : StageOutcome.ROLLBACK_FAILED;
-            reason = failure.get() + (stuck.isEmpty() ? "; rolled back to the previous release"
-                    : "; could not return " + String.join(" + ", stuck) + " to the previous release: needs a person");
+            Recovery.Result result = recovery.orElseThrow();
+            outcome = result.recovered() ? StageOutcome.ROLLED_BACK : StageOutcome.ROLLBACK_FAILED;
+            reason = failure.get() + "; " + result.summary();
         }
         reporter.event(stage.name(), null, outcome + ": " + reason + " [" + parity.status() + "]");
         return new StageReport(stage.name(), Optional.of(release), outcome, reason, parity, reports);
@@ -166,8 +218,7 @@ public final class Deploy {
             try {
                 states.put(side, target.current());
             } catch (TargetException e) {
-                states.put(side, new TargetState(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
-                        TargetState.Health.DEGRADED, "cannot read back: " + e.getMessage()));
+                states.put(side, TargetState.unreadable("cannot read back: " + e.getMessage()));
             }
         });
         return states;

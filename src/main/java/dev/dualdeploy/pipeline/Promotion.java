@@ -5,21 +5,27 @@ import dev.dualdeploy.config.Side;
 import dev.dualdeploy.config.StageSpec;
 import dev.dualdeploy.config.ToggleSpec;
 import dev.dualdeploy.release.Release;
+import dev.dualdeploy.target.DeployTarget;
+import dev.dualdeploy.target.RolloutResult;
 import dev.dualdeploy.target.TargetState;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.function.Function;
 
 /**
- * One stage's promotion: deploy → verify (parity) → gate, and on a failed gate the rollback of every side that got
- * the release. With {@code gate.canary}, the canary side is deployed and judged first against the other side, which
- * still runs the previous release; only when that gate passes does the other side follow, and a short gate judges
- * both. A canary that fails is rolled back alone: the other side is never touched.
+ * One stage's promotion: deploy → verify (parity) → gate; only a stage that ends SUCCEEDED records the release as
+ * its last good release. On a failed gate, every enabled side that does not run its last good release is returned to
+ * it. With {@code gate.canary}, the canary side is deployed and judged first against the other side, which still runs
+ * the last good release; only when that gate passes does the other side follow, and a short gate judges both. A
+ * canary that fails is rolled back alone: the other side, on its last good release, is read but never written.
  */
 public final class Promotion {
 
@@ -44,6 +50,8 @@ public final class Promotion {
      * @param toggle which sides get the release
      * @param rollbackOnFailure whether a failed release (deploy or gate) is rolled back automatically
      * @param gate whether the gate runs; false deploys and verifies only
+     * @throws dev.dualdeploy.target.TargetException if the stage succeeded but the release could not be recorded as
+     *         its last good release
      */
     public StageReport run(StageSpec stage, Release release, ToggleSpec toggle, boolean rollbackOnFailure, boolean gate) {
         Deploy deploy = new Deploy(targets, reporter);
@@ -57,6 +65,11 @@ public final class Promotion {
             return deploy.run(stage, release, toggle, rollbackOnFailure);
         }
         Gate judge = gates.apply(stage);
+        // What each enabled side ran is kept for failure recovery.
+        Map<Side, DeployTarget> opened = open(stage, sides);
+        Map<Side, TargetState> before = new EnumMap<>(Side.class);
+        opened.forEach((side, target) -> before.put(side, target.current()));
+        Run run = new Run(stage, release, sides, rollbackOnFailure, before, deploy);
         List<GateReport> runs = new ArrayList<>();
         Map<Side, Instant> deployedAt = new EnumMap<>(Side.class);
         Optional<Side> canary = spec.canary();
@@ -68,107 +81,137 @@ public final class Promotion {
             Side first = canary.get();
             Side other = first == Side.LEGACY ? Side.KUBERNETES : Side.LEGACY;
             deployedAt.put(first, clock.instant());
-            StageReport canaryDeploy = deploy.run(stage, release, only(first), rollbackOnFailure);
+            StageReport canaryDeploy = deploy.run(stage, release, only(first), rollbackOnFailure, false, sides);
             if (canaryDeploy.outcome() != StageOutcome.SUCCEEDED) {
                 return canaryDeploy;
             }
             GateReport canaryGate = judge.run(new Gate.Phase("canary", List.of(first), spec.soak(), deployedAt));
             runs.add(canaryGate);
             if (canaryGate.decision() != GateReport.Decision.PASS) {
-                return afterGate(stage, release, List.of(canaryDeploy), canaryGate, List.of(first), rollbackOnFailure, runs,
-                        "; " + other.label() + " was never changed");
+                return afterGate(run, List.of(canaryDeploy), canaryGate, List.of(first), runs, Optional.of(other));
             }
             deployedAt.put(other, clock.instant());
-            StageReport follow = deploy.run(stage, release, only(other), rollbackOnFailure);
+            StageReport follow = deploy.run(stage, release, only(other), rollbackOnFailure, false, sides);
             if (follow.outcome() != StageOutcome.SUCCEEDED) {
-                return followFailed(stage, release, canaryDeploy, follow, first, rollbackOnFailure, runs);
+                return followFailed(run, canaryDeploy, follow, first, runs);
             }
             GateReport followGate = judge.run(new Gate.Phase("follow", sides, spec.followSoak(), deployedAt));
             runs.add(followGate);
             if (followGate.decision() != GateReport.Decision.PASS) {
-                return afterGate(stage, release, List.of(canaryDeploy, follow), followGate, sides, rollbackOnFailure, runs, "");
+                return afterGate(run, List.of(canaryDeploy, follow), followGate, sides, runs, Optional.empty());
             }
-            return passed(stage, release, List.of(canaryDeploy, follow), runs);
+            return passed(run, List.of(canaryDeploy, follow), runs);
         }
         sides.forEach(s -> deployedAt.put(s, clock.instant()));
-        StageReport deployed = deploy.run(stage, release, toggle, rollbackOnFailure);
+        StageReport deployed = deploy.run(stage, release, toggle, rollbackOnFailure, false, sides);
         if (deployed.outcome() != StageOutcome.SUCCEEDED) {
             return deployed;
         }
         GateReport report = judge.run(new Gate.Phase("gate", sides, spec.soak(), deployedAt));
         runs.add(report);
         if (report.decision() != GateReport.Decision.PASS) {
-            return afterGate(stage, release, List.of(deployed), report, sides, rollbackOnFailure, runs, "");
+            return afterGate(run, List.of(deployed), report, sides, runs, Optional.empty());
         }
-        return passed(stage, release, List.of(deployed), runs);
+        return passed(run, List.of(deployed), runs);
+    }
+
+    /**
+     * What every step of one promotion needs.
+     *
+     * @param sides the enabled sides
+     * @param before what each enabled side ran when the promotion began
+     */
+    private record Run(StageSpec stage, Release release, List<Side> sides, boolean rollbackOnFailure,
+                       Map<Side, TargetState> before, Deploy deploy) {
+    }
+
+    private Map<Side, DeployTarget> open(StageSpec stage, List<Side> sides) {
+        Map<Side, DeployTarget> opened = new EnumMap<>(Side.class);
+        sides.forEach(side -> opened.put(side, targets.open(stage, side, reporter.side(stage.name(), side))));
+        return opened;
     }
 
     private static ToggleSpec only(Side side) {
         return new ToggleSpec(side == Side.LEGACY, side == Side.KUBERNETES);
     }
 
-    private StageReport passed(StageSpec stage, Release release, List<StageReport> deploys, List<GateReport> runs) {
+    private StageReport passed(Run run, List<StageReport> deploys, List<GateReport> runs) {
         List<SideReport> sides = sides(deploys);
+        run.deploy().markGood(run.stage(), run.release(), open(run.stage(), run.sides()));
         Parity parity = Parity.of(after(sides));
-        String reason = "every enabled side runs " + release.version() + " (" + Release.shortDigest(release.digest()) + ") and the gate"
-                + " passed: " + runs.get(runs.size() - 1).reason();
-        reporter.event(stage.name(), null, StageOutcome.SUCCEEDED + ": " + reason + " [" + parity.status() + "]");
-        return new StageReport(stage.name(), Optional.of(release), StageOutcome.SUCCEEDED, reason, parity, sides, runs);
+        String reason = "every enabled side runs " + run.release().version() + " (" + Release.shortDigest(run.release().digest())
+                + ") and the gate passed: " + runs.get(runs.size() - 1).reason();
+        reporter.event(run.stage().name(), null, StageOutcome.SUCCEEDED + ": " + reason + " [" + parity.status() + "]");
+        return new StageReport(run.stage().name(), Optional.of(run.release()), StageOutcome.SUCCEEDED, reason, parity, sides, runs);
     }
 
-    private StageReport afterGate(StageSpec stage, Release release, List<StageReport> deploys, GateReport gate, List<Side> rollBack,
-                                  boolean rollbackOnFailure, List<GateReport> runs, String note) {
+    /**
+     * @param judged the sides the gate judged (they keep the release on a pause)
+     * @param untouched the side a canary gate left unchanged, named in the reason if recovery did not have to act on it
+     */
+    private StageReport afterGate(Run run, List<StageReport> deploys, GateReport gate, List<Side> judged,
+                                  List<GateReport> runs, Optional<Side> untouched) {
+        StageSpec stage = run.stage();
+        Release release = run.release();
         List<SideReport> sides = sides(deploys);
         String what = (gate.phase().equals("gate") ? "gate " : "gate " + gate.phase() + " ") + gate.outcome() + ": " + gate.reason();
         if (gate.decision() == GateReport.Decision.PAUSE) {
-            String reason = what + "; " + Side.labels(rollBack) + " keep " + release.version() + " until a person runs the gate again"
+            String reason = what + "; " + Side.labels(judged) + " keep " + release.version() + " until a person runs the gate again"
                     + " (dualdeploy gate) or rolls back (dualdeploy rollback)";
             reporter.event(stage.name(), null, StageOutcome.PAUSED + ": " + reason);
             return new StageReport(stage.name(), Optional.of(release), StageOutcome.PAUSED, reason, Parity.of(after(sides)), sides, runs);
         }
-        if (!rollbackOnFailure) {
-            String reason = what + "; automatic rollback is off, the release is still in place on " + Side.labels(rollBack);
+        if (!run.rollbackOnFailure()) {
+            String reason = what + "; automatic rollback is off, the release is still in place on " + Side.labels(judged);
             reporter.event(stage.name(), null, StageOutcome.FAILED + ": " + reason);
             return new StageReport(stage.name(), Optional.of(release), StageOutcome.FAILED, reason, Parity.of(after(sides)), sides, runs);
         }
-        return rolledBack(stage, release, sides, rollBack, what, note, runs);
+        return recovered(run, sides, what, untouched, runs);
     }
 
-    /** The other side's deploy failed after the canary passed: the canary side has the release, so it goes back too. */
-    private StageReport followFailed(StageSpec stage, Release release, StageReport canaryDeploy, StageReport follow, Side canary,
-                                     boolean rollbackOnFailure, List<GateReport> runs) {
+    /** The other side's deploy failed after the canary passed; its own recovery covered the canary side too. */
+    private StageReport followFailed(Run run, StageReport canaryDeploy, StageReport follow, Side canary, List<GateReport> runs) {
         List<SideReport> sides = sides(List.of(canaryDeploy, follow));
-        if (!rollbackOnFailure) {
-            return new StageReport(stage.name(), Optional.of(release), follow.outcome(), follow.reason() + "; " + canary.label()
-                    + " keeps the release: automatic rollback is off", Parity.of(after(sides)), sides, runs);
+        String reason = "the canary passed but the other side's deploy failed: " + follow.reason();
+        if (!run.rollbackOnFailure()) {
+            reason = follow.reason() + "; " + canary.label() + " keeps the release: automatic rollback is off";
         }
-        if (follow.outcome() == StageOutcome.ROLLBACK_FAILED) {
-            return new StageReport(stage.name(), Optional.of(release), StageOutcome.ROLLBACK_FAILED, follow.reason() + "; "
-                    + canary.label() + " was left on the release", Parity.of(after(sides)), sides, runs);
-        }
-        return rolledBack(stage, release, sides, List.of(canary), "the canary passed but the other side's deploy failed: "
-                + follow.reason(), "", runs);
+        reporter.event(run.stage().name(), null, follow.outcome() + ": " + reason);
+        return new StageReport(run.stage().name(), Optional.of(run.release()), follow.outcome(), reason, Parity.of(after(sides)),
+                sides, runs);
     }
 
-    private StageReport rolledBack(StageSpec stage, Release release, List<SideReport> sides, List<Side> rollBack, String what,
-                                   String note, List<GateReport> runs) {
-        reporter.event(stage.name(), null, what + "; rolling back " + Side.labels(rollBack));
-        StageReport rollback = new Rollback(targets, reporter).run(stage, rollBack);
+    private StageReport recovered(Run run, List<SideReport> sides, String what, Optional<Side> untouched, List<GateReport> runs) {
+        StageSpec stage = run.stage();
+        reporter.event(stage.name(), null, what + "; returning every enabled side to its last good release");
+        Map<Side, DeployTarget> opened = open(stage, run.sides());
+        ExecutorService pool = Executors.newFixedThreadPool(run.sides().size());
+        Recovery.Result recovery;
+        try {
+            recovery = Recovery.run(stage, opened, run.before(), run.deploy(), pool, reporter);
+        } finally {
+            pool.shutdownNow();
+        }
         Map<Side, SideReport> merged = new EnumMap<>(Side.class);
         sides.forEach(s -> merged.put(s.side(), s));
-        for (SideReport back : rollback.sides()) {
-            SideReport deployed = merged.get(back.side());
-            merged.put(back.side(), deployed == null ? back : new SideReport(back.side(), deployed.target(), deployed.rollout(),
-                    back.rollback(), back.rollbackError(), back.after(), deployed.took().plus(back.took())));
+        for (Side side : run.sides()) {
+            SideReport deployed = merged.get(side);
+            Optional<RolloutResult> rollback = Optional.ofNullable(recovery.rollbacks().get(side));
+            Optional<String> error = Optional.ofNullable(recovery.errors().get(side));
+            if (deployed == null && rollback.isEmpty() && !recovery.stuck().containsKey(side)) {
+                continue; // read only: a side recovery did not act on and this run did not deploy is not reported
+            }
+            Duration took = (deployed == null ? Duration.ZERO : deployed.took()).plus(rollback.map(RolloutResult::took).orElse(Duration.ZERO));
+            merged.put(side, new SideReport(side, opened.get(side).describe(), deployed == null ? Optional.empty() : deployed.rollout(),
+                    rollback, error, recovery.after().get(side), took));
         }
         List<SideReport> all = new ArrayList<>(merged.values());
-        boolean ok = rollback.outcome() == StageOutcome.SUCCEEDED;
-        StageOutcome outcome = ok ? StageOutcome.ROLLED_BACK : StageOutcome.ROLLBACK_FAILED;
-        String reason = what + (ok ? "; rolled back " + Side.labels(rollBack) + " to the previous release" + note
-                : "; " + rollback.reason() + ": needs a person");
+        StageOutcome outcome = recovery.recovered() ? StageOutcome.ROLLED_BACK : StageOutcome.ROLLBACK_FAILED;
+        String note = untouched.filter(s -> !recovery.rolledBack().contains(s)).map(s -> "; " + s.label() + " was never changed").orElse("");
+        String reason = what + "; " + recovery.summary() + (recovery.recovered() ? note : "");
         Parity parity = Parity.of(after(all));
         reporter.event(stage.name(), null, outcome + ": " + reason + " [" + parity.status() + "]");
-        return new StageReport(stage.name(), Optional.of(release), outcome, reason, parity, all, runs);
+        return new StageReport(stage.name(), Optional.of(run.release()), outcome, reason, parity, all, runs);
     }
 
     private static List<SideReport> sides(List<StageReport> deploys) {

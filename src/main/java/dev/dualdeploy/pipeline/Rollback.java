@@ -13,7 +13,10 @@ import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
-/** Returns the chosen sides of one stage to the release recorded as previous, in parallel, and follows them. */
+/**
+ * Returns the chosen sides of one stage, in parallel, to their last good release, or, on a side that already runs it,
+ * to the good release before it; and follows them (see {@link dev.dualdeploy.target.DeployTarget#rollback()}).
+ */
 public final class Rollback {
 
     private final Targets targets;

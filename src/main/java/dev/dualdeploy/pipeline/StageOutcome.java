@@ -4,11 +4,11 @@ package dev.dualdeploy.pipeline;
 public enum StageOutcome {
     /** Every enabled side runs the release (parity). */
     SUCCEEDED(0),
-    /** The release failed; every side that had changed is back on the previous release. */
+    /** The release failed; every enabled side is back on its last good release, as read back. */
     ROLLED_BACK(1),
     /** The release failed and automatic rollback was turned off; the failed release is still in place. */
     FAILED(1),
-    /** The release failed and at least one side could not be returned to the previous release: needs a person. */
+    /** The release failed and at least one side could not be returned to its last good release: needs a person. */
     ROLLBACK_FAILED(4),
     /**
      * The gate could not judge the release (its metrics could not be read) and its on_error is pause: the release

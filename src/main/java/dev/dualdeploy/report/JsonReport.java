@@ -174,7 +174,9 @@ public final class JsonReport {
 
     private static ObjectNode state(TargetState state) {
         return JSON.createObjectNode().put("image", state.image().orElse(null)).put("digest", state.digest().orElse(null))
-                .put("version", state.version().orElse(null)).put("previousImage", state.previousImage().orElse(null))
+                .put("version", state.version().orElse(null)).put("lastGoodImage", state.lastGoodImage().orElse(null))
+                // Kept for readers of earlier versions: the image `rollback` would return to.
+                .put("previousImage", state.rollbackImage().orElse(null))
                 .put("health", state.health().name()).put("detail", state.detail());
     }
 

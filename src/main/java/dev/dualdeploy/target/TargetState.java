@@ -9,18 +9,41 @@ import java.util.Optional;
  * @param digest the digest that actually runs (from the running tasks or pods; the spec's digest if none run yet),
  *               or empty if unknown
  * @param version the release version recorded by the last deploy, or empty
- * @param previousImage the image recorded as the one before, which rollback returns to, or empty
+ * @param lastGoodImage the image of the stage's last good release as recorded on the platform (what failure recovery
+ *                      returns to), or empty if none is recorded yet
+ * @param previousGoodImage the image of the good release before it (where a rollback from the last good release
+ *                          goes), or empty
  * @param health how the workload is doing
  * @param detail one line of detail for people, such as {@code 3/3 ready}
  */
 public record TargetState(Optional<String> image, Optional<String> digest, Optional<String> version,
-                          Optional<String> previousImage, Health health, String detail) {
+                          Optional<String> lastGoodImage, Optional<String> previousGoodImage, Health health, String detail) {
 
     /** The health of a workload as the platform reports it. */
     public enum Health { HEALTHY, PROGRESSING, DEGRADED, ABSENT }
 
     /** A target where the workload does not exist. */
     public static TargetState absent(String detail) {
-        return new TargetState(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Health.ABSENT, detail);
+        return new TargetState(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
+                Health.ABSENT, detail);
+    }
+
+    /** A side whose state could not be read: nothing is known of it. */
+    public static TargetState unreadable(String detail) {
+        return new TargetState(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
+                Health.DEGRADED, detail);
+    }
+
+    /** Whether the side runs its recorded last good release (false when none is recorded). */
+    public boolean onLastGood() {
+        return image.isPresent() && image.equals(lastGoodImage);
+    }
+
+    /**
+     * The image {@link DeployTarget#rollback()} would return to: the last good release, or the good one before it if
+     * the last good release already runs; empty if there is none.
+     */
+    public Optional<String> rollbackImage() {
+        return onLastGood() ? previousGoodImage : lastGoodImage;
     }
 }

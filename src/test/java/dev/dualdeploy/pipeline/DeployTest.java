@@ -146,7 +146,7 @@ class DeployTest {
         assertThat(report.outcome()).isEqualTo(StageOutcome.ROLLED_BACK);
         assertThat(report.outcome().exitCode()).isEqualTo(1);
         assertThat(report.reason()).startsWith("legacy FAILED: task ").contains("EssentialContainerExited")
-                .endsWith("; rolled back to the previous release");
+                .endsWith("; rolled back legacy + kubernetes to the last good release");
         SideReport kubernetes = side(report, Side.KUBERNETES);
         assertThat(kubernetes.rollout().orElseThrow().status()).isEqualTo(RolloutResult.Status.SUCCEEDED);
         assertThat(kubernetes.rollback().orElseThrow().status()).isEqualTo(RolloutResult.Status.SUCCEEDED);
@@ -186,7 +186,7 @@ class DeployTest {
 
         assertThat(report.outcome()).isEqualTo(StageOutcome.ROLLBACK_FAILED);
         assertThat(report.outcome().exitCode()).isEqualTo(4);
-        assertThat(report.reason()).contains("could not return legacy to the previous release: needs a person");
+        assertThat(report.reason()).contains("could not return legacy (rollback FAILED: ").endsWith(") to the last good release: needs a person");
         assertThat(side(report, Side.LEGACY).rollback().orElseThrow().status()).isEqualTo(RolloutResult.Status.FAILED);
         assertThat(side(report, Side.KUBERNETES).after().digest()).contains(previous.digest());
     }

@@ -102,7 +102,7 @@ class PromotionTest {
 
         assertThat(report.outcome()).as(report.reason()).isEqualTo(StageOutcome.ROLLED_BACK);
         assertThat(report.reason()).startsWith("gate FAIL: slo error_rate [kubernetes]: kubernetes error_rate 10.0% is above the limit")
-                .endsWith("rolled back legacy + kubernetes to the previous release");
+                .endsWith("rolled back legacy + kubernetes to the last good release");
         assertThat(report.gates()).singleElement().satisfies(g -> {
             assertThat(g.phase()).isEqualTo("gate");
             assertThat(g.judged()).containsExactly(Side.LEGACY, Side.KUBERNETES);
@@ -126,17 +126,20 @@ class PromotionTest {
         Map<Side, TargetState> before = read(stage);
         int updates = env.ecs().calls("UpdateService");
         int registrations = env.ecs().calls("RegisterTaskDefinition");
+        int tagging = env.ecs().calls("TagResource") + env.ecs().calls("UntagResource");
 
         StageReport report = promotion(errorRates(Side.KUBERNETES)).run(stage, LocalEnvironment.sampleRelease("1.3.0"),
                 new ToggleSpec(true, true), true, true);
 
         assertThat(report.outcome()).as(report.reason()).isEqualTo(StageOutcome.ROLLED_BACK);
         assertThat(report.reason()).startsWith("gate canary FAIL: slo error_rate [kubernetes]")
-                .endsWith("rolled back kubernetes to the previous release; legacy was never changed");
+                .endsWith("rolled back kubernetes to the last good release; legacy was never changed");
         assertThat(report.gates()).extracting(GateReport::phase).containsExactly("canary");
         assertThat(report.sides()).extracting(SideReport::side).containsExactly(Side.KUBERNETES);
         assertThat(env.ecs().calls("UpdateService")).as("no ECS deploy or rollback").isEqualTo(updates);
         assertThat(env.ecs().calls("RegisterTaskDefinition")).isEqualTo(registrations);
+        // Issue 8 item 1: failure recovery reads the other side, on its last good release, and writes nothing to it.
+        assertThat(env.ecs().calls("TagResource") + env.ecs().calls("UntagResource")).as("no record written to ECS").isEqualTo(tagging);
         Map<Side, TargetState> after = read(stage);
         assertThat(after.get(Side.LEGACY)).isEqualTo(before.get(Side.LEGACY));
         assertThat(after.get(Side.KUBERNETES).digest()).isEqualTo(before.get(Side.KUBERNETES).digest());

@@ -11,8 +11,11 @@ import dev.dualdeploy.target.TargetException;
 import dev.dualdeploy.target.TargetState;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Supplier;
@@ -29,6 +32,7 @@ import software.amazon.awssdk.services.ecs.model.DescribeTaskDefinitionResponse;
 import software.amazon.awssdk.services.ecs.model.Deployment;
 import software.amazon.awssdk.services.ecs.model.RegisterTaskDefinitionRequest;
 import software.amazon.awssdk.services.ecs.model.Service;
+import software.amazon.awssdk.services.ecs.model.ServiceField;
 import software.amazon.awssdk.services.ecs.model.Tag;
 import software.amazon.awssdk.services.ecs.model.Task;
 import software.amazon.awssdk.services.ecs.model.TaskDefinition;
@@ -36,16 +40,23 @@ import software.amazon.awssdk.services.ecs.model.TaskDefinitionField;
 
 /**
  * An ECS service as a deploy target. A deploy registers a new revision of the service's current task definition that
- * differs only in the named container's image, then points the service at it. The release version, digest and the
- * previous task definition are recorded as tags on the new revision, so ECS itself says what runs and what to roll
- * back to.
+ * differs only in the named container's image, then points the service at it. The release version and digest are
+ * recorded as tags on the new revision; the stage's last good task definition and the good one before it as tags on
+ * the service, so ECS itself says what runs and what to return to.
  */
 public final class EcsTarget implements DeployTarget {
 
     public static final String TAG_VERSION = "dualdeploy:version";
     public static final String TAG_DIGEST = "dualdeploy:digest";
-    public static final String TAG_PREVIOUS = "dualdeploy:previous-task-definition";
-    private static final Set<String> OWN_TAGS = Set.of(TAG_VERSION, TAG_DIGEST, TAG_PREVIOUS);
+    /** On the service: the ARN of the task definition of the stage's last good release. */
+    public static final String TAG_LAST_GOOD = "dualdeploy:last-good-task-definition";
+    /** On the service: the ARN of the task definition of the good release before it. */
+    public static final String TAG_PREVIOUS_GOOD = "dualdeploy:previous-good-task-definition";
+    /**
+     * Tags a new revision must not inherit from the one it copies; the last is the per-revision record of earlier
+     * versions, which the service's tags replace, dropped so that it cannot mislead anyone reading the revision.
+     */
+    private static final Set<String> OWN_TAGS = Set.of(TAG_VERSION, TAG_DIGEST, "dualdeploy:previous-task-definition");
 
     private final EcsClient client;
     private final EcsSpec spec;
@@ -89,19 +100,15 @@ public final class EcsTarget implements DeployTarget {
         Optional<String> image = container(definition.taskDefinition()).map(ContainerDefinition::image);
         Set<String> running = runningDigests(service.get());
         Optional<String> digest = running.size() == 1 ? running.stream().findFirst() : image.flatMap(ImageRef::findDigest);
-        Optional<String> previousImage = tag(definition, TAG_PREVIOUS).flatMap(arn -> {
-            try {
-                return container(taskDefinition(arn).taskDefinition()).map(ContainerDefinition::image);
-            } catch (TargetException gone) {
-                return Optional.empty();
-            }
-        });
+        Map<String, String> records = tags(service.get());
+        Optional<String> lastGood = Optional.ofNullable(records.get(TAG_LAST_GOOD)).flatMap(this::imageOf);
+        Optional<String> previousGood = Optional.ofNullable(records.get(TAG_PREVIOUS_GOOD)).flatMap(this::imageOf);
         Service s = service.get();
         TargetState.Health health = health(s, running.size());
         String detail = s.runningCount() + "/" + s.desiredCount() + " running"
                 + (running.size() > 1 ? ", tasks run " + running.size() + " digests" : "")
                 + ", " + lastSegment(s.taskDefinition());
-        return new TargetState(image, digest, tag(definition, TAG_VERSION), previousImage, health, detail);
+        return new TargetState(image, digest, tag(definition, TAG_VERSION), lastGood, previousGood, health, detail);
     }
 
     @Override
@@ -113,10 +120,16 @@ public final class EcsTarget implements DeployTarget {
             progress.event("already runs " + release.version() + " (" + release.digest() + "); checking health only");
             return new EcsRollout(client, spec, service.taskDefinition(), primaryId(service, service.taskDefinition()), progress, sleeper, clock);
         }
+        if (!tags(service).containsKey(TAG_LAST_GOOD)) {
+            // First change by dualdeploy: what ran before was serving traffic, so it is what a failure returns to. The
+            // record is written before the change, so a run killed in between leaves nothing unrecorded.
+            writeRecords(service, Map.of(TAG_LAST_GOOD, service.taskDefinition()));
+            progress.event("no last good release is recorded: recording " + lastSegment(service.taskDefinition())
+                    + ", which ran before this change, as last good");
+        }
         List<Tag> tags = new ArrayList<>(current.tags().stream().filter(t -> !OWN_TAGS.contains(t.key())).toList());
         tags.add(Tag.builder().key(TAG_VERSION).value(release.version()).build());
         tags.add(Tag.builder().key(TAG_DIGEST).value(release.digest()).build());
-        tags.add(Tag.builder().key(TAG_PREVIOUS).value(service.taskDefinition()).build());
         String registered = call("register task definition", () -> client.registerTaskDefinition(
                 withImage(current.taskDefinition(), release.image(), tags))).taskDefinition().taskDefinitionArn();
         progress.event("registered " + lastSegment(registered) + " with " + spec.container() + "=" + release.image());
@@ -124,13 +137,83 @@ public final class EcsTarget implements DeployTarget {
     }
 
     @Override
+    public TargetState markGood(Release release) {
+        Service service = service().orElseThrow(() -> new TargetException(describe() + ": cannot record the last good release:"
+                + " service not found"));
+        Optional<String> running = imageOf(service.taskDefinition());
+        if (!running.equals(Optional.of(release.image()))) {
+            throw new TargetException(describe() + ": cannot record " + release.version() + " as the last good release: the"
+                    + " service runs " + running.orElse("nothing") + " (" + lastSegment(service.taskDefinition()) + ")");
+        }
+        Map<String, String> records = tags(service);
+        String last = records.get(TAG_LAST_GOOD);
+        if (!service.taskDefinition().equals(last)) {
+            Map<String, String> record = new LinkedHashMap<>();
+            record.put(TAG_LAST_GOOD, service.taskDefinition());
+            boolean shifted = last != null && !imageOf(last).equals(running);
+            if (shifted) {
+                record.put(TAG_PREVIOUS_GOOD, last);
+            }
+            writeRecords(service, record);
+            progress.event("recorded " + release.version() + " (" + lastSegment(service.taskDefinition()) + ") as the last good release"
+                    + (shifted ? " (the one before: " + lastSegment(last) + ")" : ""));
+        }
+        TargetState state = current();
+        if (!state.lastGoodImage().equals(Optional.of(release.image()))) {
+            throw new TargetException(describe() + ": the last good release reads back as "
+                    + state.lastGoodImage().orElse("nothing") + ", not " + release.image());
+        }
+        return state;
+    }
+
+    @Override
     public Rollout rollback() {
         Service service = service().orElseThrow(() -> new TargetException(describe() + ": cannot roll back: service not found"));
-        DescribeTaskDefinitionResponse current = taskDefinition(service.taskDefinition());
-        String previous = tag(current, TAG_PREVIOUS).orElseThrow(() -> new TargetException("cannot roll back " + describe()
-                + ": no previous release is recorded on " + lastSegment(service.taskDefinition())));
-        progress.event("rolling back from " + lastSegment(service.taskDefinition()) + " to " + lastSegment(previous));
+        Map<String, String> records = tags(service);
+        String lastGood = records.get(TAG_LAST_GOOD);
+        if (lastGood == null) {
+            throw new TargetException("cannot roll back " + describe() + ": no last good release is recorded");
+        }
+        if (!lastGood.equals(service.taskDefinition()) && !imageOf(lastGood).equals(imageOf(service.taskDefinition()))) {
+            // A failed or unmarked release runs: return to the last good one; the records stay, so a second rollback
+            // converges here instead of re-deploying what failed.
+            progress.event("rolling back from " + lastSegment(service.taskDefinition()) + " to the last good " + lastSegment(lastGood));
+            return update(lastGood, "rollback");
+        }
+        String previous = records.get(TAG_PREVIOUS_GOOD);
+        if (previous == null) {
+            throw new TargetException("cannot roll back " + describe() + ": it runs its last good release ("
+                    + lastSegment(lastGood) + ") and no good release before it is recorded");
+        }
+        // Going one release back: the records move first, so a run killed before the change leaves the service off
+        // its last good release, which the next recovery or rollback returns to, never back to the release left.
+        writeRecords(service, Map.of(TAG_LAST_GOOD, previous));
+        call("untag service", () -> client.untagResource(r -> r.resourceArn(service.serviceArn()).tagKeys(TAG_PREVIOUS_GOOD)));
+        progress.event("rolling back from " + lastSegment(service.taskDefinition()) + " to the good release before it, "
+                + lastSegment(previous));
         return update(previous, "rollback");
+    }
+
+    private void writeRecords(Service service, Map<String, String> tags) {
+        List<Tag> list = tags.entrySet().stream().map(e -> Tag.builder().key(e.getKey()).value(e.getValue()).build()).toList();
+        call("tag service", () -> client.tagResource(r -> r.resourceArn(service.serviceArn()).tags(list)));
+    }
+
+    private static Map<String, String> tags(Service service) {
+        Map<String, String> tags = new HashMap<>();
+        if (service.hasTags()) {
+            service.tags().forEach(t -> tags.put(t.key(), t.value()));
+        }
+        return tags;
+    }
+
+    /** The named container's image in a task definition; empty if the definition is gone or lacks the container. */
+    private Optional<String> imageOf(String taskDefinitionArn) {
+        try {
+            return container(taskDefinition(taskDefinitionArn).taskDefinition()).map(ContainerDefinition::image);
+        } catch (TargetException gone) {
+            return Optional.empty();
+        }
     }
 
     private Rollout update(String taskDefinition, String note) {
@@ -219,7 +302,8 @@ public final class EcsTarget implements DeployTarget {
     }
 
     private Optional<Service> service() {
-        var response = call("describe service", () -> client.describeServices(r -> r.cluster(spec.cluster()).services(spec.service())));
+        var response = call("describe service", () -> client.describeServices(r -> r.cluster(spec.cluster()).services(spec.service())
+                .include(ServiceField.TAGS)));
         return response.services().stream().filter(s -> !"INACTIVE".equals(s.status())).findFirst();
     }
 

@@ -42,20 +42,24 @@ import java.util.stream.Stream;
 /**
  * A Kubernetes Deployment as a deploy target. With {@code manifests} configured, every YAML document there is
  * server-side applied (field manager {@value #FIELD_MANAGER}) with the release image set on the named container;
- * otherwise only the existing Deployment's image is changed. The release, its digest and the previous image are
- * recorded as annotations on the Deployment, so the cluster itself says what runs and what to roll back to.
+ * otherwise only the existing Deployment's image is changed. The release, its digest, the stage's last good release
+ * and the good one before it are recorded as annotations on the Deployment, so the cluster itself says what runs and
+ * what to return to.
  */
 public final class KubernetesTarget implements DeployTarget {
 
     public static final String FIELD_MANAGER = "dualdeploy";
     public static final String VERSION = "dualdeploy.dev/version";
     public static final String DIGEST = "dualdeploy.dev/digest";
-    public static final String PREVIOUS_IMAGE = "dualdeploy.dev/previous-image";
-    public static final String PREVIOUS_VERSION = "dualdeploy.dev/previous-version";
+    public static final String LAST_GOOD_IMAGE = "dualdeploy.dev/last-good-image";
+    public static final String LAST_GOOD_VERSION = "dualdeploy.dev/last-good-version";
+    public static final String PREVIOUS_GOOD_IMAGE = "dualdeploy.dev/previous-good-image";
+    public static final String PREVIOUS_GOOD_VERSION = "dualdeploy.dev/previous-good-version";
     public static final String ROLLED_BACK_FROM = "dualdeploy.dev/rolled-back-from";
     public static final String CHANGE_CAUSE = "kubernetes.io/change-cause";
     /** How often a patch is re-read and re-applied after a write conflict before the deploy fails. */
     private static final int CONFLICT_ATTEMPTS = 10;
+    private static final List<String> GOOD_RECORDS = List.of(LAST_GOOD_IMAGE, LAST_GOOD_VERSION, PREVIOUS_GOOD_IMAGE, PREVIOUS_GOOD_VERSION);
 
     private final KubernetesClient client;
     private final KubernetesSpec spec;
@@ -111,24 +115,35 @@ public final class KubernetesTarget implements DeployTarget {
         TargetState.Health health = health(deployment, desired, running.size());
         String detail = ready + "/" + desired + " ready" + (running.size() > 1 ? ", pods run " + running.size() + " digests" : "");
         return new TargetState(image, digest, Optional.ofNullable(annotations.get(VERSION)),
-                Optional.ofNullable(annotations.get(PREVIOUS_IMAGE)), health, detail);
+                Optional.ofNullable(annotations.get(LAST_GOOD_IMAGE)), Optional.ofNullable(annotations.get(PREVIOUS_GOOD_IMAGE)),
+                health, detail);
     }
 
     @Override
     public Rollout deploy(Release release) {
         Deployment before = call("read deployment", () -> resource().get());
-        Optional<String> previousImage = Optional.ofNullable(before).flatMap(this::container).map(Container::getImage);
-        if (previousImage.filter(release.image()::equals).isPresent()) {
+        Optional<String> running = Optional.ofNullable(before).flatMap(this::container).map(Container::getImage);
+        if (running.filter(release.image()::equals).isPresent()) {
             progress.event("already runs " + release.version() + " (" + release.digest() + "); checking health only");
             return new KubernetesRollout(client, spec, release.image(), progress);
         }
+        Map<String, String> existing = before == null ? Map.of() : annotations(before);
         Map<String, String> record = new HashMap<>();
+        Set<String> remove = new LinkedHashSet<>(List.of(ROLLED_BACK_FROM));
         record.put(VERSION, release.version());
         record.put(DIGEST, release.digest());
         record.put(CHANGE_CAUSE, "dualdeploy: release " + release.version() + " (" + release.image() + ")");
-        previousImage.ifPresent(image -> record.put(PREVIOUS_IMAGE, image));
-        Optional.ofNullable(before).map(d -> annotations(d).get(VERSION))
-                .ifPresent(version -> record.put(PREVIOUS_VERSION, version));
+        // The good-release records travel with every write, so that a server-side apply keeps them owned (a real API
+        // server drops fields a manager stops applying).
+        for (String key : GOOD_RECORDS) {
+            Optional.ofNullable(existing.get(key)).ifPresent(value -> record.put(key, value));
+        }
+        if (!existing.containsKey(LAST_GOOD_IMAGE) && running.isPresent()) {
+            // First change by dualdeploy: what ran before was serving traffic, so it is what a failure returns to.
+            record.put(LAST_GOOD_IMAGE, running.get());
+            putOrRemove(record, remove, LAST_GOOD_VERSION, existing.get(VERSION));
+            progress.event("no last good release is recorded: recording " + running.get() + ", which ran before this change, as last good");
+        }
         if (spec.manifests().isPresent()) {
             applyManifests(spec.manifests().get(), release.image(), record);
         } else {
@@ -136,11 +151,41 @@ public final class KubernetesTarget implements DeployTarget {
                 throw new TargetException("deployment " + spec.namespace() + "/" + spec.deployment()
                         + " does not exist and no manifests are configured to create it");
             }
-            patch(release.image(), record, Set.of(ROLLED_BACK_FROM));
+            patch(Optional.of(release.image()), record, remove);
         }
-        progress.event("set " + spec.container() + " to " + release.image()
-                + previousImage.map(p -> " (was " + p + ")").orElse(""));
+        progress.event("set " + spec.container() + " to " + release.image() + running.map(p -> " (was " + p + ")").orElse(""));
         return new KubernetesRollout(client, spec, release.image(), progress);
+    }
+
+    @Override
+    public TargetState markGood(Release release) {
+        Deployment deployment = call("read deployment", () -> resource().get());
+        Optional<String> running = Optional.ofNullable(deployment).flatMap(this::container).map(Container::getImage);
+        if (!running.equals(Optional.of(release.image()))) {
+            throw new TargetException(describe() + ": cannot record " + release.version() + " as the last good release: the"
+                    + " deployment runs " + running.orElse("nothing"));
+        }
+        Map<String, String> annotations = annotations(deployment);
+        String last = annotations.get(LAST_GOOD_IMAGE);
+        if (!release.image().equals(last) || !release.version().equals(annotations.get(LAST_GOOD_VERSION))) {
+            Map<String, String> record = new HashMap<>();
+            Set<String> remove = new LinkedHashSet<>();
+            record.put(LAST_GOOD_IMAGE, release.image());
+            record.put(LAST_GOOD_VERSION, release.version());
+            boolean shifted = last != null && !last.equals(release.image());
+            if (shifted) {
+                record.put(PREVIOUS_GOOD_IMAGE, last);
+                putOrRemove(record, remove, PREVIOUS_GOOD_VERSION, annotations.get(LAST_GOOD_VERSION));
+            }
+            patch(Optional.empty(), record, remove);
+            progress.event("recorded " + release.version() + " as the last good release" + (shifted ? " (the one before: " + last + ")" : ""));
+        }
+        TargetState state = current();
+        if (!state.lastGoodImage().equals(Optional.of(release.image()))) {
+            throw new TargetException(describe() + ": the last good release reads back as "
+                    + state.lastGoodImage().orElse("nothing") + ", not " + release.image());
+        }
+        return state;
     }
 
     @Override
@@ -150,32 +195,54 @@ public final class KubernetesTarget implements DeployTarget {
             throw new TargetException("cannot roll back: deployment " + spec.namespace() + "/" + spec.deployment() + " not found");
         }
         Map<String, String> annotations = annotations(deployment);
-        String previous = annotations.get(PREVIOUS_IMAGE);
-        if (previous == null) {
-            throw new TargetException("cannot roll back " + describe() + ": no previous release is recorded"
-                    + Optional.ofNullable(annotations.get(ROLLED_BACK_FROM)).map(f -> " (it was already rolled back from " + f + ")").orElse(""));
-        }
         String current = container(deployment).map(Container::getImage).orElse("");
+        String lastGood = annotations.get(LAST_GOOD_IMAGE);
+        if (lastGood == null) {
+            throw new TargetException("cannot roll back " + describe() + ": no last good release is recorded");
+        }
         Map<String, String> record = new HashMap<>();
+        Set<String> remove = new LinkedHashSet<>();
+        String to;
+        String toVersion;
+        if (!lastGood.equals(current)) {
+            // A failed or unmarked release runs: return to the last good one; the records stay as they are, so a second
+            // rollback converges here instead of re-deploying what failed.
+            to = lastGood;
+            toVersion = annotations.get(LAST_GOOD_VERSION);
+        } else {
+            to = annotations.get(PREVIOUS_GOOD_IMAGE);
+            if (to == null) {
+                throw new TargetException("cannot roll back " + describe() + ": it runs its last good release " + lastGood
+                        + " and no good release before it is recorded");
+            }
+            // Going one release back: the release left is no longer the last good one.
+            toVersion = annotations.get(PREVIOUS_GOOD_VERSION);
+            record.put(LAST_GOOD_IMAGE, to);
+            putOrRemove(record, remove, LAST_GOOD_VERSION, toVersion);
+            remove.add(PREVIOUS_GOOD_IMAGE);
+            remove.add(PREVIOUS_GOOD_VERSION);
+        }
         record.put(ROLLED_BACK_FROM, current);
-        record.put(CHANGE_CAUSE, "dualdeploy: rollback from " + current + " to " + previous);
-        Optional.ofNullable(annotations.get(PREVIOUS_VERSION)).ifPresent(v -> record.put(VERSION, v));
-        ImageRef.findDigest(previous).ifPresent(d -> record.put(DIGEST, d));
-        // Only one step of history is kept: after a rollback there is no "previous" to go back to, so a second
-        // rollback is refused instead of silently re-deploying the release that just failed.
-        Set<String> remove = new LinkedHashSet<>(List.of(PREVIOUS_IMAGE, PREVIOUS_VERSION));
-        if (!annotations.containsKey(PREVIOUS_VERSION)) {
-            remove.add(VERSION);
-        }
-        if (ImageRef.findDigest(previous).isEmpty()) {
-            remove.add(DIGEST);
-        }
-        patch(previous, record, remove);
-        progress.event("rolling back " + spec.container() + " from " + current + " to " + previous);
-        return new KubernetesRollout(client, spec, previous, progress);
+        record.put(CHANGE_CAUSE, "dualdeploy: rollback from " + current + " to " + to);
+        putOrRemove(record, remove, VERSION, toVersion);
+        putOrRemove(record, remove, DIGEST, ImageRef.findDigest(to).orElse(null));
+        patch(Optional.of(to), record, remove);
+        progress.event("rolling back " + spec.container() + " from " + current + " to " + to);
+        return new KubernetesRollout(client, spec, to, progress);
     }
 
-    private void patch(String image, Map<String, String> record, Set<String> remove) {
+    private static void putOrRemove(Map<String, String> record, Set<String> remove, String key, String value) {
+        if (value == null) {
+            record.remove(key);
+            remove.add(key);
+        } else {
+            record.put(key, value);
+            remove.remove(key);
+        }
+    }
+
+    /** Writes the annotations and, if given, the container's image in one change, retried on write conflicts. */
+    private void patch(Optional<String> image, Map<String, String> record, Set<String> remove) {
         // The patch carries the resourceVersion it was made from, and the deployment controller writes status all
         // the time, so a conflict (409) is ordinary: read again and re-apply, as kubectl does, after a short
         // jittered pause that grows with each attempt, so a busy writer cannot win every race.
@@ -183,7 +250,7 @@ public final class KubernetesTarget implements DeployTarget {
             try {
                 resource().edit(d -> {
                     Container container = container(d).orElseThrow(() -> missingContainer(d));
-                    container.setImage(image);
+                    image.ifPresent(container::setImage);
                     Map<String, String> annotations = new HashMap<>(annotations(d));
                     annotations.keySet().removeAll(remove);
                     annotations.putAll(record);

@@ -76,7 +76,8 @@ class EcsTargetTest {
         TargetState state = target.current();
         assertThat(state.digest()).contains(Images.digest('b'));
         assertThat(state.version()).contains("1.1.0");
-        assertThat(state.previousImage()).contains(Images.release('a', "").image());
+        assertThat(state.lastGoodImage()).as("what ran before the first change is recorded as last good")
+                .contains(Images.release('a', "").image());
         assertThat(state.health()).isEqualTo(TargetState.Health.HEALTHY);
         assertThat(state.detail()).contains("2/2 running").endsWith(":2");
         assertThat(events).anyMatch(e -> e.startsWith("registered svc")).anyMatch(e -> e.startsWith("running 2/2"));
@@ -146,8 +147,7 @@ class EcsTargetTest {
         assertThat(a.containerDefinitions().get(1)).isEqualTo(b.containerDefinitions().get(1));
         assertThat(after.tags()).extracting(t -> t.key() + "=" + t.value())
                 .contains("team=loans", "cost-centre=42", EcsTarget.TAG_VERSION + "=2.0.0",
-                        EcsTarget.TAG_DIGEST + "=" + Images.digest('b'),
-                        EcsTarget.TAG_PREVIOUS + "=" + b.taskDefinitionArn());
+                        EcsTarget.TAG_DIGEST + "=" + Images.digest('b'));
         // Nothing registrable may be dropped silently: this fails when the SDK gains a field that withImage does not copy.
         TaskDefinition normalisedBefore = b.toBuilder().taskDefinitionArn(null).revision(null).registeredAt(null)
                 .containerDefinitions(List.of()).build();
@@ -160,6 +160,7 @@ class EcsTargetTest {
     void cannotPullContainerErrorFailsFastAndRollsBack() {
         EcsTarget target = seeded(Images.release('0', "0.9.0"), true);
         assertThat(target.deploy(Images.release('a', "1.0.0")).await(Duration.ofSeconds(30)).succeeded()).isTrue();
+        assertThat(target.markGood(Images.release('a', "1.0.0")).lastGoodImage()).contains(Images.release('a', "").image());
         sim.breakImage(Images.digest('c'), EcsSimulator.Breakage.PULL);
 
         RolloutResult result = target.deploy(Images.release('c', "1.2.0")).await(Duration.ofSeconds(60));
@@ -177,6 +178,13 @@ class EcsTargetTest {
         assertThat(state.digest()).contains(Images.digest('a'));
         assertThat(state.version()).contains("1.0.0");
         assertThat(state.health()).isEqualTo(TargetState.Health.HEALTHY);
+        // Issue 8 item 1: on the last good release, a (manual) rollback goes one good release back, and then no further.
+        RolloutResult oneBack = target.rollback().await(Duration.ofSeconds(30));
+        assertThat(oneBack.status()).as(oneBack.reason()).isEqualTo(RolloutResult.Status.SUCCEEDED);
+        assertThat(target.current().digest()).contains(Images.digest('0'));
+        assertThat(target.current().lastGoodImage()).contains(Images.release('0', "").image());
+        assertThatThrownBy(target::rollback).isInstanceOf(TargetException.class)
+                .hasMessageContaining("no good release before it is recorded");
     }
 
     @Test
@@ -232,6 +240,6 @@ class EcsTargetTest {
     @Test
     void rollbackWithoutAPreviousReleaseIsRefused() {
         EcsTarget target = seeded(Images.release('a', "1.0.0"), true);
-        assertThatThrownBy(target::rollback).isInstanceOf(TargetException.class).hasMessageContaining("no previous release");
+        assertThatThrownBy(target::rollback).isInstanceOf(TargetException.class).hasMessageContaining("no last good release is recorded");
     }
 }

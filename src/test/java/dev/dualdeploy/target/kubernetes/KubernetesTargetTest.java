@@ -73,12 +73,13 @@ class KubernetesTargetTest {
         TargetState state = target.current();
         assertThat(state.digest()).contains(Images.digest('b'));
         assertThat(state.version()).contains("1.1.0");
-        assertThat(state.previousImage()).contains(Images.release('a', "x").image());
+        assertThat(state.lastGoodImage()).as("what ran before the first change is recorded as last good")
+                .contains(Images.release('a', "x").image());
         assertThat(state.health()).isEqualTo(TargetState.Health.HEALTHY);
         Deployment deployment = sim.client().apps().deployments().inNamespace(ns).withName("loan-api").get();
         assertThat(deployment.getMetadata().getAnnotations())
                 .containsEntry(KubernetesTarget.DIGEST, Images.digest('b'))
-                .doesNotContainKey(KubernetesTarget.PREVIOUS_VERSION)
+                .doesNotContainKey(KubernetesTarget.LAST_GOOD_VERSION)
                 .hasEntrySatisfying(KubernetesTarget.CHANGE_CAUSE, cause -> assertThat(cause).contains("1.1.0"));
         assertThat(sim.client().pods().inNamespace(ns).list().getItems())
                 .hasSize(3)
@@ -91,6 +92,7 @@ class KubernetesTargetTest {
         String ns = namespace();
         KubernetesTarget target = seeded(ns, Images.release('0', "0.9.0"));
         assertThat(target.deploy(Images.release('a', "1.0.0")).await(Duration.ofSeconds(30)).succeeded()).isTrue();
+        assertThat(target.markGood(Images.release('a', "1.0.0")).lastGoodImage()).contains(Images.release('a', "").image());
         sim.breakImage(Images.digest('c'), KubernetesSimulator.Breakage.PULL);
 
         RolloutResult result = target.deploy(Images.release('c', "1.2.0")).await(Duration.ofSeconds(60));
@@ -108,7 +110,13 @@ class KubernetesTargetTest {
         assertThat(state.digest()).contains(Images.digest('a'));
         assertThat(state.version()).contains("1.0.0");
         assertThat(state.health()).isEqualTo(TargetState.Health.HEALTHY);
-        assertThatThrownBy(target::rollback).isInstanceOf(TargetException.class).hasMessageContaining("already rolled back");
+        // Issue 8 item 1: on the last good release, a (manual) rollback goes one good release back, and then no further.
+        RolloutResult oneBack = target.rollback().await(Duration.ofSeconds(30));
+        assertThat(oneBack.status()).as(oneBack.reason()).isEqualTo(RolloutResult.Status.SUCCEEDED);
+        assertThat(target.current().digest()).contains(Images.digest('0'));
+        assertThat(target.current().lastGoodImage()).contains(Images.release('0', "").image());
+        assertThatThrownBy(target::rollback).isInstanceOf(TargetException.class)
+                .hasMessageContaining("no good release before it is recorded");
     }
 
     @Test
@@ -199,8 +207,8 @@ class KubernetesTargetTest {
                 .extracting(c -> c.getName() + "=" + c.getImage())
                 .containsExactly("app=" + Images.release('b', "").image(), "sidecar=registry.example.com/proxy:1.0");
         assertThat(deployment.getMetadata().getAnnotations())
-                .containsEntry(KubernetesTarget.PREVIOUS_IMAGE, Images.release('a', "").image())
-                .containsEntry(KubernetesTarget.PREVIOUS_VERSION, "1.0.0");
+                .containsEntry(KubernetesTarget.LAST_GOOD_IMAGE, Images.release('a', "").image())
+                .containsEntry(KubernetesTarget.LAST_GOOD_VERSION, "1.0.0");
         assertThat(target.current().digest()).contains(Images.digest('b'));
     }
 
@@ -244,7 +252,7 @@ class KubernetesTargetTest {
         String ns = namespace();
         KubernetesTarget target = seeded(ns, Images.release('a', "1.0.0"));
         assertThatThrownBy(target::rollback).isInstanceOf(TargetException.class)
-                .hasMessageContaining("no previous release is recorded");
+                .hasMessageContaining("no last good release is recorded");
     }
 
     private static Instant firstFailureIn(String namespace) {

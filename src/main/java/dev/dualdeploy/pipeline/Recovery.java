@@ -1,0 +1,108 @@
+package dev.dualdeploy.pipeline;
+
+import dev.dualdeploy.config.Side;
+import dev.dualdeploy.config.StageSpec;
+import dev.dualdeploy.target.DeployTarget;
+import dev.dualdeploy.target.RolloutResult;
+import dev.dualdeploy.target.TargetException;
+import dev.dualdeploy.target.TargetState;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ExecutorService;
+
+/**
+ * After a failed release, returns every enabled side of a stage that does not run its last good release to it,
+ * whichever run put it there (this one, or an earlier run that was killed), and reads the result back. A side already
+ * on its last good release is read and never written.
+ */
+final class Recovery {
+
+    /**
+     * How the recovery ended.
+     *
+     * @param rollbacks how each rollback that was started ended
+     * @param errors why a rollback could not be started, per side
+     * @param after what runs on each side afterwards, as read back
+     * @param rolledBack the sides that were rolled back
+     * @param stuck why a side is not on its last good release afterwards; empty when every side is
+     */
+    record Result(Map<Side, RolloutResult> rollbacks, Map<Side, String> errors, Map<Side, TargetState> after,
+                  List<Side> rolledBack, Map<Side, String> stuck) {
+
+        boolean recovered() {
+            return stuck.isEmpty();
+        }
+
+        /** One clause for the stage's reason, such as {@code rolled back kubernetes to the last good release}. */
+        String summary() {
+            if (!stuck.isEmpty()) {
+                List<String> why = new ArrayList<>();
+                stuck.forEach((side, reason) -> why.add(side.label() + " (" + reason + ")"));
+                return "could not return " + String.join(" + ", why) + " to the last good release: needs a person";
+            }
+            return rolledBack.isEmpty() ? "no side needed a rollback: every side runs its last good release"
+                    : "rolled back " + Side.labels(rolledBack) + " to the last good release";
+        }
+    }
+
+    private Recovery() {
+    }
+
+    /**
+     * Recovers the sides.
+     *
+     * @param opened the enabled sides of the stage and their targets
+     * @param before what each side ran when this run began; a side without a last good record is left as it is, and
+     *               counts as recovered only if it still runs what it ran before
+     */
+    static Result run(StageSpec stage, Map<Side, DeployTarget> opened, Map<Side, TargetState> before, Deploy deploy,
+                      ExecutorService pool, Reporter reporter) {
+        Map<Side, String> unreadable = new EnumMap<>(Side.class);
+        Map<Side, TargetState> now = read(opened, unreadable);
+        List<Side> rollBack = opened.keySet().stream().filter(s -> !unreadable.containsKey(s))
+                .filter(s -> now.get(s).lastGoodImage().isPresent() && !now.get(s).onLastGood()).toList();
+        if (!rollBack.isEmpty()) {
+            reporter.event(stage.name(), null, "returning " + Side.labels(rollBack) + " to the last good release");
+        }
+        Map<Side, String> errors = new EnumMap<>(Side.class);
+        Map<Side, RolloutResult> rollbacks = new EnumMap<>(Side.class);
+        rollbacks.putAll(Deploy.parallel(pool, rollBack, side -> deploy.rollback(stage, side, opened.get(side), errors)));
+        unreadable.clear();
+        Map<Side, TargetState> after = rollBack.isEmpty() ? now : read(opened, unreadable);
+        Map<Side, String> stuck = new LinkedHashMap<>();
+        for (Side side : opened.keySet()) {
+            TargetState state = after.get(side);
+            RolloutResult rollback = rollbacks.get(side);
+            if (unreadable.containsKey(side)) {
+                stuck.put(side, "cannot be read: " + unreadable.get(side));
+            } else if (errors.containsKey(side)) {
+                stuck.put(side, errors.get(side));
+            } else if (rollback != null && !rollback.succeeded()) {
+                stuck.put(side, "rollback " + rollback.status() + ": " + rollback.reason());
+            } else if (state.lastGoodImage().isPresent() && !state.onLastGood()) {
+                stuck.put(side, "runs " + state.image().orElse("nothing") + ", not its last good release " + state.lastGoodImage().get());
+            } else if (state.lastGoodImage().isEmpty() && before.containsKey(side)
+                    && !Objects.equals(state.image(), before.get(side).image())) {
+                stuck.put(side, "no last good release is recorded to return to");
+            }
+        }
+        return new Result(rollbacks, errors, after, rollBack, stuck);
+    }
+
+    private static Map<Side, TargetState> read(Map<Side, DeployTarget> opened, Map<Side, String> unreadable) {
+        Map<Side, TargetState> states = new EnumMap<>(Side.class);
+        opened.forEach((side, target) -> {
+            try {
+                states.put(side, target.current());
+            } catch (TargetException e) {
+                unreadable.put(side, e.getMessage());
+                states.put(side, TargetState.unreadable("cannot read back: " + e.getMessage()));
+            }
+        });
+        return states;
+    }
+}

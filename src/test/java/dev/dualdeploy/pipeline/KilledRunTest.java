@@ -1,0 +1,205 @@
+package dev.dualdeploy.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.dualdeploy.config.CheckSpec;
+import dev.dualdeploy.config.ConfigLoader;
+import dev.dualdeploy.config.DualDeploySpec;
+import dev.dualdeploy.config.GateSpec;
+import dev.dualdeploy.config.MetricsSpec;
+import dev.dualdeploy.config.Side;
+import dev.dualdeploy.config.StageSpec;
+import dev.dualdeploy.config.ToggleSpec;
+import dev.dualdeploy.local.EcsSimulator;
+import dev.dualdeploy.local.KubernetesSimulator;
+import dev.dualdeploy.local.LocalEnvironment;
+import dev.dualdeploy.metrics.Measurement;
+import dev.dualdeploy.metrics.MetricsProvider;
+import dev.dualdeploy.release.Release;
+import dev.dualdeploy.target.DeployTarget;
+import dev.dualdeploy.target.RolloutResult;
+import dev.dualdeploy.target.Sleeper;
+import dev.dualdeploy.target.SteppedClock;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Issue 8 item 1: a re-run after an interrupted deploy must return every enabled side that does not run the stage's
+ * last good release to it, whichever run put it there. Each test leaves the platforms exactly as a run killed at a
+ * chosen point would (a side's change written but not followed, or one side's rollback done and the other's not),
+ * then runs the engine again, and asserts the digest that runs on each side afterwards, the outcome, the parity and
+ * the reason. Each test has its own local environment, so no test depends on another's leftovers.
+ */
+class KilledRunTest {
+
+    private static final Release GOOD = LocalEnvironment.sampleRelease("1.0.0");
+    private static final Release CRASHES_ON_KUBERNETES = LocalEnvironment.sampleRelease("1.1.0");
+    private static final Release UNPULLABLE_ON_ECS = LocalEnvironment.sampleRelease("1.1.1");
+    private static final String STAGE = "prod";
+
+    private LocalEnvironment env;
+    private DualDeploySpec config;
+    private PlatformTargets targets;
+    private final List<String> events = new CopyOnWriteArrayList<>();
+    private final Reporter reporter = (stage, side, message) -> events.add(Reporter.line(stage, side, message));
+
+    @BeforeEach
+    void start(@TempDir Path dir) {
+        env = LocalEnvironment.start(dir, LocalEnvironment.sampleRelease("0.9.0"), 2);
+        config = new ConfigLoader().load(env.config());
+        targets = new PlatformTargets(Clock.systemUTC(), Sleeper.SYSTEM);
+        env.kubernetes().breakImage(CRASHES_ON_KUBERNETES.digest(), KubernetesSimulator.Breakage.CRASH);
+        env.ecs().breakImage(UNPULLABLE_ON_ECS.digest(), EcsSimulator.Breakage.PULL);
+        StageReport good = deploy(GOOD);
+        assertThat(good.outcome()).as(good.reason()).isEqualTo(StageOutcome.SUCCEEDED);
+    }
+
+    @AfterEach
+    void stop() {
+        targets.close();
+        env.close();
+    }
+
+    private StageSpec stage() {
+        return config.stage(STAGE).orElseThrow();
+    }
+
+    private DeployTarget target(Side side) {
+        return targets.open(stage(), side, message -> events.add("[killed run/" + side.label() + "] " + message));
+    }
+
+    private StageReport deploy(Release release) {
+        return new Deploy(targets, reporter).run(stage(), release, new ToggleSpec(true, true), true);
+    }
+
+    private Optional<String> runs(Side side) {
+        return target(side).current().digest();
+    }
+
+    private void assertBackOnGood(StageReport report) {
+        assertThat(runs(Side.LEGACY)).as("legacy runs the last good release").contains(GOOD.digest());
+        assertThat(runs(Side.KUBERNETES)).as("kubernetes runs the last good release").contains(GOOD.digest());
+        assertThat(report.parity().status()).isEqualTo(Parity.Status.PARITY);
+        assertThat(report.sides()).allSatisfy(s -> assertThat(s.after().digest()).as(s.side().label()).contains(GOOD.digest()));
+    }
+
+    @Test
+    void killedRightAfterKubernetesWasSetToACrashingReleaseTheRerunReturnsItToTheLastGoodRelease() {
+        // The killed run: "[prod/kubernetes] set app to …" was written, then the CLI died (nothing followed it).
+        target(Side.KUBERNETES).deploy(CRASHES_ON_KUBERNETES);
+
+        StageReport rerun = deploy(CRASHES_ON_KUBERNETES);
+
+        assertBackOnGood(rerun);
+        assertThat(rerun.outcome()).as(rerun.reason()).isEqualTo(StageOutcome.ROLLED_BACK);
+        assertThat(rerun.reason()).startsWith("kubernetes FAILED: ").contains("CrashLoopBackOff")
+                .endsWith("; rolled back legacy + kubernetes to the last good release");
+    }
+
+    @Test
+    void killedBetweenTheTwoSidesRollbacksTheRerunReturnsTheOtherSideToo() {
+        // The killed run: both sides got the release, kubernetes crashed, its rollback completed, and the CLI died
+        // before legacy's rollback started: ECS still runs the failed release.
+        RolloutResult legacy = target(Side.LEGACY).deploy(CRASHES_ON_KUBERNETES).await(Duration.ofSeconds(30));
+        assertThat(legacy.succeeded()).as(legacy.reason()).isTrue();
+        DeployTarget kubernetes = target(Side.KUBERNETES);
+        assertThat(kubernetes.deploy(CRASHES_ON_KUBERNETES).await(Duration.ofSeconds(30)).succeeded()).isFalse();
+        assertThat(kubernetes.rollback().await(Duration.ofSeconds(30)).succeeded()).isTrue();
+        assertThat(runs(Side.LEGACY)).contains(CRASHES_ON_KUBERNETES.digest());
+
+        StageReport rerun = deploy(CRASHES_ON_KUBERNETES);
+
+        assertBackOnGood(rerun);
+        assertThat(rerun.outcome()).as(rerun.reason()).isEqualTo(StageOutcome.ROLLED_BACK);
+        assertThat(rerun.reason()).startsWith("kubernetes FAILED: ").contains("CrashLoopBackOff")
+                .endsWith("; rolled back legacy + kubernetes to the last good release");
+    }
+
+    @Test
+    void killedAfterEcsSwitchedToAnUnpullableImageTheRerunReturnsBothSides() {
+        // The killed run: both sides were switched to the release and nothing was followed; ECS cannot pull it.
+        target(Side.KUBERNETES).deploy(UNPULLABLE_ON_ECS);
+        target(Side.LEGACY).deploy(UNPULLABLE_ON_ECS);
+
+        StageReport rerun = deploy(UNPULLABLE_ON_ECS);
+
+        assertBackOnGood(rerun);
+        assertThat(rerun.outcome()).as(rerun.reason()).isEqualTo(StageOutcome.ROLLED_BACK);
+        // Whether the task's CannotPullContainerError or the circuit breaker it trips is seen first depends on timing.
+        assertThat(rerun.reason()).startsWith("legacy FAILED: ").containsAnyOf("CannotPullContainerError", "circuit breaker")
+                .endsWith("; rolled back legacy + kubernetes to the last good release")
+                .doesNotContain("no side changed");
+    }
+
+    @Test
+    void aFixReleaseAfterAKilledRunRollsBackToTheLastGoodReleaseNotTheFailedOne() {
+        target(Side.KUBERNETES).deploy(CRASHES_ON_KUBERNETES);
+        Release fix = LocalEnvironment.sampleRelease("1.1.2");
+        env.ecs().breakImage(fix.digest(), EcsSimulator.Breakage.CRASH);
+
+        StageReport report = deploy(fix);
+
+        assertBackOnGood(report);
+        assertThat(report.outcome()).as(report.reason()).isEqualTo(StageOutcome.ROLLED_BACK);
+        assertThat(report.reason()).startsWith("legacy FAILED: ").contains("EssentialContainerExited")
+                .endsWith("; rolled back legacy + kubernetes to the last good release");
+    }
+
+    @Test
+    void aManualRollbackAfterARecoveredFailureGoesOneGoodReleaseBack() {
+        Release newer = LocalEnvironment.sampleRelease("2.0.0");
+        assertThat(deploy(newer).outcome()).isEqualTo(StageOutcome.SUCCEEDED);
+        assertThat(deploy(CRASHES_ON_KUBERNETES).outcome()).isEqualTo(StageOutcome.ROLLED_BACK);
+        assertThat(runs(Side.KUBERNETES)).contains(newer.digest());
+
+        StageReport back = new Rollback(targets, reporter).run(stage(), List.of(Side.values()));
+
+        assertBackOnGood(back);
+        assertThat(back.outcome()).as(back.reason()).isEqualTo(StageOutcome.SUCCEEDED);
+    }
+
+    @Test
+    void aFailedCanaryAfterAKilledRunAlsoReturnsTheOtherSideItLeftOnTheFailedRelease() {
+        Release release = LocalEnvironment.sampleRelease("1.2.0");
+        // The killed run got as far as kubernetes (not the canary here): it runs the release, never judged.
+        assertThat(target(Side.KUBERNETES).deploy(release).await(Duration.ofSeconds(30)).succeeded()).isTrue();
+
+        StageReport report = canaryPromotion(Side.LEGACY).run(gated(Side.LEGACY), release, new ToggleSpec(true, true), true, true);
+
+        assertBackOnGood(report);
+        assertThat(report.outcome()).as(report.reason()).isEqualTo(StageOutcome.ROLLED_BACK);
+        assertThat(report.reason()).startsWith("gate canary FAIL: slo error_rate [legacy]")
+                .endsWith("; rolled back legacy + kubernetes to the last good release");
+    }
+
+    /** The stage with a canary gate on an error-rate SLO that fails on the first bad window. */
+    private StageSpec gated(Side canary) {
+        StageSpec stage = stage();
+        GateSpec gate = new GateSpec(Optional.of(canary), Duration.ofSeconds(30), Duration.ofSeconds(10), Duration.ofSeconds(20),
+                List.of(new CheckSpec.Slo("error_rate", 0.02, 1)),
+                Optional.of(new MetricsSpec(MetricsSpec.Provider.PROMETHEUS, Optional.of(URI.create("http://127.0.0.1:9")),
+                        Optional.empty(), Optional.empty(), MetricsSpec.Auth.NONE, Duration.ofSeconds(1), Duration.ZERO,
+                        Map.of("error_rate", "error_rate{side=\"{{side}}\"}"))),
+                100, 2, GateSpec.OnError.FAIL, GateSpec.OnInconclusive.FAIL, Optional.empty());
+        return new StageSpec(stage.name(), stage.toggle(), stage.legacy(), stage.kubernetes(), stage.timeout(), gate);
+    }
+
+    /** A promotion whose gate sees 10% errors on the bad side; the gate's time is stepped, the deploys real. */
+    private Promotion canaryPromotion(Side bad) {
+        MetricsProvider provider = (query, window) -> Measurement.of(query, List.of(query.side().equals(bad.label()) ? 0.10 : 0.005));
+        SteppedClock stepped = new SteppedClock(Instant.now());
+        return new Promotion(targets, reporter, stage -> new Gate(LocalEnvironment.SERVICE, stage.name(), stage.gate(), provider,
+                stepped, stepped, reporter), Clock.systemUTC());
+    }
+}
