@@ -5,6 +5,7 @@ import dev.dualdeploy.config.StageSpec;
 import dev.dualdeploy.config.ToggleSpec;
 import dev.dualdeploy.release.Release;
 import dev.dualdeploy.target.DeployTarget;
+import dev.dualdeploy.target.Preflight;
 import dev.dualdeploy.target.RolloutResult;
 import dev.dualdeploy.target.TargetException;
 import dev.dualdeploy.target.TargetState;
@@ -63,6 +64,7 @@ public final class Deploy {
             return new StageReport(stage.name(), Optional.of(release), StageOutcome.SKIPPED, "no side is enabled", Parity.of(Map.of()), List.of());
         }
         Map<Side, DeployTarget> opened = open(stage, recover.stream().filter(s -> !sides.contains(s)).toList(), open(stage, sides, new EnumMap<>(Side.class)));
+        preflight(opened);
         reporter.event(stage.name(), null, "deploying " + release.version() + " (" + release.image() + ") to "
                 + Side.labels(sides));
         Map<Side, TargetState> before = new EnumMap<>(Side.class);
@@ -110,6 +112,15 @@ public final class Deploy {
         Map<Side, DeployTarget> some = new EnumMap<>(Side.class);
         sides.forEach(s -> some.put(s, opened.get(s)));
         return some;
+    }
+
+    /** Checks every side's own inputs (manifests) before any side changes, so bad input changes nothing. */
+    static void preflight(Map<Side, DeployTarget> opened) {
+        opened.values().forEach(target -> {
+            if (target instanceof Preflight p) {
+                p.preflight();
+            }
+        });
     }
 
     /**

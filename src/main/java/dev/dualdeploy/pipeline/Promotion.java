@@ -65,8 +65,10 @@ public final class Promotion {
             return deploy.run(stage, release, toggle, rollbackOnFailure);
         }
         Gate judge = gates.apply(stage);
-        // What each enabled side ran is kept for failure recovery.
+        // Every enabled side's inputs are checked before the first side changes (a canary must not go out when the
+        // other side's manifests are malformed), and what each side ran is kept for failure recovery.
         Map<Side, DeployTarget> opened = open(stage, sides);
+        Deploy.preflight(opened);
         Map<Side, TargetState> before = new EnumMap<>(Side.class);
         opened.forEach((side, target) -> before.put(side, target.current()));
         Run run = new Run(stage, release, sides, rollbackOnFailure, before, deploy);

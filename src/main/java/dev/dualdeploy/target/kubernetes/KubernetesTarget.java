@@ -1,9 +1,17 @@
 package dev.dualdeploy.target.kubernetes;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.MappingIterator;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import dev.dualdeploy.config.ConfigException;
+import dev.dualdeploy.config.ConfigProblem;
 import dev.dualdeploy.config.KubernetesSpec;
 import dev.dualdeploy.release.ImageRef;
 import dev.dualdeploy.release.Release;
 import dev.dualdeploy.target.DeployTarget;
+import dev.dualdeploy.target.Preflight;
 import dev.dualdeploy.target.Progress;
 import dev.dualdeploy.target.Rollout;
 import dev.dualdeploy.target.Sleeper;
@@ -22,7 +30,10 @@ import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.RollableScalableResource;
 import java.io.IOException;
-import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -46,7 +57,7 @@ import java.util.stream.Stream;
  * and the good one before it are recorded as annotations on the Deployment, so the cluster itself says what runs and
  * what to return to.
  */
-public final class KubernetesTarget implements DeployTarget {
+public final class KubernetesTarget implements DeployTarget, Preflight {
 
     public static final String FIELD_MANAGER = "dualdeploy";
     public static final String VERSION = "dualdeploy.dev/version";
@@ -60,6 +71,9 @@ public final class KubernetesTarget implements DeployTarget {
     /** How often a patch is re-read and re-applied after a write conflict before the deploy fails. */
     private static final int CONFLICT_ATTEMPTS = 10;
     private static final List<String> GOOD_RECORDS = List.of(LAST_GOOD_IMAGE, LAST_GOOD_VERSION, PREVIOUS_GOOD_IMAGE, PREVIOUS_GOOD_VERSION);
+    /** The most one manifest file may hold: manifests are small, and a wrong path (a device, a dump) must fail fast. */
+    private static final long MAX_MANIFEST_BYTES = 4L * 1024 * 1024;
+    private static final ObjectMapper MANIFEST_YAML = new YAMLMapper();
 
     private final KubernetesClient client;
     private final KubernetesSpec spec;
@@ -99,6 +113,11 @@ public final class KubernetesTarget implements DeployTarget {
     }
 
     @Override
+    public void preflight() {
+        spec.manifests().ifPresent(this::loadManifests);
+    }
+
+    @Override
     public TargetState current() {
         Deployment deployment = call("read deployment", () -> resource().get());
         if (deployment == null) {
@@ -121,6 +140,8 @@ public final class KubernetesTarget implements DeployTarget {
 
     @Override
     public Rollout deploy(Release release) {
+        // Manifests are read before anything is written: a malformed file must leave the deployment as it is.
+        List<Manifest> manifests = spec.manifests().map(this::loadManifests).orElse(List.of());
         Deployment before = call("read deployment", () -> resource().get());
         Optional<String> running = Optional.ofNullable(before).flatMap(this::container).map(Container::getImage);
         if (running.filter(release.image()::equals).isPresent()) {
@@ -145,7 +166,7 @@ public final class KubernetesTarget implements DeployTarget {
             progress.event("no last good release is recorded: recording " + running.get() + ", which ran before this change, as last good");
         }
         if (spec.manifests().isPresent()) {
-            applyManifests(spec.manifests().get(), release.image(), record);
+            applyManifests(manifests, release.image(), record);
         } else {
             if (before == null) {
                 throw new TargetException("deployment " + spec.namespace() + "/" + spec.deployment()
@@ -268,35 +289,106 @@ public final class KubernetesTarget implements DeployTarget {
         }
     }
 
-    private void applyManifests(Path location, String image, Map<String, String> record) {
-        List<HasMetadata> items = new ArrayList<>();
-        for (Path file : manifestFiles(location)) {
-            try (InputStream in = Files.newInputStream(file)) {
-                items.addAll(client.load(in).items());
-            } catch (IOException | KubernetesClientException e) {
-                throw new TargetException("cannot read manifest " + file + ": " + e.getMessage(), e);
-            }
-        }
-        boolean found = false;
-        for (HasMetadata item : items) {
-            if (item instanceof Deployment d && spec.deployment().equals(d.getMetadata().getName())) {
-                Container container = container(d).orElseThrow(() -> missingContainer(d));
+    private void applyManifests(List<Manifest> manifests, String image, Map<String, String> record) {
+        for (Manifest manifest : manifests) {
+            if (manifest.item() instanceof Deployment d && spec.deployment().equals(d.getMetadata().getName())) {
+                Container container = container(d).orElseThrow(() -> manifest.problem("Deployment " + spec.deployment()
+                        + " has no container named '" + spec.container() + "'", "containers: [{name: " + spec.container() + ", image: placeholder}]"));
                 container.setImage(image);
                 Map<String, String> annotations = new HashMap<>(annotations(d));
                 annotations.putAll(record);
                 d.getMetadata().setAnnotations(annotations);
-                found = true;
             }
         }
-        if (!found) {
-            throw new TargetException("manifests in " + location + " do not contain Deployment " + spec.deployment());
-        }
-        for (HasMetadata item : items) {
+        for (Manifest manifest : manifests) {
+            HasMetadata item = manifest.item();
             String what = item.getKind() + "/" + item.getMetadata().getName();
             call("apply " + what, () -> client.resource(item).inNamespace(spec.namespace())
                     .fieldManager(FIELD_MANAGER).forceConflicts().serverSideApply());
             progress.event("applied " + what);
         }
+    }
+
+    /**
+     * One Kubernetes object read from a manifest file.
+     *
+     * @param file the file it came from
+     * @param document its YAML document number in the file, from 1
+     * @param item the object
+     */
+    private record Manifest(Path file, int document, HasMetadata item) {
+        ConfigException problem(String problem, String example) {
+            return new ConfigException(new ConfigProblem(file.toString(), "document " + document, problem, example));
+        }
+    }
+
+    /**
+     * Reads every YAML document of the manifests. The files are bad input, not a platform fault, so what is wrong is
+     * a {@link ConfigException} naming the file and the document (or line), and never quoting the file: a manifest
+     * may hold a Secret.
+     */
+    private List<Manifest> loadManifests(Path location) {
+        List<Manifest> manifests = new ArrayList<>();
+        for (Path file : manifestFiles(location)) {
+            manifests.addAll(parse(file));
+        }
+        boolean found = manifests.stream().anyMatch(m -> m.item() instanceof Deployment d
+                && spec.deployment().equals(d.getMetadata().getName()));
+        if (!found) {
+            throw new ConfigException(new ConfigProblem(location.toString(), "", "the manifests hold no Deployment named "
+                    + spec.deployment(), "apiVersion: apps/v1, kind: Deployment, metadata: {name: " + spec.deployment() + "}"));
+        }
+        return manifests;
+    }
+
+    private List<Manifest> parse(Path file) {
+        String name = file.toString();
+        String text;
+        try {
+            if (Files.size(file) > MAX_MANIFEST_BYTES) {
+                throw new ConfigException(new ConfigProblem(name, "", "is larger than " + MAX_MANIFEST_BYTES / (1024 * 1024)
+                        + " MiB, the most a manifest file may hold", ""));
+            }
+            text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(Files.readAllBytes(file))).toString();
+        } catch (CharacterCodingException e) {
+            throw new ConfigException(new ConfigProblem(name, "", "is not UTF-8 text, so not a YAML manifest", ""));
+        } catch (IOException e) {
+            throw new TargetException("cannot read manifest " + name + ": " + e.getClass().getSimpleName(), e);
+        }
+        List<JsonNode> documents;
+        try (MappingIterator<JsonNode> values = MANIFEST_YAML.readerFor(JsonNode.class).readValues(text)) {
+            documents = values.readAll();
+        } catch (IOException e) {
+            // The parser's message can quote the file; only the line is reported.
+            String line = e instanceof JsonProcessingException p && p.getLocation() != null && p.getLocation().getLineNr() > 0
+                    ? "line " + p.getLocation().getLineNr() : "";
+            throw new ConfigException(new ConfigProblem(name, line, "is not valid YAML", ""));
+        }
+        List<Manifest> manifests = new ArrayList<>();
+        for (int i = 0; i < documents.size(); i++) {
+            JsonNode document = documents.get(i);
+            if (document == null || document.isNull() || document.isMissingNode()) {
+                continue; // an empty document, as between two "---", is skipped as kubectl does
+            }
+            Manifest where = new Manifest(file, i + 1, null);
+            if (!document.isObject() || !document.path("apiVersion").isTextual() || !document.path("kind").isTextual()
+                    || !document.path("metadata").path("name").isTextual()) {
+                throw where.problem("is not a Kubernetes object: it needs apiVersion, kind and metadata.name",
+                        "apiVersion: apps/v1, kind: Deployment, metadata: {name: " + spec.deployment() + "}");
+            }
+            Object item;
+            try {
+                item = client.getKubernetesSerialization().unmarshal(document.toString());
+            } catch (RuntimeException e) {
+                throw where.problem("is not a valid " + document.get("kind").asText() + " (a field has the wrong type)", "");
+            }
+            if (!(item instanceof HasMetadata object)) {
+                throw where.problem("is not a Kubernetes object", "");
+            }
+            manifests.add(new Manifest(file, i + 1, object));
+        }
+        return manifests;
     }
 
     private static List<Path> manifestFiles(Path location) {
