@@ -53,9 +53,10 @@ import java.util.stream.Stream;
 /**
  * A Kubernetes Deployment as a deploy target. With {@code manifests} configured, every YAML document there is
  * server-side applied (field manager {@value #FIELD_MANAGER}) with the release image set on the named container;
- * otherwise only the existing Deployment's image is changed. The release, its digest, the stage's last good release
- * and the good one before it are recorded as annotations on the Deployment, so the cluster itself says what runs and
- * what to return to.
+ * otherwise only the existing Deployment's image is changed. When a HorizontalPodAutoscaler scales the Deployment,
+ * the manifests' {@code replicas} is not applied. The release, its digest, the stage's last good release and the good
+ * one before it are recorded as annotations on the Deployment, so the cluster itself says what runs and what to
+ * return to.
  */
 public final class KubernetesTarget implements DeployTarget, Preflight {
 
@@ -290,6 +291,7 @@ public final class KubernetesTarget implements DeployTarget, Preflight {
     }
 
     private void applyManifests(List<Manifest> manifests, String image, Map<String, String> record) {
+        Optional<String> autoscaler = autoscaler();
         for (Manifest manifest : manifests) {
             if (manifest.item() instanceof Deployment d && spec.deployment().equals(d.getMetadata().getName())) {
                 Container container = container(d).orElseThrow(() -> manifest.problem("Deployment " + spec.deployment()
@@ -298,6 +300,17 @@ public final class KubernetesTarget implements DeployTarget, Preflight {
                 Map<String, String> annotations = new HashMap<>(annotations(d));
                 annotations.putAll(record);
                 d.getMetadata().setAnnotations(annotations);
+                if (autoscaler.isPresent() && d.getSpec() != null && d.getSpec().getReplicas() != null) {
+                    // Applying replicas would reset the count the autoscaler chose at every release (a capacity drop
+                    // at peak). Left out of the applied object, the field is not owned by this field manager and
+                    // stays with the autoscaler. One edge remains on a real API server: if this manager was the
+                    // field's only owner (the autoscaler never changed the count since it was applied), the first
+                    // apply without it removes the field, and the Deployment falls to its default of 1 replica
+                    // until the autoscaler scales it back, as Kubernetes documents for migrating to autoscaling.
+                    progress.event("HorizontalPodAutoscaler " + autoscaler.get() + " scales " + spec.deployment()
+                            + ": leaving replicas to it (not applying replicas: " + d.getSpec().getReplicas() + " from " + manifest.file() + ")");
+                    d.getSpec().setReplicas(null);
+                }
             }
         }
         for (Manifest manifest : manifests) {
@@ -306,6 +319,21 @@ public final class KubernetesTarget implements DeployTarget, Preflight {
             call("apply " + what, () -> client.resource(item).inNamespace(spec.namespace())
                     .fieldManager(FIELD_MANAGER).forceConflicts().serverSideApply());
             progress.event("applied " + what);
+        }
+    }
+
+    /** The name of a HorizontalPodAutoscaler in the namespace that scales this Deployment, or empty. */
+    private Optional<String> autoscaler() {
+        try {
+            return client.autoscaling().v2().horizontalPodAutoscalers().inNamespace(spec.namespace()).list().getItems().stream()
+                    .filter(h -> h.getSpec() != null && h.getSpec().getScaleTargetRef() != null)
+                    .filter(h -> "Deployment".equals(h.getSpec().getScaleTargetRef().getKind())
+                            && spec.deployment().equals(h.getSpec().getScaleTargetRef().getName()))
+                    .map(h -> h.getMetadata().getName()).findFirst();
+        } catch (KubernetesClientException e) {
+            // Without permission to list autoscalers the deploy still works as before; say so instead of failing.
+            progress.event("cannot list HorizontalPodAutoscalers (" + summary(e) + "); applying replicas as the manifests say");
+            return Optional.empty();
         }
     }
 

@@ -212,6 +212,79 @@ class KubernetesTargetTest {
         assertThat(target.current().digest()).contains(Images.digest('b'));
     }
 
+    /**
+     * Issue 8 item 28. The simulator's server-side apply is create-or-merge (see {@code ApplyingCrudDispatcher}): a
+     * field absent from the applied object is left as it is, one present overwrites. So replicas staying at the
+     * autoscaler's count proves that the applied Deployment did not carry {@code replicas} at all; that a real API
+     * server then leaves the field to its other owner (field ownership) is Kubernetes' rule, not shown here.
+     */
+    @Test
+    void withAnAutoscalerTheManifestsReplicasAreLeftToIt(@TempDir Path dir) throws IOException {
+        String ns = namespace();
+        KubernetesTarget target = scaledByHand(ns, dir, true);
+
+        RolloutResult result = target.deploy(Images.release('b', "1.1.0")).await(Duration.ofSeconds(30));
+
+        assertThat(result.status()).as(result.reason()).isEqualTo(RolloutResult.Status.SUCCEEDED);
+        Deployment deployment = sim.client().apps().deployments().inNamespace(ns).withName("loan-api").get();
+        assertThat(deployment.getSpec().getReplicas()).as("the autoscaler's count").isEqualTo(5);
+        assertThat(target.current().digest()).contains(Images.digest('b'));
+        assertThat(target.current().detail()).isEqualTo("5/5 ready");
+        assertThat(events).contains("HorizontalPodAutoscaler loan-api scales loan-api: leaving replicas to it (not applying"
+                + " replicas: 2 from " + dir.resolve("app.yaml") + ")");
+    }
+
+    /** Issue 8 item 28, the control: without an autoscaler the manifest's count applies. */
+    @Test
+    void withoutAnAutoscalerTheManifestsReplicasApply(@TempDir Path dir) throws IOException {
+        String ns = namespace();
+        KubernetesTarget target = scaledByHand(ns, dir, false);
+
+        RolloutResult result = target.deploy(Images.release('b', "1.1.0")).await(Duration.ofSeconds(30));
+
+        assertThat(result.status()).as(result.reason()).isEqualTo(RolloutResult.Status.SUCCEEDED);
+        assertThat(sim.client().apps().deployments().inNamespace(ns).withName("loan-api").get().getSpec().getReplicas()).isEqualTo(2);
+        assertThat(target.current().digest()).contains(Images.digest('b'));
+        assertThat(events).noneMatch(e -> e.contains("leaving replicas"));
+    }
+
+    /** A Deployment scaled to 5 (as an autoscaler would), optionally with an HPA, and manifests that say 2. */
+    private KubernetesTarget scaledByHand(String ns, Path dir, boolean autoscaler) throws IOException {
+        seeded(ns, Images.release('a', "1.0.0"));
+        if (autoscaler) {
+            sim.client().autoscaling().v2().horizontalPodAutoscalers().inNamespace(ns).resource(
+                    new io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscalerBuilder()
+                            .withNewMetadata().withName("loan-api").endMetadata()
+                            .withNewSpec().withNewScaleTargetRef().withApiVersion("apps/v1").withKind("Deployment")
+                            .withName("loan-api").endScaleTargetRef().withMinReplicas(2).withMaxReplicas(10).endSpec()
+                            .build()).create();
+        }
+        sim.client().apps().deployments().inNamespace(ns).withName("loan-api").edit(d -> {
+            d.getSpec().setReplicas(5);
+            return d;
+        });
+        KubernetesTarget target = target(ns, Optional.of(dir));
+        await().atMost(Duration.ofSeconds(10)).until(() -> target.current().detail().equals("5/5 ready"));
+        Files.writeString(dir.resolve("app.yaml"), """
+                apiVersion: apps/v1
+                kind: Deployment
+                metadata:
+                  name: loan-api
+                spec:
+                  replicas: 2
+                  selector:
+                    matchLabels: {app: loan-api}
+                  template:
+                    metadata:
+                      labels: {app: loan-api}
+                    spec:
+                      containers:
+                        - name: app
+                          image: placeholder
+                """);
+        return target;
+    }
+
     @Test
     void writeConflictsWithOtherWritersAreRetried() throws InterruptedException {
         String ns = namespace();
