@@ -13,27 +13,24 @@ public interface DeployTarget {
     TargetState current();
 
     /**
-     * Starts putting the release on this target and returns a rollout to follow (not idempotent: each call writes);
-     * if no last good release is recorded yet, the release running before the change is recorded as last good, as it
-     * was serving traffic. Deploying the release that already runs writes nothing and checks health only.
+     * Starts putting the release on this target (not idempotent; the release already running writes nothing and only
+     * checks health); a side without a last good record first records what ran before as last good.
      *
      * @throws TargetException if the change could not be written (nothing to follow)
      */
     Rollout deploy(Release release);
 
     /**
-     * Records the release, which must run on this target, as the last good one and the one before as previous good,
-     * and returns the state read back (idempotent: marking the last good release again writes nothing).
+     * Records the running release as last good and the former last good as previous good, read back (idempotent).
      *
      * @throws TargetException if the target does not run the release, or the record could not be written or read back
      */
     TargetState markGood(Release release);
 
     /**
-     * Starts returning to the last good release; if that already runs, to the previous good one, which then becomes
-     * the last good (not idempotent: a second call on the last good release goes one more release back).
+     * Starts returning to the last good release, or from it to the previous good one (not idempotent on the last good).
      *
-     * @throws TargetException if there is no release to return to, or the change could not be written
+     * @throws TargetException if no release to return to is recorded (empty), or the change could not be written
      */
     Rollout rollback();
 
