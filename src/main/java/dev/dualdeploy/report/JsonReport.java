@@ -79,13 +79,15 @@ public final class JsonReport {
         ObjectNode root = header("status", exitCode);
         ArrayNode list = root.putArray("stages");
         for (Status.StageStatus stage : stages) {
-            ObjectNode node = list.addObject().put("stage", stage.stage());
-            node.set("parity", parity(stage.parity()));
+            ObjectNode node = list.addObject().put("stage", stage.stage()).put("state", stage.state());
+            // An unreadable side makes parity unknown: its status says UNREADABLE, never DRIFT.
+            node.set("parity", parity(stage.parity()).put("status", stage.state()));
             ArrayNode sides = node.putArray("sides");
             for (Status.SideStatus side : stage.sides()) {
                 ObjectNode s = sides.addObject().put("side", side.side().label()).put("enabled", side.enabled())
                         .put("target", side.target());
                 s.setAll(state(side.state()));
+                s.put("health", side.health()).put("readable", side.readable());
                 s.put("error", side.error().orElse(null));
             }
         }

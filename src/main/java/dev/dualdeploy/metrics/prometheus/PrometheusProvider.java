@@ -6,6 +6,7 @@ import dev.dualdeploy.metrics.Measurement;
 import dev.dualdeploy.metrics.MetricQuery;
 import dev.dualdeploy.metrics.MetricsProvider;
 import dev.dualdeploy.metrics.Window;
+import dev.dualdeploy.net.Timeouts;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -74,7 +75,10 @@ public final class PrometheusProvider implements MetricsProvider {
         this.address = URI.create(address.toString().replaceAll("/+$", "") + "/");
         this.auth = auth;
         this.timeout = timeout;
-        this.http = HttpClient.newBuilder().connectTimeout(timeout).build();
+        // Connecting takes at most the CLI's connect timeout (or the query timeout, if shorter); the query's own
+        // timeout bounds the wait for its answer.
+        Duration connect = Timeouts.current().connect();
+        this.http = HttpClient.newBuilder().connectTimeout(connect.compareTo(timeout) < 0 ? connect : timeout).build();
     }
 
     @Override
