@@ -10,10 +10,14 @@ import dev.dualdeploy.target.TargetState;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 
 /** Reads what runs on every configured side of the given stages, and whether the enabled sides are at parity. */
 public final class Status {
@@ -68,7 +72,7 @@ public final class Status {
     private final Reporter reporter;
     private final Duration read;
     /** Endpoints that did not answer in this run, so that the next stage on the same platform does not wait again. */
-    private final Map<String, String> unreachable = new HashMap<>();
+    private final Map<String, String> unreachable = new ConcurrentHashMap<>();
 
     public Status(Targets targets, Reporter reporter) {
         this(targets, reporter, Timeouts.current().read());
@@ -89,21 +93,40 @@ public final class Status {
 
     /** Reads the stages in order; never throws for a platform fault (it becomes the side's error). */
     public List<StageStatus> read(List<StageSpec> stages) {
+        // Its own threads: the common pool has one thread on a two-core agent, which would read the sides in turn.
+        ExecutorService pool = Executors.newFixedThreadPool(Side.values().length, runnable -> {
+            Thread thread = new Thread(runnable, "status-read");
+            thread.setDaemon(true);
+            return thread;
+        });
+        try {
+            return read(stages, pool);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private List<StageStatus> read(List<StageSpec> stages, ExecutorService pool) {
         List<StageStatus> result = new ArrayList<>();
         for (StageSpec stage : stages) {
             List<SideStatus> sides = new ArrayList<>();
             Map<Side, TargetState> enabled = new EnumMap<>(Side.class);
             List<String> unreadable = new ArrayList<>();
+            // The sides are read at the same time, so a platform that does not answer costs its timeout once per
+            // stage, not once per side; the results keep the sides' order.
+            List<CompletableFuture<SideStatus>> reads = new ArrayList<>();
             for (Side side : Side.values()) {
-                if (!stage.configured(side)) {
-                    continue;
+                if (stage.configured(side)) {
+                    reads.add(CompletableFuture.supplyAsync(() -> read(stage, side), pool));
                 }
-                SideStatus status = read(stage, side);
+            }
+            for (CompletableFuture<SideStatus> read : reads) {
+                SideStatus status = join(read);
                 sides.add(status);
                 if (status.enabled()) {
-                    enabled.put(side, status.state());
+                    enabled.put(status.side(), status.state());
                     if (!status.readable()) {
-                        unreadable.add(side.label());
+                        unreadable.add(status.side().label());
                     }
                 }
             }
@@ -112,6 +135,18 @@ public final class Status {
             result.add(new StageStatus(stage.name(), sides, parity));
         }
         return result;
+    }
+
+    private static SideStatus join(CompletableFuture<SideStatus> read) {
+        try {
+            return read.join();
+        } catch (CompletionException e) {
+            // Not a platform fault (those become the side's error): let it surface as it would have unthreaded.
+            if (e.getCause() instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            throw e;
+        }
     }
 
     private SideStatus read(StageSpec stage, Side side) {
