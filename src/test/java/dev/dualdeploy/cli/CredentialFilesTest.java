@@ -123,6 +123,39 @@ class CredentialFilesTest {
         assertThat(all(validate)).doesNotContain("not-base64").doesNotContain(key);
     }
 
+    /** A self-signed test certificate (public data; its key was thrown away). */
+    private static final String CERTIFICATE =
+            "-----BEGIN CERTIFICATE-----\n" +
+            "MIIBjDCCATGgAwIBAgIUYHSDJ7cKq0hZwnR/54jq+lUJi04wCgYIKoZIzj0EAwIw\n" +
+            "GjEYMBYGA1UEAwwPZHVhbGRlcGxveS10ZXN0MCAXDTI2MTIwMTAzMDc0NloYDzIx\n" +
+            "MjYxMTA3MDMwNzQ2WjAaMRgwFgYDVQQDDA9kdWFsZGVwbG95LXRlc3QwWTATBgcq\n" +
+            "hkjOPQIBBggqhkjOPQMBBwNCAARiNS6abhSvOe+3PUB4t+OPKowBKh4qAN6ZIyu/\n" +
+            "Z3gG+FapT4rTh8XR2ofISAAiNlpD4hwkjFOeu5LoPchzRA/4o1MwUTAdBgNVHQ4E\n" +
+            "FgQUwOQTF76IZiIscj9w8/xJ3BBWXT8wHwYDVR0jBBgwFoAUwOQTF76IZiIscj9w\n" +
+            "8/xJ3BBWXT8wDwYDVR0TAQH/BAUwAwEB/zAKBggqhkjOPQQDAgNJADBGAiEAzuQ7\n" +
+            "1BU7T/5xQGAuPhRWANVOnOlrA8d1jAQNWuuEkGcCIQC9n2RY/Okrg555uqac4PPj\n" +
+            "v9+pyaWYN9MMIfIc7TcGAA==\n" +
+            "-----END CERTIFICATE-----\n";
+
+    @Test
+    void item12_aKeyThatDecodesButCannotBeLoadedIsExit2AtValidateAndConnect() throws IOException {
+        Base64.Encoder base64 = Base64.getEncoder();
+        String cert = base64.encodeToString(CERTIFICATE.getBytes(StandardCharsets.US_ASCII));
+        String key = base64.encodeToString(("-----BEGIN EC PRIVATE KEY-----\n" + base64.encodeToString(TOKEN.getBytes(StandardCharsets.US_ASCII))
+                + "\n-----END EC PRIVATE KEY-----\n").getBytes(StandardCharsets.US_ASCII));
+        Path kubeconfig = kubeconfig("client-certificate-data: " + cert + "\nclient-key-data: " + key);
+        String config = config("sandbox", kubeconfig).toString();
+        String expected = "error: " + kubeconfig + ": users[deployer]: the client certificate and key of context 'sandbox' cannot be loaded (";
+
+        Run validate = Cli.run("validate", "-f", config, "--stacktrace");
+        assertThat(validate.code()).as(validate.err()).isEqualTo(ExitCodes.BAD_INPUT);
+        assertThat(validate.err()).contains(expected);
+        Run plan = Cli.run("plan", "-f", config, "--stage", "sandbox", "--image", "registry.example.com/loan-api@" + DIGEST, "--stacktrace");
+        assertThat(plan.code()).as(plan.err()).isEqualTo(ExitCodes.BAD_INPUT);
+        assertThat(plan.err()).contains(expected);
+        assertThat(all(validate) + all(plan)).doesNotContain(key).doesNotContain(TOKEN).doesNotContain("c2VjcmV0");
+    }
+
     @Test
     void item12_aKubeconfigThatIsNotYamlOrNotAKubeconfigIsExit2() throws IOException {
         Path binary = tmp.resolve("binary");

@@ -10,6 +10,9 @@ import dev.dualdeploy.config.CredentialFile;
 import dev.dualdeploy.config.DualDeploySpec;
 import dev.dualdeploy.config.KubernetesSpec;
 import dev.dualdeploy.config.StageSpec;
+import dev.dualdeploy.target.TargetException;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.internal.SSLUtils;
 import java.io.ByteArrayInputStream;
 import java.io.File;
 import java.io.IOException;
@@ -25,6 +28,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * The kubeconfig files a Kubernetes side uses, read once, bounded ({@link CredentialFile#MAX_BYTES}) and checked
@@ -157,6 +161,67 @@ public final class Kubeconfig {
         return context;
     }
 
+    /**
+     * The client configuration for a spec: {@link #check} the context, let fabric8 read the same files (the spec's
+     * file, or {@code KUBECONFIG} / {@code ~/.kube/config} through its auto-configuration), then {@link #checkTls}.
+     * Reads only local files.
+     *
+     * @throws ConfigException for a missing context or certificate data that cannot be loaded
+     * @throws dev.dualdeploy.target.TargetException if fabric8 cannot use the files for another reason
+     */
+    Config clientConfig(KubernetesSpec spec) {
+        String context = check(spec.context()).orElse(null);
+        Config config = spec.kubeconfig().isPresent()
+                ? fabric8(() -> Config.fromKubeconfig(context, files.get(0).toFile()))
+                : fabric8(() -> Config.autoConfigure(context));
+        checkTls(config, context);
+        return config;
+    }
+
+    /**
+     * Runs a fabric8 step that reads the kubeconfig or builds TLS from it. Its exceptions can quote the file (a YAML
+     * snippet, a PEM line), so only the exception's type is kept, and never the exception as a cause.
+     */
+    static <T> T fabric8(Supplier<T> step) {
+        try {
+            return step.get();
+        } catch (RuntimeException e) {
+            throw new TargetException("cannot create a Kubernetes client from the kubeconfig ("
+                    + e.getClass().getSimpleName() + "; the details are not shown, as they may quote credentials)");
+        }
+    }
+
+    /**
+     * Loads the TLS material the client will use (the cluster's CA, the user's certificate and key, inline or as
+     * files), so that a key that decodes but cannot be loaded is bad input now, not a fault at the first request.
+     *
+     * @param context the context in use, or null for the current one
+     * @throws ConfigException naming the file and the cluster or user, never the data
+     */
+    void checkTls(Config config, String context) {
+        String name = context != null ? context : currentContext().orElse("");
+        JsonNode entry = find("contexts", name).map(c -> c.path("context")).orElse(null);
+        String cluster = entry == null ? "" : entry.path("cluster").asText("");
+        String user = entry == null ? "" : entry.path("user").asText("");
+        try {
+            SSLUtils.trustManagers(config);
+        } catch (Exception | LinkageError e) {
+            throw tlsProblem("clusters", cluster, "certificate authority", name, e);
+        }
+        try {
+            SSLUtils.keyManagers(config);
+        } catch (Exception | LinkageError e) {
+            throw tlsProblem("users", user, "client certificate and key", name, e);
+        }
+    }
+
+    private ConfigException tlsProblem(String section, String entry, String what, String context, Throwable e) {
+        // Only the exception's type: a parser's message can quote the data.
+        return new ConfigException(new ConfigProblem(fileDefining(section, entry), section + "[" + entry + "]",
+                "the " + what + " of context '" + context + "' cannot be loaded (" + e.getClass().getSimpleName()
+                        + "; the data is not shown)", ""));
+    }
+
     private Optional<JsonNode> find(String section, String name) {
         for (JsonNode root : roots) {
             for (JsonNode entry : root.path(section)) {
@@ -213,6 +278,10 @@ public final class Kubeconfig {
         return describeFiles();
     }
 
+    private static String kubeconfig(List<Path> files) {
+        return String.join(File.pathSeparator, files.stream().map(Path::toString).toList());
+    }
+
     private String describeFiles() {
         return files.isEmpty() ? "kubeconfig" : String.join(File.pathSeparator, files.stream().map(Path::toString).toList());
     }
@@ -247,9 +316,11 @@ public final class Kubeconfig {
                             kubeconfig.contexts().stream().findFirst().map(c -> "context: " + c).orElse("")));
                     continue;
                 }
-                kubeconfig.check(context);
+                kubeconfig.clientConfig(spec.get());
             } catch (ConfigException e) {
                 e.problems().stream().filter(p -> !problems.contains(p)).forEach(problems::add);
+            } catch (TargetException e) {
+                problems.add(new ConfigProblem(kubeconfig(files), "", e.getMessage(), ""));
             }
         }
         return problems;

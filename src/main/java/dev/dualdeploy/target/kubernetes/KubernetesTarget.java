@@ -93,13 +93,9 @@ public final class KubernetesTarget implements DeployTarget {
                         + "' is named, but there is no kubeconfig: kubeconfig is not set, KUBECONFIG is empty and "
                         + "~/.kube/config does not exist", "kubeconfig: /etc/dualdeploy/kubeconfig"));
             }
-            config = build(() -> Config.autoConfigure(null));
+            config = Kubeconfig.fabric8(() -> Config.autoConfigure(null));
         } else {
-            Kubeconfig kubeconfig = Kubeconfig.read(files);
-            String context = kubeconfig.check(spec.context()).orElse(null);
-            config = spec.kubeconfig().isPresent()
-                    ? build(() -> Config.fromKubeconfig(context, kubeconfig.files().get(0).toFile()))
-                    : build(() -> Config.autoConfigure(context));
+            config = Kubeconfig.read(files).clientConfig(spec);
         }
         config.setConnectionTimeout(Math.toIntExact(timeouts.connect().toMillis()));
         config.setRequestTimeout(Math.toIntExact(timeouts.read().toMillis()));
@@ -107,20 +103,7 @@ public final class KubernetesTarget implements DeployTarget {
         config.setRequestRetryBackoffLimit(timeouts.retries());
         config.setRequestRetryBackoffInterval(500);
         Config finished = config;
-        return build(() -> new KubernetesClientBuilder().withConfig(finished).build());
-    }
-
-    /**
-     * Runs a fabric8 step that reads the kubeconfig or builds TLS from it. Its exceptions can quote the file (a YAML
-     * snippet, a PEM line), so only the exception's type is kept, and never the exception as a cause.
-     */
-    private static <T> T build(Supplier<T> step) {
-        try {
-            return step.get();
-        } catch (RuntimeException e) {
-            throw new TargetException("cannot create a Kubernetes client from the kubeconfig ("
-                    + e.getClass().getSimpleName() + "; the details are not shown, as they may quote credentials)");
-        }
+        return Kubeconfig.fabric8(() -> new KubernetesClientBuilder().withConfig(finished).build());
     }
 
     @Override
