@@ -6,6 +6,7 @@ import dev.dualdeploy.metrics.Measurement;
 import dev.dualdeploy.metrics.MetricQuery;
 import dev.dualdeploy.metrics.MetricsProvider;
 import dev.dualdeploy.metrics.Window;
+import dev.dualdeploy.net.Faults;
 import dev.dualdeploy.net.Timeouts;
 import java.io.IOException;
 import java.net.URI;
@@ -93,7 +94,10 @@ public final class PrometheusProvider implements MetricsProvider {
         try {
             response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
-            return Measurement.failed(query, "prometheus at " + address.getHost() + ":" + address.getPort() + " cannot be reached: " + e);
+            // "no answer from … within 10s" rather than a bare exception class (issue 8 item 16).
+            String where = address.getHost() + ":" + address.getPort();
+            return Measurement.failed(query, "prometheus at " + where + " cannot be reached: "
+                    + Faults.describe(e, address.getScheme() + "://" + where, timeout));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return Measurement.failed(query, "interrupted while asking prometheus");
