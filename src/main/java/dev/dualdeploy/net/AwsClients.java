@@ -13,6 +13,7 @@ import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.http.SdkHttpClient;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.utils.SdkAutoCloseable;
 
 /**
  * What every AWS SDK client of the CLI shares (ECS, CloudWatch): the URL-connection HTTP client with the connect and
@@ -31,22 +32,7 @@ public final class AwsClients {
 
     /** The default credential chain, failing with {@link #NO_CREDENTIALS} instead of the chain's dump. */
     public static AwsCredentialsProvider credentials() {
-        DefaultCredentialsProvider chain = DefaultCredentialsProvider.builder().build();
-        return new AwsCredentialsProvider() {
-            @Override
-            public AwsCredentials resolveCredentials() {
-                try {
-                    return chain.resolveCredentials();
-                } catch (SdkClientException e) {
-                    throw SdkClientException.create(NO_CREDENTIALS);
-                }
-            }
-
-            @Override
-            public String toString() {
-                return "DefaultCredentialsProvider";
-            }
-        };
+        return new OneLineCredentials(DefaultCredentialsProvider.builder().build());
     }
 
     /** The HTTP client, with the connect timeout and the read (socket) timeout. */
@@ -89,11 +75,43 @@ public final class AwsClients {
             }
             String where = context.httpRequest().map(r -> URI.create(r.protocol() + "://" + r.host()
                     + (r.port() > 0 ? ":" + r.port() : "")).toString()).orElse(endpoint);
-            // No cause: a client fault's cause chain can carry the provider chain's dump or a request's details.
             if (fault.getMessage() != null && fault.getMessage().startsWith("Unable to load credentials")) {
                 return SdkClientException.create(NO_CREDENTIALS);
             }
-            return SdkClientException.create(Faults.describe(fault, where, timeouts.read()));
+            // A network fault keeps its cause (it holds no content, and callers tell "no answer" from other faults by
+            // it); any other client fault loses it, since its chain can carry the provider chain's dump or details.
+            return SdkClientException.builder().message(Faults.describe(fault, where, timeouts.read()))
+                    .cause(Faults.network(fault) ? fault : null).build();
+        }
+    }
+
+    /** The default chain with a one-line failure; closing it closes the chain (the client closes what it was given). */
+    private static final class OneLineCredentials implements AwsCredentialsProvider, SdkAutoCloseable {
+
+        private final DefaultCredentialsProvider chain;
+
+        OneLineCredentials(DefaultCredentialsProvider chain) {
+            this.chain = chain;
+        }
+
+        @Override
+        public AwsCredentials resolveCredentials() {
+            try {
+                return chain.resolveCredentials();
+            } catch (SdkClientException e) {
+                // The chain's message lists every provider it tried, over 1,500 characters; a person needs one line.
+                throw SdkClientException.create(NO_CREDENTIALS);
+            }
+        }
+
+        @Override
+        public void close() {
+            chain.close();
+        }
+
+        @Override
+        public String toString() {
+            return "DefaultCredentialsProvider";
         }
     }
 }

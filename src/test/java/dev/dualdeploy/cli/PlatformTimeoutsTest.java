@@ -79,7 +79,7 @@ class PlatformTimeoutsTest {
         });
     }
 
-    private Path config(String url) throws IOException {
+    private Path config(String url, String... stages) throws IOException {
         Path kubeconfig = tmp.resolve("kubeconfig");
         Files.writeString(kubeconfig, """
                 apiVersion: v1
@@ -96,16 +96,17 @@ class PlatformTimeoutsTest {
                   user: { token: not-a-real-token }
                 """.formatted(url));
         Path config = tmp.resolve("dualdeploy.yaml");
-        Files.writeString(config, """
-                service: loan-api
-                image: registry.example.com/loan-api
-                stages:
-                  - name: sandbox
-                    deploy: { legacy: true, kubernetes: true }
-                    legacy:
-                      ecs: { cluster: sandbox, service: loan-api, container: app, region: eu-west-1, endpoint: '%s' }
-                    kubernetes: { context: sandbox, namespace: sandbox, deployment: loan-api, container: app, kubeconfig: '%s' }
-                """.formatted(url, kubeconfig));
+        StringBuilder yaml = new StringBuilder("service: loan-api\nimage: registry.example.com/loan-api\nstages:\n");
+        for (String stage : stages) {
+            yaml.append("""
+                      - name: %s
+                        deploy: { legacy: true, kubernetes: true }
+                        legacy:
+                          ecs: { cluster: %s, service: loan-api, container: app, region: eu-west-1, endpoint: '%s' }
+                        kubernetes: { context: sandbox, namespace: %s, deployment: loan-api, container: app, kubeconfig: '%s' }
+                    """.formatted(stage, stage, url, stage, kubeconfig));
+        }
+        Files.writeString(config, yaml);
         return config;
     }
 
@@ -121,7 +122,7 @@ class PlatformTimeoutsTest {
 
     @Test
     void statusOfAPlatformThatNeverAnswersIsUnreadableWithinTheBound() throws IOException {
-        String file = config(silentUrl()).toString();
+        String file = config(silentUrl(), "sandbox").toString();
         Run[] run = new Run[1];
         long seconds = timed(() -> run[0] = Cli.run("status", "-f", file, "--check"));
         assertThat(seconds).as("seconds").isLessThan(30);
@@ -143,8 +144,20 @@ class PlatformTimeoutsTest {
     }
 
     @Test
+    void aPlatformThatDidNotAnswerIsNotAskedAgainForTheNextStage() throws IOException {
+        String file = config(silentUrl(), "sandbox", "prod").toString();
+        Run[] run = new Run[1];
+        long seconds = timed(() -> run[0] = Cli.run("status", "-f", file, "--check"));
+        assertThat(seconds).as("seconds").isLessThan(30);
+        assertThat(run[0].code()).isEqualTo(ExitCodes.NEEDS_ATTENTION);
+        assertThat(run[0].out()).contains("prod: UNREADABLE")
+                .contains("ecs prod/loan-api: no answer from " + silentUrl() + " within 1s (not asked again)")
+                .contains("kubernetes prod/loan-api: no answer from " + silentUrl() + " within 1s (not asked again)");
+    }
+
+    @Test
     void planAndReleaseAgainstAPlatformThatNeverAnswersExit4WithinTheBound() throws IOException {
-        String file = config(silentUrl()).toString();
+        String file = config(silentUrl(), "sandbox").toString();
         Run[] plan = new Run[1];
         long planSeconds = timed(() -> plan[0] = Cli.run("plan", "-f", file, "--stage", "sandbox",
                 "--image", "registry.example.com/loan-api@" + DIGEST));
@@ -167,7 +180,7 @@ class PlatformTimeoutsTest {
             port = closed.getLocalPort();
         }
         String url = "http://127.0.0.1:" + port;
-        String file = config(url).toString();
+        String file = config(url, "sandbox").toString();
         Run[] status = new Run[1];
         long seconds = timed(() -> status[0] = Cli.run("status", "-f", file, "--check"));
         assertThat(seconds).as("seconds").isLessThan(30);
