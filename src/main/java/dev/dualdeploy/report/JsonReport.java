@@ -114,7 +114,9 @@ public final class JsonReport {
             root.put("stages", stages);
         }
         ArrayNode list = root.putArray("problems");
-        problems.forEach(p -> list.addObject().put("path", p.path()).put("problem", p.problem()).put("example", p.example()));
+        // Each problem names its own file: a kubeconfig's or Docker config's problem is not in the config file.
+        problems.forEach(p -> list.addObject().put("file", p.file()).put("path", p.path()).put("problem", p.problem())
+                .put("example", p.example()));
         return root;
     }
 

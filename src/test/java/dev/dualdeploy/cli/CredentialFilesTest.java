@@ -88,6 +88,7 @@ class CredentialFilesTest {
         Run json = Cli.run("validate", "-f", config, "--output", "json");
         assertThat(json.code()).isEqualTo(ExitCodes.BAD_INPUT);
         assertThat(json.json().get("problems").get(0).get("path").asText()).isEqualTo("line 20");
+        assertThat(json.json().get("problems").get(0).get("file").asText()).isEqualTo(kubeconfig.toString());
         assertThat(all(json)).doesNotContain(TOKEN);
     }
 
