@@ -46,6 +46,17 @@ public final class PlatformTargets implements Targets {
         return new EcsTarget(client, spec, progress, sleeper, clock);
     }
 
+    @Override
+    public String endpoint(StageSpec stage, Side side) {
+        if (side == Side.KUBERNETES) {
+            return stage.kubernetes().map(spec -> kubernetes.get(List.of(spec.kubeconfig().map(Object::toString).orElse(""),
+                    spec.context().orElse("")))).map(client -> client.getMasterUrl().toString().replaceAll("/$", ""))
+                    .orElse(side.label());
+        }
+        return stage.legacy().map(l -> l.ecs()).map(spec -> spec.endpoint().map(Object::toString)
+                .orElse("ECS in " + spec.region())).orElse(side.label());
+    }
+
     private static IllegalArgumentException notConfigured(StageSpec stage, Side side) {
         return new IllegalArgumentException("stage " + stage.name() + " has no " + side.label() + " side");
     }

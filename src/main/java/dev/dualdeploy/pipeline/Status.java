@@ -2,14 +2,22 @@ package dev.dualdeploy.pipeline;
 
 import dev.dualdeploy.config.Side;
 import dev.dualdeploy.config.StageSpec;
+import dev.dualdeploy.net.Faults;
+import dev.dualdeploy.net.Timeouts;
 import dev.dualdeploy.target.DeployTarget;
 import dev.dualdeploy.target.TargetException;
 import dev.dualdeploy.target.TargetState;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 
 /** Reads what runs on every configured side of the given stages, and whether the enabled sides are at parity. */
 public final class Status {
@@ -20,59 +28,152 @@ public final class Status {
      * @param side the side
      * @param enabled whether the stage's toggle (with overrides) sends releases to this side
      * @param target the target's description
-     * @param state what runs, as read back; ABSENT health with the error if it could not be read
-     * @param error why the side could not be read, or empty
+     * @param state what runs, as read back; when the side could not be read, nothing is known and its fields are empty
+     * @param error why the side could not be read, in one line, or empty
      */
     public record SideStatus(Side side, boolean enabled, String target, TargetState state, Optional<String> error) {
+
+        /** Whether the platform answered; an unreadable side says nothing about what runs there. */
+        public boolean readable() {
+            return error.isEmpty();
+        }
+
+        /** The side's health as people and the JSON see it: {@value #UNREADABLE}, or the platform's health. */
+        public String health() {
+            return readable() ? state.health().name() : UNREADABLE;
+        }
     }
+
+    /** The state of a side or stage that could not be read: not ABSENT, not DRIFT, since nothing is known. */
+    public static final String UNREADABLE = "UNREADABLE";
 
     /**
      * One stage.
      *
      * @param stage the stage name
      * @param sides every configured side
-     * @param parity parity over the enabled sides
+     * @param parity parity over the enabled sides; when one of them could not be read, DRIFT with a reason that
+     *               says so (use {@link #state()} to tell the two apart)
      */
     public record StageStatus(String stage, List<SideStatus> sides, Parity parity) {
+
+        /** Whether every enabled side could be read. */
+        public boolean readable() {
+            return sides.stream().filter(SideStatus::enabled).allMatch(SideStatus::readable);
+        }
+
+        /** PARITY, DRIFT, or {@value #UNREADABLE} when an enabled side could not be read (parity is then unknown). */
+        public String state() {
+            return readable() ? parity.status().name() : UNREADABLE;
+        }
     }
 
     private final Targets targets;
     private final Reporter reporter;
+    private final Duration read;
+    /** Endpoints that did not answer in this run, so that the next stage on the same platform does not wait again. */
+    private final Map<String, String> unreachable = new ConcurrentHashMap<>();
 
     public Status(Targets targets, Reporter reporter) {
+        this(targets, reporter, Timeouts.current().read());
+    }
+
+    /** @param read the read timeout the clients use, for "no answer within" */
+    public Status(Targets targets, Reporter reporter, Duration read) {
         this.targets = targets;
         this.reporter = reporter;
+        this.read = read;
+    }
+
+    /** The first line of a message, at most 300 characters: a status table has one line per side. */
+    static String oneLine(String message) {
+        String first = message == null ? "no reason given" : message.lines().findFirst().orElse("").strip();
+        return first.length() > 300 ? first.substring(0, 300) + "…" : first;
     }
 
     /** Reads the stages in order; never throws for a platform fault (it becomes the side's error). */
     public List<StageStatus> read(List<StageSpec> stages) {
+        // Its own threads: the common pool has one thread on a two-core agent, which would read the sides in turn.
+        ExecutorService pool = Executors.newFixedThreadPool(Side.values().length, runnable -> {
+            Thread thread = new Thread(runnable, "status-read");
+            thread.setDaemon(true);
+            return thread;
+        });
+        try {
+            return read(stages, pool);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private List<StageStatus> read(List<StageSpec> stages, ExecutorService pool) {
         List<StageStatus> result = new ArrayList<>();
         for (StageSpec stage : stages) {
             List<SideStatus> sides = new ArrayList<>();
             Map<Side, TargetState> enabled = new EnumMap<>(Side.class);
+            List<String> unreadable = new ArrayList<>();
+            // The sides are read at the same time, so a platform that does not answer costs its timeout once per
+            // stage, not once per side; the results keep the sides' order.
+            List<CompletableFuture<SideStatus>> reads = new ArrayList<>();
             for (Side side : Side.values()) {
-                if (!stage.configured(side)) {
-                    continue;
-                }
-                SideStatus status = read(stage, side);
-                sides.add(status);
-                if (status.enabled()) {
-                    enabled.put(side, status.state());
+                if (stage.configured(side)) {
+                    reads.add(CompletableFuture.supplyAsync(() -> read(stage, side), pool));
                 }
             }
-            result.add(new StageStatus(stage.name(), sides, Parity.of(enabled)));
+            for (CompletableFuture<SideStatus> read : reads) {
+                SideStatus status = join(read);
+                sides.add(status);
+                if (status.enabled()) {
+                    enabled.put(status.side(), status.state());
+                    if (!status.readable()) {
+                        unreadable.add(status.side().label());
+                    }
+                }
+            }
+            Parity parity = unreadable.isEmpty() ? Parity.of(enabled)
+                    : new Parity(Parity.Status.DRIFT, "parity unknown: " + String.join(" and ", unreadable) + " could not be read");
+            result.add(new StageStatus(stage.name(), sides, parity));
         }
         return result;
     }
 
+    private static SideStatus join(CompletableFuture<SideStatus> read) {
+        try {
+            return read.join();
+        } catch (CompletionException e) {
+            // Not a platform fault (those become the side's error): let it surface as it would have unthreaded.
+            if (e.getCause() instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            throw e;
+        }
+    }
+
     private SideStatus read(StageSpec stage, Side side) {
         String description = side.label();
+        String endpoint = side.label();
         try {
             DeployTarget target = targets.open(stage, side, reporter.side(stage.name(), side));
             description = target.describe();
+            endpoint = targets.endpoint(stage, side);
+            String known = unreachable.get(endpoint);
+            if (known != null) {
+                return unreadable(stage, side, description, description + ": " + known + " (not asked again)");
+            }
             return new SideStatus(side, stage.enabled(side), description, target.current(), Optional.empty());
         } catch (TargetException e) {
-            return new SideStatus(side, stage.enabled(side), description, TargetState.absent(e.getMessage()), Optional.of(e.getMessage()));
+            String reason = oneLine(e.getMessage());
+            if (e.getCause() != null && Faults.network(e.getCause())) {
+                // A client's own words for a hung or refused endpoint can be a bare class name; say what and where.
+                String fault = Faults.describe(e.getCause(), endpoint, read);
+                unreachable.put(endpoint, fault);
+                reason = reason.contains(fault) ? reason : description + ": " + fault;
+            }
+            return unreadable(stage, side, description, reason);
         }
+    }
+
+    private static SideStatus unreadable(StageSpec stage, Side side, String description, String reason) {
+        return new SideStatus(side, stage.enabled(side), description, TargetState.absent(reason), Optional.of(reason));
     }
 }

@@ -16,6 +16,14 @@ public interface Targets extends AutoCloseable {
      */
     DeployTarget open(StageSpec stage, Side side, Progress progress);
 
+    /**
+     * Where a side's platform is reached, for messages such as "no answer from …"; the side's label if unknown.
+     * Reads nothing from the network.
+     */
+    default String endpoint(StageSpec stage, Side side) {
+        return side.label();
+    }
+
     /** Closes the platform clients; targets opened before are unusable afterwards. */
     @Override
     void close();

@@ -2,6 +2,7 @@ package dev.dualdeploy.release;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.dualdeploy.net.Timeouts;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -62,12 +63,20 @@ public final class RegistryClient {
     }
 
     private final HttpClient http;
+    private final Duration readTimeout;
     private final RegistryCredentials credentials;
     private final ObjectMapper json = new ObjectMapper();
 
+    /** A client with the connect and read timeouts of {@link Timeouts#current()}. */
     public RegistryClient(RegistryCredentials credentials) {
-        this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10))
+        this(credentials, Timeouts.current());
+    }
+
+    /** A client whose every request waits at most {@code timeouts.connect()} to connect and {@code timeouts.read()} for an answer. */
+    public RegistryClient(RegistryCredentials credentials, Timeouts timeouts) {
+        this.http = HttpClient.newBuilder().connectTimeout(timeouts.connect())
                 .followRedirects(HttpClient.Redirect.NORMAL).build();
+        this.readTimeout = timeouts.read();
         this.credentials = credentials;
     }
 
@@ -174,7 +183,7 @@ public final class RegistryClient {
     }
 
     private HttpResponse<byte[]> request(URI uri, String method, Optional<String> authorization) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(30)).header("Accept", ACCEPT)
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(readTimeout).header("Accept", ACCEPT)
                 .method(method, HttpRequest.BodyPublishers.noBody());
         authorization.ifPresent(a -> request.header("Authorization", a));
         try {

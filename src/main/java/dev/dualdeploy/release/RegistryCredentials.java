@@ -1,7 +1,10 @@
 package dev.dualdeploy.release;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.dualdeploy.config.ConfigException;
+import dev.dualdeploy.config.CredentialFile;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -34,20 +37,22 @@ public final class RegistryCredentials {
     }
 
     private final JsonNode auths;
+    private final Path file;
 
-    private RegistryCredentials(JsonNode auths) {
+    private RegistryCredentials(JsonNode auths, Path file) {
         this.auths = auths;
+        this.file = file;
     }
 
     /** No credentials: every registry is asked anonymously. */
     public static RegistryCredentials none() {
-        return new RegistryCredentials(new ObjectMapper().createObjectNode());
+        return new RegistryCredentials(new ObjectMapper().createObjectNode(), Path.of("none"));
     }
 
     /**
      * Reads the Docker config of this environment; a missing file means no credentials.
      *
-     * @throws RegistryException if the file exists but is not valid JSON
+     * @throws ConfigException if the file exists but is not valid JSON
      */
     public static RegistryCredentials fromEnvironment(Map<String, String> env) {
         Path dir = Optional.ofNullable(env.get("DOCKER_CONFIG")).map(Path::of)
@@ -55,20 +60,37 @@ public final class RegistryCredentials {
         return fromFile(dir.resolve("config.json"));
     }
 
-    /** Reads a Docker config file; a missing file means no credentials. */
+    /**
+     * Reads a Docker config file (at most {@link CredentialFile#MAX_BYTES}); a missing file means no credentials.
+     *
+     * @throws ConfigException if the file is too large, unreadable or not a JSON object; the problem names the file
+     *                         and the line only, never the content, which holds credentials
+     */
     public static RegistryCredentials fromFile(Path file) {
-        if (!Files.isRegularFile(file)) {
+        if (!Files.exists(file)) {
             return none();
         }
+        byte[] bytes = CredentialFile.read(file, "Docker config");
+        JsonNode root;
         try {
-            JsonNode root = new ObjectMapper().readTree(Files.readString(file));
-            return new RegistryCredentials(root.path("auths"));
-        } catch (IOException e) {
-            throw new RegistryException("cannot read Docker config " + file + ": not valid JSON", e);
+            root = new ObjectMapper().readTree(bytes);
+        } catch (JsonProcessingException e) {
+            throw CredentialFile.unparseable(file, "Docker config", "JSON", e);
+        } catch (IOException | RuntimeException e) {
+            throw CredentialFile.problem(file, "", "the Docker config is not valid JSON (" + e.getClass().getSimpleName() + ")", "");
         }
+        if (root == null || !root.isObject() || !(root.path("auths").isObject() || root.path("auths").isMissingNode())) {
+            throw CredentialFile.problem(file, root != null && root.isObject() ? "auths" : "",
+                    "not a Docker config: expected a JSON object with an \"auths\" object", "{\"auths\": {\"registry.example.com\": {\"auth\": \"...\"}}}");
+        }
+        return new RegistryCredentials(root.path("auths"), file);
     }
 
-    /** The credentials for a registry host (with port, if any), or empty. */
+    /**
+     * The credentials for a registry host (with port, if any), or empty.
+     *
+     * @throws ConfigException if the entry's {@code auth} is not base64; the value is never shown
+     */
     public Optional<Basic> forRegistry(String host) {
         for (Iterator<Map.Entry<String, JsonNode>> entries = auths.fields(); entries.hasNext(); ) {
             Map.Entry<String, JsonNode> entry = entries.next();
@@ -77,7 +99,14 @@ public final class RegistryCredentials {
             }
             JsonNode value = entry.getValue();
             if (value.hasNonNull("auth")) {
-                String decoded = new String(Base64.getDecoder().decode(value.get("auth").asText()), StandardCharsets.UTF_8);
+                String decoded;
+                try {
+                    decoded = new String(Base64.getDecoder().decode(value.get("auth").asText().strip()), StandardCharsets.UTF_8);
+                } catch (IllegalArgumentException e) {
+                    // The decoder's message quotes the offending character of the secret: only the key is named.
+                    throw CredentialFile.problem(file, "auths[" + entry.getKey() + "].auth",
+                            "is not base64 of user:password (the value is not shown)", "\"auth\": \"dXNlcjpwYXNzd29yZA==\"");
+                }
                 int colon = decoded.indexOf(':');
                 if (colon > 0) {
                     return Optional.of(new Basic(decoded.substring(0, colon), decoded.substring(colon + 1)));

@@ -79,13 +79,15 @@ public final class JsonReport {
         ObjectNode root = header("status", exitCode);
         ArrayNode list = root.putArray("stages");
         for (Status.StageStatus stage : stages) {
-            ObjectNode node = list.addObject().put("stage", stage.stage());
-            node.set("parity", parity(stage.parity()));
+            ObjectNode node = list.addObject().put("stage", stage.stage()).put("state", stage.state());
+            // An unreadable side makes parity unknown: its status says UNREADABLE, never DRIFT.
+            node.set("parity", parity(stage.parity()).put("status", stage.state()));
             ArrayNode sides = node.putArray("sides");
             for (Status.SideStatus side : stage.sides()) {
                 ObjectNode s = sides.addObject().put("side", side.side().label()).put("enabled", side.enabled())
                         .put("target", side.target());
                 s.setAll(state(side.state()));
+                s.put("health", side.health()).put("readable", side.readable());
                 s.put("error", side.error().orElse(null));
             }
         }
@@ -112,7 +114,9 @@ public final class JsonReport {
             root.put("stages", stages);
         }
         ArrayNode list = root.putArray("problems");
-        problems.forEach(p -> list.addObject().put("path", p.path()).put("problem", p.problem()).put("example", p.example()));
+        // Each problem names its own file: a kubeconfig's or Docker config's problem is not in the config file.
+        problems.forEach(p -> list.addObject().put("file", p.file()).put("path", p.path()).put("problem", p.problem())
+                .put("example", p.example()));
         return root;
     }
 

@@ -4,6 +4,8 @@ import dev.dualdeploy.metrics.Measurement;
 import dev.dualdeploy.metrics.MetricQuery;
 import dev.dualdeploy.metrics.MetricsProvider;
 import dev.dualdeploy.metrics.Window;
+import dev.dualdeploy.net.AwsClients;
+import dev.dualdeploy.net.Timeouts;
 import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
@@ -11,9 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.TreeMap;
-import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.core.exception.SdkException;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.cloudwatch.CloudWatchClient;
 import software.amazon.awssdk.services.cloudwatch.CloudWatchClientBuilder;
@@ -46,15 +46,20 @@ public final class CloudWatchProvider implements MetricsProvider {
     }
 
     /**
-     * A client for the region with the default credential chain and the URL-connection HTTP client, set explicitly.
+     * A client for the region with the default credential chain and the URL-connection HTTP client, set explicitly,
+     * with the connect timeout of {@link Timeouts#current()}, bounded retries and errors of one line
+     * ({@link AwsClients}).
      *
-     * @param timeout how long one call (with its retries) may take
+     * @param timeout how long one query may wait for its answer (the gate's {@code metrics.timeout})
      */
     public static CloudWatchClient connect(String region, Optional<URI> endpoint, Duration timeout) {
+        Timeouts defaults = Timeouts.current();
+        Timeouts timeouts = new Timeouts(defaults.connect().compareTo(timeout) < 0 ? defaults.connect() : timeout, timeout,
+                defaults.retries());
         CloudWatchClientBuilder builder = CloudWatchClient.builder().region(Region.of(region))
-                .credentialsProvider(DefaultCredentialsProvider.builder().build())
-                .overrideConfiguration(c -> c.apiCallTimeout(timeout))
-                .httpClientBuilder(UrlConnectionHttpClient.builder().connectionTimeout(timeout).socketTimeout(timeout));
+                .credentialsProvider(AwsClients.credentials())
+                .overrideConfiguration(AwsClients.override(timeouts, endpoint.map(Object::toString).orElse("CloudWatch in " + region)))
+                .httpClientBuilder(AwsClients.http(timeouts));
         endpoint.ifPresent(builder::endpointOverride);
         return builder.build();
     }

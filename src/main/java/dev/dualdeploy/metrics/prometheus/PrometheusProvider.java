@@ -6,6 +6,8 @@ import dev.dualdeploy.metrics.Measurement;
 import dev.dualdeploy.metrics.MetricQuery;
 import dev.dualdeploy.metrics.MetricsProvider;
 import dev.dualdeploy.metrics.Window;
+import dev.dualdeploy.net.Faults;
+import dev.dualdeploy.net.Timeouts;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -74,7 +76,10 @@ public final class PrometheusProvider implements MetricsProvider {
         this.address = URI.create(address.toString().replaceAll("/+$", "") + "/");
         this.auth = auth;
         this.timeout = timeout;
-        this.http = HttpClient.newBuilder().connectTimeout(timeout).build();
+        // Connecting takes at most the CLI's connect timeout (or the query timeout, if shorter); the query's own
+        // timeout bounds the wait for its answer.
+        Duration connect = Timeouts.current().connect();
+        this.http = HttpClient.newBuilder().connectTimeout(connect.compareTo(timeout) < 0 ? connect : timeout).build();
     }
 
     @Override
@@ -89,7 +94,10 @@ public final class PrometheusProvider implements MetricsProvider {
         try {
             response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
-            return Measurement.failed(query, "prometheus at " + address.getHost() + ":" + address.getPort() + " cannot be reached: " + e);
+            // "no answer from … within 10s" rather than a bare exception class (issue 8 item 16).
+            String where = address.getHost() + ":" + address.getPort();
+            return Measurement.failed(query, "prometheus at " + where + " cannot be reached: "
+                    + Faults.describe(e, address.getScheme() + "://" + where, timeout));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return Measurement.failed(query, "interrupted while asking prometheus");

@@ -1,6 +1,8 @@
 package dev.dualdeploy.target.ecs;
 
 import dev.dualdeploy.config.EcsSpec;
+import dev.dualdeploy.net.AwsClients;
+import dev.dualdeploy.net.Timeouts;
 import dev.dualdeploy.release.ImageRef;
 import dev.dualdeploy.release.Release;
 import dev.dualdeploy.target.DeployTarget;
@@ -20,9 +22,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
-import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.core.exception.SdkException;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.ecs.EcsClient;
 import software.amazon.awssdk.services.ecs.EcsClientBuilder;
@@ -74,13 +74,20 @@ public final class EcsTarget implements DeployTarget {
 
     /**
      * A client for the spec's region with the default credential chain and the URL-connection HTTP client (set
-     * explicitly: with two HTTP clients on the classpath the SDK would silently pick one).
+     * explicitly: with two HTTP clients on the classpath the SDK would silently pick one), the connect and read
+     * timeouts of {@link Timeouts#current()}, bounded retries, and errors of one line ({@link AwsClients}).
      */
     public static EcsClient connect(EcsSpec spec) {
+        return connect(spec, Timeouts.current());
+    }
+
+    static EcsClient connect(EcsSpec spec, Timeouts timeouts) {
         EcsClientBuilder builder = EcsClient.builder()
                 .region(Region.of(spec.region()))
-                .credentialsProvider(DefaultCredentialsProvider.builder().build())
-                .httpClientBuilder(UrlConnectionHttpClient.builder());
+                .credentialsProvider(AwsClients.credentials())
+                .httpClientBuilder(AwsClients.http(timeouts))
+                .overrideConfiguration(AwsClients.override(timeouts,
+                        spec.endpoint().map(Object::toString).orElse("ECS in " + spec.region())));
         spec.endpoint().ifPresent(builder::endpointOverride);
         return builder.build();
     }

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.dualdeploy.config.ConfigException;
 import dev.dualdeploy.config.ConfigProblem;
 import dev.dualdeploy.config.KubernetesSpec;
+import dev.dualdeploy.net.Timeouts;
 import dev.dualdeploy.release.ImageRef;
 import dev.dualdeploy.release.Release;
 import dev.dualdeploy.target.DeployTarget;
@@ -88,24 +89,38 @@ public final class KubernetesTarget implements DeployTarget, Preflight {
 
     /**
      * Connects through the configured kubeconfig file and context; without a file, through {@code KUBECONFIG},
-     * {@code ~/.kube/config} or the in-cluster service account, in fabric8's usual order.
+     * {@code ~/.kube/config} or the in-cluster service account, in fabric8's usual order. The kubeconfig is read and
+     * checked by {@link Kubeconfig} first, so a context it does not define is an error, never the current context,
+     * and no parser message (which can quote a token) reaches a person. Every request has the connect and read
+     * timeouts of {@link Timeouts#current()} and a bounded number of retries; watches are not cut by them.
      *
-     * @throws TargetException if the kubeconfig cannot be read
+     * @throws ConfigException if the kubeconfig is malformed or lacks the context (bad input, exit 2)
+     * @throws TargetException if the client cannot be created from it
      */
     public static KubernetesClient connect(KubernetesSpec spec) {
-        String context = spec.context().orElse(null);
+        return connect(spec, System.getenv(), Path.of(System.getProperty("user.home")), Timeouts.current());
+    }
+
+    static KubernetesClient connect(KubernetesSpec spec, Map<String, String> env, Path home, Timeouts timeouts) {
+        List<Path> files = Kubeconfig.locate(spec, env, home);
         Config config;
-        if (spec.kubeconfig().isPresent()) {
-            Path file = spec.kubeconfig().get();
-            try {
-                config = Config.fromKubeconfig(context, Files.readString(file), file.toString());
-            } catch (IOException e) {
-                throw new TargetException("cannot read kubeconfig " + file + ": " + e.getMessage(), e);
+        if (files.isEmpty()) {
+            if (spec.context().isPresent()) {
+                throw new ConfigException(new ConfigProblem("kubeconfig", "", "context '" + spec.context().get()
+                        + "' is named, but there is no kubeconfig: kubeconfig is not set, KUBECONFIG is empty and "
+                        + "~/.kube/config does not exist", "kubeconfig: /etc/dualdeploy/kubeconfig"));
             }
+            config = Kubeconfig.fabric8(() -> Config.autoConfigure(null));
         } else {
-            config = Config.autoConfigure(context);
+            config = Kubeconfig.read(files).clientConfig(spec);
         }
-        return new KubernetesClientBuilder().withConfig(config).build();
+        config.setConnectionTimeout(Math.toIntExact(timeouts.connect().toMillis()));
+        config.setRequestTimeout(Math.toIntExact(timeouts.read().toMillis()));
+        // fabric8 retries ten times with doubling pauses by default: minutes against a cluster that does not answer.
+        config.setRequestRetryBackoffLimit(timeouts.retries());
+        config.setRequestRetryBackoffInterval(500);
+        Config finished = config;
+        return Kubeconfig.fabric8(() -> new KubernetesClientBuilder().withConfig(finished).build());
     }
 
     @Override
