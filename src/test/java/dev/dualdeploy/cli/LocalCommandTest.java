@@ -153,5 +153,8 @@ class LocalCommandTest {
 
         assertThat(run.code()).isEqualTo(2);
         assertThat(run.err()).contains("error: --dir: '" + file + "' is a file, not a directory");
+        Run demo = Cli.run("demo", "--dir", file.toString());
+        assertThat(demo.code()).isEqualTo(2);
+        assertThat(demo.err()).contains("error: --dir: '" + file + "' is a file, not a directory");
     }
 }
