@@ -4,8 +4,18 @@ import dev.dualdeploy.config.Durations;
 import dev.dualdeploy.config.Side;
 import dev.dualdeploy.local.LocalEnvironment;
 import dev.dualdeploy.release.Release;
+import dev.dualdeploy.target.TargetException;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -20,14 +30,17 @@ import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /** {@code dualdeploy local}: starts the embedded local environment and says how to point the CLI at it. */
-@Command(name = "local", mixinStandardHelpOptions = true, footer = ExitCodes.HELP,
+@Command(name = "local", mixinStandardHelpOptions = true, footer = ExitCodes.HELP, subcommands = LocalCommand.BreakCommand.class,
         description = {"Start the embedded local environment (a simulated Kubernetes API, a simulated ECS API and a"
                 + " read-only OCI registry on loopback) with a sample service in four stages, and print how to point"
                 + " the CLI at it.",
-                "The registry serves the sample releases 0.9.0, 1.0.0, 1.1.0, 1.1.1 and 1.2.0 as <registry>/loan-api:<version>; --break makes one of them fail, to watch fail-fast and rollback."})
+                "The registry serves the sample releases 0.9.0, 1.0.0, 1.1.0, 1.1.1 and 1.2.0 as"
+                + " <registry>/loan-api:<version>; --break (or 'local break' while it runs) makes one of them fail, to"
+                + " watch fail-fast and rollback."})
 final class LocalCommand implements Callable<Integer> {
 
     /** One {@code --break}: which sample release fails, how, and on which sides. */
@@ -103,13 +116,12 @@ final class LocalCommand implements Callable<Integer> {
             List<String> broken = new ArrayList<>();
             for (Break b : wanted) {
                 try {
-                    String digest = env.breakRelease(b.release(), b.how(), b.sides());
-                    broken.add(b.release() + " (" + Release.shortDigest(digest) + ") fails to "
-                            + (b.how() == LocalEnvironment.Breakage.PULL ? "pull" : "run (it crashes)") + " on " + Side.labels(b.sides()));
+                    broken.add(apply(env, b));
                 } catch (IllegalArgumentException e) {
                     throw new UsageException("--break: " + e.getMessage());
                 }
             }
+            HttpServer control = control(env);
             Thread hook = new Thread(stop::countDown, "local-shutdown");
             Runtime.getRuntime().addShutdownHook(hook);
             Path config = env.config().toAbsolutePath();
@@ -131,17 +143,132 @@ final class LocalCommand implements Callable<Integer> {
             out.println("  dualdeploy release --image " + repository + ":1.0.0");
             out.println("  dualdeploy deploy -f " + config + " --stage sandbox --image " + env.release("1.0.0").image()
                     + " --release-version 1.0.0");
+            out.println("  dualdeploy local break --dir " + dir + " 1.1.0=crash     # then deploy 1.1.0: it fails and is rolled back");
             out.println();
             out.println(limit == null ? "Press Ctrl-C to stop." : "Stopping in " + Durations.format(limit) + ".");
             out.flush();
-            if (limit == null) {
-                stop.await();
-            } else {
-                stop.await(limit.toMillis(), TimeUnit.MILLISECONDS);
-                Runtime.getRuntime().removeShutdownHook(hook);
+            try {
+                if (limit == null) {
+                    stop.await();
+                } else {
+                    stop.await(limit.toMillis(), TimeUnit.MILLISECONDS);
+                    Runtime.getRuntime().removeShutdownHook(hook);
+                }
+            } finally {
+                control.stop(0);
+                deleteQuietly(dir.resolve(CONTROL));
             }
         }
         return ExitCodes.OK;
+    }
+
+    /** The file in --dir that names the running environment's control endpoint, for {@code local break}. */
+    static final String CONTROL = "control-url";
+
+    /**
+     * A loopback endpoint that takes one {@code --break} value per POST, so {@code local break} can break a release
+     * while the environment runs. Its URL goes to {@value #CONTROL} in --dir; it answers 200 with what now fails, or
+     * 400 with why the value was refused.
+     */
+    private HttpServer control(LocalEnvironment env) {
+        try {
+            HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+            server.createContext("/break", exchange -> {
+                try (exchange) {
+                    int status;
+                    String answer;
+                    if (!"POST".equals(exchange.getRequestMethod())) {
+                        status = 405;
+                        answer = "POST a --break value such as 1.1.0=crash";
+                    } else {
+                        String text = new String(exchange.getRequestBody().readNBytes(1024), StandardCharsets.UTF_8).strip();
+                        try {
+                            answer = apply(env, Break.parse(text));
+                            status = 200;
+                        } catch (UsageException | IllegalArgumentException e) {
+                            status = 400;
+                            answer = e.getMessage().startsWith("--break: ") ? e.getMessage() : "--break: " + e.getMessage();
+                        }
+                    }
+                    byte[] body = (answer + "\n").getBytes(StandardCharsets.UTF_8);
+                    exchange.sendResponseHeaders(status, body.length);
+                    exchange.getResponseBody().write(body);
+                }
+            });
+            server.start();
+            Files.writeString(dir.resolve(CONTROL), "http://" + InetAddress.getLoopbackAddress().getHostAddress() + ":"
+                    + server.getAddress().getPort() + "/break\n");
+            return server;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start the local environment's control endpoint: " + e.getMessage(), e);
+        }
+    }
+
+    private static String apply(LocalEnvironment env, Break b) {
+        String digest = env.breakRelease(b.release(), b.how(), b.sides());
+        return b.release() + " (" + Release.shortDigest(digest) + ") fails to "
+                + (b.how() == LocalEnvironment.Breakage.PULL ? "pull" : "run (it crashes)") + " on " + Side.labels(b.sides());
+    }
+
+    private static void deleteQuietly(Path file) {
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            // A stale control file only makes a later 'local break' say the environment does not answer.
+        }
+    }
+
+    /** {@code dualdeploy local break}: marks a sample release as failing in the environment {@code local} runs. */
+    @Command(name = "break", mixinStandardHelpOptions = true, footer = ExitCodes.HELP,
+            description = {"Make a sample release fail in the running local environment (started by 'dualdeploy local'"
+                    + " with the same --dir), from now on: the same values as 'local --break'.",
+                    "For example: dualdeploy local break 1.1.0=crash 1.1.1=pull:legacy"})
+    static final class BreakCommand implements Callable<Integer> {
+
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--dir", defaultValue = "dualdeploy-local", paramLabel = "DIR",
+                description = "The --dir the local environment was started with (default: ${DEFAULT-VALUE}).")
+        Path dir;
+
+        @Parameters(arity = "1..*", paramLabel = "RELEASE=HOW[:SIDE]",
+                description = "RELEASE is a tag (1.1.0) or a sha256: digest; HOW is pull or crash; SIDE is legacy or"
+                        + " kubernetes (default: both).")
+        List<String> breaks;
+
+        @Override
+        public Integer call() {
+            breaks.forEach(Break::parse);
+            Path file = dir.resolve(CONTROL);
+            URI url;
+            try {
+                url = URI.create(Files.readString(file).strip());
+            } catch (IOException | IllegalArgumentException e) {
+                throw new TargetException("no local environment is running with --dir " + dir + " (no readable " + file
+                        + "); start one with 'dualdeploy local --dir " + dir + "'");
+            }
+            HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+            PrintWriter out = spec.commandLine().getOut();
+            for (String text : breaks) {
+                HttpResponse<String> response;
+                try {
+                    response = http.send(HttpRequest.newBuilder(url).timeout(Duration.ofSeconds(10))
+                            .POST(HttpRequest.BodyPublishers.ofString(text)).build(), HttpResponse.BodyHandlers.ofString());
+                } catch (IOException e) {
+                    throw new TargetException("the local environment of --dir " + dir + " does not answer at " + url
+                            + " (has it stopped?); start one with 'dualdeploy local --dir " + dir + "'");
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return ExitCodes.NEEDS_ATTENTION;
+                }
+                if (response.statusCode() != 200) {
+                    throw new UsageException(response.body().strip());
+                }
+                out.println("broken: " + response.body().strip());
+            }
+            return ExitCodes.OK;
+        }
     }
 
     private LocalEnvironment start(String initialVersion) {

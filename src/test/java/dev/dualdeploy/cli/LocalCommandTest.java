@@ -127,6 +127,18 @@ class LocalCommandTest {
             JsonNode kubernetes = json.get("sides").findParents("side").stream()
                     .filter(s -> s.get("side").asText().equals("kubernetes")).findFirst().orElseThrow();
             assertThat(kubernetes.get("rollout").get("status").asText()).isEqualTo("FAILED");
+
+            // While it runs: 'local break' marks another release, and the next deploy of it fails and rolls back too.
+            Run marked = Cli.run("local", "break", "--dir", dir.toString(), "1.1.1=pull:legacy");
+            assertThat(marked.code()).as(marked.err()).isZero();
+            assertThat(marked.out()).contains("broken: 1.1.1 (").contains("fails to pull on legacy");
+            Run refused = Cli.run("local", "break", "--dir", dir.toString(), "6.6.6=pull");
+            assertThat(refused.code()).isEqualTo(2);
+            assertThat(refused.err()).contains("--break: '6.6.6' is not a tag of the local registry");
+            String unpullable = Cli.run("release", "--image", repository + ":1.1.1").out().strip();
+            Run pull = Cli.run("deploy", "-f", localConfig, "--stage", "sandbox", "--image", unpullable, "--output", "json");
+            assertThat(pull.code()).as(pull.err()).isEqualTo(1);
+            assertThat(pull.json().get("reason").asText()).contains("CannotPullContainerError");
         } finally {
             thread.shutdownNow();
         }
@@ -142,6 +154,15 @@ class LocalCommandTest {
         assertThat(unknownHow.err()).contains("--break: 'slow' in '1.1.0=slow' is not a way to fail; use pull or crash");
         assertThat(unknownTag.code()).isEqualTo(2);
         assertThat(unknownTag.err()).contains("--break: '7.7.7' is not a tag of the local registry; its tags are [0.9.0");
+    }
+
+    /** Issue 8 item 18: {@code local break} with no environment running says so (exit 4), naming the directory. */
+    @Test
+    void localBreakWithoutARunningEnvironmentIsExit4() {
+        Run run = Cli.run("local", "break", "--dir", tmp.resolve("none").toString(), "1.1.0=crash");
+
+        assertThat(run.code()).isEqualTo(4);
+        assertThat(run.err()).contains("no local environment is running with --dir " + tmp.resolve("none"));
     }
 
     /** Issue 8 item 12: {@code local --dir} on a file is bad input naming the path, not a bug. */
