@@ -31,6 +31,9 @@ final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        if (dir != null && Files.exists(dir) && !Files.isDirectory(dir)) {
+            throw new UsageException("--dir: '" + dir + "' is a file, not a directory; name a directory for the environment's files");
+        }
         Path where = dir != null ? dir : Files.createTempDirectory("dualdeploy-demo");
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();

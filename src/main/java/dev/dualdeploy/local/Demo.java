@@ -12,6 +12,9 @@ import dev.dualdeploy.pipeline.SideReport;
 import dev.dualdeploy.pipeline.StageOutcome;
 import dev.dualdeploy.pipeline.StageReport;
 import dev.dualdeploy.pipeline.Status;
+import dev.dualdeploy.release.ImageRef;
+import dev.dualdeploy.release.RegistryClient;
+import dev.dualdeploy.release.RegistryCredentials;
 import dev.dualdeploy.release.Release;
 import dev.dualdeploy.target.Sleeper;
 import dev.dualdeploy.target.TargetState;
@@ -20,11 +23,12 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 
 /**
  * The scripted demo: a sample service released through sandbox → preprod → beta → prod on ECS and Kubernetes in the
- * local environment, then two broken releases that must be caught fast and rolled back on both sides. Every step
+ * local environment (resolved through its registry, as {@code release} does), then two broken releases that must be caught fast and rolled back on both sides. Every step
  * states what it expects and checks it against what the platforms read back; the demo passes only if all hold.
  */
 public final class Demo {
@@ -45,21 +49,24 @@ public final class Demo {
     /** Runs the demo in {@code dir}; returns every check made, in order. */
     public List<Check> run(Path dir) {
         long started = System.nanoTime();
-        Release previous = release("0.9.0");
-        Release good = release("1.0.0");
-        Release crashes = release("1.1.0");
-        Release unpullable = release("1.1.1");
         out.println("dual-deploy demo: " + LocalEnvironment.SERVICE + " on ECS and Kubernetes, stages " + LocalEnvironment.STAGES);
-        try (LocalEnvironment env = LocalEnvironment.start(dir, previous, 2);
+        try (LocalEnvironment env = LocalEnvironment.start(dir, "0.9.0", 2, 0);
              PlatformTargets targets = new PlatformTargets(Clock.systemUTC(), Sleeper.SYSTEM)) {
+            Release good = env.release("1.0.0");
+            Release crashes = env.release("1.1.0");
+            Release unpullable = env.release("1.1.1");
             DualDeploySpec config = new ConfigLoader().load(env.config());
             out.println("local environment: Kubernetes " + env.kubernetes().url() + ", ECS " + env.ecs().endpoint()
-                    + "; config " + env.config());
+                    + ", registry " + env.registry().host() + "; config " + env.config());
             Status status = new Status(targets, (stage, side, message) -> { });
             waitHealthy(status, config.stages());
 
             out.println();
             out.println("1. release " + good.version() + " (" + good.image() + ") through every stage");
+            String tagged = env.registry().repository() + ":" + good.version();
+            RegistryClient.Resolved resolved = new RegistryClient(RegistryCredentials.none()).resolve(ImageRef.parse(tagged));
+            check(tagged + " resolves through the local registry to " + Release.shortDigest(good.digest()),
+                    resolved.pinned().equals(good.image()), resolved.pinned());
             for (StageSpec stage : config.stages()) {
                 StageReport report = new Deploy(targets, reporter).run(stage, good, stage.toggle(), true);
                 check(stage.name() + ": " + good.version() + " runs on both sides", report.outcome() == StageOutcome.SUCCEEDED
@@ -69,12 +76,12 @@ public final class Demo {
 
             out.println();
             out.println("2. release " + crashes.version() + ", which crashes on Kubernetes, to sandbox");
-            env.kubernetes().breakImage(crashes.digest(), KubernetesSimulator.Breakage.CRASH);
+            env.breakRelease(crashes.version(), LocalEnvironment.Breakage.CRASH, EnumSet.of(Side.KUBERNETES));
             broken(targets, config, "sandbox", crashes, good, Side.KUBERNETES, "CrashLoopBackOff");
 
             out.println();
             out.println("3. release " + unpullable.version() + ", whose image ECS cannot pull, to preprod");
-            env.ecs().breakImage(unpullable.digest(), EcsSimulator.Breakage.PULL);
+            env.breakRelease(unpullable.version(), LocalEnvironment.Breakage.PULL, EnumSet.of(Side.LEGACY));
             broken(targets, config, "preprod", unpullable, good, Side.LEGACY, "CannotPullContainerError");
 
             checkAllRun(status, config.stages(), good, "after both failures every stage");
@@ -133,9 +140,5 @@ public final class Demo {
         checks.add(new Check(what, held, detail));
         out.println((held ? "  ok    " : "  FAIL  ") + what + (held || detail.isEmpty() ? "" : ": " + detail));
         out.flush();
-    }
-
-    private static Release release(String version) {
-        return LocalEnvironment.sampleRelease(version);
     }
 }

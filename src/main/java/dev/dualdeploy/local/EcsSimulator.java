@@ -25,6 +25,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -68,6 +69,7 @@ public final class EcsSimulator implements AutoCloseable {
     private static final Duration FAILED_AT = Duration.ofMillis(350);
     /** A task counts toward a COMPLETED deployment only once it has run this long, as ECS waits for steady state. */
     private static final Duration STEADY_AT = Duration.ofMillis(500);
+    private static final long TICK_MILLIS = 25;
 
     private final ObjectMapper json = new ObjectMapper();
     private final HttpServer server;
@@ -87,6 +89,8 @@ public final class EcsSimulator implements AutoCloseable {
     private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
     private final Map<String, Instant> failureReported = new ConcurrentHashMap<>();
     private final AtomicLong ids = new AtomicLong(1_000_000);
+    private final AtomicLong passes = new AtomicLong();
+    private final AtomicBoolean scheduled = new AtomicBoolean();
 
     private EcsSimulator(String region, Clock clock) throws IOException {
         this.region = region;
@@ -104,7 +108,26 @@ public final class EcsSimulator implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        loop.scheduleWithFixedDelay(this::tick, 25, 25, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Asks for a scheduler pass in {@code millis}, unless one is already pending. Idle is idle: the scheduler runs when
+     * a service is created or updated or an image breaks, and then every {@value #TICK_MILLIS} ms only while a task or a
+     * deployment is still moving (a fixed-rate tick cost CPU with nothing to do).
+     */
+    private void wake(long millis) {
+        if (scheduled.compareAndSet(false, true)) {
+            try {
+                loop.schedule(this::tick, millis, TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException stopped) {
+                // Closing.
+            }
+        }
+    }
+
+    /** How many scheduler passes have run; an idle simulator adds none. */
+    long passes() {
+        return passes.get();
     }
 
     /** Starts the simulator on a free loopback port. */
@@ -124,6 +147,7 @@ public final class EcsSimulator implements AutoCloseable {
     /** Makes tasks whose image contains {@code imageOrDigest} fail the given way from now on. */
     public void breakImage(String imageOrDigest, Breakage breakage) {
         broken.put(imageOrDigest, breakage);
+        wake(0);
     }
 
     /** Answers the next {@code count} calls of {@code operation} with a ThrottlingException; 0 stops throttling. */
@@ -184,6 +208,9 @@ public final class EcsSimulator implements AutoCloseable {
                     case "ListTagsForResource" -> listTagsForResource(request);
                     default -> throw new EcsError("UnknownOperationException", "operation " + operation + " is not simulated");
                 };
+            }
+            if (operation.equals("CreateService") || operation.equals("UpdateService")) {
+                wake(0);
             }
             respond(exchange, 200, response);
         } catch (EcsError e) {
@@ -414,13 +441,39 @@ public final class EcsSimulator implements AutoCloseable {
                 .put("rolloutState", "IN_PROGRESS").put("rolloutStateReason", "ECS deployment " + id + " in progress.");
     }
 
-    /** One scheduler pass over every service. */
-    private synchronized void tick() {
-        try {
-            services.values().forEach(this::schedule);
-        } catch (RuntimeException e) {
-            // The scheduler must outlive any single bad pass.
+    /** One scheduler pass over every service; it asks for the next while anything is still moving. */
+    private void tick() {
+        scheduled.set(false);
+        passes.incrementAndGet();
+        boolean moving;
+        synchronized (this) {
+            try {
+                services.values().forEach(this::schedule);
+                moving = services.values().stream().anyMatch(this::moving);
+            } catch (RuntimeException e) {
+                moving = true; // the scheduler must outlive any single bad pass: try again
+            }
         }
+        if (moving) {
+            wake(TICK_MILLIS);
+        }
+    }
+
+    /** Whether a service's deployment is still rolling out or one of its tasks has yet to start, fail or settle. */
+    private boolean moving(ObjectNode service) {
+        for (JsonNode d : service.get("deployments")) {
+            ObjectNode deployment = (ObjectNode) d;
+            if ("IN_PROGRESS".equals(deployment.get("rolloutState").asText())) {
+                return true;
+            }
+            for (ObjectNode task : liveTasks(deployment)) {
+                Duration age = Duration.between(taskCreated.get(task.get("taskArn").asText()), clock.instant());
+                if (!"RUNNING".equals(task.get("lastStatus").asText()) || age.compareTo(STEADY_AT) < 0) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     private void schedule(ObjectNode service) {

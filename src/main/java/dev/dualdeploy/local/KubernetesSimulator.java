@@ -27,6 +27,9 @@ import io.fabric8.kubernetes.api.model.apps.ReplicaSet;
 import io.fabric8.kubernetes.api.model.apps.ReplicaSetBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.Watch;
+import io.fabric8.kubernetes.client.Watcher;
+import io.fabric8.kubernetes.client.WatcherException;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.fabric8.mockwebserver.Context;
@@ -41,6 +44,7 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
@@ -62,7 +66,10 @@ import java.util.logging.Logger;
  * controllers would: it creates a ReplicaSet per pod template, pods for it, moves the pods through
  * Pending → Running/Ready (reporting the image digest as {@code imageID}), scales old ReplicaSets down once the new
  * pods are ready, and keeps the Deployment's status and conditions current. Images the simulator is told are broken
- * fail the way the kubelet reports it: ErrImagePull then ImagePullBackOff, or CrashLoopBackOff.
+ * fail the way the kubelet reports it: ErrImagePull then ImagePullBackOff, or CrashLoopBackOff. As the deployment
+ * controller does, it counts {@code progressDeadlineSeconds} from the last progress (the Progressing condition's
+ * {@code lastUpdateTime}). It runs when a Deployment changes (a watch) and while a pod or a deadline is due to move
+ * on, and not at all when nothing is moving.
  *
  * <p>Not modelled: scheduling, nodes and resources; surge and unavailability budgets (all new pods start at once,
  * old pods go when every new pod is ready); probes; HPAs acting; Services routing; RBAC and authentication (any
@@ -85,16 +92,26 @@ public final class KubernetesSimulator implements AutoCloseable {
         MOCK_LOG.setLevel(Level.WARNING);
     }
 
+    /** The shortest wait between passes while something is moving, so a busy controller still yields. */
+    private static final Duration MIN_WAIT = Duration.ofMillis(20);
+    /** After a pass that wrote something, the next looks again this soon: a write can make more work. */
+    private static final Duration SETTLE = Duration.ofMillis(50);
+
     private final KubernetesMockServer server;
     private final KubernetesClient client;
     private final ScheduledExecutorService loop;
     private final Clock clock;
+    private final AtomicLong passes = new AtomicLong();
+    /** When the next pass is due, in System.nanoTime(); Long.MAX_VALUE when none is. Guarded by {@code this}. */
+    private long dueAt = Long.MAX_VALUE;
+    private volatile Watch watch;
+    private volatile boolean closed;
     private final Map<String, Breakage> broken = new ConcurrentHashMap<>();
     private final Map<String, Instant> podCreated = new ConcurrentHashMap<>();
     private final Map<String, Instant> failureReported = new ConcurrentHashMap<>();
     private final AtomicLong names = new AtomicLong();
 
-    private KubernetesSimulator(Clock clock) {
+    private KubernetesSimulator(Clock clock, boolean background) {
         this.clock = clock;
         this.server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
                 new ApplyingCrudDispatcher(), false);
@@ -105,14 +122,78 @@ public final class KubernetesSimulator implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        loop.scheduleWithFixedDelay(this::reconcileAll, 50, 50, TimeUnit.MILLISECONDS);
+        // Idle is idle: the controller runs when a Deployment changes (a watch), and otherwise only while a pod or a
+        // progress deadline is due to move on (see pass). A fixed-rate poll here cost a third of a core doing nothing.
+        if (background) {
+            watchDeployments();
+            wakeIn(Duration.ZERO);
+        } else {
+            closed = true; // no background passes: the caller drives the controller
+        }
     }
 
     /** Starts the API server on a free loopback port and the controller. */
     public static KubernetesSimulator start() {
-        return new KubernetesSimulator(Clock.systemUTC());
+        return new KubernetesSimulator(Clock.systemUTC(), true);
     }
 
+    /**
+     * The API server with a controller that runs only when {@link #reconcile()} is called, in {@code clock}'s time
+     * (pod start and failure delays, progress deadlines): a test steps the clock and drives every pass itself.
+     */
+    static KubernetesSimulator startDriven(Clock clock) {
+        return new KubernetesSimulator(clock, false);
+    }
+
+    /** How many controller passes have run; an idle environment adds none. */
+    long passes() {
+        return passes.get();
+    }
+
+    private void watchDeployments() {
+        if (closed) {
+            return;
+        }
+        watch = client.apps().deployments().inAnyNamespace().watch(new Watcher<>() {
+            @Override
+            public void eventReceived(Action action, Deployment resource) {
+                wakeIn(Duration.ZERO);
+            }
+
+            @Override
+            public void onClose(WatcherException cause) {
+                // The watch ended abnormally (the client gave up reconnecting): look now, and watch again.
+                if (!closed) {
+                    wakeIn(Duration.ZERO);
+                    loop.execute(KubernetesSimulator.this::watchDeployments);
+                }
+            }
+        });
+    }
+
+    /** Asks for a pass in {@code delay} (wall time), unless one is already due sooner. */
+    private synchronized void wakeIn(Duration delay) {
+        long at = System.nanoTime() + delay.toNanos();
+        if (closed || at >= dueAt) {
+            return;
+        }
+        dueAt = at;
+        try {
+            loop.schedule(this::pass, delay.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException stopped) {
+            // Closing.
+        }
+    }
+
+    private void pass() {
+        synchronized (this) {
+            if (System.nanoTime() < dueAt) {
+                return; // superseded: a sooner pass already ran, and the one due now (if any) is scheduled
+            }
+            dueAt = Long.MAX_VALUE;
+        }
+        reconcile().ifPresent(this::wakeIn);
+    }
     /** The API server's URL, such as {@code http://127.0.0.1:40123}. */
     public String url() {
         return "http://" + InetAddress.getLoopbackAddress().getHostAddress() + ":" + server.getPort();
@@ -126,6 +207,7 @@ public final class KubernetesSimulator implements AutoCloseable {
     /** Makes every pod whose image contains {@code imageOrDigest} fail the given way from now on. */
     public void breakImage(String imageOrDigest, Breakage breakage) {
         broken.put(imageOrDigest, breakage);
+        wakeIn(Duration.ZERO);
     }
 
     /**
@@ -168,28 +250,56 @@ public final class KubernetesSimulator implements AutoCloseable {
                 .endTemplate().endSpec().build()).create();
     }
 
-    private void reconcileAll() {
+    /**
+     * One pass of the controller over every Deployment, as the background loop runs it (tests with a stepped clock
+     * call it directly).
+     *
+     * @return how long (wall time) until the next pass is due, or empty when nothing will move until something changes
+     */
+    synchronized Optional<Duration> reconcile() {
+        passes.incrementAndGet();
+        Pass pass = new Pass();
         try {
             for (Deployment deployment : client.apps().deployments().inAnyNamespace().list().getItems()) {
                 try {
-                    reconcile(deployment);
+                    reconcile(deployment, pass);
                 } catch (KubernetesClientException conflict) {
-                    // Someone else wrote the same object (a 409): the next pass sees the new version.
+                    // Someone else wrote the same object (a 409): look again soon, at the new version.
+                    pass.wrote = true;
                 }
             }
         } catch (RuntimeException e) {
-            // The controller must outlive any single bad pass, as a real one does.
+            // The controller must outlive any single bad pass, as a real one does; try again shortly.
+            pass.wrote = true;
+        }
+        Optional<Duration> untilDue = pass.due.map(due -> Duration.between(clock.instant(), due));
+        if (pass.wrote) {
+            untilDue = Optional.of(untilDue.filter(d -> d.compareTo(SETTLE) < 0).orElse(SETTLE));
+        }
+        return untilDue.map(d -> d.compareTo(MIN_WAIT) < 0 ? MIN_WAIT : d);
+    }
+
+    /** What one pass learnt: whether it wrote anything, and the earliest time (in the clock's time) something is due. */
+    private static final class Pass {
+        boolean wrote;
+        Optional<Instant> due = Optional.empty();
+
+        void dueAt(Instant at) {
+            due = Optional.of(due.filter(d -> d.isBefore(at)).orElse(at));
         }
     }
 
-    private void reconcile(Deployment deployment) {
+    private void reconcile(Deployment deployment, Pass pass) {
         String namespace = deployment.getMetadata().getNamespace();
         int desired = Optional.ofNullable(deployment.getSpec().getReplicas()).orElse(1);
         String hash = templateHash(deployment.getSpec().getTemplate());
         List<ReplicaSet> owned = client.apps().replicaSets().inNamespace(namespace).list().getItems().stream()
                 .filter(rs -> owns(deployment.getMetadata().getUid(), rs.getMetadata().getOwnerReferences())).toList();
         ReplicaSet current = owned.stream().filter(rs -> hash.equals(labels(rs).get(HASH))).findFirst()
-                .orElseGet(() -> createReplicaSet(deployment, hash, owned));
+                .orElseGet(() -> {
+                    pass.wrote = true;
+                    return createReplicaSet(deployment, hash, owned);
+                });
         List<Pod> pods = client.pods().inNamespace(namespace).list().getItems().stream()
                 .filter(p -> owned.stream().anyMatch(rs -> owns(rs.getMetadata().getUid(), p.getMetadata().getOwnerReferences()))
                         || owns(current.getMetadata().getUid(), p.getMetadata().getOwnerReferences()))
@@ -197,24 +307,27 @@ public final class KubernetesSimulator implements AutoCloseable {
         List<Pod> fresh = new ArrayList<>(pods.stream().filter(p -> hash.equals(labels(p).get(HASH))).toList());
         for (int i = fresh.size(); i < desired; i++) {
             fresh.add(createPod(current));
+            pass.wrote = true;
         }
         for (int i = desired; i < fresh.size(); i++) {
             client.pods().resource(fresh.get(i)).delete();
+            pass.wrote = true;
         }
         fresh = fresh.subList(0, Math.min(desired, fresh.size()));
         int readyFresh = 0;
         for (Pod pod : fresh) {
-            if (advance(pod)) {
+            if (advance(pod, pass)) {
                 readyFresh++;
             }
         }
         List<Pod> old = pods.stream().filter(p -> !hash.equals(labels(p).get(HASH))).toList();
         if (readyFresh == desired) {
             old.forEach(p -> client.pods().resource(p).delete());
+            pass.wrote |= !old.isEmpty();
             old = List.of();
         }
         int readyOld = (int) old.stream().filter(KubernetesSimulator::isReady).count();
-        updateStatus(deployment, current, desired, fresh.size() + old.size(), fresh.size(), readyFresh + readyOld);
+        updateStatus(deployment, current, desired, fresh.size() + old.size(), fresh.size(), readyFresh + readyOld, pass);
     }
 
     private ReplicaSet createReplicaSet(Deployment deployment, String hash, List<ReplicaSet> owned) {
@@ -248,8 +361,9 @@ public final class KubernetesSimulator implements AutoCloseable {
     }
 
     /** Moves a pod's status along by its age and its image; returns whether it is ready. */
-    private boolean advance(Pod pod) {
-        Duration age = Duration.between(podCreated.computeIfAbsent(key(pod), k -> clock.instant()), clock.instant());
+    private boolean advance(Pod pod, Pass pass) {
+        Instant created = podCreated.computeIfAbsent(key(pod), k -> clock.instant());
+        Duration age = Duration.between(created, clock.instant());
         List<ContainerStatus> statuses = new ArrayList<>();
         boolean ready = true;
         boolean failed = false;
@@ -276,6 +390,12 @@ public final class KubernetesSimulator implements AutoCloseable {
             }
             ready &= breakage == null && age.compareTo(START_DELAY) >= 0;
             statuses.add(status.build());
+            // The pod moves on again when it is due to start, and a broken one when it is due to fail.
+            if (age.compareTo(START_DELAY) < 0) {
+                pass.dueAt(created.plus(START_DELAY));
+            } else if (breakage != null && age.compareTo(FAIL_DELAY) < 0) {
+                pass.dueAt(created.plus(FAIL_DELAY));
+            }
         }
         PodStatus next = new PodStatusBuilder().withPhase(ready || statuses.stream().anyMatch(s -> s.getState().getRunning() != null)
                         ? "Running" : "Pending")
@@ -284,6 +404,7 @@ public final class KubernetesSimulator implements AutoCloseable {
         if (!Objects.equals(strip(pod.getStatus()), strip(next))) {
             pod.setStatus(next);
             client.pods().resource(pod).updateStatus();
+            pass.wrote = true;
             if (failed) {
                 failureReported.putIfAbsent(key(pod), clock.instant());
             }
@@ -291,19 +412,52 @@ public final class KubernetesSimulator implements AutoCloseable {
         return ready;
     }
 
-    private void updateStatus(Deployment deployment, ReplicaSet current, int desired, int total, int updated, int ready) {
+    /**
+     * Writes the Deployment's status. As the deployment controller does, the Progressing condition's lastUpdateTime
+     * moves whenever the rollout makes progress (another ReplicaSet becomes the current one, or the counts of pods,
+     * updated pods or ready pods change), and the progress deadline counts from it, not from the ReplicaSet's
+     * creation: a rollback to a ReplicaSet made long ago is a fresh rollout.
+     */
+    private void updateStatus(Deployment deployment, ReplicaSet current, int desired, int total, int updated, int ready, Pass pass) {
         boolean complete = updated == desired && ready == desired && total == desired;
-        Instant started = Optional.ofNullable(current.getMetadata().getCreationTimestamp()).map(Instant::parse).orElse(clock.instant());
         int deadline = Optional.ofNullable(deployment.getSpec().getProgressDeadlineSeconds()).orElse(600);
-        DeploymentCondition progressing;
         String rs = "ReplicaSet \"" + current.getMetadata().getName() + "\"";
+        DeploymentStatus before = deployment.getStatus();
+        Optional<DeploymentCondition> was = Optional.ofNullable(before).map(DeploymentStatus::getConditions).stream()
+                .flatMap(List::stream).filter(c -> "Progressing".equals(c.getType())).findFirst();
+        boolean progressed = was.isEmpty() || was.get().getLastUpdateTime() == null
+                || !Objects.requireNonNullElse(was.get().getMessage(), "").startsWith(rs + " ")
+                || !Objects.equals(before.getReplicas(), total) || !Objects.equals(before.getUpdatedReplicas(), updated)
+                || !Objects.equals(before.getReadyReplicas(), ready);
+        String now = clock.instant().truncatedTo(ChronoUnit.SECONDS).toString();
+        Instant lastProgress = progressed ? Instant.parse(now) : Instant.parse(was.get().getLastUpdateTime());
+        boolean timedOut = !progressed && "ProgressDeadlineExceeded".equals(was.get().getReason());
+        String status;
+        String reason;
+        String message;
         if (complete) {
-            progressing = deploymentCondition("Progressing", true, "NewReplicaSetAvailable", rs + " has successfully progressed.");
-        } else if (clock.instant().isAfter(started.plusSeconds(deadline))) {
-            progressing = deploymentCondition("Progressing", false, "ProgressDeadlineExceeded", rs + " has timed out progressing.");
+            status = "True";
+            reason = "NewReplicaSetAvailable";
+            message = rs + " has successfully progressed.";
+        } else if (timedOut || clock.instant().isAfter(lastProgress.plusSeconds(deadline))) {
+            status = "False";
+            reason = "ProgressDeadlineExceeded";
+            message = rs + " has timed out progressing.";
         } else {
-            progressing = deploymentCondition("Progressing", true, "ReplicaSetUpdated", rs + " is progressing.");
+            status = "True";
+            reason = "ReplicaSetUpdated";
+            message = rs + " is progressing.";
+            // Without progress, the condition turns at the deadline: the controller must look then.
+            pass.dueAt(lastProgress.plusSeconds(deadline).plusSeconds(1));
         }
+        boolean same = was.isPresent() && status.equals(was.get().getStatus()) && reason.equals(was.get().getReason())
+                && message.equals(was.get().getMessage());
+        DeploymentCondition progressing = new DeploymentConditionBuilder().withType("Progressing").withStatus(status)
+                .withReason(reason).withMessage(message)
+                .withLastUpdateTime(same && !progressed ? was.get().getLastUpdateTime() : now)
+                .withLastTransitionTime(was.filter(c -> status.equals(c.getStatus()) && c.getLastTransitionTime() != null)
+                        .map(DeploymentCondition::getLastTransitionTime).orElse(now))
+                .build();
         DeploymentStatus next = new DeploymentStatusBuilder()
                 .withObservedGeneration(Optional.ofNullable(deployment.getMetadata().getGeneration()).orElse(1L))
                 .withReplicas(total).withUpdatedReplicas(updated).withReadyReplicas(ready).withAvailableReplicas(ready)
@@ -312,9 +466,10 @@ public final class KubernetesSimulator implements AutoCloseable {
                         ? "MinimumReplicasAvailable" : "MinimumReplicasUnavailable", "Deployment has " + ready + " available replicas."),
                         progressing)
                 .build();
-        if (!Objects.equals(deployment.getStatus(), next)) {
+        if (!Objects.equals(before, next)) {
             deployment.setStatus(next);
             client.apps().deployments().resource(deployment).updateStatus();
+            pass.wrote = true;
         }
     }
 
@@ -357,8 +512,12 @@ public final class KubernetesSimulator implements AutoCloseable {
     }
 
     static String sha256(String text) {
+        return sha256(text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    static String sha256(byte[] bytes) {
         try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
@@ -388,6 +547,11 @@ public final class KubernetesSimulator implements AutoCloseable {
 
     @Override
     public void close() {
+        closed = true;
+        Watch open = watch;
+        if (open != null) {
+            open.close();
+        }
         loop.shutdownNow();
         try {
             loop.awaitTermination(2, TimeUnit.SECONDS);

@@ -3,23 +3,33 @@ package dev.dualdeploy.release;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.dualdeploy.net.Timeouts;
+import java.io.EOFException;
 import java.io.IOException;
+import java.net.ConnectException;
 import java.net.URI;
 import java.net.URLEncoder;
+import java.net.UnknownHostException;
 import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.UnresolvedAddressException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import javax.net.ssl.SSLException;
 
 /**
  * Resolves an image reference to the digest of its manifest through the OCI distribution API: {@code HEAD} (then
@@ -40,6 +50,8 @@ public final class RegistryClient {
             "application/vnd.oci.image.manifest.v1+json",
             "application/vnd.docker.distribution.manifest.v2+json");
     private static final Set<String> LOOPBACK = Set.of("localhost", "127.0.0.1", "[::1]");
+    /** As many redirects as Docker follows for one request. */
+    private static final int MAX_REDIRECTS = 10;
     private static final Pattern CHALLENGE_PARAM = Pattern.compile("(\\w+)=\"([^\"]*)\"");
 
     /**
@@ -74,10 +86,17 @@ public final class RegistryClient {
 
     /** A client whose every request waits at most {@code timeouts.connect()} to connect and {@code timeouts.read()} for an answer. */
     public RegistryClient(RegistryCredentials credentials, Timeouts timeouts) {
-        this.http = HttpClient.newBuilder().connectTimeout(timeouts.connect())
-                .followRedirects(HttpClient.Redirect.NORMAL).build();
+        this.http = newHttpClient(timeouts);
         this.readTimeout = timeouts.read();
         this.credentials = credentials;
+    }
+
+    /**
+     * The HTTP client. It never follows redirects itself: the JDK client would forward the Authorization header to
+     * whatever host a registry redirects to, so {@link #request} follows them and drops credentials off their origin.
+     */
+    private static HttpClient newHttpClient(Timeouts timeouts) {
+        return HttpClient.newBuilder().connectTimeout(timeouts.connect()).followRedirects(HttpClient.Redirect.NEVER).build();
     }
 
     /**
@@ -182,19 +201,109 @@ public final class RegistryClient {
         }
     }
 
+    /**
+     * Sends one request and follows up to {@value #MAX_REDIRECTS} redirects (blob and manifest stores often answer 307
+     * to a CDN or object store). As Docker does, the Authorization header goes only to the scheme, host and port it was
+     * meant for: once a redirect leaves that origin, the rest of the chain is anonymous.
+     */
     private HttpResponse<byte[]> request(URI uri, String method, Optional<String> authorization) {
+        URI current = uri;
+        String currentMethod = method;
+        Optional<String> auth = authorization;
+        for (int redirects = 0; ; redirects++) {
+            URI from = current;
+            HttpResponse<byte[]> response = requestOnce(from, currentMethod, auth);
+            int status = response.statusCode();
+            if (status != 301 && status != 302 && status != 303 && status != 307 && status != 308) {
+                return response;
+            }
+            if (redirects == MAX_REDIRECTS) {
+                throw new RegistryException(uri.getHost() + ": more than " + MAX_REDIRECTS + " redirects for " + uri.getPath()
+                        + " (the last to " + from.getHost() + ")", false);
+            }
+            String location = response.headers().firstValue("Location").orElseThrow(() -> new RegistryException(
+                    hostPort(from) + " answered HTTP " + status + " without a Location to redirect to", false));
+            URI next;
+            try {
+                next = from.resolve(location);
+            } catch (IllegalArgumentException e) {
+                throw new RegistryException(hostPort(from) + " redirected to an invalid URL", false);
+            }
+            if (!"http".equalsIgnoreCase(next.getScheme()) && !"https".equalsIgnoreCase(next.getScheme()) || next.getHost() == null) {
+                throw new RegistryException(hostPort(from) + " redirected to a URL that is not http(s) with a host", false);
+            }
+            if (!sameOrigin(uri, next)) {
+                auth = Optional.empty();
+            }
+            if (status == 303) {
+                currentMethod = "HEAD".equals(currentMethod) ? "HEAD" : "GET";
+            }
+            current = next;
+        }
+    }
+
+    private HttpResponse<byte[]> requestOnce(URI uri, String method, Optional<String> authorization) {
         HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(readTimeout).header("Accept", ACCEPT)
                 .method(method, HttpRequest.BodyPublishers.noBody());
         authorization.ifPresent(a -> request.header("Authorization", a));
         try {
             return http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
         } catch (IOException e) {
-            throw new RegistryException("cannot reach " + uri.getHost() + (uri.getPort() > 0 ? ":" + uri.getPort() : "")
-                    + ": " + e.getMessage(), e);
+            throw new RegistryException("cannot reach " + hostPort(uri) + ": " + reason(e), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new RegistryException("interrupted while asking " + uri.getHost(), e);
+            throw new RegistryException("interrupted while asking " + hostPort(uri), e);
         }
+    }
+
+    private static boolean has(List<Throwable> chain, Class<? extends Throwable> type) {
+        return chain.stream().anyMatch(type::isInstance);
+    }
+
+    /** Whether two URLs share scheme, host and port (the default port of the scheme when none is given). */
+    static boolean sameOrigin(URI a, URI b) {
+        return a.getScheme().equalsIgnoreCase(b.getScheme()) && a.getHost().equalsIgnoreCase(b.getHost()) && port(a) == port(b);
+    }
+
+    private static int port(URI uri) {
+        return uri.getPort() >= 0 ? uri.getPort() : "https".equalsIgnoreCase(uri.getScheme()) ? 443 : 80;
+    }
+
+    private static String hostPort(URI uri) {
+        return uri.getHost() + (uri.getPort() > 0 ? ":" + uri.getPort() : "");
+    }
+
+    /**
+     * Why a request failed, in words: the JDK client often throws with no message at all (a refused or unresolved
+     * connection is a {@code ConnectException} whose message is null), which would print as "null".
+     */
+    static String reason(Throwable error) {
+        List<Throwable> chain = new ArrayList<>();
+        for (Throwable t = error; t != null && chain.size() < 10; t = t.getCause()) {
+            chain.add(t);
+        }
+        if (has(chain, UnresolvedAddressException.class) || has(chain, UnknownHostException.class)) {
+            return "the host name does not resolve";
+        }
+        if (has(chain, HttpConnectTimeoutException.class)) {
+            return "connecting timed out";
+        }
+        if (has(chain, HttpTimeoutException.class)) {
+            return "it did not answer in time";
+        }
+        Optional<Throwable> tls = chain.stream().filter(SSLException.class::isInstance).findFirst();
+        if (tls.isPresent()) {
+            return "the TLS handshake failed" + (tls.get().getMessage() == null ? "" : " (" + tls.get().getMessage() + ")");
+        }
+        // The JDK reports a refused connection as a ConnectException around a ClosedChannelException: refused wins.
+        if (has(chain, ConnectException.class)) {
+            return "the connection was refused (is it running, on this port?)";
+        }
+        if (has(chain, ClosedChannelException.class) || has(chain, EOFException.class)) {
+            return "the connection was closed before an answer";
+        }
+        return chain.stream().map(Throwable::getMessage).filter(m -> m != null && !m.isBlank()).findFirst()
+                .orElse("an I/O error (" + error.getClass().getSimpleName() + ")");
     }
 
     static String sha256(byte[] bytes) {

@@ -43,6 +43,31 @@ class ExamplesUseDocumentedOptionsTest {
         assertThat(checked).as("options checked").isGreaterThan(8);
     }
 
+    /** Issue 8 item 17: the README's Jenkinsfiles (the one against {@code local} among them) pass documented options only. */
+    @Test
+    void readmeJenkinsfilesUseOnlyDocumentedOptions() throws IOException {
+        String readme = Files.readString(Path.of("README.md"));
+        Matcher block = Pattern.compile("```groovy\n(.*?)```", Pattern.DOTALL).matcher(readme);
+        int checked = 0;
+        boolean local = false;
+        while (block.find()) {
+            String text = block.group(1).replaceAll("(?m)//.*$", "");
+            local |= text.contains("/tmp/dualdeploy-local/dualdeploy.yaml");
+            Matcher call = CALL.matcher(text);
+            while (call.find()) {
+                String step = call.group(1);
+                String help = Files.readString(Path.of("vars", step + ".txt"));
+                for (String key : topLevelKeys(text, call.end())) {
+                    assertThat(help).as("README: " + step + "(" + key + ": …) is documented in vars/" + step + ".txt")
+                            .contains("<code>" + key + "</code>");
+                    checked++;
+                }
+            }
+        }
+        assertThat(local).as("the README has a Jenkinsfile that runs against `dualdeploy local`").isTrue();
+        assertThat(checked).as("options checked").isGreaterThan(5);
+    }
+
     /** The keys of the map passed to a step, skipping those of nested maps and lists. */
     private static Set<String> topLevelKeys(String text, int from) {
         Set<String> keys = new LinkedHashSet<>();
