@@ -197,7 +197,8 @@ public final class RegistryClient {
             }
             return token;
         } catch (IOException e) {
-            throw new RegistryException("the token service of " + location.host() + " returned invalid JSON", e);
+            // No cause: a parser message may quote the body (Jackson does with INCLUDE_SOURCE_IN_LOCATION), and it holds a token.
+            throw new RegistryException("the token service of " + location.host() + " returned invalid JSON", false);
         }
     }
 
