@@ -27,6 +27,10 @@ public final class DualDeployCommand {
         DualDeployCommand root = new DualDeployCommand();
         CommandLine line = new CommandLine(root);
         line.setOut(out).setErr(err);
+        // issue 8 item 3: picocli replaces an argument '@FILE' by the file's words, so '--image @/proc/self/environ'
+        // read the environment (secrets included) into the arguments and echoed it in the usage error. A value that
+        // starts with '@' is a value like any other. Set after the subcommands are added, so it holds for all of them.
+        line.setExpandAtFiles(false);
         line.setExecutionExceptionHandler((e, cmd, parsed) -> handle(e, cmd, root, err));
         return line.execute(args);
     }
