@@ -15,8 +15,9 @@ import picocli.CommandLine.Spec;
 
 /** {@code dualdeploy demo}: the scripted demo in the embedded local environment; exits 0 only if every check held. */
 @Command(name = "demo", mixinStandardHelpOptions = true, footer = ExitCodes.HELP,
-        description = {"Run a sample service through sandbox, preprod, beta and prod on ECS and Kubernetes in the",
-                "embedded local environment, then two broken releases that must be caught and rolled back.",
+        // The first line is the summary 'dualdeploy --help' lists, so it must be a whole sentence (issue 8 item 29).
+        description = {"Run a sample service through sandbox, preprod, beta and prod on ECS and Kubernetes in the"
+                + " embedded local environment, then two broken releases that must be caught and rolled back.",
                 "Exits 0 only if everything behaved as it should."})
 final class DemoCommand implements Callable<Integer> {
 

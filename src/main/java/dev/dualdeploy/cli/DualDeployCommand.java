@@ -3,12 +3,16 @@ package dev.dualdeploy.cli;
 import dev.dualdeploy.config.ConfigException;
 import dev.dualdeploy.config.ConfigProblem;
 import dev.dualdeploy.report.JsonReport;
+import dev.dualdeploy.report.Text;
 import dev.dualdeploy.target.TargetException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ScopeType;
 
 /** The top-level {@code dualdeploy} command; it only holds the subcommands and the global options. */
@@ -27,50 +31,126 @@ public final class DualDeployCommand {
         DualDeployCommand root = new DualDeployCommand();
         CommandLine line = new CommandLine(root);
         line.setOut(out).setErr(err);
+        // issue 8 item 3: picocli replaces an argument '@FILE' by the file's words, so '--image @/proc/self/environ'
+        // read the environment (secrets included) into the arguments and echoed it in the usage error. A value that
+        // starts with '@' is a value like any other. Set after the subcommands are added, so it holds for all of them.
+        line.setExpandAtFiles(false);
+        line.setParameterExceptionHandler((e, given) -> rejected(e, json(given), out, err));
         line.setExecutionExceptionHandler((e, cmd, parsed) -> handle(e, cmd, root, err));
-        return line.execute(args);
+        try {
+            return line.execute(args);
+        } catch (StackOverflowError | OutOfMemoryError e) {
+            // picocli hands only Exceptions to the handler above; an Error would end the JVM with a stack trace and,
+            // under --output json, an empty stdout that the Jenkins step cannot read.
+            String message = "internal error: " + e;
+            err.println("error: " + Text.line(message));
+            err.println("hint: rerun with --stacktrace and report it");
+            err.flush();
+            if (json(args)) {
+                out.println(JsonReport.write(JsonReport.error(commandName(args), ExitCodes.INTERNAL, message)));
+                out.flush();
+            }
+            return ExitCodes.INTERNAL;
+        }
+    }
+
+    /**
+     * A command line picocli rejected (an unknown option, a missing or malformed value): one line saying why and one
+     * hint, never the whole usage block, and under {@code --output json} the error as JSON, so that a caller that reads
+     * stdout (the Jenkins step) gets the reason.
+     */
+    private static int rejected(ParameterException e, boolean json, PrintWriter out, PrintWriter err) {
+        CommandLine cmd = e.getCommandLine();
+        String reason = Text.line(e.getMessage());
+        err.println("error: " + reason);
+        err.println("hint: see '" + cmd.getCommandSpec().qualifiedName() + " --help'");
+        err.flush();
+        if (json) {
+            out.println(JsonReport.write(JsonReport.error(cmd.getCommandName(), ExitCodes.BAD_INPUT, reason)));
+            out.flush();
+        }
+        return ExitCodes.BAD_INPUT;
+    }
+
+    /**
+     * Whether the command line asks for {@code --output json}. Read from the arguments themselves, because when
+     * parsing failed the option may never have been set; the last occurrence wins, as it would for picocli.
+     */
+    static boolean json(String[] args) {
+        boolean json = false;
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--output") && i + 1 < args.length) {
+                json = args[i + 1].equals("json");
+            } else if (args[i].startsWith("--output=")) {
+                json = args[i].equals("--output=json");
+            }
+        }
+        return json;
+    }
+
+    /** The subcommand a command line names, for the JSON of an error found before parsing ended. */
+    private static String commandName(String[] args) {
+        CommandLine probe = new CommandLine(new DualDeployCommand());
+        for (String arg : args) {
+            if (probe.getSubcommands().containsKey(arg)) {
+                return arg;
+            }
+        }
+        return probe.getCommandName();
     }
 
     private static int handle(Exception e, CommandLine cmd, DualDeployCommand root, PrintWriter err) {
-        boolean json = cmd.getCommand() instanceof BaseCommand base && base.json();
+        // The parse succeeded, so the command's own --output says whether stdout carries JSON (release has one too).
+        OptionSpec outputOption = cmd.getCommandSpec().findOption("--output");
+        boolean json = outputOption != null && "json".equals(String.valueOf((Object) outputOption.getValue()));
         int code;
         String message;
         if (e instanceof ConfigException config) {
             code = ExitCodes.BAD_INPUT;
-            message = config.getMessage();
-            if (json && cmd.getCommand() instanceof BaseCommand base) {
-                cmd.getOut().println(JsonReport.write(JsonReport.validation(base.file.toString(), config.problems(), 0)
-                        .put("command", cmd.getCommandName())));
-                config.problems().stream().map(ConfigProblem::render).forEach(l -> err.println("error: " + l));
-                return code;
+            List<ConfigProblem> problems = config.problems();
+            problems.stream().map(ConfigProblem::render).forEach(l -> err.println("error: " + Text.line(l)));
+            if (json) {
+                String file = cmd.getCommand() instanceof BaseCommand base ? base.file.toString()
+                        : problems.isEmpty() ? "" : problems.get(0).file();
+                cmd.getOut().println(JsonReport.write(JsonReport.invalid(cmd.getCommandName(), file, problems)));
+                cmd.getOut().flush();
             }
-            config.problems().stream().map(ConfigProblem::render).forEach(l -> err.println("error: " + l));
+            if (root.stacktrace) {
+                trace(e, err);
+            }
+            err.flush();
+            return code;
         } else if (e instanceof UsageException || e instanceof IllegalArgumentException) {
             code = ExitCodes.BAD_INPUT;
             message = e.getMessage();
-            err.println("error: " + message);
-            err.println("hint: see 'dualdeploy " + cmd.getCommandName() + " --help'");
+            err.println("error: " + Text.line(message));
+            err.println("hint: see '" + cmd.getCommandSpec().qualifiedName() + " --help'");
         } else if (e instanceof TargetException) {
             code = ExitCodes.NEEDS_ATTENTION;
             message = e.getMessage();
-            err.println("error: " + message);
+            err.println("error: " + Text.line(message));
         } else {
             code = ExitCodes.INTERNAL;
             message = "internal error: " + e;
-            err.println("error: " + message);
+            err.println("error: " + Text.line(message));
             if (!root.stacktrace) {
                 err.println("hint: rerun with --stacktrace and report it");
             }
         }
         if (root.stacktrace) {
-            StringWriter trace = new StringWriter();
-            e.printStackTrace(new PrintWriter(trace));
-            err.print(trace);
+            trace(e, err);
         }
         if (json) {
             cmd.getOut().println(JsonReport.write(JsonReport.error(cmd.getCommandName(), code, message)));
+            cmd.getOut().flush();
         }
         err.flush();
         return code;
+    }
+
+    private static void trace(Exception e, PrintWriter err) {
+        StringWriter trace = new StringWriter();
+        e.printStackTrace(new PrintWriter(trace));
+        err.print(trace);
     }
 }

@@ -15,7 +15,6 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code dualdeploy gate}: runs a stage's gate alone against what runs now; it changes nothing. */
@@ -38,8 +37,15 @@ final class GateCommand extends BaseCommand {
     @Option(names = "--junit", paramLabel = "FILE", description = "Write the checks as JUnit XML to FILE (one testcase per check).")
     Path junit;
 
-    @Mixin
-    ToggleOptions toggle;
+    // Its own --legacy and --kubernetes, not the ToggleOptions mixin: gate deploys nothing, so "Deploy to the legacy
+    // side" would tell a person the wrong thing (issue 8 item 29).
+    @Option(names = "--legacy", arity = "0..1", paramLabel = "BOOL", fallbackValue = "true",
+            description = "Judge the legacy side (true/false; overrides the config's toggle). Nothing is deployed.")
+    Boolean legacy;
+
+    @Option(names = "--kubernetes", arity = "0..1", paramLabel = "BOOL", fallbackValue = "true",
+            description = "Judge the Kubernetes side (true/false; overrides the config's toggle). Nothing is deployed.")
+    Boolean kubernetes;
 
     @Override
     public Integer call() {
@@ -56,7 +62,7 @@ final class GateCommand extends BaseCommand {
             }
             judged = List.of(chosen);
         } else {
-            ToggleSpec on = toggle.apply(stageSpec);
+            ToggleSpec on = ToggleOptions.apply(stageSpec, legacy, kubernetes);
             judged = List.of(Side.values()).stream().filter(on::on).toList();
             if (judged.isEmpty()) {
                 throw new UsageException("no side of stage " + stage + " is enabled; nothing to judge");

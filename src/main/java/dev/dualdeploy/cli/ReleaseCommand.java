@@ -5,6 +5,7 @@ import dev.dualdeploy.release.RegistryClient;
 import dev.dualdeploy.release.RegistryCredentials;
 import dev.dualdeploy.release.RegistryException;
 import dev.dualdeploy.report.JsonReport;
+import dev.dualdeploy.report.Text;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -57,7 +58,7 @@ final class ReleaseCommand implements Callable<Integer> {
             return ExitCodes.OK;
         } catch (RegistryException e) {
             int code = e.notFound() ? ExitCodes.BAD_INPUT : ExitCodes.NEEDS_ATTENTION;
-            err.println("error: " + e.getMessage());
+            err.println("error: " + Text.line(e.getMessage()));
             if (output == BaseCommand.Output.json) {
                 out.println(JsonReport.write(JsonReport.error("release", code, e.getMessage())));
             }

@@ -4,6 +4,7 @@ import dev.dualdeploy.config.BranchSpec;
 import dev.dualdeploy.config.DualDeploySpec;
 import dev.dualdeploy.config.StageSpec;
 import dev.dualdeploy.report.JsonReport;
+import dev.dualdeploy.report.Text;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -49,10 +50,12 @@ final class StagesCommand extends BaseCommand {
             }
             pattern = chain.map(BranchSpec::pattern).orElse(null);
             names = new ArrayList<>(chain.map(BranchSpec::stages).orElse(List.of()));
+            // The branch and change come from the build, so a control character in them is shown escaped (issue 8 item 13).
+            String shown = Text.escape(branch);
             message = chain.isEmpty()
-                    ? "branch '" + branch + "'" + (changeId.isEmpty() ? "" : " (change " + changeId + ")")
+                    ? "branch '" + shown + "'" + (changeId.isEmpty() ? "" : " (change " + Text.escape(changeId) + ")")
                             + " matches no entry of branches: in " + file + "; nothing to deploy"
-                    : "branch '" + branch + "' matches '" + pattern + "': " + (names.isEmpty() ? "no stages" : String.join(" → ", names));
+                    : "branch '" + shown + "' matches '" + pattern + "': " + (names.isEmpty() ? "no stages" : String.join(" → ", names));
         }
         if (stopAfter != null) {
             int at = names.indexOf(stopAfter);

@@ -18,6 +18,11 @@ final class ToggleOptions {
 
     /** The stage's toggle with the flags applied; bad input if a flag turns on a side the stage does not have. */
     ToggleSpec apply(StageSpec stage) {
+        return apply(stage, legacy, kubernetes);
+    }
+
+    /** The stage's toggle with the given values (null: as configured) applied; shared with {@code gate}'s own flags. */
+    static ToggleSpec apply(StageSpec stage, Boolean legacy, Boolean kubernetes) {
         ToggleSpec toggle = stage.toggle();
         toggle = override(stage, toggle, Side.LEGACY, legacy);
         return override(stage, toggle, Side.KUBERNETES, kubernetes);

@@ -109,14 +109,14 @@ public final class JsonReport {
 
     /** The result of {@code validate}, valid or not. */
     public static ObjectNode validation(String file, List<ConfigProblem> problems, int stages) {
-        ObjectNode root = header("validate", problems.isEmpty() ? 0 : 2).put("file", file).put("valid", problems.isEmpty());
+        ObjectNode root = header("validate", problems.isEmpty() ? 0 : 2).put("file", Text.escape(file)).put("valid", problems.isEmpty());
         if (problems.isEmpty()) {
             root.put("stages", stages);
         }
         ArrayNode list = root.putArray("problems");
         // Each problem names its own file: a kubeconfig's or Docker config's problem is not in the config file.
-        problems.forEach(p -> list.addObject().put("file", p.file()).put("path", p.path()).put("problem", p.problem())
-                .put("example", p.example()));
+        problems.forEach(p -> list.addObject().put("file", Text.escape(p.file())).put("path", Text.escape(p.path()))
+                .put("problem", Text.escape(p.problem())).put("example", Text.escape(p.example())));
         return root;
     }
 
@@ -145,9 +145,23 @@ public final class JsonReport {
                 .put("mediaType", resolved.mediaType()).put("index", resolved.index());
     }
 
-    /** An error that stopped a command before it produced a result. */
+    /**
+     * An error that stopped a command before it produced a result. {@code error} is one line with control characters
+     * escaped ({@link Text#line}), as the CLI prints it: a caller shows it as it is.
+     */
     public static ObjectNode error(String command, int exitCode, String message) {
-        return header(command, exitCode).put("error", message);
+        return header(command, exitCode).put("error", Text.line(message == null ? "unknown error" : message));
+    }
+
+    /**
+     * Bad input found in a config or a file read after it (exit code 2), for any command: {@code error} is one line
+     * (the first problem, and how many more), {@code problems} every problem, as {@code validate} reports them.
+     */
+    public static ObjectNode invalid(String command, String file, List<ConfigProblem> problems) {
+        ObjectNode root = validation(file, problems, 0).put("command", command).put("exitCode", 2);
+        String first = problems.isEmpty() ? "invalid input" : problems.get(0).render();
+        root.put("error", Text.line(first) + (problems.size() > 1 ? " (and " + (problems.size() - 1) + " more problems)" : ""));
+        return root;
     }
 
     public static String write(ObjectNode node) {

@@ -199,6 +199,40 @@ class RunnerScriptTest {
         }
     }
 
+    /**
+     * Issue 8 item 3: through this script and the real CLI, {@code DD_IMAGE} or {@code DD_BRANCH} set to
+     * '@/proc/self/environ' is a value like any other. Before the fix the CLI replaced it by its own environment and
+     * printed every variable, the AWS secret included, in the usage error.
+     */
+    @Test
+    void anAtFileValueReachesTheRealCliAsAValueAndNoEnvironmentIsPrinted() throws Exception {
+        String secret = "planted-aws-secret-5c0e19d2";
+        Path config = dir.resolve("dualdeploy.yaml");
+        Files.writeString(config, """
+                service: loan-api
+                image: registry.example.com/loan-api@sha256:%s
+                branches:
+                  main: [sandbox]
+                stages:
+                  - { name: sandbox, kubernetes: { namespace: loan, deployment: loan-api, container: app } }
+                """.formatted("0".repeat(64)));
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Path cli = script("real-cli", "exec '" + java + "' -cp '" + System.getProperty("java.class.path")
+                + "' dev.dualdeploy.cli.Main \"$@\"\n");
+
+        Outcome deploy = run(Map.of("DD_CLI", cli.toString(), "DD_COMMAND", "deploy", "DD_CONFIG", config.toString(),
+                "DD_STAGE", "sandbox", "DD_IMAGE", "@/proc/self/environ", "AWS_SECRET_ACCESS_KEY", secret));
+        assertThat(deploy.code()).as(deploy.log()).isEqualTo(2);
+        assertThat(deploy.log()).contains("'@/proc/self/environ' is not a valid OCI image reference").doesNotContain(secret);
+        assertThat(deploy.result()).contains("\"exitCode\" : 2").doesNotContain(secret);
+
+        Outcome stages = run(Map.of("DD_CLI", cli.toString(), "DD_COMMAND", "stages", "DD_CONFIG", config.toString(),
+                "DD_BRANCH", "@/proc/self/environ", "AWS_SECRET_ACCESS_KEY", secret));
+        assertThat(stages.code()).as(stages.log()).isZero();
+        assertThat(stages.result()).contains("\"branch\" : \"@/proc/self/environ\"").doesNotContain(secret);
+        assertThat(stages.log()).doesNotContain(secret);
+    }
+
     private static HttpServer serve(Map<String, byte[]> files, AtomicInteger jarRequests) throws IOException {
         HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         server.createContext("/", exchange -> {

@@ -1,0 +1,68 @@
+package dev.dualdeploy.report;
+
+/**
+ * Makes text that may carry user-supplied values (flag values, stage names, image references, file names) safe to
+ * print on one line of a terminal or a Jenkins log: control characters are shown escaped, never echoed raw.
+ */
+public final class Text {
+
+    /** The longest error line printed; a longer one (a value of megabytes) is clipped, saying how much was left out. */
+    public static final int MAX_LINE = 2_000;
+
+    private Text() {
+    }
+
+    /**
+     * Escapes control characters: {@code \n}, {@code \r} and {@code \t} as those two-character sequences, every other
+     * C0 or C1 control (NUL included), DEL, the Unicode line and paragraph separators and the bidirectional overrides
+     * as {@code \\uXXXX}. A raw newline would forge a second log line, and an escape sequence or a bidi override would
+     * rewrite what the terminal shows. Backslashes are left alone, so escaping twice changes nothing. Null stays null.
+     */
+    public static String escape(String text) {
+        if (text == null) {
+            return null;
+        }
+        int first = 0;
+        while (first < text.length() && !unsafe(text.charAt(first))) {
+            first++;
+        }
+        if (first == text.length()) {
+            return text;
+        }
+        StringBuilder out = new StringBuilder(text.length() + 16).append(text, 0, first);
+        for (int i = first; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (!unsafe(c)) {
+                out.append(c);
+            } else if (c == '\n') {
+                out.append("\\n");
+            } else if (c == '\r') {
+                out.append("\\r");
+            } else if (c == '\t') {
+                out.append("\\t");
+            } else {
+                out.append(String.format("\\u%04x", (int) c));
+            }
+        }
+        return out.toString();
+    }
+
+    /** {@link #escape} and then at most {@code max} characters, ending with how many were left out. */
+    public static String line(String text, int max) {
+        String escaped = escape(text);
+        if (escaped == null || escaped.length() <= max) {
+            return escaped;
+        }
+        return escaped.substring(0, max) + "… (" + (escaped.length() - max) + " more characters)";
+    }
+
+    /** {@link #line(String, int)} at {@link #MAX_LINE}. */
+    public static String line(String text) {
+        return line(text, MAX_LINE);
+    }
+
+    private static boolean unsafe(char c) {
+        return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == '\u2028' || c == '\u2029'
+                || (c >= '\u202a' && c <= '\u202e') || (c >= '\u2066' && c <= '\u2069');
+    }
+}

@@ -1,0 +1,25 @@
+package dev.dualdeploy.report;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+/** Issue 8 item 13: control characters in a printed value are escaped, once and for all messages. */
+class TextTest {
+
+    @Test
+    void controlCharactersAreEscapedAndEverythingElseIsKept() {
+        assertThat(Text.escape("stage 'a\nb\r\tc\u0000d\u001b[2J\u007f\u0085\u2028\u202e\u2066' ü → ok"))
+                .isEqualTo("stage 'a\\nb\\r\\tc\\u0000d\\u001b[2J\\u007f\\u0085\\u2028\\u202e\\u2066' ü → ok");
+        assertThat(Text.escape("plain C:\\path")).isEqualTo("plain C:\\path");
+        assertThat(Text.escape(Text.escape("a\nb"))).as("escaping twice changes nothing").isEqualTo("a\\nb");
+        assertThat(Text.escape(null)).isNull();
+    }
+
+    @Test
+    void aLongLineIsClippedSayingHowMuchWasLeftOut() {
+        assertThat(Text.line("x".repeat(12), 10)).isEqualTo("xxxxxxxxxx… (2 more characters)");
+        assertThat(Text.line("short\n", 10)).isEqualTo("short\\n");
+        assertThat(Text.line("y".repeat(5_000))).hasSize(Text.MAX_LINE + "… (3000 more characters)".length());
+    }
+}
