@@ -79,6 +79,8 @@ public final class KubernetesTarget implements DeployTarget, Preflight {
     /** The most one manifest file may hold: manifests are small, and a wrong path (a device, a dump) must fail fast. */
     private static final long MAX_MANIFEST_BYTES = 4L * 1024 * 1024;
     private static final ObjectMapper MANIFEST_YAML = new YAMLMapper();
+    private static final String MANIFESTS_EXAMPLE = "manifests: deploy/k8s, a .yaml file or a directory of them, relative to"
+            + " the config file";
 
     private final KubernetesClient client;
     private final KubernetesSpec spec;
@@ -463,13 +465,16 @@ public final class KubernetesTarget implements DeployTarget, Preflight {
             return List.of(location);
         }
         if (!Files.isDirectory(location)) {
-            throw new TargetException("manifests path " + location + " does not exist");
+            // A path the config names that is not there is bad input, like a malformed file: exit 2 before any change.
+            throw new ConfigException(new ConfigProblem(location.toString(), "", Files.exists(location)
+                    ? "the manifests path is neither a file nor a directory" : "the manifests path does not exist", MANIFESTS_EXAMPLE));
         }
         try (Stream<Path> files = Files.list(location)) {
             List<Path> yaml = files.filter(f -> f.toString().endsWith(".yaml") || f.toString().endsWith(".yml"))
                     .sorted().collect(Collectors.toList());
             if (yaml.isEmpty()) {
-                throw new TargetException("manifests directory " + location + " holds no .yaml or .yml files");
+                throw new ConfigException(new ConfigProblem(location.toString(), "", "the manifests directory holds no .yaml"
+                        + " or .yml files", MANIFESTS_EXAMPLE));
             }
             return yaml;
         } catch (IOException e) {
