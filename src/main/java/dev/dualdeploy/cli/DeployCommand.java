@@ -17,9 +17,9 @@ import picocli.CommandLine.Option;
 @Command(name = "deploy", mixinStandardHelpOptions = true, footer = ExitCodes.HELP,
         description = {"Deploy the release to the enabled sides of one stage, verify parity, and run the stage's gate.",
                 "The stage succeeds only when every enabled side runs the release digest (parity) and the gate passes;"
-                        + " otherwise every side that got the release is rolled back to its previous release.",
+                        + " otherwise every enabled side not on the stage's last good release is rolled back to it.",
                 "With gate.canary, the canary side goes first and is judged against the other side; a canary that fails is"
-                        + " rolled back alone, and the other side is never touched."})
+                        + " rolled back to the last good release alone, and the other side, still on it, is never written."})
 final class DeployCommand extends BaseCommand {
 
     @Option(names = "--stage", required = true, paramLabel = "NAME", description = "The stage to deploy to.")

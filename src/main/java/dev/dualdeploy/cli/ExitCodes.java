@@ -6,8 +6,8 @@ public final class ExitCodes {
     /** The command did what was asked: the release runs on every enabled side, or the status is at parity. */
     public static final int OK = 0;
     /**
-     * The release failed (its rollout, parity or gate) and the stage is back on the previous release (or, with
-     * --no-rollback, left as failed); for {@code gate}, the gate FAILED.
+     * The release failed (its rollout, parity or gate) and every enabled side of the stage is back on its last good
+     * release (or, with --no-rollback, left as failed); for {@code gate}, the gate FAILED.
      */
     public static final int FAILED = 1;
     /** Bad input: the config, a flag or an image reference; nothing was changed. */
@@ -24,7 +24,7 @@ public final class ExitCodes {
 
     static final String HELP = "%nExit codes:%n"
             + "  0   succeeded (deploy: every enabled side runs the release; status: parity)%n"
-            + "  1   the release failed and the stage was rolled back (gate: FAIL)%n"
+            + "  1   the release failed, rolled back to the last good release (gate: FAIL)%n"
             + "  2   bad input (config, flags, image reference); nothing was changed%n"
             + "  3   status --check found DRIFT between the sides of a stage%n"
             + "  4   needs a person: a platform failed, a rollback failed, or a gate paused%n"

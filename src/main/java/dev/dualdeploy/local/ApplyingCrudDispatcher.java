@@ -14,21 +14,37 @@ import io.fabric8.mockwebserver.http.Response;
 import io.fabric8.mockwebserver.http.WebSocket;
 import io.fabric8.mockwebserver.http.WebSocketListener;
 import java.io.IOException;
+import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.LinkedHashSet;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.regex.Pattern;
 
 /**
  * The fabric8 CRUD dispatcher plus what the local environment needs from a real API server and the mock lacks:
  * server-side apply (a PATCH with {@code application/apply-patch+yaml} becomes create-if-absent, else merge-then-PUT)
  * and {@code metadata.generation}, which a real API server bumps when a Deployment's spec changes.
  *
- * <p>Not modelled: field ownership and conflicts between field managers (every apply wins, as with
- * {@code force=true}); removal of fields a manager stops applying; list merging is by {@code name} for lists of
- * named objects (containers, env, ports with names) and replacement for every other list.
+ * <p>Field ownership is modelled for one field only, a Deployment's {@code spec.replicas}, because handing it to a
+ * HorizontalPodAutoscaler depends on it: the dispatcher keeps the set of field managers that own it (the
+ * {@code fieldManager} query parameter, else {@value #DEFAULT_MANAGER}). An apply that carries the field with the live
+ * value adds its manager to the owners; with another value it takes the field alone ({@code force=true}) or, when
+ * others own it, fails with 409 Conflict as a real API server does. An apply that leaves the field out drops its
+ * manager from the owners, and when that manager was the only owner the field is removed and defaulted to 1, as a
+ * real API server does. A create, update or non-apply patch that sets or changes the field makes its manager the
+ * only owner. The owners are kept in the dispatcher, not in {@code metadata.managedFields}, and like every
+ * read-merge-write here they are not serialized against concurrent writes to the same Deployment.
+ *
+ * <p>Not modelled: ownership of any other field and conflicts on it (every apply wins, as with {@code force=true});
+ * removal of any other field a manager stops applying; ownership changes through the {@code scale} subresource;
+ * list merging is by {@code name} for lists of named objects (containers, env, ports with names) and replacement
+ * for every other list.
  *
  * <p>It also works around a stall in the mock: its watch listener handles a client's close on the server's event
  * loop and there waits for its own sender, whose pending write needs that same event loop, so every watch closed
@@ -38,6 +54,12 @@ final class ApplyingCrudDispatcher extends KubernetesCrudDispatcher {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final ObjectMapper YAML = new YAMLMapper();
+    /** The manager of a write that names none (a real API server derives one from the user agent). */
+    static final String DEFAULT_MANAGER = "unknown";
+    private static final Pattern DEPLOYMENT = Pattern.compile("/apis/apps/v1/namespaces/[^/]+/deployments/[^/]+");
+
+    /** The field managers that own {@code spec.replicas}, by Deployment path. */
+    private final Map<String, Set<String>> replicasOwners = new ConcurrentHashMap<>();
 
     private static final ExecutorService CLOSER = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "k8s-sim-watch-close");
@@ -104,20 +126,37 @@ final class ApplyingCrudDispatcher extends KubernetesCrudDispatcher {
             return apply(request, path);
         }
         JsonNode before = existing(stripQuery(path));
-        MockResponse response = super.handlePatch(request);
-        return bumpGeneration(stripQuery(path), before, response);
+        MockResponse response = bumpGeneration(stripQuery(path), before, super.handlePatch(request));
+        return updated(stripQuery(path), manager(path), before, response);
     }
 
     @Override
     public MockResponse handleUpdate(RecordedRequest request) {
         String path = stripQuery(request.getPath());
         JsonNode before = existing(path);
-        MockResponse response = super.handleUpdate(request);
-        return bumpGeneration(path, before, response);
+        return updated(path, manager(request.getPath()), before, update(request));
     }
 
     @Override
     public MockResponse handleCreate(RecordedRequest request) {
+        MockResponse response = create(request);
+        return updated(stripQuery(request.getPath()), manager(request.getPath()), null, response);
+    }
+
+    @Override
+    public MockResponse handleDelete(String path) {
+        replicasOwners.remove(stripQuery(path));
+        return super.handleDelete(path);
+    }
+
+    private MockResponse update(RecordedRequest request) {
+        String path = stripQuery(request.getPath());
+        JsonNode before = existing(path);
+        MockResponse response = super.handleUpdate(request);
+        return bumpGeneration(path, before, response);
+    }
+
+    private MockResponse create(RecordedRequest request) {
         MockResponse response = super.handleCreate(request);
         if (response.code() >= 300) {
             return response;
@@ -131,6 +170,29 @@ final class ApplyingCrudDispatcher extends KubernetesCrudDispatcher {
         return response;
     }
 
+    /**
+     * After a create, update or non-apply patch of a Deployment: a write that set or changed {@code spec.replicas}
+     * makes its manager the field's only owner. Returns {@code response} unchanged, its body still readable.
+     */
+    private MockResponse updated(String path, String manager, JsonNode before, MockResponse response) {
+        if (response.code() >= 300) {
+            return response;
+        }
+        String body = response.getBody().readUtf8();
+        if (body.isBlank()) {
+            return response;
+        }
+        JsonNode after = read(body);
+        String object = before == null && !DEPLOYMENT.matcher(path).matches()
+                ? path + "/" + after.path("metadata").path("name").asText() : path;
+        JsonNode replicas = after.path("spec").path("replicas");
+        if (DEPLOYMENT.matcher(object).matches() && !replicas.isMissingNode()
+                && (before == null || !replicas.equals(before.path("spec").path("replicas")))) {
+            replicasOwners.put(object, new LinkedHashSet<>(Set.of(manager)));
+        }
+        return response.setBody(body);
+    }
+
     private MockResponse apply(RecordedRequest request, String path) {
         String target = stripQuery(path);
         JsonNode applied;
@@ -140,23 +202,74 @@ final class ApplyingCrudDispatcher extends KubernetesCrudDispatcher {
             return new MockResponse().setResponseCode(400).setBody("{\"kind\":\"Status\",\"status\":\"Failure\",\"message\":\"bad apply body\"}");
         }
         JsonNode current = existing(target);
+        String manager = manager(path);
         if (current == null) {
             String collection = target.substring(0, target.lastIndexOf('/'));
-            return handleCreate(request(request, "POST", collection, applied));
+            return updated(collection, manager, null, create(request(request, "POST", collection, applied)));
         }
         ObjectNode merged = ((ObjectNode) current).deepCopy();
         merge(merged, applied);
         ((ObjectNode) merged.get("metadata")).remove("resourceVersion");
-        return handleUpdate(request(request, "PUT", target, merged));
+        if (DEPLOYMENT.matcher(target).matches() && merged.get("spec") instanceof ObjectNode spec) {
+            String conflict = applyReplicas(target, manager, path.contains("force=true"), current, applied, spec);
+            if (conflict != null) {
+                return new MockResponse().setResponseCode(409).setBody("{\"kind\":\"Status\",\"apiVersion\":\"v1\","
+                        + "\"status\":\"Failure\",\"reason\":\"Conflict\",\"code\":409,\"message\":\"Apply failed with 1 conflict:"
+                        + " conflict with \\\"" + conflict + "\\\": .spec.replicas\"}");
+            }
+        }
+        return update(request(request, "PUT", target, merged));
+    }
+
+    /**
+     * Applies the ownership rules for {@code spec.replicas} to the merged object. Returns the manager an apply
+     * without force conflicts with, or null.
+     */
+    private String applyReplicas(String target, String manager, boolean force, JsonNode current, JsonNode applied, ObjectNode merged) {
+        Set<String> owners = new LinkedHashSet<>(replicasOwners.getOrDefault(target, Set.of()));
+        JsonNode live = current.path("spec").path("replicas");
+        JsonNode wanted = applied.path("spec").path("replicas");
+        if (wanted.isMissingNode()) {
+            if (owners.remove(manager) && owners.isEmpty()) {
+                // The only owner stopped applying the field: a real API server removes it, and defaulting sets 1.
+                merged.put("replicas", 1);
+            }
+        } else if (live.isMissingNode() || live.equals(wanted)) {
+            owners.add(manager);
+        } else {
+            owners.remove(manager);
+            if (!owners.isEmpty() && !force) {
+                return owners.iterator().next();
+            }
+            owners.clear();
+            owners.add(manager);
+        }
+        replicasOwners.put(target, owners);
+        return null;
+    }
+
+    /** The field manager a request names, or {@value #DEFAULT_MANAGER}. */
+    private static String manager(String path) {
+        int q = path.indexOf('?');
+        if (q >= 0) {
+            for (String parameter : path.substring(q + 1).split("&")) {
+                if (parameter.startsWith("fieldManager=")) {
+                    return URLDecoder.decode(parameter.substring("fieldManager=".length()), StandardCharsets.UTF_8);
+                }
+            }
+        }
+        return DEFAULT_MANAGER;
     }
 
     private MockResponse bumpGeneration(String path, JsonNode before, MockResponse response) {
         if (before == null || response.code() >= 300) {
             return response;
         }
-        JsonNode after = read(response.getBody().readUtf8());
+        // Reading the body drains it; a response returned as it is gets the body back.
+        String body = response.getBody().readUtf8();
+        JsonNode after = read(body);
         if (!after.has("spec") || before.path("spec").equals(after.path("spec"))) {
-            return response;
+            return response.setBody(body);
         }
         long generation = before.path("metadata").path("generation").asLong(1) + 1;
         ((ObjectNode) after.get("metadata")).put("generation", generation);

@@ -42,7 +42,11 @@ class CliTest {
         Run help = Cli.run("deploy", "--help");
         assertThat(help.code()).isZero();
         assertThat(help.out()).contains("--stage=NAME", "--image=REF", "--legacy", "--kubernetes", "--no-rollback",
-                "1   the release failed and the stage was rolled back");
+                "1   the release failed, rolled back to the last good release (gate: FAIL)");
+        // Issue 8 item 1: a failure returns to the last good release, not to whatever ran before (help text wraps).
+        assertThat(help.out().replaceAll("\\s+", " ")).contains(
+                "otherwise every enabled side not on the stage's last good release is rolled back to it.",
+                "a canary that fails is rolled back to the last good release alone");
     }
 
     @Test

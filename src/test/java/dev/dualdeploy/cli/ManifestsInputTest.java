@@ -60,6 +60,24 @@ class ManifestsInputTest {
         refused(file, file + ": the manifests hold no Deployment named loan-api", "");
     }
 
+    /** Issue 8 item 12 (follow-up): a manifests path that is not there is bad input (exit 2) naming it, not a platform failure. */
+    @Test
+    void aManifestsPathThatDoesNotExistIsExit2NamingThePath() throws IOException {
+        Path missing = tmp.resolve("missing-k8s");
+
+        refused(missing, missing + ": the manifests path does not exist (for example: manifests: deploy/k8s, a .yaml file"
+                + " or a directory of them, relative to the config file)", "");
+    }
+
+    /** Issue 8 item 12 (follow-up), the same class: a manifests directory without YAML files is bad input too. */
+    @Test
+    void aManifestsDirectoryWithoutYamlIsExit2NamingIt() throws IOException {
+        Path empty = Files.createDirectory(tmp.resolve("empty-k8s"));
+        Files.writeString(empty.resolve("notes.txt"), "token: " + SECRET);
+
+        refused(empty, empty + ": the manifests directory holds no .yaml or .yml files", "relative to the config file)");
+    }
+
     private Path manifest(String name, String content) throws IOException {
         Path file = tmp.resolve(name);
         Files.writeString(file, content);

@@ -1,10 +1,13 @@
 package dev.dualdeploy.local;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -62,5 +65,45 @@ class KubernetesSimulatorTest {
         assertThat(created).isEqualTo(1);
         assertThat(afterAnnotation).isEqualTo(1);
         assertThat(afterSpec).isEqualTo(2);
+    }
+
+    /**
+     * Issue 8 item 28: the ownership of a Deployment's spec.replicas is modelled as a real API server keeps it. An
+     * apply that leaves out the field its manager alone owns removes it (the Deployment falls to 1 replica); with a
+     * second manager co-owning the field at the same count (the handover) the omission leaves it; and an apply
+     * without force that would change a count another manager owns conflicts.
+     */
+    @Test
+    void anApplyWithoutReplicasRemovesThemOnlyFromTheirSoleOwner() {
+        KubernetesClient client = sim.client();
+        client.apps().deployments().inNamespace("owners").resource(replicasOnly(4)).fieldManager("first").forceConflicts().serverSideApply();
+        client.apps().deployments().inNamespace("owners").resource(replicasOnly(2)).fieldManager("dualdeploy").forceConflicts().serverSideApply();
+
+        client.apps().deployments().inNamespace("owners").resource(withoutReplicas()).fieldManager("dualdeploy").forceConflicts().serverSideApply();
+        assertThat(replicas(client)).as("the sole owner dropped the field").isEqualTo(1);
+
+        client.apps().deployments().inNamespace("owners").resource(replicasOnly(3)).fieldManager("dualdeploy").forceConflicts().serverSideApply();
+        client.apps().deployments().inNamespace("owners").resource(replicasOnly(3)).fieldManager("handover").serverSideApply();
+        client.apps().deployments().inNamespace("owners").resource(withoutReplicas()).fieldManager("dualdeploy").forceConflicts().serverSideApply();
+        assertThat(replicas(client)).as("co-owned, the field stays").isEqualTo(3);
+
+        assertThatThrownBy(() -> client.apps().deployments().inNamespace("owners").resource(replicasOnly(6))
+                .fieldManager("other").serverSideApply())
+                .isInstanceOfSatisfying(KubernetesClientException.class, e -> assertThat(e.getCode()).isEqualTo(409));
+        assertThat(replicas(client)).isEqualTo(3);
+    }
+
+    private static int replicas(KubernetesClient client) {
+        return client.apps().deployments().inNamespace("owners").withName("web").get().getSpec().getReplicas();
+    }
+
+    private static Deployment replicasOnly(int replicas) {
+        return new DeploymentBuilder().withNewMetadata().withName("web").withNamespace("owners").endMetadata()
+                .withNewSpec().withReplicas(replicas).endSpec().build();
+    }
+
+    private static Deployment withoutReplicas() {
+        return new DeploymentBuilder().withNewMetadata().withName("web").withNamespace("owners").addToLabels("applied", "yes").endMetadata()
+                .withNewSpec().withMinReadySeconds(0).endSpec().build();
     }
 }

@@ -23,6 +23,7 @@ import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.fabric8.kubernetes.api.model.apps.DeploymentStatus;
 import io.fabric8.kubernetes.api.model.apps.ReplicaSet;
 import io.fabric8.kubernetes.client.Config;
@@ -55,13 +56,16 @@ import java.util.stream.Stream;
  * A Kubernetes Deployment as a deploy target. With {@code manifests} configured, every YAML document there is
  * server-side applied (field manager {@value #FIELD_MANAGER}) with the release image set on the named container;
  * otherwise only the existing Deployment's image is changed. When a HorizontalPodAutoscaler scales the Deployment,
- * the manifests' {@code replicas} is not applied. The release, its digest, the stage's last good release and the good
+ * the live replica count is first applied alone under the field manager {@value #REPLICAS_HANDOVER} and the
+ * manifests' {@code replicas} is not applied, so the count stays the autoscaler's. The release, its digest, the stage's last good release and the good
  * one before it are recorded as annotations on the Deployment, so the cluster itself says what runs and what to
  * return to.
  */
 public final class KubernetesTarget implements DeployTarget, Preflight {
 
     public static final String FIELD_MANAGER = "dualdeploy";
+    /** The field manager that keeps a Deployment's replicas co-owned when a HorizontalPodAutoscaler scales it. */
+    public static final String REPLICAS_HANDOVER = "dualdeploy-replicas-handover";
     public static final String VERSION = "dualdeploy.dev/version";
     public static final String DIGEST = "dualdeploy.dev/digest";
     public static final String LAST_GOOD_IMAGE = "dualdeploy.dev/last-good-image";
@@ -76,6 +80,8 @@ public final class KubernetesTarget implements DeployTarget, Preflight {
     /** The most one manifest file may hold: manifests are small, and a wrong path (a device, a dump) must fail fast. */
     private static final long MAX_MANIFEST_BYTES = 4L * 1024 * 1024;
     private static final ObjectMapper MANIFEST_YAML = new YAMLMapper();
+    private static final String MANIFESTS_EXAMPLE = "manifests: deploy/k8s, a .yaml file or a directory of them, relative to"
+            + " the config file";
 
     private final KubernetesClient client;
     private final KubernetesSpec spec;
@@ -315,16 +321,21 @@ public final class KubernetesTarget implements DeployTarget, Preflight {
                 Map<String, String> annotations = new HashMap<>(annotations(d));
                 annotations.putAll(record);
                 d.getMetadata().setAnnotations(annotations);
-                if (autoscaler.isPresent() && d.getSpec() != null && d.getSpec().getReplicas() != null) {
+                if (autoscaler.isPresent()) {
                     // Applying replicas would reset the count the autoscaler chose at every release (a capacity drop
-                    // at peak). Left out of the applied object, the field is not owned by this field manager and
-                    // stays with the autoscaler. One edge remains on a real API server: if this manager was the
-                    // field's only owner (the autoscaler never changed the count since it was applied), the first
-                    // apply without it removes the field, and the Deployment falls to its default of 1 replica
-                    // until the autoscaler scales it back, as Kubernetes documents for migrating to autoscaling.
-                    progress.event("HorizontalPodAutoscaler " + autoscaler.get() + " scales " + spec.deployment()
-                            + ": leaving replicas to it (not applying replicas: " + d.getSpec().getReplicas() + " from " + manifest.file() + ")");
-                    d.getSpec().setReplicas(null);
+                    // at peak), so the applied object leaves the field out. But if this field manager was the field's
+                    // only owner (it applied replicas before the autoscaler existed, and the autoscaler never changed
+                    // the count), an apply without the field removes it and the Deployment falls to 1 replica. So
+                    // first, as Kubernetes documents for handing replicas to an autoscaler, a second field manager
+                    // applies the live count alone: the field stays co-owned and the omission below leaves it.
+                    Integer manifestReplicas = d.getSpec() == null ? null : d.getSpec().getReplicas();
+                    Optional<Integer> kept = handOverReplicas();
+                    progress.event("HorizontalPodAutoscaler " + autoscaler.get() + " scales " + spec.deployment() + ": leaving replicas to it ("
+                            + kept.map(n -> "kept at " + n + " under field manager " + REPLICAS_HANDOVER).orElse("the deployment has no replicas yet")
+                            + (manifestReplicas == null ? "" : "; not applying replicas: " + manifestReplicas + " from " + manifest.file()) + ")");
+                    if (d.getSpec() != null) {
+                        d.getSpec().setReplicas(null);
+                    }
                 }
             }
         }
@@ -334,6 +345,36 @@ public final class KubernetesTarget implements DeployTarget, Preflight {
             call("apply " + what, () -> client.resource(item).inNamespace(spec.namespace())
                     .fieldManager(FIELD_MANAGER).forceConflicts().serverSideApply());
             progress.event("applied " + what);
+        }
+    }
+
+    /**
+     * Server-side applies only the Deployment's live {@code spec.replicas} with the field manager
+     * {@value #REPLICAS_HANDOVER}, so that manager co-owns the field; idempotent. Returns the count, or empty when the
+     * Deployment does not exist or has no replicas.
+     */
+    private Optional<Integer> handOverReplicas() {
+        for (int attempt = 1; ; attempt++) {
+            Deployment live = call("read deployment", () -> resource().get());
+            if (live == null || live.getSpec() == null || live.getSpec().getReplicas() == null) {
+                return Optional.empty();
+            }
+            int replicas = live.getSpec().getReplicas();
+            Deployment replicasOnly = new DeploymentBuilder().withApiVersion("apps/v1").withKind("Deployment")
+                    .withNewMetadata().withName(spec.deployment()).withNamespace(spec.namespace()).endMetadata()
+                    .withNewSpec().withReplicas(replicas).endSpec().build();
+            try {
+                // Without force: if the autoscaler changed the count since the read, the apply conflicts instead of
+                // writing back a stale count; read again.
+                client.apps().deployments().inNamespace(spec.namespace()).resource(replicasOnly)
+                        .fieldManager(REPLICAS_HANDOVER).serverSideApply();
+                return Optional.of(replicas);
+            } catch (KubernetesClientException e) {
+                if (e.getCode() != 409 || attempt == CONFLICT_ATTEMPTS) {
+                    throw new TargetException(describe() + ": cannot hand replicas to the autoscaler: " + summary(e)
+                            + (e.getCode() == 409 ? " (after " + attempt + " attempts)" : ""), e);
+                }
+            }
         }
     }
 
@@ -439,13 +480,16 @@ public final class KubernetesTarget implements DeployTarget, Preflight {
             return List.of(location);
         }
         if (!Files.isDirectory(location)) {
-            throw new TargetException("manifests path " + location + " does not exist");
+            // A path the config names that is not there is bad input, like a malformed file: exit 2 before any change.
+            throw new ConfigException(new ConfigProblem(location.toString(), "", Files.exists(location)
+                    ? "the manifests path is neither a file nor a directory" : "the manifests path does not exist", MANIFESTS_EXAMPLE));
         }
         try (Stream<Path> files = Files.list(location)) {
             List<Path> yaml = files.filter(f -> f.toString().endsWith(".yaml") || f.toString().endsWith(".yml"))
                     .sorted().collect(Collectors.toList());
             if (yaml.isEmpty()) {
-                throw new TargetException("manifests directory " + location + " holds no .yaml or .yml files");
+                throw new ConfigException(new ConfigProblem(location.toString(), "", "the manifests directory holds no .yaml"
+                        + " or .yml files", MANIFESTS_EXAMPLE));
             }
             return yaml;
         } catch (IOException e) {

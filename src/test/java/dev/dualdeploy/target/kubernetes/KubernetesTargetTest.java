@@ -213,10 +213,9 @@ class KubernetesTargetTest {
     }
 
     /**
-     * Issue 8 item 28. The simulator's server-side apply is create-or-merge (see {@code ApplyingCrudDispatcher}): a
-     * field absent from the applied object is left as it is, one present overwrites. So replicas staying at the
-     * autoscaler's count proves that the applied Deployment did not carry {@code replicas} at all; that a real API
-     * server then leaves the field to its other owner (field ownership) is Kubernetes' rule, not shown here.
+     * Issue 8 item 28. The count was set by another writer (as an autoscaler does), so the field manager dualdeploy
+     * never owned {@code spec.replicas}; the simulator models that field's ownership (see
+     * {@code ApplyingCrudDispatcher}). Replicas staying at the autoscaler's 5 shows the manifests' 2 was not applied.
      */
     @Test
     void withAnAutoscalerTheManifestsReplicasAreLeftToIt(@TempDir Path dir) throws IOException {
@@ -230,8 +229,39 @@ class KubernetesTargetTest {
         assertThat(deployment.getSpec().getReplicas()).as("the autoscaler's count").isEqualTo(5);
         assertThat(target.current().digest()).contains(Images.digest('b'));
         assertThat(target.current().detail()).isEqualTo("5/5 ready");
-        assertThat(events).contains("HorizontalPodAutoscaler loan-api scales loan-api: leaving replicas to it (not applying"
-                + " replicas: 2 from " + dir.resolve("app.yaml") + ")");
+        assertThat(events).contains("HorizontalPodAutoscaler loan-api scales loan-api: leaving replicas to it (kept at 5 under"
+                + " field manager dualdeploy-replicas-handover; not applying replicas: 2 from " + dir.resolve("app.yaml") + ")");
+    }
+
+    /**
+     * Issue 8 item 28, the sole-owner case: dualdeploy applied replicas before an autoscaler existed and the
+     * autoscaler never changed the count, so the field manager dualdeploy alone owns {@code spec.replicas}. The
+     * simulator models that field's ownership as a real API server does (see {@code ApplyingCrudDispatcher}): an apply
+     * that leaves out a field its manager alone owns removes it, and the Deployment falls to 1 replica. With the
+     * handover the count stays; without it this reads 1 (KubernetesSimulatorTest shows the drop itself).
+     */
+    @Test
+    void aCountOnlyDualdeployOwnedIsHandedToTheAutoscalerWithoutADrop(@TempDir Path dir) throws IOException {
+        String ns = namespace();
+        seeded(ns, Images.release('a', "1.0.0"));
+        writeManifest(dir, 2);
+        KubernetesTarget target = target(ns, Optional.of(dir));
+        assertThat(target.deploy(Images.release('b', "1.1.0")).await(Duration.ofSeconds(30)).succeeded()).isTrue();
+        createAutoscaler(ns);
+
+        RolloutResult result = target.deploy(Images.release('c', "1.2.0")).await(Duration.ofSeconds(30));
+
+        assertThat(result.status()).as(result.reason()).isEqualTo(RolloutResult.Status.SUCCEEDED);
+        assertThat(sim.client().apps().deployments().inNamespace(ns).withName("loan-api").get().getSpec().getReplicas())
+                .as("the count before the autoscaler took over").isEqualTo(2);
+        assertThat(target.current().digest()).contains(Images.digest('c'));
+        assertThat(target.current().detail()).isEqualTo("2/2 ready");
+        assertThat(events).contains("HorizontalPodAutoscaler loan-api scales loan-api: leaving replicas to it (kept at 2 under"
+                + " field manager dualdeploy-replicas-handover; not applying replicas: 2 from " + dir.resolve("app.yaml") + ")");
+
+        // Idempotent: the next release hands over again and the count still stays.
+        assertThat(target.deploy(Images.release('d', "1.3.0")).await(Duration.ofSeconds(30)).succeeded()).isTrue();
+        assertThat(sim.client().apps().deployments().inNamespace(ns).withName("loan-api").get().getSpec().getReplicas()).isEqualTo(2);
     }
 
     /** Issue 8 item 28, the control: without an autoscaler the manifest's count applies. */
@@ -252,12 +282,7 @@ class KubernetesTargetTest {
     private KubernetesTarget scaledByHand(String ns, Path dir, boolean autoscaler) throws IOException {
         seeded(ns, Images.release('a', "1.0.0"));
         if (autoscaler) {
-            sim.client().autoscaling().v2().horizontalPodAutoscalers().inNamespace(ns).resource(
-                    new io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscalerBuilder()
-                            .withNewMetadata().withName("loan-api").endMetadata()
-                            .withNewSpec().withNewScaleTargetRef().withApiVersion("apps/v1").withKind("Deployment")
-                            .withName("loan-api").endScaleTargetRef().withMinReplicas(2).withMaxReplicas(10).endSpec()
-                            .build()).create();
+            createAutoscaler(ns);
         }
         sim.client().apps().deployments().inNamespace(ns).withName("loan-api").edit(d -> {
             d.getSpec().setReplicas(5);
@@ -265,13 +290,27 @@ class KubernetesTargetTest {
         });
         KubernetesTarget target = target(ns, Optional.of(dir));
         await().atMost(Duration.ofSeconds(10)).until(() -> target.current().detail().equals("5/5 ready"));
+        writeManifest(dir, 2);
+        return target;
+    }
+
+    private void createAutoscaler(String ns) {
+        sim.client().autoscaling().v2().horizontalPodAutoscalers().inNamespace(ns).resource(
+                new io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscalerBuilder()
+                        .withNewMetadata().withName("loan-api").endMetadata()
+                        .withNewSpec().withNewScaleTargetRef().withApiVersion("apps/v1").withKind("Deployment")
+                        .withName("loan-api").endScaleTargetRef().withMinReplicas(2).withMaxReplicas(10).endSpec()
+                        .build()).create();
+    }
+
+    private static void writeManifest(Path dir, int replicas) throws IOException {
         Files.writeString(dir.resolve("app.yaml"), """
                 apiVersion: apps/v1
                 kind: Deployment
                 metadata:
                   name: loan-api
                 spec:
-                  replicas: 2
+                  replicas: %d
                   selector:
                     matchLabels: {app: loan-api}
                   template:
@@ -281,8 +320,7 @@ class KubernetesTargetTest {
                       containers:
                         - name: app
                           image: placeholder
-                """);
-        return target;
+                """.formatted(replicas));
     }
 
     @Test
