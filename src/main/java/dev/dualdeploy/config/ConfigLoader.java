@@ -36,6 +36,9 @@ public final class ConfigLoader {
     private static final Pattern DNS_SUBDOMAIN = Pattern.compile("[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?");
     static final Pattern REGION = Pattern.compile("[a-z]{2}(-[a-z]+)+-\\d+");
     private static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(10);
+    /** A stage's rollout timeout: long enough for any rollout, short enough that a deadline never overflows. */
+    static final Duration MIN_TIMEOUT = Duration.ofSeconds(1);
+    static final Duration MAX_TIMEOUT = Duration.ofHours(24);
 
     private final ObjectMapper yaml = new ObjectMapper(
             YAMLFactory.builder().build().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION));
@@ -190,13 +193,15 @@ public final class ConfigLoader {
                     .map(n -> legacy(n, path + ".legacy"));
             Optional<KubernetesSpec> kubernetes = Optional.ofNullable(node.get("kubernetes")).filter(n -> !n.isNull())
                     .map(n -> kubernetes(n, path + ".kubernetes"));
-            if (!node.has("legacy") && !node.has("kubernetes")) {
+            boolean hasLegacy = present(node, "legacy");
+            boolean hasKubernetes = present(node, "kubernetes");
+            if (!hasLegacy && !hasKubernetes) {
                 problem(path, "a stage needs at least one side: legacy or kubernetes",
                         "kubernetes: {namespace: loan, deployment: loan-api, container: app}");
             }
-            ToggleSpec toggle = toggle(node.get("deploy"), path + ".deploy", node.has("legacy"), node.has("kubernetes"));
-            Duration timeout = duration(node, path, "timeout", DEFAULT_TIMEOUT);
-            GateSpec gate = GateReader.gate(this, node.get("gate"), path + ".gate", node.has("legacy"), node.has("kubernetes"));
+            ToggleSpec toggle = toggle(node.get("deploy"), path + ".deploy", hasLegacy, hasKubernetes);
+            Duration timeout = duration(node, path, "timeout", DEFAULT_TIMEOUT, MIN_TIMEOUT, MAX_TIMEOUT);
+            GateSpec gate = GateReader.gate(this, node.get("gate"), path + ".gate", hasLegacy, hasKubernetes);
             return new StageSpec(name, toggle, legacy, kubernetes, timeout, gate);
         }
 
@@ -273,8 +278,8 @@ public final class ConfigLoader {
                 return null;
             }
             allowOnly(node, path, Set.of("ecs", "vm"));
-            boolean ecs = node.has("ecs") && !node.get("ecs").isNull();
-            boolean vm = node.has("vm") && !node.get("vm").isNull();
+            boolean ecs = present(node, "ecs");
+            boolean vm = present(node, "vm");
             if (ecs && vm) {
                 problem(path, "a legacy side is either ecs or vm, not both; keep the one this stage runs on",
                         "legacy: { ecs: {...} }");
@@ -303,7 +308,7 @@ public final class ConfigLoader {
             String container = text(node, path, "container", true, null, "", "container: app");
             String region = text(node, path, "region", true, REGION, "an AWS region", "region: eu-west-1");
             Optional<URI> endpoint = url(node, path, "endpoint", false, "endpoint: http://127.0.0.1:4566");
-            Duration poll = duration(node, path, "poll", EcsSpec.DEFAULT_POLL);
+            Duration poll = duration(node, path, "poll", EcsSpec.DEFAULT_POLL, EcsSpec.MIN_POLL, EcsSpec.MAX_POLL);
             return new EcsSpec(cluster, service, container, region, endpoint, poll);
         }
 
@@ -352,15 +357,21 @@ public final class ConfigLoader {
             }
         }
 
-        Duration duration(JsonNode node, String path, String key, Duration fallback) {
+        /**
+         * A duration in [min, max] (or its default when absent or null); a problem and the default otherwise. The
+         * bounds are not optional: every duration the engine adds, multiplies or waits for must fit, so that no value
+         * overflows later (issue 8 item 9).
+         */
+        Duration duration(JsonNode node, String path, String key, Duration fallback, Duration min, Duration max) {
             JsonNode value = node.get(key);
             if (value == null || value.isNull()) {
                 return fallback;
             }
-            Optional<Duration> parsed = value.isTextual() ? Durations.parse(value.textValue()) : Optional.empty();
-            if (parsed.isEmpty()) {
-                problem(join(path, key), "'" + value.asText() + "' is not a duration; expected a positive number with"
-                        + " ms, s, m or h, such as 90s or 1h30m", key + ": 10m");
+            Optional<Duration> parsed = value.isTextual() ? Durations.parseAllowingZero(value.textValue()) : Optional.empty();
+            if (parsed.isEmpty() || parsed.get().compareTo(min) < 0 || parsed.get().compareTo(max) > 0) {
+                problem(join(path, key), "'" + value.asText() + "' is not a duration from " + Durations.format(min) + " to "
+                        + Durations.format(max) + "; expected a number with ms, s, m or h, such as 90s or 1h30m",
+                        key + ": " + Durations.format(fallback));
                 return fallback;
             }
             return parsed.get();
@@ -387,7 +398,7 @@ public final class ConfigLoader {
             return text;
         }
 
-        /** A number in [min, max] (or its default when absent); a problem and the default otherwise. */
+        /** A finite number in [min, max] (or its default when absent or null); a problem and the default otherwise. */
         double number(JsonNode node, String path, String key, double fallback, double min, double max, String example) {
             JsonNode value = node.get(key);
             if (value == null || value.isNull()) {
@@ -400,21 +411,33 @@ public final class ConfigLoader {
             return value.doubleValue();
         }
 
-        /** A whole number of at least min (or its default when absent); a problem and the default otherwise. */
-        long integer(JsonNode node, String path, String key, long fallback, long min, String example) {
+        /**
+         * A whole number in [min, max] (or its default when absent or null); a problem and the default otherwise. A
+         * value beyond a long is out of range, never truncated.
+         */
+        long integer(JsonNode node, String path, String key, long fallback, long min, long max, String example) {
             JsonNode value = node.get(key);
             if (value == null || value.isNull()) {
                 return fallback;
             }
-            if (!value.isIntegralNumber() || value.longValue() < min) {
-                problem(join(path, key), "'" + value.asText() + "' is not a whole number of at least " + min, example);
+            if (!value.isIntegralNumber() || !value.canConvertToLong() || value.longValue() < min || value.longValue() > max) {
+                problem(join(path, key), "'" + value.asText() + "' is not a whole number from " + min + " to " + max, example);
                 return fallback;
             }
             return value.longValue();
         }
 
         private static String plain(double value) {
-            return value == Math.rint(value) && Math.abs(value) < 1e15 ? Long.toString((long) value) : Double.toString(value);
+            return value == Math.rint(value) && Math.abs(value) <= 1e15 ? Long.toString((long) value) : Double.toString(value);
+        }
+
+        /**
+         * Whether the key is there with a value: a key set to null is absent, everywhere, so that no part of the
+         * engine sees a section that validation skipped (issue 8 item 14).
+         */
+        static boolean present(JsonNode node, String key) {
+            JsonNode value = node.get(key);
+            return value != null && !value.isNull();
         }
 
         boolean expectObject(JsonNode node, String path, String example) {
