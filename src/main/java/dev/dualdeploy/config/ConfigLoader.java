@@ -1,28 +1,49 @@
 package dev.dualdeploy.config;
 
-import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.dualdeploy.release.ImageRef;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.StringReader;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
+import org.yaml.snakeyaml.error.YAMLException;
+import org.yaml.snakeyaml.events.AliasEvent;
+import org.yaml.snakeyaml.events.DocumentStartEvent;
+import org.yaml.snakeyaml.events.Event;
+import org.yaml.snakeyaml.events.NodeEvent;
 
 /**
  * Reads {@code dualdeploy.yaml} into a {@link DualDeploySpec}. This is the one place config is validated: every
@@ -40,8 +61,38 @@ public final class ConfigLoader {
     static final Duration MIN_TIMEOUT = Duration.ofSeconds(1);
     static final Duration MAX_TIMEOUT = Duration.ofHours(24);
 
-    private final ObjectMapper yaml = new ObjectMapper(
-            YAMLFactory.builder().build().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION));
+    /*
+     * The bounds of the input (README, "Config reference"). A config file is a few kilobytes; these are far beyond
+     * that and far below what would exhaust the JVM or take seconds to parse (issue 8 item 11: -f /dev/zero ran out of
+     * memory after 20 s, an 8 MB line took 28 s).
+     */
+    /** The largest config file read, in bytes. */
+    public static final int MAX_BYTES = 1024 * 1024;
+    /** The longest line of a config file, in characters. */
+    public static final int MAX_LINE = 16 * 1024;
+    /** The deepest nesting of mappings and lists; the documented shape is six levels deep. */
+    public static final int MAX_DEPTH = 32;
+    /** The largest {@code --override}, in characters. */
+    public static final int MAX_OVERRIDE = 64 * 1024;
+
+    private static final StreamReadConstraints CONSTRAINTS = StreamReadConstraints.builder()
+            .maxNestingDepth(MAX_DEPTH).maxDocumentLength(MAX_BYTES).maxStringLength(MAX_LINE).maxNameLength(MAX_LINE)
+            .maxNumberLength(100).build();
+
+    private final ObjectMapper yaml = new ObjectMapper(YAMLFactory.builder().loaderOptions(loaderOptions())
+            .streamReadConstraints(CONSTRAINTS).build().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION));
+    private final ObjectMapper json = JsonMapper.builder(JsonFactory.builder().streamReadConstraints(CONSTRAINTS).build())
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS).build();
+
+    private static LoaderOptions loaderOptions() {
+        LoaderOptions options = new LoaderOptions();
+        options.setCodePointLimit(MAX_BYTES);
+        options.setNestingDepthLimit(MAX_DEPTH);
+        options.setMaxAliasesForCollections(0);
+        options.setAllowRecursiveKeys(false);
+        return options;
+    }
 
     /**
      * Loads and validates a config file.
@@ -62,16 +113,52 @@ public final class ConfigLoader {
      */
     public DualDeploySpec load(Path file, String override) {
         String name = file.toString();
-        String text;
-        try {
-            text = Files.readString(file);
-        } catch (NoSuchFileException e) {
-            throw new ConfigException(new ConfigProblem(name, "", "file not found", "dualdeploy validate -f dualdeploy.yaml"));
-        } catch (IOException e) {
-            throw new ConfigException(new ConfigProblem(name, "", "cannot read the file: " + e.getMessage(), ""));
-        }
+        String text = decode(name, read(name, file));
         Path base = file.toAbsolutePath().getParent();
         return parse(name, text, base, override);
+    }
+
+    /**
+     * The file's bytes, at most {@link #MAX_BYTES}. Only a regular file is opened: a FIFO would block the open, and
+     * a device such as /dev/zero never ends.
+     */
+    private static byte[] read(String name, Path file) {
+        if (!Files.exists(file)) {
+            throw new ConfigException(new ConfigProblem(name, "", "file not found", "dualdeploy validate -f dualdeploy.yaml"));
+        }
+        if (Files.isDirectory(file)) {
+            throw new ConfigException(new ConfigProblem(name, "", "is a directory; expected a YAML file", "-f dualdeploy.yaml"));
+        }
+        if (!Files.isRegularFile(file)) {
+            throw new ConfigException(new ConfigProblem(name, "", "is not a regular file (a device, FIFO or socket);"
+                    + " expected a YAML file", "-f dualdeploy.yaml"));
+        }
+        byte[] bytes;
+        try (InputStream in = Files.newInputStream(file)) {
+            bytes = in.readNBytes(MAX_BYTES + 1);
+        } catch (IOException e) {
+            throw new ConfigException(new ConfigProblem(name, "", "cannot read the file (" + e.getClass().getSimpleName() + ")", ""));
+        }
+        if (bytes.length > MAX_BYTES) {
+            throw new ConfigException(new ConfigProblem(name, "", "the file is larger than " + MAX_BYTES / 1024
+                    + " KiB; a config file is a few kilobytes", ""));
+        }
+        return bytes;
+    }
+
+    /** The bytes as UTF-8 text; a problem naming the first byte that is not UTF-8 otherwise. */
+    private static String decode(String name, byte[] bytes) {
+        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
+        ByteBuffer in = ByteBuffer.wrap(bytes);
+        CharBuffer out = CharBuffer.allocate(bytes.length);
+        CoderResult result = decoder.decode(in, out, true);
+        if (result.isError()) {
+            throw new ConfigException(new ConfigProblem(name, "", "not UTF-8 text at byte " + in.position()
+                    + " (counting from 0); save the file as UTF-8", ""));
+        }
+        decoder.flush(out);
+        return out.flip().toString();
     }
 
     /**
@@ -86,19 +173,11 @@ public final class ConfigLoader {
     }
 
     private DualDeploySpec parse(String name, String text, Path base, String override) {
-        JsonNode root;
-        try {
-            root = yaml.readTree(text);
-        } catch (JsonProcessingException e) {
-            String where = e.getLocation() == null ? "" : "line " + e.getLocation().getLineNr();
-            String what = e instanceof JsonParseException && e.getOriginalMessage().startsWith("Duplicate field")
-                    ? e.getOriginalMessage().replace("Duplicate field", "duplicate key")
-                    : "not valid YAML: " + e.getOriginalMessage();
-            throw new ConfigException(new ConfigProblem(name, where, what, ""));
-        }
+        bounds(name, text);
+        JsonNode root = tree(name, text);
         root = root == null || root.isMissingNode() ? yaml.createObjectNode() : root;
         if (override != null && !override.isBlank()) {
-            root = merge(root, override(name, override));
+            root = merge(root, override(override));
             name = name + " (with the step's parameters)";
         }
         Reader reader = new Reader(name, base);
@@ -109,16 +188,130 @@ public final class ConfigLoader {
         return spec;
     }
 
-    private JsonNode override(String name, String override) {
-        try {
-            JsonNode node = new ObjectMapper().readTree(override);
-            if (node != null && node.isObject()) {
-                return node;
-            }
-        } catch (JsonProcessingException e) {
-            // Reported below with the same words.
+    /** The size and line-length bounds, checked before the parser sees the text. */
+    private static void bounds(String name, String text) {
+        if (text.length() > MAX_BYTES) {
+            throw new ConfigException(new ConfigProblem(name, "", "the file is larger than " + MAX_BYTES / 1024
+                    + " KiB; a config file is a few kilobytes", ""));
         }
-        throw new ConfigException(new ConfigProblem(name, "", "the override is not a JSON object of config keys", "{\"service\": \"loan-api\"}"));
+        int line = 1;
+        int start = 0;
+        for (int i = 0; i <= text.length(); i++) {
+            if (i == text.length() || text.charAt(i) == '\n') {
+                if (i - start > MAX_LINE) {
+                    throw new ConfigException(new ConfigProblem(name, "line " + line, "the line is longer than " + MAX_LINE
+                            + " characters", ""));
+                }
+                line++;
+                start = i + 1;
+            }
+        }
+    }
+
+    /**
+     * The one YAML document in the text. Aliases and anchors are refused rather than resolved: the parser would hand
+     * an alias over as its anchor's name (image: *svc deployed the image "svc"), and a config file that needs them is
+     * clearer written out. A second document is refused, not ignored (issue 8 item 10).
+     */
+    private JsonNode tree(String name, String text) {
+        List<ConfigProblem> problems = new ArrayList<>();
+        try {
+            // SnakeYAML's events, not Jackson's tokens: Jackson drops the anchor of a scalar.
+            int documents = 0;
+            for (Event event : new Yaml(loaderOptions()).parse(new StringReader(text))) {
+                String line = "line " + (event.getStartMark().getLine() + 1);
+                if (event instanceof AliasEvent) {
+                    problems.add(new ConfigProblem(name, line, "a YAML alias (*name); aliases and anchors are not"
+                            + " supported, write the value out", ""));
+                } else if (event instanceof NodeEvent node && node.getAnchor() != null) {
+                    problems.add(new ConfigProblem(name, line, "a YAML anchor (&name); aliases and anchors are not"
+                            + " supported, write the value out", ""));
+                } else if (event instanceof DocumentStartEvent && ++documents == 2) {
+                    problems.add(new ConfigProblem(name, line, "a second YAML document (after ---); a config file is"
+                            + " one document", ""));
+                }
+            }
+        } catch (MarkedYAMLException e) {
+            String where = e.getProblemMark() == null ? ""
+                    : "line " + (e.getProblemMark().getLine() + 1) + ", column " + (e.getProblemMark().getColumn() + 1);
+            throw new ConfigException(new ConfigProblem(name, where, "not valid YAML: " + firstLine(String.valueOf(e.getProblem())), ""));
+        } catch (RuntimeException e) {
+            // The parser's own failures (SnakeYAML throws unchecked exceptions) are bad input too, never a bug.
+            throw new ConfigException(new ConfigProblem(name, "", "not valid YAML (" + e.getClass().getSimpleName() + ")", ""));
+        }
+        if (!problems.isEmpty()) {
+            throw new ConfigException(problems);
+        }
+        try {
+            return yaml.readTree(text);
+        } catch (JsonProcessingException e) {
+            throw new ConfigException(new ConfigProblem(name, where(e), what(e), ""));
+        } catch (RuntimeException e) {
+            throw new ConfigException(new ConfigProblem(name, "", "not valid YAML (" + e.getClass().getSimpleName() + ")", ""));
+        }
+    }
+
+    /** Where a parse error is, as {@code line L, column C}; the parser's snippet of the file is never shown. */
+    private static String where(JsonProcessingException e) {
+        if (e.getCause() instanceof MarkedYAMLException marked && marked.getProblemMark() != null) {
+            return "line " + (marked.getProblemMark().getLine() + 1) + ", column " + (marked.getProblemMark().getColumn() + 1);
+        }
+        JsonLocation location = e.getLocation();
+        return location == null || location.getLineNr() < 1 ? "" : "line " + location.getLineNr() + ", column " + location.getColumnNr();
+    }
+
+    /**
+     * What a parse error is, in one line: the parser's short problem (such as "mapping values are not allowed
+     * here"), never its multi-line dump with the offending text.
+     */
+    private static String what(JsonProcessingException e) {
+        if (e instanceof StreamConstraintsException) {
+            return e.getOriginalMessage().contains("nesting depth") ? "nested deeper than " + MAX_DEPTH + " levels"
+                    : "a value, a key or the document is longer than the limits (" + MAX_LINE + " characters a value)";
+        }
+        String original = e.getOriginalMessage() == null ? "" : e.getOriginalMessage();
+        if (original.startsWith("Duplicate field")) {
+            return firstLine(original).replace("Duplicate field", "duplicate key");
+        }
+        if (e.getCause() instanceof MarkedYAMLException marked && marked.getProblem() != null) {
+            return "not valid YAML: " + firstLine(marked.getProblem());
+        }
+        if (e.getCause() instanceof YAMLException yamlException && yamlException.getMessage() != null) {
+            return "not valid YAML: " + firstLine(yamlException.getMessage());
+        }
+        return "not valid YAML: " + firstLine(original);
+    }
+
+    private static String firstLine(String message) {
+        int end = message.indexOf('\n');
+        return (end < 0 ? message : message.substring(0, end)).strip();
+    }
+
+    /** The {@code --override} JSON object; one problem naming it, with where it is invalid, otherwise. */
+    private JsonNode override(String override) {
+        String name = "--override";
+        String example = "{\"service\": \"loan-api\"}";
+        if (override.length() > MAX_OVERRIDE) {
+            throw new ConfigException(new ConfigProblem(name, "", "the override is longer than " + MAX_OVERRIDE / 1024
+                    + " KiB; expected a JSON object of config keys", example));
+        }
+        JsonNode node;
+        try {
+            node = json.readTree(override);
+        } catch (JsonProcessingException e) {
+            // Jackson's message quotes the override's text; the location is enough to find the mistake.
+            String where = e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr() + ", column "
+                    + e.getLocation().getColumnNr();
+            String what = e instanceof StreamConstraintsException ? "nested too deeply or too long"
+                    : e.getOriginalMessage() != null && e.getOriginalMessage().startsWith("Duplicate field") ? "a duplicate key"
+                    : "not valid JSON";
+            throw new ConfigException(new ConfigProblem(name, "", what + where + "; expected a JSON object of config keys", example));
+        }
+        if (node == null || !node.isObject()) {
+            throw new ConfigException(new ConfigProblem(name, "", "expected a JSON object of config keys, not "
+                    + (node == null || node.isMissingNode() ? "nothing" : node.getNodeType().toString().toLowerCase(Locale.ROOT)), example));
+        }
+        return node;
     }
 
     private static JsonNode merge(JsonNode base, JsonNode override) {
@@ -171,7 +364,7 @@ public final class ConfigLoader {
                 for (int i = 0; i < list.size(); i++) {
                     String path = "stages[" + i + "]";
                     StageSpec stage = stage(list.get(i), path);
-                    if (stage != null && !names.add(stage.name())) {
+                    if (stage != null && stage.name() != null && !names.add(stage.name())) {
                         problem(path + ".name", "duplicate stage name '" + stage.name() + "'; stage names must be unique",
                                 "name: " + stage.name() + "-2");
                     }
@@ -213,8 +406,8 @@ public final class ConfigLoader {
             if (!expectObject(node, "branches", "branches: { main: [sandbox, preprod, beta, prod], 'PR-*': [sandbox] }")) {
                 return result;
             }
-            Set<String> known = new HashSet<>();
-            stages.stream().filter(s -> s != null).forEach(s -> known.add(s.name()));
+            // Only the stages whose name is valid: an invalid one is reported at its own path (issue 8 item 13).
+            List<String> known = stages.stream().filter(s -> s != null && s.name() != null).map(StageSpec::name).distinct().toList();
             for (Iterator<Map.Entry<String, JsonNode>> entries = node.fields(); entries.hasNext(); ) {
                 Map.Entry<String, JsonNode> entry = entries.next();
                 String path = "branches." + entry.getKey();
@@ -225,10 +418,10 @@ public final class ConfigLoader {
                 }
                 List<String> names = new ArrayList<>();
                 for (int i = 0; i < chain.size(); i++) {
-                    String name = chain.get(i).asText();
+                    String name = chain.get(i).isTextual() ? chain.get(i).textValue() : chain.get(i).toString();
                     if (!known.contains(name)) {
-                        problem(path + "[" + i + "]", "'" + name + "' is not a stage in this file; stages are "
-                                + stages.stream().filter(s -> s != null).map(StageSpec::name).toList(), entry.getKey() + ": [sandbox]");
+                        problem(path + "[" + i + "]", "'" + name + "' is not a stage in this file; stages are " + known,
+                                entry.getKey() + ": [sandbox]");
                     } else if (names.contains(name)) {
                         problem(path + "[" + i + "]", "stage '" + name + "' is listed twice", entry.getKey() + ": [sandbox, preprod]");
                     }
