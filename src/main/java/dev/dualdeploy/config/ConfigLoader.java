@@ -57,6 +57,8 @@ public final class ConfigLoader {
     private static final Pattern DNS_SUBDOMAIN = Pattern.compile("[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?");
     static final Pattern REGION = Pattern.compile("[a-z]{2}(-[a-z]+)+-\\d+");
     private static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(10);
+    /** The longest branch glob, as long as a Git branch name is in practice. */
+    static final int MAX_GLOB = 255;
     /** A stage's rollout timeout: long enough for any rollout, short enough that a deadline never overflows. */
     static final Duration MIN_TIMEOUT = Duration.ofSeconds(1);
     static final Duration MAX_TIMEOUT = Duration.ofHours(24);
@@ -412,6 +414,10 @@ public final class ConfigLoader {
                 Map.Entry<String, JsonNode> entry = entries.next();
                 String path = "branches." + entry.getKey();
                 JsonNode chain = entry.getValue();
+                if (entry.getKey().length() > MAX_GLOB) {
+                    problem(path, "a branch glob is at most " + MAX_GLOB + " characters", "'release/*': [sandbox]");
+                    continue;
+                }
                 if (!chain.isArray()) {
                     problem(path, "expected a list of stage names in promotion order", entry.getKey() + ": [sandbox, preprod]");
                     continue;
