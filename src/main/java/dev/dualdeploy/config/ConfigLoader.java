@@ -25,6 +25,7 @@ import java.nio.charset.StandardCharsets;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -56,6 +57,11 @@ public final class ConfigLoader {
     private static final Pattern DNS_LABEL = STAGE_NAME;
     private static final Pattern DNS_SUBDOMAIN = Pattern.compile("[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?");
     static final Pattern REGION = Pattern.compile("[a-z]{2}(-[a-z]+)+-\\d+");
+    private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,127}");
+    /** The variables the Jenkins step binds for dualdeploy itself; no config may name them (see envName). */
+    private static final Set<String> RESERVED_ENV = Set.of("KUBECONFIG", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+            "AWS_SESSION_TOKEN");
+    private static final List<String> RESERVED_ENV_PREFIXES = List.of("AWS_", "DD_", "DUALDEPLOY_");
     private static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(10);
     /** The longest branch glob, as long as a Git branch name is in practice. */
     static final int MAX_GLOB = 255;
@@ -80,6 +86,24 @@ public final class ConfigLoader {
     private static final StreamReadConstraints CONSTRAINTS = StreamReadConstraints.builder()
             .maxNestingDepth(MAX_DEPTH).maxDocumentLength(MAX_BYTES).maxStringLength(MAX_LINE).maxNameLength(MAX_LINE)
             .maxNumberLength(100).build();
+
+    private final boolean allowOutsideManifests;
+
+    /** A loader that keeps {@code manifests:} inside the config file's directory. */
+    public ConfigLoader() {
+        this(false);
+    }
+
+    /**
+     * A loader.
+     *
+     * @param allowOutsideManifests whether {@code manifests:} may be absolute or lead out of the config file's
+     *                              directory; only for configs from trusted branches (the CLI's
+     *                              {@code --allow-outside-manifests})
+     */
+    public ConfigLoader(boolean allowOutsideManifests) {
+        this.allowOutsideManifests = allowOutsideManifests;
+    }
 
     private final ObjectMapper yaml = new ObjectMapper(YAMLFactory.builder().loaderOptions(loaderOptions())
             .streamReadConstraints(CONSTRAINTS).build().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION));
@@ -182,7 +206,7 @@ public final class ConfigLoader {
             root = merge(root, override(override));
             name = name + " (with the step's parameters)";
         }
-        Reader reader = new Reader(name, base);
+        Reader reader = new Reader(name, base, allowOutsideManifests);
         DualDeploySpec spec = reader.root(root);
         if (!reader.problems.isEmpty()) {
             throw new ConfigException(reader.problems);
@@ -333,11 +357,13 @@ public final class ConfigLoader {
     static final class Reader {
         private final String file;
         private final Path base;
+        private final boolean allowOutsideManifests;
         private final List<ConfigProblem> problems = new ArrayList<>();
 
-        Reader(String file, Path base) {
+        Reader(String file, Path base, boolean allowOutsideManifests) {
             this.file = file;
             this.base = base;
+            this.allowOutsideManifests = allowOutsideManifests;
         }
 
         DualDeploySpec root(JsonNode node) {
@@ -522,15 +548,79 @@ public final class ConfigLoader {
                     "deployment: loan-api");
             String container = text(node, path, "container", true, DNS_LABEL, "a container name", "container: app");
             Optional<Path> manifests = Optional.ofNullable(text(node, path, "manifests", false, null, "", "manifests: deploy/k8s"))
-                    .map(this::resolve);
+                    .flatMap(text -> manifests(text, path + ".manifests"));
             Optional<Path> kubeconfig = Optional.ofNullable(text(node, path, "kubeconfig", false, null, "",
-                    "kubeconfig: /etc/dualdeploy/kubeconfig")).map(this::resolve);
+                    "kubeconfig: /etc/dualdeploy/kubeconfig")).flatMap(text -> path(text, path + ".kubeconfig",
+                    "kubeconfig: /etc/dualdeploy/kubeconfig"));
             return new KubernetesSpec(Optional.ofNullable(context), namespace, deployment, container, manifests, kubeconfig);
         }
 
-        private Path resolve(String path) {
-            Path p = Path.of(path);
-            return p.isAbsolute() || base == null ? p : base.resolve(p).normalize();
+        /** The path resolved against the config file's directory; a problem if it is not a path at all (a NUL). */
+        private Optional<Path> path(String text, String at, String example) {
+            try {
+                Path p = Path.of(text);
+                return Optional.of(p.isAbsolute() || base == null ? p : base.resolve(p).normalize());
+            } catch (InvalidPathException e) {
+                problem(at, "'" + text + "' is not a file path", example);
+                return Optional.empty();
+            }
+        }
+
+        /**
+         * The manifests path, inside the config file's directory: a config file comes from a branch, and a pull
+         * request's config must not make the job apply (or read) files from elsewhere on the agent (issue 8 item 7).
+         * Checked after normalising, and after resolving symbolic links where the path exists.
+         */
+        private Optional<Path> manifests(String text, String at) {
+            String example = "manifests: deploy/k8s";
+            Optional<Path> resolved = path(text, at, example);
+            if (resolved.isEmpty() || allowOutsideManifests || base == null) {
+                return resolved;
+            }
+            String fix = "; keep the manifests next to the config, or pass --allow-outside-manifests (trusted branches only)";
+            Path dir = base.toAbsolutePath().normalize();
+            if (Path.of(text).isAbsolute()) {
+                problem(at, "an absolute path is outside the config file's directory" + fix, example);
+                return Optional.empty();
+            }
+            if (!resolved.get().startsWith(dir)) {
+                problem(at, "'" + text + "' leads out of the config file's directory" + fix, example);
+                return Optional.empty();
+            }
+            if (Files.exists(resolved.get())) {
+                try {
+                    if (!resolved.get().toRealPath().startsWith(dir.toRealPath())) {
+                        problem(at, "'" + text + "' is a symbolic link out of the config file's directory" + fix, example);
+                        return Optional.empty();
+                    }
+                } catch (IOException e) {
+                    problem(at, "cannot resolve '" + text + "' (" + e.getClass().getSimpleName() + ")", example);
+                    return Optional.empty();
+                }
+            }
+            return resolved;
+        }
+
+        /**
+         * The name of an environment variable that holds a secret for the config, such as a Prometheus token. A
+         * config file comes from a branch, so it must not name the variables the job binds for dualdeploy itself:
+         * a pull request could send the AWS secret or the kubeconfig to a server of its choosing (issue 8 item 7).
+         * Every {@code *_env} key goes through here.
+         */
+        String envName(JsonNode node, String path, String key, String example) {
+            String name = text(node, path, key, false, ENV_NAME, "the name of an environment variable (the secret itself"
+                    + " never goes in the file)", example);
+            if (name == null) {
+                return null;
+            }
+            String upper = name.toUpperCase(Locale.ROOT);
+            boolean reserved = RESERVED_ENV.contains(upper) || RESERVED_ENV_PREFIXES.stream().anyMatch(upper::startsWith);
+            if (reserved) {
+                problem(join(path, key), "'" + name + "' is reserved for dualdeploy's own credentials (AWS_*, KUBECONFIG,"
+                        + " DD_*, DUALDEPLOY_*); bind the secret to a variable of its own", example);
+                return null;
+            }
+            return name;
         }
 
         /** An http or https URL with a host, or empty (with a problem if it was required or is not such a URL). */

@@ -27,7 +27,6 @@ final class GateReader {
 
     private static final Pattern PLACEHOLDER = Pattern.compile("\\{\\{\\s*([a-zA-Z_]+)\\s*}}");
     private static final Pattern METRIC_NAME = Pattern.compile("[a-z][a-z0-9_]*");
-    private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
     private static final String EXAMPLE = "gate: { soak: 15m, interval: 30s, checks: [ { slo: { metric: error_rate, max: 0.01 } } ],"
             + " metrics: { provider: prometheus, address: 'http://prometheus:9090', queries: { error_rate: '...' } } }";
 
@@ -342,10 +341,9 @@ final class GateReader {
             return MetricsSpec.Auth.NONE;
         }
         r.allowOnly(node, path, Set.of("bearer_token_env", "username_env", "password_env"));
-        String what = "the name of an environment variable (the secret itself never goes in the file)";
-        Optional<String> bearer = Optional.ofNullable(r.text(node, path, "bearer_token_env", false, ENV_NAME, what, "bearer_token_env: PROMETHEUS_TOKEN"));
-        Optional<String> user = Optional.ofNullable(r.text(node, path, "username_env", false, ENV_NAME, what, "username_env: PROMETHEUS_USER"));
-        Optional<String> password = Optional.ofNullable(r.text(node, path, "password_env", false, ENV_NAME, what, "password_env: PROMETHEUS_PASSWORD"));
+        Optional<String> bearer = Optional.ofNullable(r.envName(node, path, "bearer_token_env", "bearer_token_env: PROMETHEUS_TOKEN"));
+        Optional<String> user = Optional.ofNullable(r.envName(node, path, "username_env", "username_env: PROMETHEUS_USER"));
+        Optional<String> password = Optional.ofNullable(r.envName(node, path, "password_env", "password_env: PROMETHEUS_PASSWORD"));
         if (bearer.isPresent() && (user.isPresent() || password.isPresent())) {
             r.problem(path, "choose a bearer token or a user and password, not both", "auth: { bearer_token_env: PROMETHEUS_TOKEN }");
         } else if (user.isPresent() != password.isPresent()) {
