@@ -42,6 +42,8 @@ import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.error.MarkedYAMLException;
 import org.yaml.snakeyaml.error.YAMLException;
 import org.yaml.snakeyaml.events.AliasEvent;
+import org.yaml.snakeyaml.events.CollectionEndEvent;
+import org.yaml.snakeyaml.events.CollectionStartEvent;
 import org.yaml.snakeyaml.events.DocumentStartEvent;
 import org.yaml.snakeyaml.events.Event;
 import org.yaml.snakeyaml.events.NodeEvent;
@@ -105,9 +107,10 @@ public final class ConfigLoader {
         this.allowOutsideManifests = allowOutsideManifests;
     }
 
-    private final ObjectMapper yaml = new ObjectMapper(YAMLFactory.builder().loaderOptions(loaderOptions())
+    // Configured once and only read afterwards, so shared: building them costs more than parsing a config file.
+    private static final ObjectMapper yaml = new ObjectMapper(YAMLFactory.builder().loaderOptions(loaderOptions())
             .streamReadConstraints(CONSTRAINTS).build().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION));
-    private final ObjectMapper json = JsonMapper.builder(JsonFactory.builder().streamReadConstraints(CONSTRAINTS).build())
+    private static final ObjectMapper json = JsonMapper.builder(JsonFactory.builder().streamReadConstraints(CONSTRAINTS).build())
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS).build();
 
@@ -244,8 +247,16 @@ public final class ConfigLoader {
         try {
             // SnakeYAML's events, not Jackson's tokens: Jackson drops the anchor of a scalar.
             int documents = 0;
+            int depth = 0;
             for (Event event : new Yaml(loaderOptions()).parse(new StringReader(text))) {
                 String line = "line " + (event.getStartMark().getLine() + 1);
+                if (event instanceof CollectionStartEvent && ++depth > MAX_DEPTH) {
+                    // Stop here: SnakeYAML's scanner slows down with every level of flow nesting still open.
+                    problems.add(new ConfigProblem(name, line, "nested deeper than " + MAX_DEPTH + " levels", ""));
+                    break;
+                } else if (event instanceof CollectionEndEvent) {
+                    depth--;
+                }
                 if (event instanceof AliasEvent) {
                     problems.add(new ConfigProblem(name, line, "a YAML alias (*name); aliases and anchors are not"
                             + " supported, write the value out", ""));
@@ -680,6 +691,11 @@ public final class ConfigLoader {
                 return null;
             }
             String text = value.asText();
+            if (text.chars().anyMatch(c -> Character.isISOControl(c) && c != '\n' && c != '\t')) {
+                // No name, URL or query has a use for them, and they would reach logs and platforms (issue 8 item 13).
+                problem(join(path, key), "'" + text + "' contains control characters", example);
+                return null;
+            }
             if (pattern != null && !pattern.matcher(text).matches()) {
                 problem(join(path, key), "'" + text + "' is not " + what, example);
                 return null;

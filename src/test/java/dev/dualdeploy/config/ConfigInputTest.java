@@ -107,7 +107,7 @@ class ConfigInputTest {
 
         assertThat(run.code()).isEqualTo(2);
         assertThat(run.err().lines()).containsExactly(
-                "error: " + file + ": service: 'loan\\u0000\\u001b[31m-api' is not a lower-case DNS label (for example: service: loan-api)",
+                "error: " + file + ": service: 'loan\\u0000\\u001b[31m-api' contains control characters (for example: service: loan-api)",
                 "error: " + file + ": stages[0].name: 'sand\\nerror: forged' is not a lower-case name of letters, digits and -"
                         + " (for example: name: preprod)");
     }
@@ -159,7 +159,7 @@ class ConfigInputTest {
         assertThat(problems(VALID + "# " + "x".repeat(ConfigLoader.MAX_LINE) + "\n"))
                 .containsExactly("line 6: the line is longer than 16384 characters");
         assertThat(problems(VALID + "extra: " + "[".repeat(200) + "]".repeat(200) + "\n"))
-                .containsExactly("nested deeper than 32 levels");
+                .containsExactly("line 6: nested deeper than 32 levels");
         assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(2));
     }
 

@@ -6,9 +6,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.dualdeploy.testing.Cli;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** The OCI reference grammar, and issue 8 item 11: a reference of any length is judged fast, with no stack overflow. */
 class ImageRefTest {
@@ -26,9 +27,13 @@ class ImageRefTest {
         assertThat(ImageRef.parse("Registry.Example.com/loan-api").repository()).isEqualTo("Registry.Example.com/loan-api");
     }
 
+    static Stream<String> invalid() {
+        return Stream.of("Loan-api", "registry.example.com/Loan", "a//b", "a/", "/a", "a-/b", "a/b:", "a/b:-x", "a@sha256:12",
+                "a@sha256:" + "A".repeat(64), "a:b@", "a/b@@sha256:" + "a".repeat(64), "-a.com/b", "a.com:port/b", "a/b c", "a\u0000/b");
+    }
+
     @ParameterizedTest
-    @ValueSource(strings = {"Loan-api", "registry.example.com/Loan", "a//b", "a/", "/a", "a-/b", "a/b:", "a/b:-x", "a@sha256:12",
-            "a@sha256:" + "A".repeat(64), "a:b@", "a/b@@" + "sha256:", "-a.com/b", "a.com:port/b", "a/b c", "a\u0000/b"})
+    @MethodSource("invalid")
     void refusesWhatTheGrammarRefuses(String text) {
         assertThatThrownBy(() -> ImageRef.parse(text)).isInstanceOf(IllegalArgumentException.class);
     }
@@ -46,12 +51,12 @@ class ImageRefTest {
         long started = System.nanoTime();
 
         assertThatThrownBy(() -> ImageRef.parse(huge)).isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("an image reference of 10028 characters is longer than 640 (a name of at most 255, a tag and a digest)");
+                .hasMessage("an image reference of " + huge.length() + " characters is longer than 640 (a name of at most 255, a tag and a digest)");
         Cli.Run deploy = Cli.run("deploy", "--stage", "sandbox", "-f", "does-not-matter.yaml", "--image", huge);
         Cli.Run release = Cli.run("release", "--image", huge);
 
         assertThat(release.code()).isEqualTo(2);
-        assertThat(release.err()).contains("--image: an image reference of 10028 characters is longer than 640");
+        assertThat(release.err()).contains("--image: an image reference of " + huge.length() + " characters is longer than 640");
         assertThat(deploy.code()).isEqualTo(2);
         assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(5));
     }
