@@ -89,6 +89,13 @@ public final class ConfigLoader {
             .maxNestingDepth(MAX_DEPTH).maxDocumentLength(MAX_BYTES).maxStringLength(MAX_LINE).maxNameLength(MAX_LINE)
             .maxNumberLength(100).build();
 
+    // Configured once and only read afterwards, so shared: building them costs more than parsing a config file.
+    private static final ObjectMapper yaml = new ObjectMapper(YAMLFactory.builder().loaderOptions(loaderOptions())
+            .streamReadConstraints(CONSTRAINTS).build().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION));
+    private static final ObjectMapper json = JsonMapper.builder(JsonFactory.builder().streamReadConstraints(CONSTRAINTS).build())
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS).build();
+
     private final boolean allowOutsideManifests;
 
     /** A loader that keeps {@code manifests:} inside the config file's directory. */
@@ -106,13 +113,6 @@ public final class ConfigLoader {
     public ConfigLoader(boolean allowOutsideManifests) {
         this.allowOutsideManifests = allowOutsideManifests;
     }
-
-    // Configured once and only read afterwards, so shared: building them costs more than parsing a config file.
-    private static final ObjectMapper yaml = new ObjectMapper(YAMLFactory.builder().loaderOptions(loaderOptions())
-            .streamReadConstraints(CONSTRAINTS).build().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION));
-    private static final ObjectMapper json = JsonMapper.builder(JsonFactory.builder().streamReadConstraints(CONSTRAINTS).build())
-            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS).build();
 
     private static LoaderOptions loaderOptions() {
         LoaderOptions options = new LoaderOptions();
