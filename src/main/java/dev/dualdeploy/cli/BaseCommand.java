@@ -28,6 +28,11 @@ abstract class BaseCommand implements Callable<Integer> {
             description = "A JSON object of config keys merged over the file before validation (the Jenkins step's parameters).")
     String override;
 
+    @Option(names = "--allow-outside-manifests",
+            description = "Let the config's kubernetes.manifests be absolute or outside the config file's directory."
+                    + " Only for configs from trusted branches.")
+    boolean allowOutsideManifests;
+
     @Option(names = "--output", defaultValue = "text", paramLabel = "FORMAT",
             description = "text (for people) or json (a stable result on stdout; progress stays on stderr).")
     Output output;
@@ -37,7 +42,7 @@ abstract class BaseCommand implements Callable<Integer> {
     }
 
     DualDeploySpec config() {
-        return new ConfigLoader().load(file, override);
+        return new ConfigLoader(allowOutsideManifests).load(file, override);
     }
 
     StageSpec stage(DualDeploySpec config, String name) {

@@ -1,28 +1,52 @@
 package dev.dualdeploy.config;
 
-import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.dualdeploy.release.ImageRef;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.StringReader;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
+import org.yaml.snakeyaml.error.YAMLException;
+import org.yaml.snakeyaml.events.AliasEvent;
+import org.yaml.snakeyaml.events.CollectionEndEvent;
+import org.yaml.snakeyaml.events.CollectionStartEvent;
+import org.yaml.snakeyaml.events.DocumentStartEvent;
+import org.yaml.snakeyaml.events.Event;
+import org.yaml.snakeyaml.events.NodeEvent;
 
 /**
  * Reads {@code dualdeploy.yaml} into a {@link DualDeploySpec}. This is the one place config is validated: every
@@ -35,10 +59,69 @@ public final class ConfigLoader {
     private static final Pattern DNS_LABEL = STAGE_NAME;
     private static final Pattern DNS_SUBDOMAIN = Pattern.compile("[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?");
     static final Pattern REGION = Pattern.compile("[a-z]{2}(-[a-z]+)+-\\d+");
+    private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,127}");
+    /** The variables the Jenkins step binds for dualdeploy itself; no config may name them (see envName). */
+    private static final Set<String> RESERVED_ENV = Set.of("KUBECONFIG", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+            "AWS_SESSION_TOKEN");
+    private static final List<String> RESERVED_ENV_PREFIXES = List.of("AWS_", "DD_", "DUALDEPLOY_");
     private static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(10);
+    /** The longest branch glob, as long as a Git branch name is in practice. */
+    static final int MAX_GLOB = 255;
+    /** A stage's rollout timeout: long enough for any rollout, short enough that a deadline never overflows. */
+    static final Duration MIN_TIMEOUT = Duration.ofSeconds(1);
+    static final Duration MAX_TIMEOUT = Duration.ofHours(24);
 
-    private final ObjectMapper yaml = new ObjectMapper(
-            YAMLFactory.builder().build().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION));
+    /*
+     * The bounds of the input (README, "Config reference"). A config file is a few kilobytes; these are far beyond
+     * that and far below what would exhaust the JVM or take seconds to parse (issue 8 item 11: -f /dev/zero ran out of
+     * memory after 20 s, an 8 MB line took 28 s).
+     */
+    /** The largest config file read, in bytes. */
+    public static final int MAX_BYTES = 1024 * 1024;
+    /** The longest line of a config file, in characters. */
+    public static final int MAX_LINE = 16 * 1024;
+    /** The deepest nesting of mappings and lists; the documented shape is six levels deep. */
+    public static final int MAX_DEPTH = 32;
+    /** The largest {@code --override}, in characters. */
+    public static final int MAX_OVERRIDE = 64 * 1024;
+
+    private static final StreamReadConstraints CONSTRAINTS = StreamReadConstraints.builder()
+            .maxNestingDepth(MAX_DEPTH).maxDocumentLength(MAX_BYTES).maxStringLength(MAX_LINE).maxNameLength(MAX_LINE)
+            .maxNumberLength(100).build();
+
+    // Configured once and only read afterwards, so shared: building them costs more than parsing a config file.
+    private static final ObjectMapper yaml = new ObjectMapper(YAMLFactory.builder().loaderOptions(loaderOptions())
+            .streamReadConstraints(CONSTRAINTS).build().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION));
+    private static final ObjectMapper json = JsonMapper.builder(JsonFactory.builder().streamReadConstraints(CONSTRAINTS).build())
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS).build();
+
+    private final boolean allowOutsideManifests;
+
+    /** A loader that keeps {@code manifests:} inside the config file's directory. */
+    public ConfigLoader() {
+        this(false);
+    }
+
+    /**
+     * A loader.
+     *
+     * @param allowOutsideManifests whether {@code manifests:} may be absolute or lead out of the config file's
+     *                              directory; only for configs from trusted branches (the CLI's
+     *                              {@code --allow-outside-manifests})
+     */
+    public ConfigLoader(boolean allowOutsideManifests) {
+        this.allowOutsideManifests = allowOutsideManifests;
+    }
+
+    private static LoaderOptions loaderOptions() {
+        LoaderOptions options = new LoaderOptions();
+        options.setCodePointLimit(MAX_BYTES);
+        options.setNestingDepthLimit(MAX_DEPTH);
+        options.setMaxAliasesForCollections(0);
+        options.setAllowRecursiveKeys(false);
+        return options;
+    }
 
     /**
      * Loads and validates a config file.
@@ -59,16 +142,52 @@ public final class ConfigLoader {
      */
     public DualDeploySpec load(Path file, String override) {
         String name = file.toString();
-        String text;
-        try {
-            text = Files.readString(file);
-        } catch (NoSuchFileException e) {
-            throw new ConfigException(new ConfigProblem(name, "", "file not found", "dualdeploy validate -f dualdeploy.yaml"));
-        } catch (IOException e) {
-            throw new ConfigException(new ConfigProblem(name, "", "cannot read the file: " + e.getMessage(), ""));
-        }
+        String text = decode(name, read(name, file));
         Path base = file.toAbsolutePath().getParent();
         return parse(name, text, base, override);
+    }
+
+    /**
+     * The file's bytes, at most {@link #MAX_BYTES}. Only a regular file is opened: a FIFO would block the open, and
+     * a device such as /dev/zero never ends.
+     */
+    private static byte[] read(String name, Path file) {
+        if (!Files.exists(file)) {
+            throw new ConfigException(new ConfigProblem(name, "", "file not found", "dualdeploy validate -f dualdeploy.yaml"));
+        }
+        if (Files.isDirectory(file)) {
+            throw new ConfigException(new ConfigProblem(name, "", "is a directory; expected a YAML file", "-f dualdeploy.yaml"));
+        }
+        if (!Files.isRegularFile(file)) {
+            throw new ConfigException(new ConfigProblem(name, "", "is not a regular file (a device, FIFO or socket);"
+                    + " expected a YAML file", "-f dualdeploy.yaml"));
+        }
+        byte[] bytes;
+        try (InputStream in = Files.newInputStream(file)) {
+            bytes = in.readNBytes(MAX_BYTES + 1);
+        } catch (IOException e) {
+            throw new ConfigException(new ConfigProblem(name, "", "cannot read the file (" + e.getClass().getSimpleName() + ")", ""));
+        }
+        if (bytes.length > MAX_BYTES) {
+            throw new ConfigException(new ConfigProblem(name, "", "the file is larger than " + MAX_BYTES / 1024
+                    + " KiB; a config file is a few kilobytes", ""));
+        }
+        return bytes;
+    }
+
+    /** The bytes as UTF-8 text; a problem naming the first byte that is not UTF-8 otherwise. */
+    private static String decode(String name, byte[] bytes) {
+        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
+        ByteBuffer in = ByteBuffer.wrap(bytes);
+        CharBuffer out = CharBuffer.allocate(bytes.length);
+        CoderResult result = decoder.decode(in, out, true);
+        if (result.isError()) {
+            throw new ConfigException(new ConfigProblem(name, "", "not UTF-8 text at byte " + in.position()
+                    + " (counting from 0); save the file as UTF-8", ""));
+        }
+        decoder.flush(out);
+        return out.flip().toString();
     }
 
     /**
@@ -83,22 +202,14 @@ public final class ConfigLoader {
     }
 
     private DualDeploySpec parse(String name, String text, Path base, String override) {
-        JsonNode root;
-        try {
-            root = yaml.readTree(text);
-        } catch (JsonProcessingException e) {
-            String where = e.getLocation() == null ? "" : "line " + e.getLocation().getLineNr();
-            String what = e instanceof JsonParseException && e.getOriginalMessage().startsWith("Duplicate field")
-                    ? e.getOriginalMessage().replace("Duplicate field", "duplicate key")
-                    : "not valid YAML: " + e.getOriginalMessage();
-            throw new ConfigException(new ConfigProblem(name, where, what, ""));
-        }
+        bounds(name, text);
+        JsonNode root = tree(name, text);
         root = root == null || root.isMissingNode() ? yaml.createObjectNode() : root;
         if (override != null && !override.isBlank()) {
-            root = merge(root, override(name, override));
+            root = merge(root, override(override));
             name = name + " (with the step's parameters)";
         }
-        Reader reader = new Reader(name, base);
+        Reader reader = new Reader(name, base, allowOutsideManifests);
         DualDeploySpec spec = reader.root(root);
         if (!reader.problems.isEmpty()) {
             throw new ConfigException(reader.problems);
@@ -106,16 +217,138 @@ public final class ConfigLoader {
         return spec;
     }
 
-    private JsonNode override(String name, String override) {
-        try {
-            JsonNode node = new ObjectMapper().readTree(override);
-            if (node != null && node.isObject()) {
-                return node;
-            }
-        } catch (JsonProcessingException e) {
-            // Reported below with the same words.
+    /** The size and line-length bounds, checked before the parser sees the text. */
+    private static void bounds(String name, String text) {
+        if (text.length() > MAX_BYTES) {
+            throw new ConfigException(new ConfigProblem(name, "", "the file is larger than " + MAX_BYTES / 1024
+                    + " KiB; a config file is a few kilobytes", ""));
         }
-        throw new ConfigException(new ConfigProblem(name, "", "the override is not a JSON object of config keys", "{\"service\": \"loan-api\"}"));
+        int line = 1;
+        int start = 0;
+        for (int i = 0; i <= text.length(); i++) {
+            if (i == text.length() || text.charAt(i) == '\n') {
+                if (i - start > MAX_LINE) {
+                    throw new ConfigException(new ConfigProblem(name, "line " + line, "the line is longer than " + MAX_LINE
+                            + " characters", ""));
+                }
+                line++;
+                start = i + 1;
+            }
+        }
+    }
+
+    /**
+     * The one YAML document in the text. Aliases and anchors are refused rather than resolved: the parser would hand
+     * an alias over as its anchor's name (image: *svc deployed the image "svc"), and a config file that needs them is
+     * clearer written out. A second document is refused, not ignored (issue 8 item 10).
+     */
+    private JsonNode tree(String name, String text) {
+        List<ConfigProblem> problems = new ArrayList<>();
+        try {
+            // SnakeYAML's events, not Jackson's tokens: Jackson drops the anchor of a scalar.
+            int documents = 0;
+            int depth = 0;
+            for (Event event : new Yaml(loaderOptions()).parse(new StringReader(text))) {
+                String line = "line " + (event.getStartMark().getLine() + 1);
+                if (event instanceof CollectionStartEvent && ++depth > MAX_DEPTH) {
+                    // Stop here: SnakeYAML's scanner slows down with every level of flow nesting still open.
+                    problems.add(new ConfigProblem(name, line, "nested deeper than " + MAX_DEPTH + " levels", ""));
+                    break;
+                } else if (event instanceof CollectionEndEvent) {
+                    depth--;
+                }
+                if (event instanceof AliasEvent) {
+                    problems.add(new ConfigProblem(name, line, "a YAML alias (*name); aliases and anchors are not"
+                            + " supported, write the value out", ""));
+                } else if (event instanceof NodeEvent node && node.getAnchor() != null) {
+                    problems.add(new ConfigProblem(name, line, "a YAML anchor (&name); aliases and anchors are not"
+                            + " supported, write the value out", ""));
+                } else if (event instanceof DocumentStartEvent && ++documents == 2) {
+                    problems.add(new ConfigProblem(name, line, "a second YAML document (after ---); a config file is"
+                            + " one document", ""));
+                }
+            }
+        } catch (MarkedYAMLException e) {
+            String where = e.getProblemMark() == null ? ""
+                    : "line " + (e.getProblemMark().getLine() + 1) + ", column " + (e.getProblemMark().getColumn() + 1);
+            throw new ConfigException(new ConfigProblem(name, where, "not valid YAML: " + firstLine(String.valueOf(e.getProblem())), ""));
+        } catch (RuntimeException e) {
+            // The parser's own failures (SnakeYAML throws unchecked exceptions) are bad input too, never a bug.
+            throw new ConfigException(new ConfigProblem(name, "", "not valid YAML (" + e.getClass().getSimpleName() + ")", ""));
+        }
+        if (!problems.isEmpty()) {
+            throw new ConfigException(problems);
+        }
+        try {
+            return yaml.readTree(text);
+        } catch (JsonProcessingException e) {
+            throw new ConfigException(new ConfigProblem(name, where(e), what(e), ""));
+        } catch (RuntimeException e) {
+            throw new ConfigException(new ConfigProblem(name, "", "not valid YAML (" + e.getClass().getSimpleName() + ")", ""));
+        }
+    }
+
+    /** Where a parse error is, as {@code line L, column C}; the parser's snippet of the file is never shown. */
+    private static String where(JsonProcessingException e) {
+        if (e.getCause() instanceof MarkedYAMLException marked && marked.getProblemMark() != null) {
+            return "line " + (marked.getProblemMark().getLine() + 1) + ", column " + (marked.getProblemMark().getColumn() + 1);
+        }
+        JsonLocation location = e.getLocation();
+        return location == null || location.getLineNr() < 1 ? "" : "line " + location.getLineNr() + ", column " + location.getColumnNr();
+    }
+
+    /**
+     * What a parse error is, in one line: the parser's short problem (such as "mapping values are not allowed
+     * here"), never its multi-line dump with the offending text.
+     */
+    private static String what(JsonProcessingException e) {
+        if (e instanceof StreamConstraintsException) {
+            return e.getOriginalMessage().contains("nesting depth") ? "nested deeper than " + MAX_DEPTH + " levels"
+                    : "a value, a key or the document is longer than the limits (" + MAX_LINE + " characters a value)";
+        }
+        String original = e.getOriginalMessage() == null ? "" : e.getOriginalMessage();
+        if (original.startsWith("Duplicate field")) {
+            return firstLine(original).replace("Duplicate field", "duplicate key");
+        }
+        if (e.getCause() instanceof MarkedYAMLException marked && marked.getProblem() != null) {
+            return "not valid YAML: " + firstLine(marked.getProblem());
+        }
+        if (e.getCause() instanceof YAMLException yamlException && yamlException.getMessage() != null) {
+            return "not valid YAML: " + firstLine(yamlException.getMessage());
+        }
+        return "not valid YAML: " + firstLine(original);
+    }
+
+    private static String firstLine(String message) {
+        int end = message.indexOf('\n');
+        return (end < 0 ? message : message.substring(0, end)).strip();
+    }
+
+    /** The {@code --override} JSON object; one problem naming it, with where it is invalid, otherwise. */
+    private JsonNode override(String override) {
+        String name = "--override";
+        String example = "{\"service\": \"loan-api\"}";
+        if (override.length() > MAX_OVERRIDE) {
+            throw new ConfigException(new ConfigProblem(name, "", "the override is longer than " + MAX_OVERRIDE / 1024
+                    + " KiB; expected a JSON object of config keys", example));
+        }
+        JsonNode node;
+        try {
+            node = json.readTree(override);
+        } catch (JsonProcessingException e) {
+            // Jackson's message quotes the override's text; the location is enough to find the mistake.
+            String where = e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr() + ", column "
+                    + e.getLocation().getColumnNr();
+            String what = e instanceof StreamConstraintsException ? "nested too deeply or too long"
+                    : e.getOriginalMessage() != null && e.getOriginalMessage().startsWith("Duplicate field") ? "a duplicate key"
+                    : "not valid JSON";
+            throw new ConfigException(new ConfigProblem(name, "", what + where + "; expected a JSON object of config keys", example));
+        }
+        if (node == null || !node.isObject()) {
+            throw new ConfigException(new ConfigProblem(name, "", "expected a JSON object of config keys, not "
+                    + (node == null || node.isMissingNode() ? "nothing" : node.getNodeType().toString().toLowerCase(Locale.ROOT)), example));
+        }
+        return node;
     }
 
     private static JsonNode merge(JsonNode base, JsonNode override) {
@@ -135,11 +368,13 @@ public final class ConfigLoader {
     static final class Reader {
         private final String file;
         private final Path base;
+        private final boolean allowOutsideManifests;
         private final List<ConfigProblem> problems = new ArrayList<>();
 
-        Reader(String file, Path base) {
+        Reader(String file, Path base, boolean allowOutsideManifests) {
             this.file = file;
             this.base = base;
+            this.allowOutsideManifests = allowOutsideManifests;
         }
 
         DualDeploySpec root(JsonNode node) {
@@ -168,7 +403,7 @@ public final class ConfigLoader {
                 for (int i = 0; i < list.size(); i++) {
                     String path = "stages[" + i + "]";
                     StageSpec stage = stage(list.get(i), path);
-                    if (stage != null && !names.add(stage.name())) {
+                    if (stage != null && stage.name() != null && !names.add(stage.name())) {
                         problem(path + ".name", "duplicate stage name '" + stage.name() + "'; stage names must be unique",
                                 "name: " + stage.name() + "-2");
                     }
@@ -190,13 +425,15 @@ public final class ConfigLoader {
                     .map(n -> legacy(n, path + ".legacy"));
             Optional<KubernetesSpec> kubernetes = Optional.ofNullable(node.get("kubernetes")).filter(n -> !n.isNull())
                     .map(n -> kubernetes(n, path + ".kubernetes"));
-            if (!node.has("legacy") && !node.has("kubernetes")) {
+            boolean hasLegacy = present(node, "legacy");
+            boolean hasKubernetes = present(node, "kubernetes");
+            if (!hasLegacy && !hasKubernetes) {
                 problem(path, "a stage needs at least one side: legacy or kubernetes",
                         "kubernetes: {namespace: loan, deployment: loan-api, container: app}");
             }
-            ToggleSpec toggle = toggle(node.get("deploy"), path + ".deploy", node.has("legacy"), node.has("kubernetes"));
-            Duration timeout = duration(node, path, "timeout", DEFAULT_TIMEOUT);
-            GateSpec gate = GateReader.gate(this, node.get("gate"), path + ".gate", node.has("legacy"), node.has("kubernetes"));
+            ToggleSpec toggle = toggle(node.get("deploy"), path + ".deploy", hasLegacy, hasKubernetes);
+            Duration timeout = duration(node, path, "timeout", DEFAULT_TIMEOUT, MIN_TIMEOUT, MAX_TIMEOUT);
+            GateSpec gate = GateReader.gate(this, node.get("gate"), path + ".gate", hasLegacy, hasKubernetes);
             return new StageSpec(name, toggle, legacy, kubernetes, timeout, gate);
         }
 
@@ -208,22 +445,26 @@ public final class ConfigLoader {
             if (!expectObject(node, "branches", "branches: { main: [sandbox, preprod, beta, prod], 'PR-*': [sandbox] }")) {
                 return result;
             }
-            Set<String> known = new HashSet<>();
-            stages.stream().filter(s -> s != null).forEach(s -> known.add(s.name()));
+            // Only the stages whose name is valid: an invalid one is reported at its own path (issue 8 item 13).
+            List<String> known = stages.stream().filter(s -> s != null && s.name() != null).map(StageSpec::name).distinct().toList();
             for (Iterator<Map.Entry<String, JsonNode>> entries = node.fields(); entries.hasNext(); ) {
                 Map.Entry<String, JsonNode> entry = entries.next();
                 String path = "branches." + entry.getKey();
                 JsonNode chain = entry.getValue();
+                if (entry.getKey().length() > MAX_GLOB) {
+                    problem(path, "a branch glob is at most " + MAX_GLOB + " characters", "'release/*': [sandbox]");
+                    continue;
+                }
                 if (!chain.isArray()) {
                     problem(path, "expected a list of stage names in promotion order", entry.getKey() + ": [sandbox, preprod]");
                     continue;
                 }
                 List<String> names = new ArrayList<>();
                 for (int i = 0; i < chain.size(); i++) {
-                    String name = chain.get(i).asText();
+                    String name = chain.get(i).isTextual() ? chain.get(i).textValue() : chain.get(i).toString();
                     if (!known.contains(name)) {
-                        problem(path + "[" + i + "]", "'" + name + "' is not a stage in this file; stages are "
-                                + stages.stream().filter(s -> s != null).map(StageSpec::name).toList(), entry.getKey() + ": [sandbox]");
+                        problem(path + "[" + i + "]", "'" + name + "' is not a stage in this file; stages are " + known,
+                                entry.getKey() + ": [sandbox]");
                     } else if (names.contains(name)) {
                         problem(path + "[" + i + "]", "stage '" + name + "' is listed twice", entry.getKey() + ": [sandbox, preprod]");
                     }
@@ -273,8 +514,8 @@ public final class ConfigLoader {
                 return null;
             }
             allowOnly(node, path, Set.of("ecs", "vm"));
-            boolean ecs = node.has("ecs") && !node.get("ecs").isNull();
-            boolean vm = node.has("vm") && !node.get("vm").isNull();
+            boolean ecs = present(node, "ecs");
+            boolean vm = present(node, "vm");
             if (ecs && vm) {
                 problem(path, "a legacy side is either ecs or vm, not both; keep the one this stage runs on",
                         "legacy: { ecs: {...} }");
@@ -303,7 +544,7 @@ public final class ConfigLoader {
             String container = text(node, path, "container", true, null, "", "container: app");
             String region = text(node, path, "region", true, REGION, "an AWS region", "region: eu-west-1");
             Optional<URI> endpoint = url(node, path, "endpoint", false, "endpoint: http://127.0.0.1:4566");
-            Duration poll = duration(node, path, "poll", EcsSpec.DEFAULT_POLL);
+            Duration poll = duration(node, path, "poll", EcsSpec.DEFAULT_POLL, EcsSpec.MIN_POLL, EcsSpec.MAX_POLL);
             return new EcsSpec(cluster, service, container, region, endpoint, poll);
         }
 
@@ -318,15 +559,79 @@ public final class ConfigLoader {
                     "deployment: loan-api");
             String container = text(node, path, "container", true, DNS_LABEL, "a container name", "container: app");
             Optional<Path> manifests = Optional.ofNullable(text(node, path, "manifests", false, null, "", "manifests: deploy/k8s"))
-                    .map(this::resolve);
+                    .flatMap(text -> manifests(text, path + ".manifests"));
             Optional<Path> kubeconfig = Optional.ofNullable(text(node, path, "kubeconfig", false, null, "",
-                    "kubeconfig: /etc/dualdeploy/kubeconfig")).map(this::resolve);
+                    "kubeconfig: /etc/dualdeploy/kubeconfig")).flatMap(text -> path(text, path + ".kubeconfig",
+                    "kubeconfig: /etc/dualdeploy/kubeconfig"));
             return new KubernetesSpec(Optional.ofNullable(context), namespace, deployment, container, manifests, kubeconfig);
         }
 
-        private Path resolve(String path) {
-            Path p = Path.of(path);
-            return p.isAbsolute() || base == null ? p : base.resolve(p).normalize();
+        /** The path resolved against the config file's directory; a problem if it is not a path at all (a NUL). */
+        private Optional<Path> path(String text, String at, String example) {
+            try {
+                Path p = Path.of(text);
+                return Optional.of(p.isAbsolute() || base == null ? p : base.resolve(p).normalize());
+            } catch (InvalidPathException e) {
+                problem(at, "'" + text + "' is not a file path", example);
+                return Optional.empty();
+            }
+        }
+
+        /**
+         * The manifests path, inside the config file's directory: a config file comes from a branch, and a pull
+         * request's config must not make the job apply (or read) files from elsewhere on the agent (issue 8 item 7).
+         * Checked after normalising, and after resolving symbolic links where the path exists.
+         */
+        private Optional<Path> manifests(String text, String at) {
+            String example = "manifests: deploy/k8s";
+            Optional<Path> resolved = path(text, at, example);
+            if (resolved.isEmpty() || allowOutsideManifests || base == null) {
+                return resolved;
+            }
+            String fix = "; keep the manifests next to the config, or pass --allow-outside-manifests (trusted branches only)";
+            Path dir = base.toAbsolutePath().normalize();
+            if (Path.of(text).isAbsolute()) {
+                problem(at, "an absolute path is outside the config file's directory" + fix, example);
+                return Optional.empty();
+            }
+            if (!resolved.get().startsWith(dir)) {
+                problem(at, "'" + text + "' leads out of the config file's directory" + fix, example);
+                return Optional.empty();
+            }
+            if (Files.exists(resolved.get())) {
+                try {
+                    if (!resolved.get().toRealPath().startsWith(dir.toRealPath())) {
+                        problem(at, "'" + text + "' is a symbolic link out of the config file's directory" + fix, example);
+                        return Optional.empty();
+                    }
+                } catch (IOException e) {
+                    problem(at, "cannot resolve '" + text + "' (" + e.getClass().getSimpleName() + ")", example);
+                    return Optional.empty();
+                }
+            }
+            return resolved;
+        }
+
+        /**
+         * The name of an environment variable that holds a secret for the config, such as a Prometheus token. A
+         * config file comes from a branch, so it must not name the variables the job binds for dualdeploy itself:
+         * a pull request could send the AWS secret or the kubeconfig to a server of its choosing (issue 8 item 7).
+         * Every {@code *_env} key goes through here.
+         */
+        String envName(JsonNode node, String path, String key, String example) {
+            String name = text(node, path, key, false, ENV_NAME, "the name of an environment variable (the secret itself"
+                    + " never goes in the file)", example);
+            if (name == null) {
+                return null;
+            }
+            String upper = name.toUpperCase(Locale.ROOT);
+            boolean reserved = RESERVED_ENV.contains(upper) || RESERVED_ENV_PREFIXES.stream().anyMatch(upper::startsWith);
+            if (reserved) {
+                problem(join(path, key), "'" + name + "' is reserved for dualdeploy's own credentials (AWS_*, KUBECONFIG,"
+                        + " DD_*, DUALDEPLOY_*); bind the secret to a variable of its own", example);
+                return null;
+            }
+            return name;
         }
 
         /** An http or https URL with a host, or empty (with a problem if it was required or is not such a URL). */
@@ -352,15 +657,21 @@ public final class ConfigLoader {
             }
         }
 
-        Duration duration(JsonNode node, String path, String key, Duration fallback) {
+        /**
+         * A duration in [min, max] (or its default when absent or null); a problem and the default otherwise. The
+         * bounds are not optional: every duration the engine adds, multiplies or waits for must fit, so that no value
+         * overflows later (issue 8 item 9).
+         */
+        Duration duration(JsonNode node, String path, String key, Duration fallback, Duration min, Duration max) {
             JsonNode value = node.get(key);
             if (value == null || value.isNull()) {
                 return fallback;
             }
-            Optional<Duration> parsed = value.isTextual() ? Durations.parse(value.textValue()) : Optional.empty();
-            if (parsed.isEmpty()) {
-                problem(join(path, key), "'" + value.asText() + "' is not a duration; expected a positive number with"
-                        + " ms, s, m or h, such as 90s or 1h30m", key + ": 10m");
+            Optional<Duration> parsed = value.isTextual() ? Durations.parseAllowingZero(value.textValue()) : Optional.empty();
+            if (parsed.isEmpty() || parsed.get().compareTo(min) < 0 || parsed.get().compareTo(max) > 0) {
+                problem(join(path, key), "'" + value.asText() + "' is not a duration from " + Durations.format(min) + " to "
+                        + Durations.format(max) + "; expected a number with ms, s, m or h, such as 90s or 1h30m",
+                        key + ": " + Durations.format(fallback));
                 return fallback;
             }
             return parsed.get();
@@ -380,6 +691,11 @@ public final class ConfigLoader {
                 return null;
             }
             String text = value.asText();
+            if (text.chars().anyMatch(c -> Character.isISOControl(c) && c != '\n' && c != '\t')) {
+                // No name, URL or query has a use for them, and they would reach logs and platforms (issue 8 item 13).
+                problem(join(path, key), "'" + text + "' contains control characters", example);
+                return null;
+            }
             if (pattern != null && !pattern.matcher(text).matches()) {
                 problem(join(path, key), "'" + text + "' is not " + what, example);
                 return null;
@@ -387,7 +703,7 @@ public final class ConfigLoader {
             return text;
         }
 
-        /** A number in [min, max] (or its default when absent); a problem and the default otherwise. */
+        /** A finite number in [min, max] (or its default when absent or null); a problem and the default otherwise. */
         double number(JsonNode node, String path, String key, double fallback, double min, double max, String example) {
             JsonNode value = node.get(key);
             if (value == null || value.isNull()) {
@@ -400,21 +716,33 @@ public final class ConfigLoader {
             return value.doubleValue();
         }
 
-        /** A whole number of at least min (or its default when absent); a problem and the default otherwise. */
-        long integer(JsonNode node, String path, String key, long fallback, long min, String example) {
+        /**
+         * A whole number in [min, max] (or its default when absent or null); a problem and the default otherwise. A
+         * value beyond a long is out of range, never truncated.
+         */
+        long integer(JsonNode node, String path, String key, long fallback, long min, long max, String example) {
             JsonNode value = node.get(key);
             if (value == null || value.isNull()) {
                 return fallback;
             }
-            if (!value.isIntegralNumber() || value.longValue() < min) {
-                problem(join(path, key), "'" + value.asText() + "' is not a whole number of at least " + min, example);
+            if (!value.isIntegralNumber() || !value.canConvertToLong() || value.longValue() < min || value.longValue() > max) {
+                problem(join(path, key), "'" + value.asText() + "' is not a whole number from " + min + " to " + max, example);
                 return fallback;
             }
             return value.longValue();
         }
 
         private static String plain(double value) {
-            return value == Math.rint(value) && Math.abs(value) < 1e15 ? Long.toString((long) value) : Double.toString(value);
+            return value == Math.rint(value) && Math.abs(value) <= 1e15 ? Long.toString((long) value) : Double.toString(value);
+        }
+
+        /**
+         * Whether the key is there with a value: a key set to null is absent, everywhere, so that no part of the
+         * engine sees a section that validation skipped (issue 8 item 14).
+         */
+        static boolean present(JsonNode node, String key) {
+            JsonNode value = node.get(key);
+            return value != null && !value.isNull();
         }
 
         boolean expectObject(JsonNode node, String path, String example) {

@@ -14,9 +14,20 @@ public final class Durations {
     private Durations() {
     }
 
+    /** The longest duration text read; far longer than any sensible duration, short enough to parse in no time. */
+    static final int MAX_LENGTH = 32;
+
     /** Returns the duration, or empty if the text is not of the form above or is zero. */
     public static Optional<Duration> parse(String text) {
-        if (text == null || !WHOLE.matcher(text).matches()) {
+        return parseAllowingZero(text).filter(d -> !d.isZero());
+    }
+
+    /**
+     * Returns the duration, zero included, or empty if the text is not of the form above, is longer than
+     * {@value #MAX_LENGTH} characters, or does not fit a {@link Duration}.
+     */
+    static Optional<Duration> parseAllowingZero(String text) {
+        if (text == null || text.length() > MAX_LENGTH || !WHOLE.matcher(text).matches()) {
             return Optional.empty();
         }
         Duration total = Duration.ZERO;
@@ -34,7 +45,7 @@ public final class Durations {
         } catch (ArithmeticException | NumberFormatException tooLarge) {
             return Optional.empty();
         }
-        return total.isZero() ? Optional.empty() : Optional.of(total);
+        return Optional.of(total);
     }
 
     /** Prints a duration the way a config file would say it, such as {@code 1m30s}. */

@@ -19,4 +19,7 @@ public record EcsSpec(String cluster, String service, String container, String r
 
     /** The default poll interval: often enough to fail fast, rare enough to stay far from ECS API rate limits. */
     public static final Duration DEFAULT_POLL = Duration.ofSeconds(3);
+    /** The poll interval's range: faster would hit ECS rate limits, slower would notice a broken release too late. */
+    public static final Duration MIN_POLL = Duration.ofMillis(100);
+    public static final Duration MAX_POLL = Duration.ofMinutes(5);
 }

@@ -27,9 +27,26 @@ final class GateReader {
 
     private static final Pattern PLACEHOLDER = Pattern.compile("\\{\\{\\s*([a-zA-Z_]+)\\s*}}");
     private static final Pattern METRIC_NAME = Pattern.compile("[a-z][a-z0-9_]*");
-    private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
     private static final String EXAMPLE = "gate: { soak: 15m, interval: 30s, checks: [ { slo: { metric: error_rate, max: 0.01 } } ],"
             + " metrics: { provider: prometheus, address: 'http://prometheus:9090', queries: { error_rate: '...' } } }";
+
+    /*
+     * The ranges of the gate's numbers and durations (README, "Config reference"). Each is far beyond any sensible
+     * value and far below what would overflow when the engine adds, multiplies or counts with it.
+     */
+    static final Duration MIN_SOAK = Duration.ofSeconds(1);
+    static final Duration MAX_SOAK = Duration.ofDays(7);
+    static final Duration MAX_INTERVAL = Duration.ofHours(1);
+    /** A probe's or a query's timeout. */
+    static final Duration MIN_TIMEOUT = Duration.ofMillis(100);
+    static final Duration MAX_TIMEOUT = Duration.ofMinutes(5);
+    static final Duration MAX_DELAY = Duration.ofHours(1);
+    /** How many windows or answers in a row. */
+    static final long MAX_TIMES = 1000;
+    /** How many requests or errors. */
+    static final long MAX_COUNT = 1_000_000_000L;
+    /** The largest magnitude of an SLO threshold. */
+    static final double MAX_VALUE = 1e15;
 
     private GateReader() {
     }
@@ -50,24 +67,24 @@ final class GateReader {
             r.problem(path + ".canary", "a canary is judged against the other side, so the stage needs both a legacy and"
                     + " a kubernetes section", "remove canary, or configure both sides");
         }
-        Duration soak = r.duration(node, path, "soak", GateSpec.DEFAULT_SOAK);
-        Duration interval = r.duration(node, path, "interval", GateSpec.DEFAULT_INTERVAL);
+        Duration soak = r.duration(node, path, "soak", GateSpec.DEFAULT_SOAK, MIN_SOAK, MAX_SOAK);
+        Duration interval = r.duration(node, path, "interval", GateSpec.DEFAULT_INTERVAL, MIN_SOAK, MAX_INTERVAL);
         if (interval.compareTo(soak) > 0) {
             r.problem(path + ".interval", "the interval (" + Durations.format(interval) + ") is longer than the soak ("
                     + Durations.format(soak) + "); a soak holds one or more intervals", "interval: 30s");
         }
         Duration followDefault = interval.multipliedBy(3).compareTo(soak) < 0 ? interval.multipliedBy(3) : soak;
-        Duration followSoak = r.duration(node, path, "follow_soak", followDefault);
-        if (node.has("follow_soak") && canary.isEmpty()) {
+        Duration followSoak = r.duration(node, path, "follow_soak", followDefault, MIN_SOAK, MAX_SOAK);
+        if (ConfigLoader.Reader.present(node, "follow_soak") && canary.isEmpty()) {
             r.problem(path + ".follow_soak", "follow_soak is the short gate after a canary's other side followed; it needs"
                     + " canary", "canary: kubernetes");
         }
-        if (node.has("follow_soak") && followSoak.compareTo(interval) < 0) {
+        if (ConfigLoader.Reader.present(node, "follow_soak") && followSoak.compareTo(interval) < 0) {
             r.problem(path + ".follow_soak", "follow_soak (" + Durations.format(followSoak) + ") is shorter than one interval",
                     "follow_soak: " + Durations.format(interval.multipliedBy(3)));
         }
-        long minRequests = r.integer(node, path, "min_requests", GateSpec.DEFAULT_MIN_REQUESTS, 1, "min_requests: 500");
-        int errorLimit = (int) Math.min(1000, r.integer(node, path, "error_limit", GateSpec.DEFAULT_ERROR_LIMIT, 0, "error_limit: 2"));
+        long minRequests = r.integer(node, path, "min_requests", GateSpec.DEFAULT_MIN_REQUESTS, 1, MAX_COUNT, "min_requests: 500");
+        int errorLimit = (int) r.integer(node, path, "error_limit", GateSpec.DEFAULT_ERROR_LIMIT, 0, MAX_TIMES, "error_limit: 2");
         GateSpec.OnError onError = choice(r, node, path, "on_error", GateSpec.OnError.class, GateSpec.OnError.FAIL);
         GateSpec.OnInconclusive onInconclusive = choice(r, node, path, "on_inconclusive", GateSpec.OnInconclusive.class,
                 GateSpec.OnInconclusive.FAIL);
@@ -85,7 +102,7 @@ final class GateReader {
             }
         }
         boolean needsMetrics = checks.stream().anyMatch(c -> !(c instanceof CheckSpec.Http));
-        if (needsMetrics && !node.has("metrics")) {
+        if (needsMetrics && !ConfigLoader.Reader.present(node, "metrics")) {
             r.problem(path + ".metrics", "missing; the slo, compare and sequential checks need a metrics provider and queries",
                     "metrics: { provider: prometheus, address: 'http://prometheus:9090', queries: { error_rate: '...' } }");
         }
@@ -104,11 +121,11 @@ final class GateReader {
                             + "' and '" + ERRORS + "'", "queries: { requests: 'sum(increase(http_requests_total[{{window}}]))', errors: '...' }");
                 }
             }
-            if (node.has("min_requests") && !queries.containsKey(REQUESTS)) {
+            if (ConfigLoader.Reader.present(node, "min_requests") && !queries.containsKey(REQUESTS)) {
                 r.problem(path + ".min_requests", "min_requests needs a '" + REQUESTS + "' query to count requests with",
                         "queries: { requests: 'sum(increase(http_requests_total{side=\"{{side}}\"}[{{window}}]))' }");
             }
-        } else if (node.has("min_requests")) {
+        } else if (ConfigLoader.Reader.present(node, "min_requests")) {
             r.problem(path + ".min_requests", "min_requests needs metrics with a '" + REQUESTS + "' query", "");
         }
         return new GateSpec(canary, soak, interval, followSoak, checks, metrics, minRequests, errorLimit, onError, onInconclusive, approval);
@@ -124,7 +141,7 @@ final class GateReader {
         r.allowOnly(approval, at, Set.of("submitter", "timeout"));
         String submitter = r.text(approval, at, "submitter", true, null, "", "submitter: sre,release-managers");
         List<String> submitters = submitter == null ? List.of() : List.of(submitter.split("\\s*,\\s*"));
-        Duration timeout = r.duration(approval, at, "timeout", ApprovalSpec.DEFAULT_TIMEOUT);
+        Duration timeout = r.duration(approval, at, "timeout", ApprovalSpec.DEFAULT_TIMEOUT, Duration.ofMinutes(1), Duration.ofDays(30));
         return Optional.of(new ApprovalSpec(submitters, timeout));
     }
 
@@ -178,12 +195,9 @@ final class GateReader {
                 r.problem(path + ".url", "'" + url + "' is not an http or https URL with a host", "url: https://loan-api.internal/health");
             }
         }
-        int expect = (int) r.integer(node, path, "expect", 200, 100, "expect: 200");
-        if (expect > 599) {
-            r.problem(path + ".expect", "'" + expect + "' is not an HTTP status code", "expect: 200");
-        }
-        int failures = (int) Math.min(1000, r.integer(node, path, "failures", 3, 1, "failures: 3"));
-        Duration timeout = r.duration(node, path, "timeout", Duration.ofSeconds(5));
+        int expect = (int) r.integer(node, path, "expect", 200, 100, 599, "expect: 200");
+        int failures = (int) r.integer(node, path, "failures", 3, 1, MAX_TIMES, "failures: 3");
+        Duration timeout = r.duration(node, path, "timeout", Duration.ofSeconds(5), MIN_TIMEOUT, MAX_TIMEOUT);
         return url == null ? null : new CheckSpec.Http(url, expect, failures, timeout);
     }
 
@@ -193,12 +207,13 @@ final class GateReader {
         }
         r.allowOnly(node, path, Set.of("metric", "max", "breaches"));
         String metric = r.text(node, path, "metric", true, METRIC_NAME, "a metric name of lower-case letters, digits and _", "metric: error_rate");
-        if (!node.has("max")) {
+        boolean hasMax = ConfigLoader.Reader.present(node, "max");
+        if (!hasMax) {
             r.problem(path + ".max", "missing required key; expected the highest acceptable value", "max: 0.01");
         }
-        double max = r.number(node, path, "max", 0, -Double.MAX_VALUE, Double.MAX_VALUE, "max: 0.01");
-        int breaches = (int) Math.min(1000, r.integer(node, path, "breaches", 2, 1, "breaches: 2"));
-        return metric == null || !node.has("max") ? null : new CheckSpec.Slo(metric, max, breaches);
+        double max = r.number(node, path, "max", 0, -MAX_VALUE, MAX_VALUE, "max: 0.01");
+        int breaches = (int) r.integer(node, path, "breaches", 2, 1, MAX_TIMES, "breaches: 2");
+        return metric == null || !hasMax ? null : new CheckSpec.Slo(metric, max, breaches);
     }
 
     private static CheckSpec compare(ConfigLoader.Reader r, JsonNode node, String path, boolean hasLegacy, boolean hasKubernetes) {
@@ -210,7 +225,7 @@ final class GateReader {
         Optional<CheckSpec.Baseline> baseline = baseline(r, node, path, hasLegacy, hasKubernetes);
         double confidence = r.number(node, path, "confidence", 0.95, 0.5, 0.9999, "confidence: 0.95");
         double tolerance = r.number(node, path, "tolerance", 0.10, 0, 100, "tolerance: 0.1");
-        int minWindows = (int) Math.min(10_000, r.integer(node, path, "min_windows", 5, 3, "min_windows: 5"));
+        int minWindows = (int) r.integer(node, path, "min_windows", 5, 3, 10_000, "min_windows: 5");
         double early = r.number(node, path, "early_confidence", 0.999, 0.5, 1, "early_confidence: 0.999");
         return metric == null || baseline.isEmpty() ? null
                 : new CheckSpec.Compare(metric, baseline.get(), confidence, tolerance, minWindows, early);
@@ -225,7 +240,7 @@ final class GateReader {
         double alpha = r.number(node, path, "alpha", 0.01, 0.0001, 0.2, "alpha: 0.01");
         double tolerance = r.number(node, path, "tolerance", 0.2, 0, 100, "tolerance: 0.2");
         double tau = r.number(node, path, "tau", 0.002, 0.00001, 0.5, "tau: 0.002");
-        long minErrors = r.integer(node, path, "min_errors", 10, 0, "min_errors: 10");
+        long minErrors = r.integer(node, path, "min_errors", 10, 0, MAX_COUNT, "min_errors: 10");
         return baseline.map(b -> (CheckSpec) new CheckSpec.Sequential(b, alpha, tolerance, tau, minErrors)).orElse(null);
     }
 
@@ -274,7 +289,7 @@ final class GateReader {
             kind = MetricsSpec.Provider.PROMETHEUS;
             address = r.url(node, path, "address", true, "address: http://prometheus:9090");
             for (String key : List.of("region", "endpoint")) {
-                if (node.has(key)) {
+                if (ConfigLoader.Reader.present(node, key)) {
                     r.problem(path + "." + key, key + " is for cloudwatch; prometheus takes address", "address: http://prometheus:9090");
                 }
             }
@@ -283,7 +298,7 @@ final class GateReader {
             region = Optional.ofNullable(r.text(node, path, "region", true, ConfigLoader.REGION, "an AWS region", "region: eu-west-1"));
             endpoint = r.url(node, path, "endpoint", false, "endpoint: https://monitoring.eu-west-1.amazonaws.com");
             for (String key : List.of("address", "auth")) {
-                if (node.has(key)) {
+                if (ConfigLoader.Reader.present(node, key)) {
                     r.problem(path + "." + key, key + " is for prometheus; cloudwatch uses region and the AWS credential chain",
                             "region: eu-west-1");
                 }
@@ -293,9 +308,8 @@ final class GateReader {
                     "provider: prometheus");
         }
         MetricsSpec.Auth auth = auth(r, node.get("auth"), path + ".auth");
-        Duration timeout = r.duration(node, path, "timeout", MetricsSpec.DEFAULT_TIMEOUT);
-        Duration delay = node.has("delay") && "0s".equals(node.get("delay").asText()) ? Duration.ZERO
-                : r.duration(node, path, "delay", Duration.ZERO);
+        Duration timeout = r.duration(node, path, "timeout", MetricsSpec.DEFAULT_TIMEOUT, MIN_TIMEOUT, MAX_TIMEOUT);
+        Duration delay = r.duration(node, path, "delay", Duration.ZERO, Duration.ZERO, MAX_DELAY);
         Map<String, String> queries = new LinkedHashMap<>();
         JsonNode list = node.get("queries");
         if (list == null || list.isNull()) {
@@ -327,10 +341,9 @@ final class GateReader {
             return MetricsSpec.Auth.NONE;
         }
         r.allowOnly(node, path, Set.of("bearer_token_env", "username_env", "password_env"));
-        String what = "the name of an environment variable (the secret itself never goes in the file)";
-        Optional<String> bearer = Optional.ofNullable(r.text(node, path, "bearer_token_env", false, ENV_NAME, what, "bearer_token_env: PROMETHEUS_TOKEN"));
-        Optional<String> user = Optional.ofNullable(r.text(node, path, "username_env", false, ENV_NAME, what, "username_env: PROMETHEUS_USER"));
-        Optional<String> password = Optional.ofNullable(r.text(node, path, "password_env", false, ENV_NAME, what, "password_env: PROMETHEUS_PASSWORD"));
+        Optional<String> bearer = Optional.ofNullable(r.envName(node, path, "bearer_token_env", "bearer_token_env: PROMETHEUS_TOKEN"));
+        Optional<String> user = Optional.ofNullable(r.envName(node, path, "username_env", "username_env: PROMETHEUS_USER"));
+        Optional<String> password = Optional.ofNullable(r.envName(node, path, "password_env", "password_env: PROMETHEUS_PASSWORD"));
         if (bearer.isPresent() && (user.isPresent() || password.isPresent())) {
             r.problem(path, "choose a bearer token or a user and password, not both", "auth: { bearer_token_env: PROMETHEUS_TOKEN }");
         } else if (user.isPresent() != password.isPresent()) {

@@ -158,11 +158,11 @@ class GateCommandTest {
     void aStageWithoutChecksOrAnUnsetCredentialIsBadInput() throws Exception {
         Path other = dir.resolve("other.yaml");
         Files.writeString(other, Files.readString(config).replace("provider: cloudwatch\n", "provider: prometheus\n")
-                .replaceAll("region: eu-west-1\n( *)endpoint: '[^']*'", "address: 'http://127.0.0.1:9'\n$1auth: { bearer_token_env: DUALDEPLOY_TEST_UNSET_TOKEN }"));
+                .replaceAll("region: eu-west-1\n( *)endpoint: '[^']*'", "address: 'http://127.0.0.1:9'\n$1auth: { bearer_token_env: PROMETHEUS_TEST_UNSET_TOKEN }"));
 
         Run unset = Cli.run("gate", "-f", other.toString(), "--stage", "good");
         assertThat(unset.code()).as(unset.err()).isEqualTo(ExitCodes.BAD_INPUT);
-        assertThat(unset.err()).contains("metrics.auth.bearer_token_env names the environment variable DUALDEPLOY_TEST_UNSET_TOKEN, which is not set");
+        assertThat(unset.err()).contains("metrics.auth.bearer_token_env names the environment variable PROMETHEUS_TEST_UNSET_TOKEN, which is not set");
 
         Run unknown = Cli.run("gate", "-f", config.toString(), "--stage", "nope");
         assertThat(unknown.code()).isEqualTo(ExitCodes.BAD_INPUT);

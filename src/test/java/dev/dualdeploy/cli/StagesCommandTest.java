@@ -77,7 +77,7 @@ class StagesCommandTest {
 
         Cli.Run notJson = Cli.run("stages", "-f", file, "--branch", "main", "--override", "[1, 2]");
         assertThat(notJson.code()).isEqualTo(2);
-        assertThat(notJson.err()).contains("the override is not a JSON object of config keys");
+        assertThat(notJson.err()).contains("error: --override: expected a JSON object of config keys, not array");
     }
 
     @Test

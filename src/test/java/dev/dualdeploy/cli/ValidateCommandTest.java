@@ -42,6 +42,8 @@ class ValidateCommandTest {
                         "stages[0].legacy: a legacy side is either ecs or vm, not both"),
                 Arguments.of("bad duration", VALID.replace("timeout: 10m", "timeout: 10 minutes"),
                         "stages[0].timeout: '10 minutes' is not a duration"),
+                Arguments.of("issue 8 item 9: a timeout that overflows later", VALID.replace("timeout: 10m", "timeout: 9223372036854775807s"),
+                        "stages[0].timeout: '9223372036854775807s' is not a duration from 1s to 24h"),
                 Arguments.of("bad image", VALID.replace("image: registry.example.com/loan-api", "image: Registry.example.com/Loan"),
                         "image: 'Registry.example.com/Loan' is not a valid OCI image reference"));
     }

@@ -80,4 +80,28 @@ class BranchesTest {
         List<String> paths = e.problems().stream().map(ConfigProblem::path).toList();
         assertThat(paths).hasSize(4);
     }
+
+    @Test
+    void globsMatchInBoundedTimeWhateverTheirShape() {
+        // issue 8 item 11: a glob compiled to a regex backtracked exponentially on many stars.
+        BranchSpec stars = new BranchSpec("*a".repeat(60) + "*b", List.of());
+        String branch = "a".repeat(250);
+        long started = System.nanoTime();
+
+        assertThat(stars.matches(branch)).isFalse();
+        assertThat(stars.matches(branch + "b")).isTrue();
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(1));
+    }
+
+    @Test
+    void globSemanticsAreKept() {
+        assertThat(new BranchSpec("release/*", List.of()).matches("release/1.2")).isTrue();
+        assertThat(new BranchSpec("release/*", List.of()).matches("release/1/2")).isFalse();
+        assertThat(new BranchSpec("hotfix/**", List.of()).matches("hotfix/a/b")).isTrue();
+        assertThat(new BranchSpec("PR-?", List.of()).matches("PR-7")).isTrue();
+        assertThat(new BranchSpec("PR-?", List.of()).matches("PR-77")).isFalse();
+        assertThat(new BranchSpec("a?b", List.of()).matches("a/b")).isFalse();
+        assertThat(new BranchSpec("**", List.of()).matches("")).isTrue();
+        assertThat(new BranchSpec("a.b", List.of()).matches("axb")).as("no regex meaning").isFalse();
+    }
 }

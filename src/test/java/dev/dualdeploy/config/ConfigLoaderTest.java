@@ -162,8 +162,8 @@ class ConfigLoaderTest {
 
         assertThat(problems).extracting(ConfigProblem::path)
                 .containsExactlyInAnyOrder("stages[0].timeout", "stages[1].legacy.ecs.poll", "stages[2].timeout");
-        assertThat(problems.get(0).render()).isEqualTo("dualdeploy.yaml: stages[0].timeout: 'ten minutes' is not a duration;"
-                + " expected a positive number with ms, s, m or h, such as 90s or 1h30m (for example: timeout: 10m)");
+        assertThat(problems.get(0).render()).isEqualTo("dualdeploy.yaml: stages[0].timeout: 'ten minutes' is not a duration"
+                + " from 1s to 24h; expected a number with ms, s, m or h, such as 90s or 1h30m (for example: timeout: 10m)");
     }
 
     @Test

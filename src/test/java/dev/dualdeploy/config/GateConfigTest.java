@@ -142,7 +142,7 @@ class GateConfigTest {
         assertThat(problems).containsExactlyInAnyOrder(
                 "stages[0].gate.canary: 'vm' is not a side; expected legacy or kubernetes",
                 "stages[0].gate.interval: the interval (2m) is longer than the soak (1m); a soak holds one or more intervals",
-                "stages[0].gate.min_requests: '-1' is not a whole number of at least 1",
+                "stages[0].gate.min_requests: '-1' is not a whole number from 1 to 1000000000",
                 "stages[0].gate.min_requests: min_requests needs metrics with a 'requests' query",
                 "stages[0].gate.on_error: 'retry' is not one of [fail, pause]",
                 "stages[0].gate.on_inconclusive: 'maybe' is not one of [fail, pass]",
