@@ -27,7 +27,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -368,7 +367,6 @@ class SecretScanTest {
     }
 
     @Test
-    @Disabled("issue 8 item 7: fixed on branch i8-input; enable at merge")
     void metricsAuthNamingTheAwsSecretIsRefusedAndNeverSent() throws Exception {
         AUTHORIZATIONS.clear();
         Path config = config("metrics-aws", "AWS_SECRET_ACCESS_KEY", env.ecs().endpoint().toString(), kubeconfig.toString(), url(prometheus), "");
