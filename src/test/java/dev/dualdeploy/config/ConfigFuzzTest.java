@@ -2,6 +2,7 @@ package dev.dualdeploy.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.dualdeploy.target.kubernetes.Kubeconfig;
 import dev.dualdeploy.testing.Cli;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -15,14 +16,14 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import java.util.EnumMap;
-import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -204,12 +205,17 @@ class ConfigFuzzTest {
         }
     }
 
-    /** Loads as validate does; whether the config is valid. Anything but a ConfigException would be exit 70. */
+    /** Loads and checks as validate does; whether the config is valid. Anything but a ConfigException would be exit 70. */
     private static boolean load(Case c, Path file, String override) {
         long begun = System.nanoTime();
         long begunCpu = cpuNanos();
         try {
-            new ConfigLoader().load(file, override);
+            DualDeploySpec spec = new ConfigLoader().load(file, override);
+            // validate also reads the kubeconfigs the config names (a local read): a context they lack is bad input.
+            List<ConfigProblem> kubeconfig = Kubeconfig.validate(spec, file, System.getenv(), Path.of(System.getProperty("user.home")));
+            if (!kubeconfig.isEmpty()) {
+                throw new ConfigException(kubeconfig);
+            }
             return true;
         } catch (ConfigException e) {
             String printed = e.problems().stream().map(p -> "error: " + p.render()).reduce("", (a, b) -> a + b + "\n");
