@@ -18,13 +18,13 @@ def call(Map options = [:]) {
     for (int i = 0; i < chain.stages.size(); i++) {
         Map target = chain.stages[i]
         stage(target.name) {
+            // Approval guards the stage's entry: asked before anything changes, and outside the lock, so that a
+            // person who takes hours holds no lock, and aborting leaves the stage as it was.
+            cli.approve(target, release, params)
             milestone(label: "dualdeploy ${target.name}")
             lock(resource: "dualdeploy/${chain.service}/${target.name}") {
-                Map deployed = cli.run('deploy', cli.deployValues(target.name, release.image, params), "deploy-${target.name}")
-                cli.publishGate(target.name)
-                last = cli.check(deployed, "deploy to ${target.name}")
+                last = cli.deploy(target.name, release, params)
             }
-            cli.approve(target)
         }
     }
     currentBuild.description = DualDeployCli.description(chain.service, release, last)

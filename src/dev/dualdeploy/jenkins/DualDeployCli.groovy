@@ -60,13 +60,23 @@ class DualDeployCli implements Serializable {
     }
 
     /**
-     * The values for `deploy`: build parameters override the step's options, which override the config. The gate's
-     * checks go to `.dualdeploy/gate-<stage>.xml`; `gate: false` skips the gate.
+     * Deploys the release to a stage (`dualdeploy deploy`, which runs the stage's gate and rolls a failed stage back),
+     * publishes the gate's checks, and fails the build with the CLI's reason if the stage did not succeed.
      */
-    Map deployValues(String stage, String image, Map params) {
-        return [STAGE: stage, IMAGE: image, VERSION: options.version ?: '',
-                LEGACY: bool(params.DEPLOY_LEGACY, options.legacy), KUBERNETES: bool(params.DEPLOY_KUBERNETES, options.kubernetes),
-                JUNIT: gateReport(stage), NO_GATE: options.gate == false ? 'true' : '']
+    Map deploy(String stage, Map release, Map params) {
+        Map values = releaseValues(stage, release, params) + [JUNIT: gateReport(stage), NO_GATE: options.gate == false ? 'true' : '']
+        Map deployed = run('deploy', values, "deploy-${stage}")
+        publishGate(stage)
+        return check(deployed, "deploy to ${stage}")
+    }
+
+    /**
+     * The values `plan` and `deploy` share: build parameters override the step's options, which override the config.
+     * The gate's checks go to `.dualdeploy/gate-<stage>.xml`; `gate: false` skips the gate.
+     */
+    Map releaseValues(String stage, Map release, Map params) {
+        return [STAGE: stage, IMAGE: release.image, VERSION: options.version ?: '',
+                LEGACY: bool(params.DEPLOY_LEGACY, options.legacy), KUBERNETES: bool(params.DEPLOY_KUBERNETES, options.kubernetes)]
     }
 
     /** Publishes the stage's gate checks as test results (one testcase per check), if the gate ran. */
@@ -101,12 +111,18 @@ class DualDeployCli implements Serializable {
         return tag
     }
 
-    /** Asks for approval where the stage's gate wants it, limited to its submitters and its timeout. */
-    void approve(Map stage) {
+    /**
+     * Where the stage has an approval, asks it before the stage deploys: plans the release for the stage first
+     * (`dualdeploy plan`, which reads the platforms and changes nothing), so the person sees what will change, and
+     * waits no longer than the approval's timeout for one of its submitters. Aborting (or the timeout) fails the build
+     * with the stage untouched.
+     */
+    void approve(Map stage, Map release, Map params) {
         Map approval = stage.approval as Map
         if (approval) {
+            Map plan = check(run('plan', releaseValues(stage.name, release, params), "plan-${stage.name}"), "plan for ${stage.name}")
             steps.timeout(time: approval.timeoutMinutes, unit: 'MINUTES') {
-                steps.input(message: "Promote past ${stage.name}?", ok: 'Promote', submitter: approval.submitter)
+                steps.input(message: approvalMessage(plan), ok: 'Deploy', submitter: approval.submitter)
             }
         }
     }
@@ -177,6 +193,24 @@ class DualDeployCli implements Serializable {
         String version = release.tag ?: release.digest.take(19)
         List sides = last.sides.collect { it.side == 'kubernetes' ? 'k8s' : 'ecs' }
         return "${service} ${version} → ${last.stage} · ${sides.join('+')}".toString()
+    }
+
+    /**
+     * What an approval shows: the release, and per side what runs now and what it becomes, from `plan`:
+     * "Deploy 1.4.2 to prod?", then "legacy (ecs prod/loan-api): 1.4.1 → 1.4.2".
+     */
+    @NonCPS
+    static String approvalMessage(Map plan) {
+        String release = plan.release.version
+        List lines = ["Deploy ${release} to ${plan.stage}?".toString()]
+        plan.sides.each { Map side ->
+            Map current = (side.current ?: [:]) as Map
+            String now = current.version ?: (current.digest ? current.digest.toString().replaceFirst('^sha256:', '').take(12) : 'nothing')
+            String change = side.action == 'SKIP' ? 'not deployed (toggled off)'
+                    : side.action == 'NO_CHANGE' ? "${now}, no change".toString() : "${now} → ${release}".toString()
+            lines << "${side.side} (${side.target}): ${change}".toString()
+        }
+        return lines.join('\n')
     }
 
     /** One line per stage of a status result: "prod: PARITY (all sides run …)". */

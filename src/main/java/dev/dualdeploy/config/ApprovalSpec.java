@@ -4,7 +4,8 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * Manual approval of a stage.
+ * A person's consent before a stage is entered: the Jenkins step asks it (with {@code input}) after planning the
+ * stage and before anything of it changes, so that aborting leaves the stage as it was.
  *
  * @param submitters the groups or users allowed to approve (Jenkins {@code input}'s {@code submitter}); never empty
  * @param timeout how long to wait for an answer before the run is aborted

@@ -17,12 +17,13 @@ class DualDeployStepTest extends PipelineFixture {
     void mainDeploysEveryStageInOrderWithLockMilestoneAndProdApproval() {
         runPipeline("dualDeploy(image: 'registry.example.com/loan-api:1.4.2')")
 
-        assertThat(commands()).containsExactly('stages', 'release', 'deploy sandbox', 'deploy preprod', 'deploy beta', 'deploy prod')
+        assertThat(commands()).containsExactly('stages', 'release', 'deploy sandbox', 'deploy preprod', 'deploy beta', 'plan prod', 'deploy prod')
         assertThat(cliCalls[0].argv).containsExactly('stages', '--branch', 'main', '--output', 'json')
         assertThat(cliCalls[1].argv).containsExactly('release', '--image', 'registry.example.com/loan-api:1.4.2', '--output', 'json')
         assertThat(cliCalls[2].argv).containsExactly('deploy', '--stage', 'sandbox', '--image', PINNED, '--junit',
                 '.dualdeploy/gate-sandbox.xml', '--output', 'json')
-        assertThat(cliCalls[5].argv).containsExactly('deploy', '--stage', 'prod', '--image', PINNED, '--junit',
+        assertThat(cliCalls[5].argv).containsExactly('plan', '--stage', 'prod', '--image', PINNED, '--output', 'json')
+        assertThat(cliCalls[6].argv).containsExactly('deploy', '--stage', 'prod', '--image', PINNED, '--junit',
                 '.dualdeploy/gate-prod.xml', '--output', 'json')
         assertThat(cliCalls[0].env).containsEntry('DD_BRANCH', 'main').containsEntry('DD_CLI_VERSION', '0.1.0-SNAPSHOT')
         assertThat(cliCalls[1].env).containsEntry('DD_IMAGE', 'registry.example.com/loan-api:1.4.2')
@@ -33,11 +34,57 @@ class DualDeployStepTest extends PipelineFixture {
                 .containsExactly('dualdeploy/loan-api/sandbox', 'dualdeploy/loan-api/preprod', 'dualdeploy/loan-api/beta', 'dualdeploy/loan-api/prod')
         assertThat(callsTo('milestone')).hasSize(4)
         assertThat(callsTo('input')).hasSize(1)
-        assertThat(callsTo('input')[0].args[0]).containsEntry('submitter', 'sre').containsEntry('ok', 'Promote')
+        assertThat(callsTo('input')[0].args[0]).containsEntry('submitter', 'sre').containsEntry('ok', 'Deploy')
         assertThat(callsTo('timeout')[0].args[0]).containsEntry('time', 1440).containsEntry('unit', 'MINUTES')
         assertThat(binding.getVariable('currentBuild').description.toString()).isEqualTo('loan-api 1.4.2 → prod · ecs+k8s')
         assertThat(callsTo('archiveArtifacts')[0].args[0]).containsEntry('artifacts', '.dualdeploy/*.json')
         assertThat(shellCalls).as('no shell but the runner').isEmpty()
+    }
+
+    /** Issue 8 item 23: the approval guards the stage's entry, shows the plan, and is asked outside the stage's lock. */
+    @Test
+    void approvalIsAskedBeforeTheStageDeploysOutsideItsLockAndShowsWhatWillChange() {
+        runPipeline("dualDeploy(image: 'registry.example.com/loan-api:1.4.2')")
+
+        assertThat(events.drop(events.indexOf('unlock dualdeploy/loan-api/beta') + 1)).containsExactly(
+                'plan prod', 'input', 'lock dualdeploy/loan-api/prod', 'deploy prod', 'unlock dualdeploy/loan-api/prod')
+        assertThat(callsTo('input')[0].args[0].message.toString()).isEqualTo('Deploy 1.4.2 to prod?\n'
+                + 'legacy (ecs prod/loan-api): 1.4.1 → 1.4.2\n'
+                + 'kubernetes (loan/loan-api in prod): 1.4.1 → 1.4.2')
+        assertThat(callsTo('input')[0].args[0]).containsEntry('submitter', 'sre')
+        assertThat(callsTo('timeout')*.args*.getAt(0)).containsExactly([time: 1440, unit: 'MINUTES'])
+    }
+
+    /** Issue 8 item 23: aborting the approval (input throws) leaves the stage undeployed. */
+    @Test
+    void abortingTheApprovalLeavesTheStageUndeployed() {
+        answers.stages = { Map e -> chain(['sandbox', 'prod'], [submitter: 'release-managers', timeoutMinutes: 90]) }
+        helper.registerAllowedMethod('input', [Map]) { Map m -> events << 'input'; throw new PipelineError('Aborted by alice') }
+
+        Throwable failure = catchThrowable { runPipeline("dualDeploy(image: 'registry.example.com/loan-api:1.4.2')") }
+
+        assertThat(failure).hasMessage('Aborted by alice')
+        assertThat(commands()).containsExactly('stages', 'release', 'deploy sandbox', 'plan prod')
+        assertThat(events).doesNotContain('deploy prod', 'lock dualdeploy/loan-api/prod')
+        assertThat(callsTo('input')[0].args[0]).containsEntry('submitter', 'release-managers')
+        assertThat(callsTo('timeout')[0].args[0]).containsEntry('time', 90)
+    }
+
+    /** Issue 8 item 23: a side already on the release, and a side toggled off, say so in the approval. */
+    @Test
+    void theApprovalSaysWhichSidesDoNotChange() {
+        answers.stages = { Map e -> chain(['prod']) }
+        answers.plan = { Map e ->
+            planned('prod', '1.4.2') + [sides: [[side: 'legacy', target: 'legacy', action: 'SKIP', current: null],
+                                                [side: 'kubernetes', target: 'loan/loan-api', action: 'NO_CHANGE', current: [version: '1.4.2']]]]
+        }
+
+        runPipeline("dualDeploy(image: 'registry.example.com/loan-api:1.4.2', legacy: false)")
+
+        assertThat(cliCalls[2].argv).contains('--legacy=false')
+        assertThat(callsTo('input')[0].args[0].message.toString()).isEqualTo('Deploy 1.4.2 to prod?\n'
+                + 'legacy (legacy): not deployed (toggled off)\n'
+                + 'kubernetes (loan/loan-api): 1.4.2, no change')
     }
 
     @Test
@@ -61,7 +108,7 @@ class DualDeployStepTest extends PipelineFixture {
 
         List expected = [[file: [credentialsId: 'kube-prod', variable: 'KUBECONFIG']],
                          [usernamePassword: [credentialsId: 'aws-deployer', usernameVariable: 'AWS_ACCESS_KEY_ID', passwordVariable: 'AWS_SECRET_ACCESS_KEY']]]
-        assertThat(cliCalls).hasSize(6)
+        assertThat(cliCalls).hasSize(7)
         cliCalls.each { call -> assertThat(call.credentials).isEqualTo(expected) }
         assertThat(shellCalls).hasSize(1)
         Map build = shellCalls[0]

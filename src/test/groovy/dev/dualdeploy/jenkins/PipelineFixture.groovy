@@ -37,6 +37,8 @@ abstract class PipelineFixture extends BasePipelineTestCPS {
 
     List<CliCall> cliCalls = []
     List<Map> shellCalls = []
+    /** What happened, in order: each CLI call ("deploy prod"), each input ("input"), and entering and leaving a lock. */
+    List<String> events = []
     Map<String, Closure<Map>> answers = [:]
     List currentCredentials = []
     Map<String, String> currentEnv = [:]
@@ -47,6 +49,7 @@ abstract class PipelineFixture extends BasePipelineTestCPS {
     void setUpPipeline(Map env = [BRANCH_NAME: 'main']) {
         cliCalls = []
         shellCalls = []
+        events = []
         answers = [:]
         currentCredentials = []
         currentEnv = [:]
@@ -99,10 +102,17 @@ abstract class PipelineFixture extends BasePipelineTestCPS {
             }
             file.text
         }
-        helper.registerAllowedMethod('lock', [Map, Closure]) { Map m, Closure body -> helper.callClosure(body) }
+        helper.registerAllowedMethod('lock', [Map, Closure]) { Map m, Closure body ->
+            events << "lock ${m.resource}".toString()
+            try {
+                helper.callClosure(body)
+            } finally {
+                events << "unlock ${m.resource}".toString()
+            }
+        }
         helper.registerAllowedMethod('milestone', [Map]) { Map m -> null }
         helper.registerAllowedMethod('timeout', [Map, Closure]) { Map m, Closure body -> helper.callClosure(body) }
-        helper.registerAllowedMethod('input', [Map]) { Map m -> null }
+        helper.registerAllowedMethod('input', [Map]) { Map m -> events << 'input'; null }
         helper.registerAllowedMethod('archiveArtifacts', [Map]) { Map m -> null }
         helper.registerAllowedMethod('junit', [Map]) { Map m -> null }
         helper.registerAllowedMethod('fileExists', [String]) { String path -> workspace.resolve(path).toFile().exists() }
@@ -115,6 +125,7 @@ abstract class PipelineFixture extends BasePipelineTestCPS {
         answers.stages = { Map e -> chain(['sandbox', 'preprod', 'beta', 'prod']) }
         answers.release = { Map e -> [command: 'release', exitCode: 0, image: PINNED, tag: '1.4.2', digest: DIGEST] }
         answers.deploy = { Map e -> deployed(e.DD_STAGE) }
+        answers.plan = { Map e -> planned(e.DD_STAGE, e.DD_VERSION ?: '1.4.2') }
     }
 
     @AfterEach
@@ -154,6 +165,7 @@ abstract class PipelineFixture extends BasePipelineTestCPS {
                 throw new IllegalStateException("the runner did not run the CLI: ${log}")
             }
             cliCalls << new CliCall(env: env, credentials: currentCredentials, script: m.script, argv: argv)
+            events << env.DD_COMMAND + (env.DD_STAGE ? ' ' + env.DD_STAGE : '')
             return status
         }
         shellCalls << [script: m.script, env: new LinkedHashMap(currentEnv), credentials: currentCredentials]
@@ -168,6 +180,13 @@ abstract class PipelineFixture extends BasePipelineTestCPS {
     static Map deployed(String stage) {
         [command: 'deploy', exitCode: 0, stage: stage, outcome: 'SUCCEEDED', reason: 'every enabled side runs 1.4.2',
          sides: [[side: 'legacy'], [side: 'kubernetes']]]
+    }
+
+    /** A plan in which each side of the stage runs 1.4.1 and would get the release. */
+    static Map planned(String stage, String version) {
+        [command: 'plan', exitCode: 0, stage: stage, release: [image: PINNED, digest: DIGEST, version: version],
+         sides: [[side: 'legacy', target: "ecs ${stage}/loan-api".toString(), action: 'DEPLOY', current: [version: '1.4.1', digest: 'sha256:' + 'b' * 64]],
+                 [side: 'kubernetes', target: "loan/loan-api in ${stage}".toString(), action: 'DEPLOY', current: [version: '1.4.1', digest: 'sha256:' + 'b' * 64]]]]
     }
 
     List<String> commands() {
