@@ -65,8 +65,13 @@ class DualDeployCli implements Serializable {
      */
     Map deploy(String stage, Map release, Map params) {
         Map values = releaseValues(stage, release, params) + [JUNIT: gateReport(stage), NO_GATE: options.gate == false ? 'true' : '']
-        Map deployed = run('deploy', values, "deploy-${stage}")
-        publishGate(stage)
+        Map deployed
+        try {
+            deployed = run('deploy', values, "deploy-${stage}")
+        } finally {
+            // The checks of a failed gate are the ones a person needs to see, whatever else went wrong.
+            publishGate(stage)
+        }
         return check(deployed, "deploy to ${stage}")
     }
 

@@ -193,6 +193,20 @@ class DualDeployStepTest extends PipelineFixture {
         assertThat(callsTo('stage')*.args*.getAt(0)).containsExactly('sandbox', 'preprod')
     }
 
+    /** Issue 8 item 22: the results of a failed build are archived too, after the stage that failed. */
+    @Test
+    void aFailingDeployStillArchivesItsResults() {
+        answers.deploy = { Map e -> [command: 'deploy', exitCode: 1, stage: e.DD_STAGE, outcome: 'ROLLED_BACK', reason: 'gate FAIL'] }
+
+        Throwable failure = catchThrowable { runPipeline("dualDeploy(image: 'registry.example.com/loan-api:1.4.2')") }
+
+        assertThat(failure).hasMessageContaining('dualdeploy deploy to sandbox failed (exit 1): gate FAIL')
+        assertThat(callsTo('archiveArtifacts')*.args*.getAt(0)).containsExactly([artifacts: '.dualdeploy/*.json', allowEmptyArchive: true])
+        assertThat(helper.callStack.findLastIndexOf { it.methodName == 'archiveArtifacts' })
+                .as('archived after the failing deploy').isGreaterThan(helper.callStack.findLastIndexOf { it.methodName == 'sh' })
+        assertThat(workspace.resolve('.dualdeploy/deploy-sandbox.json').toFile().text).contains('ROLLED_BACK')
+    }
+
     @Test
     void aFailedGatesChecksArePublishedAsTestResultsBeforeTheBuildFails() {
         answers.deploy = { Map e ->
