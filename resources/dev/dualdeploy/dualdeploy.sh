@@ -12,11 +12,22 @@
 #      verified against its .sha256 (else .sha1) before it is cached.
 set -eu
 
+json_text() {
+  # json_text <text>: the text as the inside of a JSON string, on one line (control characters become spaces).
+  printf '%s' "$1" | tr '\n\r\t' '   ' | tr -d '\000-\037' | sed 's/\\/\\\\/g; s/"/\\"/g'
+}
+
+error_result() {
+  # error_result <exit code> <message>: writes the error as the JSON result, as the CLI writes its own.
+  command=$(json_text "${DD_COMMAND:-}")
+  message=$(json_text "$2")
+  printf '{"command":"%s","exitCode":%s,"error":"%s"}\n' "$command" "$1" "$message" > "$DD_RESULT"
+}
+
 fail() {
   # An error before the CLI ran: say it in the log and as the JSON result, exit 2.
   echo "dualdeploy: $1" >&2
-  message=$(printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g')
-  printf '{"command":"%s","exitCode":2,"error":"%s"}\n' "${DD_COMMAND:-}" "$message" > "$DD_RESULT"
+  error_result 2 "$1"
   exit 2
 }
 
@@ -92,4 +103,12 @@ case "$cli" in
   *.jar) "${DD_JAVA:-java}" -jar "$cli" "$@" > "$DD_RESULT" || status=$? ;;
   *) "$cli" "$@" > "$DD_RESULT" || status=$? ;;
 esac
+# The CLI answers every exit with a JSON result. If it left none (it died, or an older CLI rejected a value before
+# it could answer), the result says so, so the step fails with a reason and not on an empty file. A success
+# without a result is a bug (70).
+if [ ! -s "$DD_RESULT" ]; then
+  exited=$status
+  [ "$status" -ne 0 ] || status=70
+  error_result "$status" "dualdeploy $DD_COMMAND exited $exited and wrote no result; see the log above"
+fi
 exit "$status"

@@ -40,15 +40,23 @@ class DualDeployCli implements Serializable {
                 status = steps.sh(script: script(), returnStatus: true, label: "dualdeploy ${command}")
             }
         }
-        Map parsed = parse(steps.readFile(result))
+        // The runner writes an error result when the CLI left none; a result still missing, empty or not JSON (the
+        // runner itself refused to run) fails here with a reason, never later inside a JSON parser.
+        Map parsed = steps.fileExists(result) ? parse(steps.readFile(result)) : null
+        if (parsed == null) {
+            steps.error("dualdeploy ${command} failed (exit ${status}) and wrote no result; see the log above")
+        }
         parsed.exitCode = status
         return parsed
     }
 
-    /** Fails the build with the CLI's own reason if the command did not succeed. */
+    /**
+     * Fails the build with the CLI's own reason if the command did not succeed: the config's problems, one line each,
+     * else the result's one-line reason or error.
+     */
     Map check(Map result, String what) {
         if (result.exitCode != 0) {
-            steps.error("dualdeploy ${what} failed (exit ${result.exitCode}): ${result.reason ?: result.error ?: 'see the log above'}")
+            steps.error("dualdeploy ${what} failed (exit ${result.exitCode}): ${reason(result)}")
         }
         return result
     }
@@ -237,9 +245,31 @@ class DualDeployCli implements Serializable {
         return config ? groovy.json.JsonOutput.toJson(config) : ''
     }
 
+    /** The JSON object in a result file; null if the text is empty or not a JSON object. */
     @NonCPS
     private static Map parse(String text) {
-        return new groovy.json.JsonSlurperClassic().parseText(text) as Map
+        if (!text?.trim()) {
+            return null
+        }
+        try {
+            def parsed = new groovy.json.JsonSlurperClassic().parseText(text)
+            return parsed instanceof Map ? parsed as Map : null
+        } catch (groovy.json.JsonException ignored) {
+            return null
+        }
+    }
+
+    /** Why a command failed, in the CLI's words: each config problem on its own line, else the reason or error. */
+    @NonCPS
+    static String reason(Map result) {
+        List problems = (result.problems ?: []) as List
+        if (problems) {
+            List lines = problems.collect { Map p ->
+                "${result.file ? result.file + ': ' : ''}${p.path ? p.path + ': ' : ''}${p.problem}${p.example ? ' (for example: ' + p.example + ')' : ''}".toString()
+            }
+            return lines.size() == 1 ? lines[0] : "${lines.size()} problems in the config:\n" + lines.join('\n')
+        }
+        return (result.reason ?: result.error ?: 'no reason given; see the log above').toString()
     }
 
     @NonCPS

@@ -222,6 +222,49 @@ class DualDeployStepTest extends PipelineFixture {
         assertThat(callsTo('junit')*.args*.getAt(0)).containsExactly([testResults: '.dualdeploy/gate-preprod.xml', allowEmptyResults: true])
     }
 
+    /** Issue 8 item 20: a CLI that rejects a value and writes no result fails the step with a reason, not in the JSON parser. */
+    @Test
+    void aCliThatWritesNoResultFailsWithAReason() {
+        answers.deploy = { Map e -> [exitCode: 2, raw: ''] }
+
+        Throwable failure = catchThrowable { runPipeline("dualDeploy(image: 'registry.example.com/loan-api:1.4.2', legacy: 'yes')") }
+
+        assertThat(cliCalls[2].argv).contains('--legacy=yes')
+        assertThat(failure).isInstanceOf(PipelineError)
+                .hasMessage('dualdeploy deploy to sandbox failed (exit 2): dualdeploy deploy exited 2 and wrote no result; see the log above')
+    }
+
+    /** Issue 8 item 20: a result that is missing or not JSON is a clear error too (the runner itself could not run). */
+    @Test
+    void aMissingOrNonJsonResultIsAClearError() {
+        answers.release = { Map e -> [exitCode: 2, raw: 'Usage: dualdeploy release [-hV] --image=REF\n'] }
+        Throwable notJson = catchThrowable { runPipeline("dualDeploy(image: 'registry.example.com/loan-api:1.4.2')") }
+        assertThat(notJson).isInstanceOf(PipelineError)
+                .hasMessage('dualdeploy release failed (exit 2) and wrote no result; see the log above')
+
+        setUpPipeline()
+        answers.stages = { Map e -> [exitCode: 2, dropResult: true] }
+        Throwable missing = catchThrowable { runPipeline("dualDeploy(image: 'registry.example.com/loan-api:1.4.2')") }
+        assertThat(missing).isInstanceOf(PipelineError)
+                .hasMessage('dualdeploy stages failed (exit 2) and wrote no result; see the log above')
+    }
+
+    /** Issue 8 item 20: config problems are shown themselves, one line each, not "see the log above". */
+    @Test
+    void configProblemsAreShownOneLineEach() {
+        answers.stages = { Map e ->
+            [command: 'stages', exitCode: 2, file: 'dualdeploy.yaml', valid: false, problems: [
+                    [path: 'stages[0].kubernetes.namespace', problem: 'missing required key', example: 'namespace: loan'],
+                    [path: 'servce', problem: 'unknown key; expected one of [branches, image, service, stages]', example: '']]]
+        }
+
+        Throwable failure = catchThrowable { runPipeline("dualDeploy(image: 'registry.example.com/loan-api:1.4.2')") }
+
+        assertThat(failure).hasMessage('dualdeploy stages failed (exit 2): 2 problems in the config:\n'
+                + 'dualdeploy.yaml: stages[0].kubernetes.namespace: missing required key (for example: namespace: loan)\n'
+                + 'dualdeploy.yaml: servce: unknown key; expected one of [branches, image, service, stages]')
+    }
+
     @Test
     void aGateReportLeftByAnEarlierBuildIsNeverPublishedAndGateFalseSkipsTheGate() {
         workspace.resolve('.dualdeploy').toFile().mkdirs()

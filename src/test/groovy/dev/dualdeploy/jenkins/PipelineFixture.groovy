@@ -147,7 +147,9 @@ abstract class PipelineFixture extends BasePipelineTestCPS {
             Map result = answer ? answer(env) : [command: env.DD_COMMAND, exitCode: 0]
             Path answerFile = workspace.resolve('answer.json')
             Path argsFile = workspace.resolve('argv')
-            answerFile.toFile().text = JsonOutput.toJson(result.findAll { k, v -> k != 'exitCode' && k != 'writes' })
+            // raw: what the CLI prints instead of a JSON result (nothing, or a usage text); the rest is the JSON result.
+            answerFile.toFile().text = result.containsKey('raw') ? result.raw
+                    : JsonOutput.toJson(result.findAll { k, v -> !(k in ['exitCode', 'writes', 'dropResult']) })
             ProcessBuilder runner = new ProcessBuilder('sh', '-c', m.script).directory(workspace.toFile()).redirectErrorStream(true)
             runner.environment().keySet().removeAll(runner.environment().keySet().findAll { it.startsWith('DD_') || it.startsWith('DUALDEPLOY_') })
             runner.environment().putAll(env)
@@ -161,6 +163,9 @@ abstract class PipelineFixture extends BasePipelineTestCPS {
             argsFile.toFile().delete()
             // Files the CLI would write in the workspace (a gate's JUnit XML).
             (result.writes ?: [:]).each { String path, String text -> workspace.resolve(path).toFile().text = text }
+            if (result.dropResult) {
+                workspace.resolve(env.DD_RESULT).toFile().delete()
+            }
             if (!argv) {
                 throw new IllegalStateException("the runner did not run the CLI: ${log}")
             }

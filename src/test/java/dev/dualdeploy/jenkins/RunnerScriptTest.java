@@ -121,6 +121,22 @@ class RunnerScriptTest {
         assertThat(outcome.result().strip()).isEqualTo("{\"ok\":true}");
     }
 
+    /** Issue 8 item 20: a CLI that exits without a result (a rejected value) leaves an error result, not an empty file. */
+    @Test
+    void aCliThatWritesNothingLeavesAnErrorResult() throws Exception {
+        script("silent-cli", "echo 'error: --legacy: yes is not a boolean' >&2\nexit \"${FAKE_EXIT:-0}\"\n");
+
+        Outcome failed = run(Map.of("DD_CLI", dir.resolve("silent-cli").toString(), "DD_COMMAND", "deploy", "FAKE_EXIT", "2"));
+        Outcome succeeded = run(Map.of("DD_CLI", dir.resolve("silent-cli").toString(), "DD_COMMAND", "deploy"));
+
+        assertThat(failed.code()).isEqualTo(2);
+        assertThat(failed.result().strip()).isEqualTo("{\"command\":\"deploy\",\"exitCode\":2,\"error\":\"dualdeploy deploy exited 2"
+                + " and wrote no result; see the log above\"}");
+        assertThat(failed.log()).contains("error: --legacy: yes is not a boolean");
+        assertThat(succeeded.code()).as("a success without a result is a bug").isEqualTo(70);
+        assertThat(succeeded.result()).contains("\"exitCode\":70,\"error\":\"dualdeploy deploy exited 0 and wrote no result");
+    }
+
     @Test
     void withNothingConfiguredItSaysWhichOfTheThreeToSet() throws Exception {
         Outcome outcome = run(Map.of("DD_COMMAND", "status"));
