@@ -61,6 +61,18 @@ class DualDeployCli implements Serializable {
         return result
     }
 
+    /**
+     * Fails the build unless `status` succeeded. Every exit but 0 fails: with `check: true`, DRIFT (3) and a side that
+     * cannot be read (4) fail naming the stages and sides with what they run; any other exit (a missing config, a
+     * platform that cannot be opened) fails with the CLI's reason, whether or not `check` was asked.
+     */
+    Map checkStatus(Map status, boolean checked) {
+        if (checked && (status.exitCode == 3 || status.exitCode == 4) && status.stages) {
+            steps.error("dualdeploy status --check failed (exit ${status.exitCode}): ${drift(status)}")
+        }
+        return check(status, checked ? 'status --check' : 'status')
+    }
+
     /** The values for `stages`: the branch chain, or the stages the step or a build parameter names. */
     Map chainValues(def env, Map params) {
         return [BRANCH: env.BRANCH_NAME ?: '', CHANGE_ID: env.CHANGE_ID ?: '', ONLY: list(options.stages),
@@ -230,6 +242,32 @@ class DualDeployCli implements Serializable {
     @NonCPS
     static String summary(Map status) {
         return status.stages.collect { "${it.stage}: ${it.parity.status} (${it.parity.reason})" }.join('\n')
+    }
+
+    /**
+     * What `status --check` found, per stage: "DRIFT in prod: legacy runs 1.4.1 (aaaaaaaaaaaa), kubernetes runs 1.4.2
+     * (bbbbbbbbbbbb)", and "prod legacy cannot be read: <why>".
+     */
+    @NonCPS
+    static String drift(Map status) {
+        List found = []
+        status.stages.each { Map stage ->
+            List sides = ((stage.sides ?: []) as List).findAll { it.enabled != false }
+            sides.findAll { it.error }.each { found << "${stage.stage} ${it.side} cannot be read: ${it.error}".toString() }
+            if (stage.parity?.status == 'DRIFT') {
+                found << "DRIFT in ${stage.stage}: ${sides.collect { "${it.side} runs ${running(it)}" }.join(', ')}".toString()
+            }
+        }
+        return found ? found.join('; ') : reason(status)
+    }
+
+    @NonCPS
+    private static String running(Map side) {
+        String digest = side.digest ? side.digest.toString().replaceFirst('^sha256:', '').take(12) : null
+        if (side.version && digest) {
+            return "${side.version} (${digest})".toString()
+        }
+        return (side.version ?: digest ?: 'nothing').toString()
     }
 
     // Map iteration and JSON parsing stay out of CPS: a Map.Entry or a lazy JSON map kept across a step is not
