@@ -33,7 +33,29 @@ fail() {
 
 : "${DD_COMMAND:?DD_COMMAND is required}"
 : "${DD_RESULT:?DD_RESULT is required}"
-mkdir -p "$(dirname "$DD_RESULT")"
+
+in_results() {
+  # in_results <path>: whether the path names a plain file directly in .dualdeploy/ (no /, no .., no control
+  # characters or spaces). The step builds these names from stage names it has checked; this is the second line of
+  # defence, so that no name can make the CLI write outside .dualdeploy/.
+  case "$1" in
+    .dualdeploy/*/* | .dualdeploy/.*) return 1 ;;
+    .dualdeploy/?*) ;;
+    *) return 1 ;;
+  esac
+  case "${1#.dualdeploy/}" in
+    *[!A-Za-z0-9._-]*) return 1 ;;
+  esac
+  return 0
+}
+refuse() {
+  # Said in the log only: the result's own path is what is refused, so no result is written.
+  echo "dualdeploy: refusing $1: it must name a file directly in .dualdeploy/ (letters, digits, ., _ and -)" >&2
+  exit 2
+}
+in_results "$DD_RESULT" || refuse DD_RESULT
+[ -z "${DD_JUNIT:-}" ] || in_results "$DD_JUNIT" || refuse DD_JUNIT
+mkdir -p .dualdeploy
 
 sha() {
   # sha <algorithm> <file>: prints the hex digest, with sha256sum/sha1sum or shasum.

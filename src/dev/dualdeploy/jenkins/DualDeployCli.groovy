@@ -25,8 +25,18 @@ class DualDeployCli implements Serializable {
         this.options = options ?: [:]
     }
 
-    /** Runs `dualdeploy <command>`; returns its JSON result with `exitCode` set to the CLI's exit code. */
+    /**
+     * Runs `dualdeploy <command>`; returns its JSON result with `exitCode` set to the CLI's exit code. A stage or side
+     * that is not a valid name fails here, before it becomes part of a result's file name.
+     */
     Map run(String command, Map values, String name) {
+        if (values.STAGE && !isName(values.STAGE)) {
+            steps.error("dualdeploy: ${shown(values.STAGE)} is not a stage name: lower-case letters, digits and -, at most 63,"
+                    + " starting and ending with a letter or digit (for example preprod)")
+        }
+        if (values.SIDE && !(values.SIDE in ['legacy', 'kubernetes', 'both'])) {
+            steps.error("dualdeploy: ${shown(values.SIDE)} is not a side: legacy, kubernetes or both")
+        }
         String result = ".dualdeploy/${name}.json"
         List env = environment(command, result, values)
         int status = 0
@@ -281,6 +291,19 @@ class DualDeployCli implements Serializable {
     private static String configOverride(Map options) {
         Map config = options.findAll { k, v -> !OWN.contains(k) }
         return config ? groovy.json.JsonOutput.toJson(config) : ''
+    }
+
+    /** Whether a value is a stage name, by the config's rule for them: it is safe in a file name as it is. */
+    @NonCPS
+    static boolean isName(def value) {
+        return value instanceof CharSequence && value.toString() ==~ /[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?/
+    }
+
+    /** A value quoted for an error message, control characters escaped, at most 80 characters. */
+    @NonCPS
+    private static String shown(def value) {
+        String text = value.toString()
+        return (text.length() > 80 ? text.take(80) + '…' : text).inspect()
     }
 
     /** The JSON object in a result file; null if the text is empty or not a JSON object. */

@@ -285,7 +285,7 @@ class DualDeployStepTest extends PipelineFixture {
                        configFile: "it's \"dual\".yaml\nsecond line",
                        stages    : ['sandbox ${env.SECRET}'],
                        cli       : '/opt/dual deploy/cli.jar; echo pwned']
-        answers.stages = { Map e -> chain(['sandbox ${env.SECRET}']) }
+        answers.stages = { Map e -> chain(['sandbox']) }
         String args = hostile.collect { k, v -> "${k}: ${v instanceof List ? '[' + quote(v[0]) + ']' : quote(v)}" }.join(', ')
 
         runPipeline("dualDeploy(${args})")
@@ -295,13 +295,26 @@ class DualDeployStepTest extends PipelineFixture {
         assertThat(cliCalls[0].env).containsEntry('DD_ONLY', 'sandbox ${env.SECRET}').containsEntry('DD_CONFIG', "it's \"dual\".yaml\nsecond line")
                 .containsEntry('DD_CLI', '/opt/dual deploy/cli.jar; echo pwned')
         assertThat(cliCalls[1].env).containsEntry('DD_IMAGE', 'registry.example.com/loan-api:1.0$(touch pwned)')
-        assertThat(cliCalls[2].env).containsEntry('DD_VERSION', '1.0`id`; rm -rf /').containsEntry('DD_STAGE', 'sandbox ${env.SECRET}')
+        assertThat(cliCalls[2].env).containsEntry('DD_VERSION', '1.0`id`; rm -rf /').containsEntry('DD_STAGE', 'sandbox')
         assertThat(cliCalls[0].argv).containsExactly('stages', '--file', "it's \"dual\".yaml\nsecond line", '--branch', 'main',
                 '--only', 'sandbox ${env.SECRET}', '--output', 'json')
-        assertThat(cliCalls[2].argv).containsExactly('deploy', '--file', "it's \"dual\".yaml\nsecond line", '--stage', 'sandbox ${env.SECRET}',
-                '--image', PINNED, '--release-version', '1.0`id`; rm -rf /', '--junit', '.dualdeploy/gate-sandbox ${env.SECRET}.xml',
+        assertThat(cliCalls[2].argv).containsExactly('deploy', '--file', "it's \"dual\".yaml\nsecond line", '--stage', 'sandbox',
+                '--image', PINNED, '--release-version', '1.0`id`; rm -rf /', '--junit', '.dualdeploy/gate-sandbox.xml',
                 '--output', 'json')
         assertThat(new File(workspace.toFile(), 'pwned')).as('nothing else ran').doesNotExist()
+    }
+
+    /** Issue 8 item 6: a stage name from the chain that is not a name fails before it becomes a result's path. */
+    @Test
+    void aStageThatIsNotANameIsRefusedBeforeItBecomesAPath() {
+        answers.stages = { Map e -> chain(['sandbox', '../../escape']) }
+
+        Throwable failure = catchThrowable { runPipeline("dualDeploy(image: 'registry.example.com/loan-api:1.4.2')") }
+
+        assertThat(failure).isInstanceOf(PipelineError).hasMessage("dualdeploy: '../../escape' is not a stage name: lower-case"
+                + ' letters, digits and -, at most 63, starting and ending with a letter or digit (for example preprod)')
+        assertThat(commands()).containsExactly('stages', 'release', 'deploy sandbox')
+        assertThat(workspace.parent.resolve('escape.json').toFile()).doesNotExist()
     }
 
     private static String quote(String value) {

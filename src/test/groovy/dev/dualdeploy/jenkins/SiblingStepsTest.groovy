@@ -98,6 +98,28 @@ class SiblingStepsTest extends PipelineFixture {
         assertThat(failure).hasMessageContaining('dualdeploy rollback of prod failed (exit 4): rollback failed: legacy: no previous release')
     }
 
+    /** Issue 8 item 6: a stage or side that is not a name fails before it becomes a path, and nothing runs. */
+    @Test
+    void rollbackRefusesAStageOrSideThatIsNotAName() {
+        Map refused = ['../../../x'         : "dualdeploy: '../../../x' is not a stage name",
+                       'prod\nx'            : "dualdeploy: 'prod\\nx' is not a stage name",
+                       'Prod'               : "dualdeploy: 'Prod' is not a stage name",
+                       ('a' * 64)           : "dualdeploy: '${'a' * 64}' is not a stage name"]
+        refused.each { String stage, String message ->
+            setUpPipeline()
+            binding.setVariable('stageName', stage)
+            Throwable failure = catchThrowable { runPipeline("dualDeployRollback(stage: stageName)") }
+            assertThat(failure).as(stage).isInstanceOf(PipelineError).hasMessageStartingWith(message.toString())
+            assertThat(cliCalls).as(stage).isEmpty()
+        }
+        assertThat(workspace.parent.parent.resolve('x.json').toFile()).doesNotExist()
+
+        setUpPipeline()
+        Throwable side = catchThrowable { runPipeline("dualDeployRollback(stage: 'prod', side: 'sideways')") }
+        assertThat(side).hasMessage("dualdeploy: 'sideways' is not a side: legacy, kubernetes or both")
+        assertThat(cliCalls).isEmpty()
+    }
+
     @Test
     void rollbackWithoutAStageIsAClearError() {
         Throwable failure = catchThrowable { runPipeline("dualDeployRollback(side: 'legacy')") }
