@@ -12,6 +12,8 @@ class DualDeployCli implements Serializable {
 
     private static final long serialVersionUID = 1L
     /** The step's own parameters; every other key is a config key, passed to the CLI to merge over the file. */
+    /** The default of the side toggles' build parameters: the step's option, else the config, decides. */
+    static final String AS_CONFIGURED = 'as configured'
     private static final List<String> OWN = ['configFile', 'image', 'build', 'version', 'stages', 'legacy', 'kubernetes',
                                              'credentials', 'parameters', 'cli', 'stage', 'side', 'check', 'gate']
 
@@ -111,7 +113,7 @@ class DualDeployCli implements Serializable {
      */
     Map releaseValues(String stage, Map release, Map params) {
         return [STAGE: stage, IMAGE: release.image, VERSION: options.version ?: '',
-                LEGACY: bool(params.DEPLOY_LEGACY, options.legacy), KUBERNETES: bool(params.DEPLOY_KUBERNETES, options.kubernetes)]
+                LEGACY: toggle(params.DEPLOY_LEGACY, options.legacy), KUBERNETES: toggle(params.DEPLOY_KUBERNETES, options.kubernetes)]
     }
 
     /** Publishes the stage's gate checks as test results (one testcase per check), if the gate ran. */
@@ -162,11 +164,17 @@ class DualDeployCli implements Serializable {
         }
     }
 
-    /** Declares the job's "Build with Parameters" form from the chain's stages. */
+    /**
+     * Declares the job's "Build with Parameters" form from the chain's stages. The side toggles default to
+     * `as configured` (the step's option, else the config's toggle), so the first build, which has no parameters
+     * yet, and every later build deploy the same sides unless a person chooses otherwise.
+     */
     void declareParameters(List stageNames) {
         steps.properties([steps.parameters([
-                steps.booleanParam(name: 'DEPLOY_LEGACY', defaultValue: true, description: 'Deploy to the legacy side (ECS)'),
-                steps.booleanParam(name: 'DEPLOY_KUBERNETES', defaultValue: true, description: 'Deploy to Kubernetes'),
+                steps.choice(name: 'DEPLOY_LEGACY', choices: [AS_CONFIGURED, 'true', 'false'],
+                        description: "Deploy to the legacy side (ECS); ${AS_CONFIGURED}: ${configured('legacy', options.legacy)}".toString()),
+                steps.choice(name: 'DEPLOY_KUBERNETES', choices: [AS_CONFIGURED, 'true', 'false'],
+                        description: "Deploy to Kubernetes; ${AS_CONFIGURED}: ${configured('kubernetes', options.kubernetes)}".toString()),
                 steps.choice(name: 'STOP_AFTER_STAGE', choices: [''] + stageNames, description: 'Stop after this stage (empty: all)'),
                 steps.string(name: 'IMAGE', defaultValue: '', description: 'A prebuilt image instead of building one')])])
     }
@@ -338,9 +346,25 @@ class DualDeployCli implements Serializable {
         return value instanceof List ? value.join(',') : (value ?: '')
     }
 
+    /**
+     * A side's toggle for this build: a value a person chose in the form (`true`/`false`) overrides the step's option;
+     * `as configured`, no parameter (the first build) or an empty one leave the option, else the config, to decide.
+     * A boolean is what an older version of this library declared (a checkbox that defaulted to true): its true is
+     * indistinguishable from the default nobody chose, so only its false, which a person unticked, counts.
+     */
     @NonCPS
-    private static String bool(def parameter, def option) {
-        def value = parameter != null ? parameter : option
+    private static String toggle(def parameter, def option) {
+        def value = option
+        if (parameter instanceof CharSequence && parameter.toString() in ['true', 'false']) {
+            value = parameter.toString()
+        } else if (parameter instanceof Boolean && !parameter) {
+            value = 'false'
+        }
         return value == null ? '' : value.toString()
+    }
+
+    @NonCPS
+    private static String configured(String side, def option) {
+        return option != null ? "the step's ${side}: ${option}".toString() : "the config's deploy: toggle of each stage"
     }
 }

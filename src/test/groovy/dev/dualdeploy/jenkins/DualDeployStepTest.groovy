@@ -146,14 +146,17 @@ class DualDeployStepTest extends PipelineFixture {
 
     @Test
     void buildParametersAreDeclaredAndOverrideTheStepAndTheConfig() {
-        binding.setVariable('params', [DEPLOY_LEGACY: false, DEPLOY_KUBERNETES: true, STOP_AFTER_STAGE: 'preprod',
+        binding.setVariable('params', [DEPLOY_LEGACY: 'false', DEPLOY_KUBERNETES: 'true', STOP_AFTER_STAGE: 'preprod',
                                        IMAGE: 'registry.example.com/loan-api:hotfix'])
         answers.stages = { Map e -> chain(['sandbox', 'preprod']) }
 
         runPipeline("dualDeploy(image: 'registry.example.com/loan-api:1.4.2', legacy: true, parameters: true)")
 
         List declared = callsTo('properties')[0].args[0][0].parameters
-        assertThat(declared*.keySet()*.getAt(0)).containsExactly('booleanParam', 'booleanParam', 'choice', 'string')
+        assertThat(declared*.keySet()*.getAt(0)).containsExactly('choice', 'choice', 'choice', 'string')
+        assertThat(declared[0].choice).containsEntry('name', 'DEPLOY_LEGACY').containsEntry('choices', ['as configured', 'true', 'false'])
+        assertThat(declared[0].choice.description.toString()).isEqualTo("Deploy to the legacy side (ECS); as configured: the step's legacy: true")
+        assertThat(declared[1].choice.description.toString()).isEqualTo("Deploy to Kubernetes; as configured: the config's deploy: toggle of each stage")
         assertThat(declared[2].choice.choices).isEqualTo(['', 'sandbox', 'preprod'])
         assertThat(cliCalls[0].env).containsEntry('DD_STOP_AFTER', 'preprod')
         assertThat(cliCalls[1].env).containsEntry('DD_IMAGE', 'registry.example.com/loan-api:hotfix')
@@ -161,6 +164,32 @@ class DualDeployStepTest extends PipelineFixture {
         assertThat(cliCalls[0].argv).containsExactly('stages', '--branch', 'main', '--stop-after', 'preprod', '--output', 'json')
         assertThat(cliCalls[2].argv).containsExactly('deploy', '--stage', 'sandbox', '--image', PINNED, '--legacy=false',
                 '--kubernetes=true', '--junit', '.dualdeploy/gate-sandbox.xml', '--output', 'json')
+    }
+
+    /**
+     * Issue 8 item 19: the step's legacy: false holds on the first build (no parameters yet) and on later builds (the
+     * declared default), and only a value a person chose overrides it.
+     */
+    @Test
+    void theStepsToggleHoldsOnTheFirstAndLaterBuildsUnlessAPersonChoosesOtherwise() {
+        Map<String, List<String>> legacyFlags = [:]
+        Map<String, Map> builds = ['first build'           : [:],
+                                   'later build'           : [DEPLOY_LEGACY: 'as configured', DEPLOY_KUBERNETES: 'as configured',
+                                                              STOP_AFTER_STAGE: '', IMAGE: ''],
+                                   'older checkbox default': [DEPLOY_LEGACY: true, DEPLOY_KUBERNETES: true],
+                                   'a person chose true'   : [DEPLOY_LEGACY: 'true', DEPLOY_KUBERNETES: 'as configured']]
+        builds.each { String build, Map params ->
+            setUpPipeline()
+            answers.stages = { Map e -> chain(['sandbox']) }
+            binding.setVariable('params', params)
+            runPipeline("dualDeploy(image: 'registry.example.com/loan-api:1.4.2', legacy: false, parameters: true)")
+            legacyFlags[build] = cliCalls[2].argv.findAll { it.startsWith('--legacy') || it.startsWith('--kubernetes') }
+        }
+
+        assertThat(legacyFlags).isEqualTo(['first build'           : ['--legacy=false'],
+                                           'later build'           : ['--legacy=false'],
+                                           'older checkbox default': ['--legacy=false'],
+                                           'a person chose true'   : ['--legacy=true']])
     }
 
     @Test
