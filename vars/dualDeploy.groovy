@@ -13,7 +13,7 @@ def call(Map options = [:]) {
         if (!chain.stages) {
             return chain
         }
-        Map release = cli.check(cli.run('release', [IMAGE: cli.image(env, params, chain.image)], 'release'), 'release')
+        Map release = cli.release(env, params, chain.image)
         Map last = null
         // An index loop: it holds no iterator across the steps inside (see the CPS notes in the README).
         for (int i = 0; i < chain.stages.size(); i++) {

@@ -112,7 +112,7 @@ class DualDeployCli implements Serializable {
      * The gate's checks go to `.dualdeploy/gate-<stage>.xml`; `gate: false` skips the gate.
      */
     Map releaseValues(String stage, Map release, Map params) {
-        return [STAGE: stage, IMAGE: release.image, VERSION: options.version ?: '',
+        return [STAGE: stage, IMAGE: release.image, VERSION: release.label,
                 LEGACY: toggle(params.DEPLOY_LEGACY, options.legacy), KUBERNETES: toggle(params.DEPLOY_KUBERNETES, options.kubernetes)]
     }
 
@@ -125,6 +125,17 @@ class DualDeployCli implements Serializable {
 
     private static String gateReport(String stage) {
         return ".dualdeploy/gate-${stage}.xml".toString()
+    }
+
+    /**
+     * Releases the image (see {@link #image}): `dualdeploy release` pins it to its digest. The result's `label` is the
+     * one version label of this release, computed once here and used for `--release-version` on every side, in the
+     * approval message and in the build description: `version:` if given, else the image's tag, else the short digest.
+     */
+    Map release(def env, Map params, String repository) {
+        Map release = check(run('release', [IMAGE: image(env, params, repository)], 'release'), 'release')
+        release.label = label(options.version, release)
+        return release
     }
 
     /**
@@ -159,7 +170,7 @@ class DualDeployCli implements Serializable {
         if (approval) {
             Map plan = check(run('plan', releaseValues(stage.name, release, params), "plan-${stage.name}"), "plan for ${stage.name}")
             steps.timeout(time: approval.timeoutMinutes, unit: 'MINUTES') {
-                steps.input(message: approvalMessage(plan), ok: 'Deploy', submitter: approval.submitter)
+                steps.input(message: approvalMessage(plan, release.label), ok: 'Deploy', submitter: approval.submitter)
             }
         }
     }
@@ -233,7 +244,7 @@ class DualDeployCli implements Serializable {
     /** The build's description, as a person scans it in a build list: "loan-api 1.4.2 → prod · ecs+k8s". */
     @NonCPS
     static String description(String service, Map release, Map last) {
-        String version = release.tag ?: release.digest.take(19)
+        String version = release.label
         List sides = last.sides.collect { it.side == 'kubernetes' ? 'k8s' : 'ecs' }
         return "${service} ${version} → ${last.stage} · ${sides.join('+')}".toString()
     }
@@ -243,8 +254,7 @@ class DualDeployCli implements Serializable {
      * "Deploy 1.4.2 to prod?", then "legacy (ecs prod/loan-api): 1.4.1 → 1.4.2".
      */
     @NonCPS
-    static String approvalMessage(Map plan) {
-        String release = plan.release.version
+    static String approvalMessage(Map plan, String release) {
         List lines = ["Deploy ${release} to ${plan.stage}?".toString()]
         plan.sides.each { Map side ->
             Map current = (side.current ?: [:]) as Map
@@ -299,6 +309,12 @@ class DualDeployCli implements Serializable {
     private static String configOverride(Map options) {
         Map config = options.findAll { k, v -> !OWN.contains(k) }
         return config ? groovy.json.JsonOutput.toJson(config) : ''
+    }
+
+    /** The release's version label: `version:` if given, else the image's tag, else the short digest (12 hex digits). */
+    @NonCPS
+    static String label(def version, Map release) {
+        return (version ?: release.tag ?: release.digest.toString().replaceFirst('^sha256:', '').take(12)).toString()
     }
 
     /** Whether a value is a stage name, by the config's rule for them: it is safe in a file name as it is. */

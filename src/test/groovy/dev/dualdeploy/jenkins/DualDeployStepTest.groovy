@@ -20,10 +20,10 @@ class DualDeployStepTest extends PipelineFixture {
         assertThat(commands()).containsExactly('stages', 'release', 'deploy sandbox', 'deploy preprod', 'deploy beta', 'plan prod', 'deploy prod')
         assertThat(cliCalls[0].argv).containsExactly('stages', '--branch', 'main', '--output', 'json')
         assertThat(cliCalls[1].argv).containsExactly('release', '--image', 'registry.example.com/loan-api:1.4.2', '--output', 'json')
-        assertThat(cliCalls[2].argv).containsExactly('deploy', '--stage', 'sandbox', '--image', PINNED, '--junit',
+        assertThat(cliCalls[2].argv).containsExactly('deploy', '--stage', 'sandbox', '--image', PINNED, '--release-version', '1.4.2', '--junit',
                 '.dualdeploy/gate-sandbox.xml', '--output', 'json')
-        assertThat(cliCalls[5].argv).containsExactly('plan', '--stage', 'prod', '--image', PINNED, '--output', 'json')
-        assertThat(cliCalls[6].argv).containsExactly('deploy', '--stage', 'prod', '--image', PINNED, '--junit',
+        assertThat(cliCalls[5].argv).containsExactly('plan', '--stage', 'prod', '--image', PINNED, '--release-version', '1.4.2', '--output', 'json')
+        assertThat(cliCalls[6].argv).containsExactly('deploy', '--stage', 'prod', '--image', PINNED, '--release-version', '1.4.2', '--junit',
                 '.dualdeploy/gate-prod.xml', '--output', 'json')
         assertThat(cliCalls[0].env).containsEntry('DD_BRANCH', 'main').containsEntry('DD_CLI_VERSION', '0.1.0-SNAPSHOT')
         assertThat(cliCalls[1].env).containsEntry('DD_IMAGE', 'registry.example.com/loan-api:1.4.2')
@@ -162,7 +162,7 @@ class DualDeployStepTest extends PipelineFixture {
         assertThat(cliCalls[1].env).containsEntry('DD_IMAGE', 'registry.example.com/loan-api:hotfix')
         assertThat(cliCalls[2].env).containsEntry('DD_LEGACY', 'false').containsEntry('DD_KUBERNETES', 'true')
         assertThat(cliCalls[0].argv).containsExactly('stages', '--branch', 'main', '--stop-after', 'preprod', '--output', 'json')
-        assertThat(cliCalls[2].argv).containsExactly('deploy', '--stage', 'sandbox', '--image', PINNED, '--legacy=false',
+        assertThat(cliCalls[2].argv).containsExactly('deploy', '--stage', 'sandbox', '--image', PINNED, '--release-version', '1.4.2', '--legacy=false',
                 '--kubernetes=true', '--junit', '.dualdeploy/gate-sandbox.xml', '--output', 'json')
     }
 
@@ -190,6 +190,49 @@ class DualDeployStepTest extends PipelineFixture {
                                            'later build'           : ['--legacy=false'],
                                            'older checkbox default': ['--legacy=false'],
                                            'a person chose true'   : ['--legacy=true']])
+    }
+
+    /**
+     * Issue 8 item 24: one version label, computed once: with a pinned image plus version:, the version: everywhere
+     * (not the digest in the description); with neither a version nor a tag, the short digest everywhere.
+     */
+    @Test
+    void aPinnedImageWithAVersionIsLabelledWithTheVersionEverywhere() {
+        Map pinned = [command: 'release', exitCode: 0, image: PINNED, tag: null, digest: DIGEST]
+        answers.stages = { Map e -> chain(['prod']) }
+        answers.release = { Map e -> pinned }
+
+        runPipeline("dualDeploy(image: '${PINNED}', version: '2.0.1')")
+
+        assertThat(cliCalls[2].argv).containsSequence('--release-version', '2.0.1')
+        assertThat(cliCalls[3].argv).containsSequence('--release-version', '2.0.1')
+        assertThat(callsTo('input')[0].args[0].message.toString()).startsWith('Deploy 2.0.1 to prod?\n')
+                .contains('legacy (ecs prod/loan-api): 1.4.1 → 2.0.1')
+        assertThat(binding.getVariable('currentBuild').description.toString()).isEqualTo('loan-api 2.0.1 → prod · ecs+k8s')
+
+        setUpPipeline()
+        answers.stages = { Map e -> chain(['prod']) }
+        answers.release = { Map e -> pinned }
+        runPipeline("dualDeploy(image: '${PINNED}')")
+        assertThat(cliCalls[3].argv).containsSequence('--release-version', 'aaaaaaaaaaaa')
+        assertThat(callsTo('input').last().args[0].message.toString()).startsWith('Deploy aaaaaaaaaaaa to prod?\n')
+        assertThat(binding.getVariable('currentBuild').description.toString()).isEqualTo('loan-api aaaaaaaaaaaa → prod · ecs+k8s')
+    }
+
+    /** Issue 8 item 24: a built image is labelled with its tag on the platforms, in the approval and in the description. */
+    @Test
+    void aBuiltImageIsLabelledWithItsTagEverywhere() {
+        Map built = [command: 'release', exitCode: 0, image: PINNED, tag: '0123456789ab', digest: DIGEST]
+        binding.getVariable('env').GIT_COMMIT = '0123456789abcdef0123'
+        answers.stages = { Map e -> chain(['prod']) }
+        answers.release = { Map e -> built }
+
+        runPipeline("dualDeploy(build: [context: '.'])")
+
+        assertThat(cliCalls[2].argv).containsSequence('--release-version', '0123456789ab')
+        assertThat(cliCalls[3].argv).containsSequence('--release-version', '0123456789ab')
+        assertThat(callsTo('input')[0].args[0].message.toString()).startsWith('Deploy 0123456789ab to prod?\n')
+        assertThat(binding.getVariable('currentBuild').description.toString()).isEqualTo('loan-api 0123456789ab → prod · ecs+k8s')
     }
 
     @Test
@@ -303,7 +346,7 @@ class DualDeployStepTest extends PipelineFixture {
 
         assertThat(callsTo('junit')).isEmpty()
         assertThat(workspace.resolve('.dualdeploy/gate-sandbox.xml').toFile().exists()).isFalse()
-        assertThat(cliCalls[2].argv).containsExactly('deploy', '--stage', 'sandbox', '--image', PINNED, '--no-gate', '--junit',
+        assertThat(cliCalls[2].argv).containsExactly('deploy', '--stage', 'sandbox', '--image', PINNED, '--release-version', '1.4.2', '--no-gate', '--junit',
                 '.dualdeploy/gate-sandbox.xml', '--output', 'json')
     }
 
