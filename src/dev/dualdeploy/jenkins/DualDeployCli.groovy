@@ -140,7 +140,9 @@ class DualDeployCli implements Serializable {
 
     /**
      * The image to release: the IMAGE parameter, else the step's image:, else the one `build:` builds and pushes to
-     * its repository (by default the config's image:), tagged with version:, else the commit.
+     * its repository (by default the config's image:), tagged with version:, else the commit, else the build's tag,
+     * never `latest`. A built image is returned pinned to the digest its own push reported (repository:tag@sha256:…),
+     * so another build pushing the same tag meanwhile cannot change what is released.
      */
     String image(def env, Map params, String repository) {
         String given = params.IMAGE ?: options.image
@@ -151,12 +153,16 @@ class DualDeployCli implements Serializable {
         if (!build) {
             steps.error('dualDeploy needs image: (a prebuilt image) or build: [context: ".", dockerfile: "Dockerfile"]')
         }
-        String tag = "${build.repository ?: repository}:${options.version ?: (env.GIT_COMMIT ?: 'latest').take(12)}"
-        steps.withEnv(["DD_TAG=${tag}", "DD_CONTEXT=${build.context ?: '.'}", "DD_DOCKERFILE=${build.dockerfile ?: 'Dockerfile'}"]) {
-            steps.sh(script: 'docker build -t "$DD_TAG" -f "$DD_DOCKERFILE" "$DD_CONTEXT" && docker push "$DD_TAG"',
-                    label: 'docker build and push')
+        String tag = imageTag(options.version, env.GIT_COMMIT, env.BUILD_TAG)
+        if (!tag) {
+            steps.error("dualDeploy build: needs a tag that names this build: version: (a valid tag), or GIT_COMMIT or BUILD_TAG"
+                    + " in the environment; it never pushes 'latest', which another build can move")
         }
-        return tag
+        steps.withEnv(["DD_TAG=${build.repository ?: repository}:${tag}", "DD_CONTEXT=${build.context ?: '.'}",
+                       "DD_DOCKERFILE=${build.dockerfile ?: 'Dockerfile'}"]) {
+            steps.sh(script: steps.libraryResource('dev/dualdeploy/docker-build.sh'), label: 'docker build and push')
+        }
+        return steps.readFile('.dualdeploy/built-image').trim()
     }
 
     /**
@@ -309,6 +315,23 @@ class DualDeployCli implements Serializable {
     private static String configOverride(Map options) {
         Map config = options.findAll { k, v -> !OWN.contains(k) }
         return config ? groovy.json.JsonOutput.toJson(config) : ''
+    }
+
+    /**
+     * The tag a built image is pushed under: version: if it is a valid tag, else the commit's first 12 characters,
+     * else Jenkins' BUILD_TAG made a valid tag; null if there is none (never `latest`).
+     */
+    @NonCPS
+    static String imageTag(def version, def commit, def buildTag) {
+        String pattern = /[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}/
+        if (version) {
+            return version.toString() ==~ pattern ? version.toString() : null
+        }
+        if (commit) {
+            return commit.toString().take(12) ==~ pattern ? commit.toString().take(12) : null
+        }
+        String tag = buildTag ? buildTag.toString().replaceAll(/[^A-Za-z0-9_.-]/, '-').take(128) : ''
+        return tag ==~ pattern ? tag : null
     }
 
     /** The release's version label: `version:` if given, else the image's tag, else the short digest (12 hex digits). */

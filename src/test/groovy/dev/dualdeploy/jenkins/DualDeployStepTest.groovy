@@ -112,11 +112,67 @@ class DualDeployStepTest extends PipelineFixture {
         cliCalls.each { call -> assertThat(call.credentials).isEqualTo(expected) }
         assertThat(shellCalls).hasSize(1)
         Map build = shellCalls[0]
-        assertThat(build.script).isEqualTo('docker build -t "$DD_TAG" -f "$DD_DOCKERFILE" "$DD_CONTEXT" && docker push "$DD_TAG"')
+        assertThat(build.script).isEqualTo(BUILD)
         assertThat(build.env).as('the config image, tagged with the commit')
                 .containsEntry('DD_TAG', 'registry.example.com/loan-api:0123456789ab').containsEntry('DD_CONTEXT', 'app')
         assertThat(build.credentials).as('no deploy credential reaches docker').isEmpty()
-        assertThat(cliCalls[1].env).containsEntry('DD_IMAGE', 'registry.example.com/loan-api:0123456789ab')
+        assertThat(dockerCalls()).containsExactly('build -t registry.example.com/loan-api:0123456789ab -f Dockerfile app',
+                'push registry.example.com/loan-api:0123456789ab')
+        assertThat(cliCalls[1].env).containsEntry('DD_IMAGE', 'registry.example.com/loan-api:0123456789ab@' + PUSHED)
+    }
+
+    /**
+     * Issue 8 item 25: build once, resolve once. The stub docker's push reports digest A while the registry's tag
+     * meanwhile points at B (another build pushed the same tag): the release deployed is A.
+     */
+    @Test
+    void theDigestComesFromThePushNotFromTheTagAfterwards() {
+        String a = 'sha256:' + '1' * 64
+        String b = 'sha256:' + '2' * 64
+        pushDigest = a
+        binding.getVariable('env').GIT_COMMIT = '0123456789abcdef0123'
+        answers.stages = { Map e -> chain(['sandbox']) }
+        answers.release = { Map e ->
+            // The registry: a digest resolves to itself, the tag to whatever was pushed under it last (B).
+            String digest = e.DD_IMAGE.contains('@') ? e.DD_IMAGE.substring(e.DD_IMAGE.indexOf('@') + 1) : b
+            [command: 'release', exitCode: 0, image: 'registry.example.com/loan-api@' + digest, tag: '0123456789ab', digest: digest]
+        }
+
+        runPipeline("dualDeploy(build: [context: '.'])")
+
+        assertThat(cliCalls[1].env.DD_IMAGE).isEqualTo('registry.example.com/loan-api:0123456789ab@' + a)
+        assertThat(cliCalls[2].env.DD_IMAGE).as('the release deployed').isEqualTo('registry.example.com/loan-api@' + a)
+        assertThat(workspace.resolve('.dualdeploy/built-image').toFile().text.trim()).isEqualTo('registry.example.com/loan-api:0123456789ab@' + a)
+    }
+
+    /** Issue 8 item 25: without a version or a commit the build is tagged with BUILD_TAG, never latest; with none, an error. */
+    @Test
+    void aBuildIsNeverTaggedLatest() {
+        binding.getVariable('env').BUILD_TAG = 'jenkins-loan api/main-42'
+        answers.stages = { Map e -> chain(['sandbox']) }
+        runPipeline("dualDeploy(build: [context: '.'])")
+        assertThat(dockerCalls()).containsExactly('build -t registry.example.com/loan-api:jenkins-loan-api-main-42 -f Dockerfile .',
+                'push registry.example.com/loan-api:jenkins-loan-api-main-42')
+
+        setUpPipeline()
+        Throwable none = catchThrowable { runPipeline("dualDeploy(build: [context: '.'])") }
+        assertThat(none).isInstanceOf(PipelineError).hasMessageStartingWith('dualDeploy build: needs a tag that names this build')
+                .hasMessageContaining("it never pushes 'latest'")
+        assertThat(dockerCalls()).isEmpty()
+        assertThat(commands()).containsExactly('stages')
+    }
+
+    /** Issue 8 item 25: a push that reports no digest fails the build; the tag is not resolved afterwards. */
+    @Test
+    void aPushWithoutADigestFailsTheBuild() {
+        pushDigest = null
+        binding.getVariable('env').GIT_COMMIT = '0123456789abcdef0123'
+
+        Throwable failure = catchThrowable { runPipeline("dualDeploy(build: [context: '.'])") }
+
+        assertThat(failure).hasMessageContaining('script returned exit code 2')
+                .hasMessageContaining('docker push of registry.example.com/loan-api:0123456789ab reported no digest')
+        assertThat(commands()).as('no release by tag').containsExactly('stages')
     }
 
     @Test

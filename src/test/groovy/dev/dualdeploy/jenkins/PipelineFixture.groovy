@@ -22,6 +22,9 @@ abstract class PipelineFixture extends BasePipelineTestCPS {
     static final String DIGEST = 'sha256:' + 'a' * 64
     static final String PINNED = "registry.example.com/loan-api@${DIGEST}"
     static final String RUNNER = new File('resources/dev/dualdeploy/dualdeploy.sh').text
+    static final String BUILD = new File('resources/dev/dualdeploy/docker-build.sh').text
+    /** The digest the stub docker's push reports. */
+    static final String PUSHED = 'sha256:' + 'c' * 64
 
     /** One call of the CLI through the runner: the environment it ran with, and the credentials bound around it. */
     static class CliCall {
@@ -34,6 +37,9 @@ abstract class PipelineFixture extends BasePipelineTestCPS {
 
     Path workspace
     Path fakeCli
+    /** A stub docker, first on the PATH of the build script: it records its arguments and answers push with a digest. */
+    Path stubDocker
+    String pushDigest
 
     List<CliCall> cliCalls = []
     List<Map> shellCalls = []
@@ -64,6 +70,13 @@ abstract class PipelineFixture extends BasePipelineTestCPS {
         fakeCli = workspace.resolve('fake-cli')
         fakeCli.toFile().text = '#!/bin/sh\nprintf \'%s\\0\' "$@" > "$FAKE_ARGS"\ncat "$FAKE_ANSWER"\nexit "$FAKE_EXIT"\n'
         fakeCli.toFile().setExecutable(true)
+        pushDigest = PUSHED
+        Path bin = Files.createDirectories(workspace.resolve('bin'))
+        stubDocker = bin.resolve('docker')
+        stubDocker.toFile().text = '#!/bin/sh\nprintf \'%s\\n\' "$*" >> "$DOCKER_LOG"\ncase "$1" in\n' +
+                '  push) echo "The push refers to repository [${2%:*}]"; echo "5f70bf18a086: Pushed";' +
+                ' [ -z "$PUSH_DIGEST" ] || echo "${2##*:}: digest: $PUSH_DIGEST size: 1570" ;;\nesac\n'
+        stubDocker.toFile().setExecutable(true)
         super.setUp()
         helper.registerSharedLibrary(LibraryConfiguration.library().name('dual-deploy').defaultVersion('test')
                 .allowOverride(true).implicit(true).targetPath('target/jpu-checkout')
@@ -174,7 +187,28 @@ abstract class PipelineFixture extends BasePipelineTestCPS {
             return status
         }
         shellCalls << [script: m.script, env: new LinkedHashMap(currentEnv), credentials: currentCredentials]
+        if (m.script == BUILD) {
+            // The build script runs for real, with the stub docker first on its PATH.
+            ProcessBuilder build = new ProcessBuilder('sh', '-c', m.script).directory(workspace.toFile()).redirectErrorStream(true)
+            build.environment().putAll(currentEnv)
+            build.environment().putAll([PATH: stubDocker.parent.toString() + ':' + System.getenv('PATH'), PUSH_DIGEST: pushDigest ?: '',
+                                        DOCKER_LOG: workspace.resolve('docker.log').toString()])
+            Process process = build.start()
+            String log = process.inputStream.text
+            int status = process.waitFor()
+            shellCalls.last().log = log
+            if (status != 0) {
+                // As Jenkins' sh step fails without returnStatus.
+                throw new PipelineError("script returned exit code ${status}: ${log}")
+            }
+        }
         return 0
+    }
+
+    /** What the stub docker was asked, one line per call. */
+    List<String> dockerCalls() {
+        File log = workspace.resolve('docker.log').toFile()
+        log.exists() ? log.readLines() : []
     }
 
     static Map chain(List<String> names, Map approval = [submitter: 'sre', timeoutMinutes: 1440]) {
