@@ -11,9 +11,9 @@ package dev.dualdeploy.jenkins
 class DualDeployCli implements Serializable {
 
     private static final long serialVersionUID = 1L
-    /** The step's own parameters; every other key is a config key, passed to the CLI to merge over the file. */
     /** The default of the side toggles' build parameters: the step's option, else the config, decides. */
     static final String AS_CONFIGURED = 'as configured'
+    /** The step's own parameters; every other key is a config key, passed to the CLI to merge over the file. */
     private static final List<String> OWN = ['configFile', 'image', 'build', 'version', 'stages', 'legacy', 'kubernetes',
                                              'credentials', 'parameters', 'cli', 'stage', 'side', 'check', 'gate']
 
@@ -36,7 +36,7 @@ class DualDeployCli implements Serializable {
             steps.error("dualdeploy: ${shown(values.STAGE)} is not a stage name: lower-case letters, digits and -, at most 63,"
                     + " starting and ending with a letter or digit (for example preprod)")
         }
-        if (values.SIDE && !(values.SIDE in ['legacy', 'kubernetes', 'both'])) {
+        if (values.SIDE && !(values.SIDE.toString() in ['legacy', 'kubernetes', 'both'])) {
             steps.error("dualdeploy: ${shown(values.SIDE)} is not a side: legacy, kubernetes or both")
         }
         String result = ".dualdeploy/${name}.json"
@@ -93,7 +93,8 @@ class DualDeployCli implements Serializable {
 
     /**
      * Deploys the release to a stage (`dualdeploy deploy`, which runs the stage's gate and rolls a failed stage back),
-     * publishes the gate's checks, and fails the build with the CLI's reason if the stage did not succeed.
+     * publishes the gate's checks (written to `.dualdeploy/gate-<stage>.xml`; `gate: false` skips the gate), and fails
+     * the build with the CLI's reason if the stage did not succeed.
      */
     Map deploy(String stage, Map release, Map params) {
         Map values = releaseValues(stage, release, params) + [JUNIT: gateReport(stage), NO_GATE: options.gate == false ? 'true' : '']
@@ -108,8 +109,8 @@ class DualDeployCli implements Serializable {
     }
 
     /**
-     * The values `plan` and `deploy` share: build parameters override the step's options, which override the config.
-     * The gate's checks go to `.dualdeploy/gate-<stage>.xml`; `gate: false` skips the gate.
+     * The values `plan` and `deploy` share: the release pinned by digest, its one label, and the side toggles (a
+     * build parameter a person chose overrides the step's options, which override the config).
      */
     Map releaseValues(String stage, Map release, Map params) {
         return [STAGE: stage, IMAGE: release.image, VERSION: release.label,
