@@ -120,7 +120,7 @@ public final class JsonReport {
         return root;
     }
 
-    /** The result of {@code stages}: the chain a branch deploys to, with each stage's approval. */
+    /** The result of {@code stages}: the chain a branch deploys to, with the approval that guards each stage's entry. */
     public static ObjectNode stages(String service, String image, String branch, String changeId, String pattern,
                                     List<StageSpec> stages, String message) {
         ObjectNode root = header("stages", 0).put("service", service).put("image", image).put("branch", branch)
@@ -128,7 +128,7 @@ public final class JsonReport {
         ArrayNode list = root.putArray("stages");
         for (StageSpec stage : stages) {
             ObjectNode node = list.addObject().put("name", stage.name());
-            node.set("approval", stage.gate().approval().map(a -> {
+            node.set("approval", stage.approval().map(a -> {
                 ObjectNode approval = JSON.createObjectNode().put("submitter", String.join(",", a.submitters()))
                         .put("timeoutMinutes", Math.max(1, a.timeout().toMinutes()));
                 a.submitters().forEach(approval.putArray("submitters")::add);
