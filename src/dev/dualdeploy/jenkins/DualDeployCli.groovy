@@ -15,7 +15,8 @@ class DualDeployCli implements Serializable {
     static final String AS_CONFIGURED = 'as configured'
     /** The step's own parameters; every other key is a config key, passed to the CLI to merge over the file. */
     private static final List<String> OWN = ['configFile', 'image', 'build', 'version', 'stages', 'legacy', 'kubernetes',
-                                             'credentials', 'parameters', 'cli', 'stage', 'side', 'check', 'gate']
+                                             'credentials', 'parameters', 'cli', 'stage', 'side', 'check', 'gate',
+                                             'allowOutsideManifests']
 
     private final def steps
     private final Map options
@@ -205,6 +206,9 @@ class DualDeployCli implements Serializable {
         if (command != 'release') {
             if (options.configFile) {
                 env << "DD_CONFIG=${options.configFile}"
+            }
+            if (options.allowOutsideManifests == true) {
+                env << 'DD_ALLOW_OUTSIDE_MANIFESTS=true'
             }
             String override = configOverride(options)
             if (override) {

@@ -406,6 +406,22 @@ class DualDeployStepTest extends PipelineFixture {
                 '.dualdeploy/gate-sandbox.xml', '--output', 'json')
     }
 
+    /** Issue 8 item 7: manifests outside the config's directory only when the step says so, and never for release. */
+    @Test
+    void allowOutsideManifestsReachesEveryConfigCommandOnlyWhenTheStepSaysSo() {
+        runPipeline("dualDeploy(image: 'registry.example.com/loan-api:1.4.2', stages: ['sandbox'], allowOutsideManifests: true)")
+
+        List<String> allowed = cliCalls.findAll { it.argv.contains('--allow-outside-manifests') }.collect { it.argv[0] }
+        assertThat(allowed).containsExactlyElementsOf(cliCalls.collect { it.argv[0] }.findAll { it != 'release' })
+        assertThat(allowed).contains('stages', 'deploy')
+        assertThat(cliCalls.collect { it.env.DD_OVERRIDE ?: '' }.findAll { it.contains('allowOutsideManifests') }).isEmpty()
+
+        cliCalls.clear()
+        runPipeline("dualDeploy(image: 'registry.example.com/loan-api:1.4.2', stages: ['sandbox'])")
+        assertThat(cliCalls).isNotEmpty()
+        assertThat(cliCalls.findAll { it.argv.contains('--allow-outside-manifests') }).isEmpty()
+    }
+
     @Test
     void hostileValuesReachTheRunnerAsEnvironmentValuesAndNeverAsShellText() {
         Map hostile = [image     : 'registry.example.com/loan-api:1.0$(touch pwned)',
