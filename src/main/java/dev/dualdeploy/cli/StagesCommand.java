@@ -4,7 +4,7 @@ import dev.dualdeploy.config.BranchSpec;
 import dev.dualdeploy.config.DualDeploySpec;
 import dev.dualdeploy.config.StageSpec;
 import dev.dualdeploy.report.JsonReport;
-import dev.dualdeploy.report.Text;
+import dev.dualdeploy.text.Text;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;

@@ -17,6 +17,7 @@ import dev.dualdeploy.release.RegistryClient;
 import dev.dualdeploy.release.Release;
 import dev.dualdeploy.target.RolloutResult;
 import dev.dualdeploy.target.TargetState;
+import dev.dualdeploy.text.Text;
 import java.time.Duration;
 import java.util.List;
 
@@ -115,8 +116,9 @@ public final class JsonReport {
         }
         ArrayNode list = root.putArray("problems");
         // Each problem names its own file: a kubeconfig's or Docker config's problem is not in the config file.
-        problems.forEach(p -> list.addObject().put("file", Text.escape(p.file())).put("path", Text.escape(p.path()))
-                .put("problem", Text.escape(p.problem())).put("example", Text.escape(p.example())));
+        // A ConfigProblem's fields are escaped when it is made, so they are printed as they are.
+        problems.forEach(p -> list.addObject().put("file", p.file()).put("path", p.path()).put("problem", p.problem())
+                .put("example", p.example()));
         return root;
     }
 
