@@ -161,6 +161,8 @@ final class LocalCommand implements Callable<Integer> {
             out.println("  ECS API         " + env.ecs().endpoint() + "  (region " + LocalEnvironment.REGION + ")");
             out.println("  registry        http://" + env.registry().host() + "  (read-only: " + repository + ":"
                     + String.join(", :", env.registry().tags()) + ")");
+            out.println("  CloudWatch      " + env.cloudwatch().endpoint() + "  (each stage's request and error counts per side"
+                    + (gate ? ", which every stage's gate reads)" : "; start with --gate to give the stages a gate)"));
             out.println("  config          " + config);
             broken.forEach(b -> out.println("  broken          " + b));
             out.println();
