@@ -115,15 +115,16 @@ final class LocalCommand implements Callable<Integer> {
     @Option(names = "--break", paramLabel = "RELEASE=HOW[:SIDE]",
             description = {"Make a sample release fail when it is deployed (repeatable). RELEASE is its tag (1.1.0) or its"
                     + " sha256: digest; HOW is pull (the image cannot be pulled), crash (the container exits soon after"
-                    + " it starts) or errors[:PERCENT] (it runs, but that share of its requests fail, default 20%: only a"
-                    + " gate catches it, see --gate); SIDE is legacy or kubernetes (default: both).",
+                    + " it starts) or errors[:PERCENT] (it runs, but that share of its requests fail, default 20%: only the"
+                    + " gate catches it); SIDE is legacy or kubernetes (default: both).",
                     "For example --break 1.1.0=crash --break 1.1.1=pull:legacy --break 1.2.0=errors:50%:kubernetes."})
     List<String> breaks = new ArrayList<>();
 
-    @Option(names = "--gate", description = "Give every stage of dualdeploy.yaml a gate: a sequential error check of each"
-            + " side against itself before the deploy, on the environment's own CloudWatch, soaking 6s in windows of 2s."
-            + " Each deploy then takes those seconds longer; a release broken with errors fails its gate and is rolled back.")
-    boolean gate;
+    @Option(names = "--gate", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Give every stage of dualdeploy.yaml a gate (the default; --no-gate leaves it out): a sequential"
+                    + " error check of each side against itself before the deploy, on the environment's own CloudWatch,"
+                    + " soaking 6s in windows of 2s. A release broken with errors fails its gate and is rolled back.")
+    boolean gate = true;
 
     @Override
     public Integer call() throws InterruptedException {
@@ -162,7 +163,7 @@ final class LocalCommand implements Callable<Integer> {
             out.println("  registry        http://" + env.registry().host() + "  (read-only: " + repository + ":"
                     + String.join(", :", env.registry().tags()) + ")");
             out.println("  CloudWatch      " + env.cloudwatch().endpoint() + "  (each stage's request and error counts per side"
-                    + (gate ? ", which every stage's gate reads)" : "; start with --gate to give the stages a gate)"));
+                    + (gate ? ", which every stage's gate reads)" : "; --no-gate: the stages have no gate)"));
             out.println("  config          " + config);
             broken.forEach(b -> out.println("  broken          " + b));
             out.println();
@@ -247,7 +248,7 @@ final class LocalCommand implements Callable<Integer> {
         };
         // Errors show only in a gate's metrics: without one, say so rather than let a deploy pass unexplained.
         String unseen = b.how() == LocalEnvironment.Breakage.ERRORS && env.gate().isEmpty()
-                ? " (the stages have no gate, so no deploy notices; start 'local' with --gate)" : "";
+                ? " (the stages have no gate, so no deploy notices; start 'local' without --no-gate)" : "";
         return b.release() + " (" + Release.shortDigest(digest) + ") " + what + " on " + Side.labels(b.sides()) + unseen;
     }
 

@@ -75,6 +75,21 @@ class LocalGateTest {
     }
 
     @Test
+    void localWritesTheGateUnlessToldNoGate(@TempDir Path tmp) throws Exception {
+        Run gated = Cli.run("local", "--dir", tmp.resolve("gated").toString(), "--for", "1s");
+        Run plain = Cli.run("local", "--dir", tmp.resolve("plain").toString(), "--no-gate", "--for", "1s");
+        Run explicit = Cli.run("local", "--dir", tmp.resolve("explicit").toString(), "--gate", "--for", "1s");
+
+        assertThat(gated.code()).as(gated.err()).isZero();
+        assertThat(gated.out()).contains("which every stage's gate reads");
+        assertThat(Files.readString(tmp.resolve("gated/dualdeploy.yaml"))).contains("    gate:\n      soak: 6s\n      interval: 2s\n");
+        assertThat(plain.code()).as(plain.err()).isZero();
+        assertThat(plain.out()).contains("--no-gate: the stages have no gate");
+        assertThat(Files.readString(tmp.resolve("plain/dualdeploy.yaml"))).doesNotContain("gate:");
+        assertThat(Files.readString(tmp.resolve("explicit/dualdeploy.yaml"))).contains("    gate:\n");
+    }
+
+    @Test
     void breakErrorsTakesAPercentAndASideInEitherPlace() {
         LocalCommand.Break fifty = LocalCommand.Break.parse("1.2.0=errors:50%:kubernetes");
         LocalCommand.Break plain = LocalCommand.Break.parse("1.2.0=errors");
