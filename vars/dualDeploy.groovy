@@ -1,33 +1,37 @@
 import dev.dualdeploy.jenkins.DualDeployCli
 
-// The whole release: the branch's stage chain, one image pinned by digest, each stage deployed (locked, in order)
-// and approved where the stage asks for it. Decisions live in the CLI; see dualDeploy.txt.
+// The whole release: the branch's stage chain, one image pinned by digest, each stage approved where it asks for it
+// and deployed (locked, in order). Decisions live in the CLI; see dualDeploy.txt.
 def call(Map options = [:]) {
     def cli = new DualDeployCli(this, options)
-    Map chain = cli.check(cli.run('stages', cli.chainValues(env, params), 'stages'), 'stages')
-    if (options.parameters) {
-        cli.declareParameters(DualDeployCli.names(chain.stages))
-    }
-    echo chain.message
-    if (!chain.stages) {
-        return chain
-    }
-    Map release = cli.check(cli.run('release', [IMAGE: cli.image(env, params, chain.image)], 'release'), 'release')
-    Map last = null
-    // An index loop: it holds no iterator across the steps inside (see the CPS notes in the README).
-    for (int i = 0; i < chain.stages.size(); i++) {
-        Map target = chain.stages[i]
-        stage(target.name) {
-            milestone(label: "dualdeploy ${target.name}")
-            lock(resource: "dualdeploy/${chain.service}/${target.name}") {
-                Map deployed = cli.run('deploy', cli.deployValues(target.name, release.image, params), "deploy-${target.name}")
-                cli.publishGate(target.name)
-                last = cli.check(deployed, "deploy to ${target.name}")
-            }
-            cli.approve(target)
+    try {
+        Map chain = cli.check(cli.run('stages', cli.chainValues(env, params), 'stages'), 'stages')
+        if (options.parameters) {
+            cli.declareParameters(DualDeployCli.names(chain.stages))
         }
+        echo chain.message
+        if (!chain.stages) {
+            return chain
+        }
+        Map release = cli.release(env, params, chain.image)
+        Map last = null
+        // An index loop: it holds no iterator across the steps inside (see the CPS notes in the README).
+        for (int i = 0; i < chain.stages.size(); i++) {
+            Map target = chain.stages[i]
+            stage(target.name) {
+                // Approval guards the stage's entry: asked before anything changes, and outside the lock, so that a
+                // person who takes hours holds no lock, and aborting leaves the stage as it was.
+                cli.approve(target, release, params)
+                milestone(label: "dualdeploy ${target.name}")
+                lock(resource: "dualdeploy/${chain.service}/${target.name}") {
+                    last = cli.deploy(target.name, release, params)
+                }
+            }
+        }
+        currentBuild.description = DualDeployCli.description(chain.service, release, last)
+        return last
+    } finally {
+        // A failed build is the one whose results a person needs most.
+        archiveArtifacts(artifacts: '.dualdeploy/*.json', allowEmptyArchive: true)
     }
-    currentBuild.description = DualDeployCli.description(chain.service, release, last)
-    archiveArtifacts(artifacts: '.dualdeploy/*.json', allowEmptyArchive: true)
-    return last
 }

@@ -4,12 +4,8 @@ import dev.dualdeploy.jenkins.DualDeployCli
 def call(Map options = [:]) {
     def cli = new DualDeployCli(this, options)
     Map status = cli.run('status', [STAGE: options.stage ?: '', CHECK: options.check ? 'true' : ''], 'status')
-    if (status.error) {
-        cli.check(status, 'status')
+    if (status.stages) {
+        echo DualDeployCli.summary(status)
     }
-    echo DualDeployCli.summary(status)
-    if (options.check) {
-        cli.check(status, 'status --check')
-    }
-    return status
+    return cli.checkStatus(status, options.check ? true : false)
 }

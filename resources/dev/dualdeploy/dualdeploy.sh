@@ -12,17 +12,50 @@
 #      verified against its .sha256 (else .sha1) before it is cached.
 set -eu
 
+json_text() {
+  # json_text <text>: the text as the inside of a JSON string, on one line (control characters become spaces).
+  printf '%s' "$1" | tr '\n\r\t' '   ' | tr -d '\000-\037' | sed 's/\\/\\\\/g; s/"/\\"/g'
+}
+
+error_result() {
+  # error_result <exit code> <message>: writes the error as the JSON result, as the CLI writes its own.
+  command=$(json_text "${DD_COMMAND:-}")
+  message=$(json_text "$2")
+  printf '{"command":"%s","exitCode":%s,"error":"%s"}\n' "$command" "$1" "$message" > "$DD_RESULT"
+}
+
 fail() {
   # An error before the CLI ran: say it in the log and as the JSON result, exit 2.
   echo "dualdeploy: $1" >&2
-  message=$(printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g')
-  printf '{"command":"%s","exitCode":2,"error":"%s"}\n' "${DD_COMMAND:-}" "$message" > "$DD_RESULT"
+  error_result 2 "$1"
   exit 2
 }
 
 : "${DD_COMMAND:?DD_COMMAND is required}"
 : "${DD_RESULT:?DD_RESULT is required}"
-mkdir -p "$(dirname "$DD_RESULT")"
+
+in_results() {
+  # in_results <path>: whether the path names a plain file directly in .dualdeploy/ (no /, no .., no control
+  # characters or spaces). The step builds these names from stage names it has checked; this is the second line of
+  # defence, so that no name can make the CLI write outside .dualdeploy/.
+  case "$1" in
+    .dualdeploy/*/* | .dualdeploy/.*) return 1 ;;
+    .dualdeploy/?*) ;;
+    *) return 1 ;;
+  esac
+  case "${1#.dualdeploy/}" in
+    *[!A-Za-z0-9._-]*) return 1 ;;
+  esac
+  return 0
+}
+refuse() {
+  # Said in the log only: the result's own path is what is refused, so no result is written.
+  echo "dualdeploy: refusing $1: it must name a file directly in .dualdeploy/ (letters, digits, ., _ and -)" >&2
+  exit 2
+}
+in_results "$DD_RESULT" || refuse DD_RESULT
+[ -z "${DD_JUNIT:-}" ] || in_results "$DD_JUNIT" || refuse DD_JUNIT
+mkdir -p .dualdeploy
 
 sha() {
   # sha <algorithm> <file>: prints the hex digest, with sha256sum/sha1sum or shasum.
@@ -83,6 +116,7 @@ set -- "$DD_COMMAND"
 [ "${DD_CHECK:-}" != "true" ] || set -- "$@" --check
 [ "${DD_NO_ROLLBACK:-}" != "true" ] || set -- "$@" --no-rollback
 [ "${DD_NO_GATE:-}" != "true" ] || set -- "$@" --no-gate
+[ "${DD_ALLOW_OUTSIDE_MANIFESTS:-}" != "true" ] || set -- "$@" --allow-outside-manifests
 # A report left by an earlier build must never be published as this one's.
 [ -z "${DD_JUNIT:-}" ] || { rm -f "$DD_JUNIT"; set -- "$@" --junit "$DD_JUNIT"; }
 set -- "$@" --output json
@@ -92,4 +126,12 @@ case "$cli" in
   *.jar) "${DD_JAVA:-java}" -jar "$cli" "$@" > "$DD_RESULT" || status=$? ;;
   *) "$cli" "$@" > "$DD_RESULT" || status=$? ;;
 esac
+# The CLI answers every exit with a JSON result. If it left none (it died, or an older CLI rejected a value before
+# it could answer), the result says so, so the step fails with a reason and not on an empty file. A success
+# without a result is a bug (70).
+if [ ! -s "$DD_RESULT" ]; then
+  exited=$status
+  [ "$status" -ne 0 ] || status=70
+  error_result "$status" "dualdeploy $DD_COMMAND exited $exited and wrote no result; see the log above"
+fi
 exit "$status"

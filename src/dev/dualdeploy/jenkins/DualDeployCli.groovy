@@ -11,9 +11,12 @@ package dev.dualdeploy.jenkins
 class DualDeployCli implements Serializable {
 
     private static final long serialVersionUID = 1L
+    /** The default of the side toggles' build parameters: the step's option, else the config, decides. */
+    static final String AS_CONFIGURED = 'as configured'
     /** The step's own parameters; every other key is a config key, passed to the CLI to merge over the file. */
     private static final List<String> OWN = ['configFile', 'image', 'build', 'version', 'stages', 'legacy', 'kubernetes',
-                                             'credentials', 'parameters', 'cli', 'stage', 'side', 'check', 'gate']
+                                             'credentials', 'parameters', 'cli', 'stage', 'side', 'check', 'gate',
+                                             'allowOutsideManifests']
 
     private final def steps
     private final Map options
@@ -25,8 +28,18 @@ class DualDeployCli implements Serializable {
         this.options = options ?: [:]
     }
 
-    /** Runs `dualdeploy <command>`; returns its JSON result with `exitCode` set to the CLI's exit code. */
+    /**
+     * Runs `dualdeploy <command>`; returns its JSON result with `exitCode` set to the CLI's exit code. A stage or side
+     * that is not a valid name fails here, before it becomes part of a result's file name.
+     */
     Map run(String command, Map values, String name) {
+        if (values.STAGE && !isName(values.STAGE)) {
+            steps.error("dualdeploy: ${shown(values.STAGE)} is not a stage name: lower-case letters, digits and -, at most 63,"
+                    + " starting and ending with a letter or digit (for example preprod)")
+        }
+        if (values.SIDE && !(values.SIDE.toString() in ['legacy', 'kubernetes', 'both'])) {
+            steps.error("dualdeploy: ${shown(values.SIDE)} is not a side: legacy, kubernetes or both")
+        }
         String result = ".dualdeploy/${name}.json"
         List env = environment(command, result, values)
         int status = 0
@@ -40,17 +53,37 @@ class DualDeployCli implements Serializable {
                 status = steps.sh(script: script(), returnStatus: true, label: "dualdeploy ${command}")
             }
         }
-        Map parsed = parse(steps.readFile(result))
+        // The runner writes an error result when the CLI left none; a result still missing, empty or not JSON (the
+        // runner itself refused to run) fails here with a reason, never later inside a JSON parser.
+        Map parsed = steps.fileExists(result) ? parse(steps.readFile(result)) : null
+        if (parsed == null) {
+            steps.error("dualdeploy ${command} failed (exit ${status}) and wrote no result; see the log above")
+        }
         parsed.exitCode = status
         return parsed
     }
 
-    /** Fails the build with the CLI's own reason if the command did not succeed. */
+    /**
+     * Fails the build with the CLI's own reason if the command did not succeed: the config's problems, one line each,
+     * else the result's one-line reason or error.
+     */
     Map check(Map result, String what) {
         if (result.exitCode != 0) {
-            steps.error("dualdeploy ${what} failed (exit ${result.exitCode}): ${result.reason ?: result.error ?: 'see the log above'}")
+            steps.error("dualdeploy ${what} failed (exit ${result.exitCode}): ${reason(result)}")
         }
         return result
+    }
+
+    /**
+     * Fails the build unless `status` succeeded. Every exit but 0 fails: with `check: true`, DRIFT (3) and a side that
+     * cannot be read (4) fail naming the stages and sides with what they run; any other exit (a missing config, a
+     * platform that cannot be opened) fails with the CLI's reason, whether or not `check` was asked.
+     */
+    Map checkStatus(Map status, boolean checked) {
+        if (checked && (status.exitCode == 3 || status.exitCode == 4) && status.stages) {
+            steps.error("dualdeploy status --check failed (exit ${status.exitCode}): ${drift(status)}")
+        }
+        return check(status, checked ? 'status --check' : 'status')
     }
 
     /** The values for `stages`: the branch chain, or the stages the step or a build parameter names. */
@@ -60,13 +93,29 @@ class DualDeployCli implements Serializable {
     }
 
     /**
-     * The values for `deploy`: build parameters override the step's options, which override the config. The gate's
-     * checks go to `.dualdeploy/gate-<stage>.xml`; `gate: false` skips the gate.
+     * Deploys the release to a stage (`dualdeploy deploy`, which runs the stage's gate and rolls a failed stage back),
+     * publishes the gate's checks (written to `.dualdeploy/gate-<stage>.xml`; `gate: false` skips the gate), and fails
+     * the build with the CLI's reason if the stage did not succeed.
      */
-    Map deployValues(String stage, String image, Map params) {
-        return [STAGE: stage, IMAGE: image, VERSION: options.version ?: '',
-                LEGACY: bool(params.DEPLOY_LEGACY, options.legacy), KUBERNETES: bool(params.DEPLOY_KUBERNETES, options.kubernetes),
-                JUNIT: gateReport(stage), NO_GATE: options.gate == false ? 'true' : '']
+    Map deploy(String stage, Map release, Map params) {
+        Map values = releaseValues(stage, release, params) + [JUNIT: gateReport(stage), NO_GATE: options.gate == false ? 'true' : '']
+        Map deployed
+        try {
+            deployed = run('deploy', values, "deploy-${stage}")
+        } finally {
+            // The checks of a failed gate are the ones a person needs to see, whatever else went wrong.
+            publishGate(stage)
+        }
+        return check(deployed, "deploy to ${stage}")
+    }
+
+    /**
+     * The values `plan` and `deploy` share: the release pinned by digest, its one label, and the side toggles (a
+     * build parameter a person chose overrides the step's options, which override the config).
+     */
+    Map releaseValues(String stage, Map release, Map params) {
+        return [STAGE: stage, IMAGE: release.image, VERSION: release.label,
+                LEGACY: toggle(params.DEPLOY_LEGACY, options.legacy), KUBERNETES: toggle(params.DEPLOY_KUBERNETES, options.kubernetes)]
     }
 
     /** Publishes the stage's gate checks as test results (one testcase per check), if the gate ran. */
@@ -81,8 +130,21 @@ class DualDeployCli implements Serializable {
     }
 
     /**
+     * Releases the image (see {@link #image}): `dualdeploy release` pins it to its digest. The result's `label` is the
+     * one version label of this release, computed once here and used for `--release-version` on every side, in the
+     * approval message and in the build description: `version:` if given, else the image's tag, else the short digest.
+     */
+    Map release(def env, Map params, String repository) {
+        Map release = check(run('release', [IMAGE: image(env, params, repository)], 'release'), 'release')
+        release.label = label(options.version, release)
+        return release
+    }
+
+    /**
      * The image to release: the IMAGE parameter, else the step's image:, else the one `build:` builds and pushes to
-     * its repository (by default the config's image:), tagged with version:, else the commit.
+     * its repository (by default the config's image:), tagged with version:, else the commit, else the build's tag,
+     * never `latest`. A built image is returned pinned to the digest its own push reported (repository:tag@sha256:…),
+     * so another build pushing the same tag meanwhile cannot change what is released.
      */
     String image(def env, Map params, String repository) {
         String given = params.IMAGE ?: options.image
@@ -93,29 +155,45 @@ class DualDeployCli implements Serializable {
         if (!build) {
             steps.error('dualDeploy needs image: (a prebuilt image) or build: [context: ".", dockerfile: "Dockerfile"]')
         }
-        String tag = "${build.repository ?: repository}:${options.version ?: (env.GIT_COMMIT ?: 'latest').take(12)}"
-        steps.withEnv(["DD_TAG=${tag}", "DD_CONTEXT=${build.context ?: '.'}", "DD_DOCKERFILE=${build.dockerfile ?: 'Dockerfile'}"]) {
-            steps.sh(script: 'docker build -t "$DD_TAG" -f "$DD_DOCKERFILE" "$DD_CONTEXT" && docker push "$DD_TAG"',
-                    label: 'docker build and push')
+        String tag = imageTag(options.version, env.GIT_COMMIT, env.BUILD_TAG)
+        if (!tag) {
+            steps.error("dualDeploy build: needs a tag that names this build: version: (a valid tag), or GIT_COMMIT or BUILD_TAG"
+                    + " in the environment; it never pushes 'latest', which another build can move")
         }
-        return tag
+        steps.withEnv(["DD_TAG=${build.repository ?: repository}:${tag}", "DD_CONTEXT=${build.context ?: '.'}",
+                       "DD_DOCKERFILE=${build.dockerfile ?: 'Dockerfile'}"]) {
+            steps.sh(script: steps.libraryResource('dev/dualdeploy/docker-build.sh'), label: 'docker build and push')
+        }
+        return steps.readFile('.dualdeploy/built-image').trim()
     }
 
-    /** Asks for approval where the stage's gate wants it, limited to its submitters and its timeout. */
-    void approve(Map stage) {
+    /**
+     * Where the stage has an approval, asks it before the stage deploys: plans the release for the stage first
+     * (`dualdeploy plan`, which reads the platforms and changes nothing), so the person sees what will change, and
+     * waits no longer than the approval's timeout for one of its submitters. Aborting (or the timeout) fails the build
+     * with the stage untouched.
+     */
+    void approve(Map stage, Map release, Map params) {
         Map approval = stage.approval as Map
         if (approval) {
+            Map plan = check(run('plan', releaseValues(stage.name, release, params), "plan-${stage.name}"), "plan for ${stage.name}")
             steps.timeout(time: approval.timeoutMinutes, unit: 'MINUTES') {
-                steps.input(message: "Promote past ${stage.name}?", ok: 'Promote', submitter: approval.submitter)
+                steps.input(message: approvalMessage(plan, release.label), ok: 'Deploy', submitter: approval.submitter)
             }
         }
     }
 
-    /** Declares the job's "Build with Parameters" form from the chain's stages. */
+    /**
+     * Declares the job's "Build with Parameters" form from the chain's stages. The side toggles default to
+     * `as configured` (the step's option, else the config's toggle), so the first build, which has no parameters
+     * yet, and every later build deploy the same sides unless a person chooses otherwise.
+     */
     void declareParameters(List stageNames) {
         steps.properties([steps.parameters([
-                steps.booleanParam(name: 'DEPLOY_LEGACY', defaultValue: true, description: 'Deploy to the legacy side (ECS)'),
-                steps.booleanParam(name: 'DEPLOY_KUBERNETES', defaultValue: true, description: 'Deploy to Kubernetes'),
+                steps.choice(name: 'DEPLOY_LEGACY', choices: [AS_CONFIGURED, 'true', 'false'],
+                        description: "Deploy to the legacy side (ECS); ${AS_CONFIGURED}: ${configured('legacy', options.legacy)}".toString()),
+                steps.choice(name: 'DEPLOY_KUBERNETES', choices: [AS_CONFIGURED, 'true', 'false'],
+                        description: "Deploy to Kubernetes; ${AS_CONFIGURED}: ${configured('kubernetes', options.kubernetes)}".toString()),
                 steps.choice(name: 'STOP_AFTER_STAGE', choices: [''] + stageNames, description: 'Stop after this stage (empty: all)'),
                 steps.string(name: 'IMAGE', defaultValue: '', description: 'A prebuilt image instead of building one')])])
     }
@@ -128,6 +206,9 @@ class DualDeployCli implements Serializable {
         if (command != 'release') {
             if (options.configFile) {
                 env << "DD_CONFIG=${options.configFile}"
+            }
+            if (options.allowOutsideManifests == true) {
+                env << 'DD_ALLOW_OUTSIDE_MANIFESTS=true'
             }
             String override = configOverride(options)
             if (override) {
@@ -174,15 +255,58 @@ class DualDeployCli implements Serializable {
     /** The build's description, as a person scans it in a build list: "loan-api 1.4.2 → prod · ecs+k8s". */
     @NonCPS
     static String description(String service, Map release, Map last) {
-        String version = release.tag ?: release.digest.take(19)
+        String version = release.label
         List sides = last.sides.collect { it.side == 'kubernetes' ? 'k8s' : 'ecs' }
         return "${service} ${version} → ${last.stage} · ${sides.join('+')}".toString()
+    }
+
+    /**
+     * What an approval shows: the release, and per side what runs now and what it becomes, from `plan`:
+     * "Deploy 1.4.2 to prod?", then "legacy (ecs prod/loan-api): 1.4.1 → 1.4.2".
+     */
+    @NonCPS
+    static String approvalMessage(Map plan, String release) {
+        List lines = ["Deploy ${release} to ${plan.stage}?".toString()]
+        plan.sides.each { Map side ->
+            Map current = (side.current ?: [:]) as Map
+            String now = current.version ?: (current.digest ? current.digest.toString().replaceFirst('^sha256:', '').take(12) : 'nothing')
+            String change = side.action == 'SKIP' ? 'not deployed (toggled off)'
+                    : side.action == 'NO_CHANGE' ? "${now}, no change".toString() : "${now} → ${release}".toString()
+            lines << "${side.side} (${side.target}): ${change}".toString()
+        }
+        return lines.join('\n')
     }
 
     /** One line per stage of a status result: "prod: PARITY (all sides run …)". */
     @NonCPS
     static String summary(Map status) {
         return status.stages.collect { "${it.stage}: ${it.parity.status} (${it.parity.reason})" }.join('\n')
+    }
+
+    /**
+     * What `status --check` found, per stage: "DRIFT in prod: legacy runs 1.4.1 (aaaaaaaaaaaa), kubernetes runs 1.4.2
+     * (bbbbbbbbbbbb)", and "prod legacy cannot be read: <why>".
+     */
+    @NonCPS
+    static String drift(Map status) {
+        List found = []
+        status.stages.each { Map stage ->
+            List sides = ((stage.sides ?: []) as List).findAll { it.enabled != false }
+            sides.findAll { it.error }.each { found << "${stage.stage} ${it.side} cannot be read: ${it.error}".toString() }
+            if (stage.parity?.status == 'DRIFT') {
+                found << "DRIFT in ${stage.stage}: ${sides.collect { "${it.side} runs ${running(it)}" }.join(', ')}".toString()
+            }
+        }
+        return found ? found.join('; ') : reason(status)
+    }
+
+    @NonCPS
+    private static String running(Map side) {
+        String digest = side.digest ? side.digest.toString().replaceFirst('^sha256:', '').take(12) : null
+        if (side.version && digest) {
+            return "${side.version} (${digest})".toString()
+        }
+        return (side.version ?: digest ?: 'nothing').toString()
     }
 
     // Map iteration and JSON parsing stay out of CPS: a Map.Entry or a lazy JSON map kept across a step is not
@@ -198,9 +322,67 @@ class DualDeployCli implements Serializable {
         return config ? groovy.json.JsonOutput.toJson(config) : ''
     }
 
+    /**
+     * The tag a built image is pushed under: version: if it is a valid tag, else the commit's first 12 characters,
+     * else Jenkins' BUILD_TAG made a valid tag; null if there is none (never `latest`).
+     */
+    @NonCPS
+    static String imageTag(def version, def commit, def buildTag) {
+        String pattern = /[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}/
+        if (version) {
+            return version.toString() ==~ pattern ? version.toString() : null
+        }
+        if (commit) {
+            return commit.toString().take(12) ==~ pattern ? commit.toString().take(12) : null
+        }
+        String tag = buildTag ? buildTag.toString().replaceAll(/[^A-Za-z0-9_.-]/, '-').take(128) : ''
+        return tag ==~ pattern ? tag : null
+    }
+
+    /** The release's version label: `version:` if given, else the image's tag, else the short digest (12 hex digits). */
+    @NonCPS
+    static String label(def version, Map release) {
+        return (version ?: release.tag ?: release.digest.toString().replaceFirst('^sha256:', '').take(12)).toString()
+    }
+
+    /** Whether a value is a stage name, by the config's rule for them: it is safe in a file name as it is. */
+    @NonCPS
+    static boolean isName(def value) {
+        return value instanceof CharSequence && value.toString() ==~ /[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?/
+    }
+
+    /** A value quoted for an error message, control characters escaped, at most 80 characters. */
+    @NonCPS
+    private static String shown(def value) {
+        String text = value.toString()
+        return (text.length() > 80 ? text.take(80) + '…' : text).inspect()
+    }
+
+    /** The JSON object in a result file; null if the text is empty or not a JSON object. */
     @NonCPS
     private static Map parse(String text) {
-        return new groovy.json.JsonSlurperClassic().parseText(text) as Map
+        if (!text?.trim()) {
+            return null
+        }
+        try {
+            def parsed = new groovy.json.JsonSlurperClassic().parseText(text)
+            return parsed instanceof Map ? parsed as Map : null
+        } catch (groovy.json.JsonException ignored) {
+            return null
+        }
+    }
+
+    /** Why a command failed, in the CLI's words: each config problem on its own line, else the reason or error. */
+    @NonCPS
+    static String reason(Map result) {
+        List problems = (result.problems ?: []) as List
+        if (problems) {
+            List lines = problems.collect { Map p ->
+                "${result.file ? result.file + ': ' : ''}${p.path ? p.path + ': ' : ''}${p.problem}${p.example ? ' (for example: ' + p.example + ')' : ''}".toString()
+            }
+            return lines.size() == 1 ? lines[0] : "${lines.size()} problems in the config:\n" + lines.join('\n')
+        }
+        return (result.reason ?: result.error ?: 'no reason given; see the log above').toString()
     }
 
     @NonCPS
@@ -208,9 +390,25 @@ class DualDeployCli implements Serializable {
         return value instanceof List ? value.join(',') : (value ?: '')
     }
 
+    /**
+     * A side's toggle for this build: a value a person chose in the form (`true`/`false`) overrides the step's option;
+     * `as configured`, no parameter (the first build) or an empty one leave the option, else the config, to decide.
+     * A boolean is what an older version of this library declared (a checkbox that defaulted to true): its true is
+     * indistinguishable from the default nobody chose, so only its false, which a person unticked, counts.
+     */
     @NonCPS
-    private static String bool(def parameter, def option) {
-        def value = parameter != null ? parameter : option
+    private static String toggle(def parameter, def option) {
+        def value = option
+        if (parameter instanceof CharSequence && parameter.toString() in ['true', 'false']) {
+            value = parameter.toString()
+        } else if (parameter instanceof Boolean && !parameter) {
+            value = 'false'
+        }
         return value == null ? '' : value.toString()
+    }
+
+    @NonCPS
+    private static String configured(String side, def option) {
+        return option != null ? "the step's ${side}: ${option}".toString() : "the config's deploy: toggle of each stage"
     }
 }

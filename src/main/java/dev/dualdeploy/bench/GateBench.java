@@ -112,7 +112,7 @@ public final class GateBench {
             Optional.of(new MetricsSpec(MetricsSpec.Provider.PROMETHEUS, Optional.of(URI.create("http://127.0.0.1:9")), Optional.empty(),
                     Optional.empty(), MetricsSpec.Auth.NONE, Duration.ofSeconds(1), Duration.ZERO,
                     Map.of("requests", "requests", "errors", "errors", "latency_p95_ms", "latency_p95_ms"))),
-            10_000, 2, GateSpec.OnError.FAIL, GateSpec.OnInconclusive.FAIL, Optional.empty());
+            10_000, 2, GateSpec.OnError.FAIL, GateSpec.OnInconclusive.FAIL);
 
     /**
      * Runs the engine's own gate ({@link Gate}) over the trace, with time stepped and a provider that answers each

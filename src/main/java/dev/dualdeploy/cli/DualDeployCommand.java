@@ -3,7 +3,7 @@ package dev.dualdeploy.cli;
 import dev.dualdeploy.config.ConfigException;
 import dev.dualdeploy.config.ConfigProblem;
 import dev.dualdeploy.report.JsonReport;
-import dev.dualdeploy.report.Text;
+import dev.dualdeploy.text.Text;
 import dev.dualdeploy.target.TargetException;
 import java.io.PrintWriter;
 import java.io.StringWriter;

@@ -23,10 +23,13 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -43,36 +46,55 @@ import picocli.CommandLine.Spec;
                 + " watch fail-fast and rollback."})
 final class LocalCommand implements Callable<Integer> {
 
-    /** One {@code --break}: which sample release fails, how, and on which sides. */
-    record Break(String release, LocalEnvironment.Breakage how, Set<Side> sides) {
+    /**
+     * One {@code --break}: which sample release fails, how, on which sides, and for {@code errors} the share of its
+     * requests that fail, in percent (0 otherwise).
+     */
+    record Break(String release, LocalEnvironment.Breakage how, Set<Side> sides, double percent) {
 
-        static final String FORMAT = "RELEASE=HOW[:SIDE], such as 1.1.0=crash or 1.1.1=pull:legacy";
+        static final String FORMAT = "RELEASE=HOW[:SIDE], such as 1.1.0=crash, 1.1.1=pull:legacy or 1.2.0=errors:50%:kubernetes";
+        private static final Pattern PERCENT = Pattern.compile("(\\d{1,3}(?:\\.\\d+)?)%?");
 
         static Break parse(String text) {
             int eq = text.indexOf('=');
             if (eq <= 0) {
                 throw new UsageException("--break: '" + text + "' is not " + FORMAT);
             }
-            String[] how = text.substring(eq + 1).split(":", -1);
-            LocalEnvironment.Breakage breakage = switch (how[0].toLowerCase(Locale.ROOT)) {
+            List<String> how = new ArrayList<>(List.of(text.substring(eq + 1).split(":", -1)));
+            LocalEnvironment.Breakage breakage = switch (how.get(0).toLowerCase(Locale.ROOT)) {
                 case "pull" -> LocalEnvironment.Breakage.PULL;
                 case "crash" -> LocalEnvironment.Breakage.CRASH;
-                default -> throw new UsageException("--break: '" + how[0] + "' in '" + text
-                        + "' is not a way to fail; use pull or crash (" + FORMAT + ")");
+                case "errors" -> LocalEnvironment.Breakage.ERRORS;
+                default -> throw new UsageException("--break: '" + how.get(0) + "' in '" + text
+                        + "' is not a way to fail; use pull, crash or errors (" + FORMAT + ")");
             };
-            if (how.length > 2) {
+            double percent = 0;
+            if (breakage == LocalEnvironment.Breakage.ERRORS) {
+                percent = LocalEnvironment.DEFAULT_ERROR_PERCENT;
+                Matcher m = how.size() > 1 ? PERCENT.matcher(how.get(1)) : null;
+                if (m != null && m.matches()) {
+                    percent = Double.parseDouble(m.group(1));
+                    if (!(percent > 0 && percent <= 100)) {
+                        throw new UsageException("--break: '" + how.get(1) + "' in '" + text
+                                + "' is not a share of requests above 0% and at most 100%, such as 20%");
+                    }
+                    how.remove(1);
+                }
+            }
+            if (how.size() > 2) {
                 throw new UsageException("--break: '" + text + "' is not " + FORMAT);
             }
             Set<Side> sides = EnumSet.allOf(Side.class);
-            if (how.length == 2) {
-                sides = switch (how[1].toLowerCase(Locale.ROOT)) {
+            if (how.size() == 2) {
+                sides = switch (how.get(1).toLowerCase(Locale.ROOT)) {
                     case "legacy", "ecs" -> EnumSet.of(Side.LEGACY);
                     case "kubernetes", "k8s" -> EnumSet.of(Side.KUBERNETES);
-                    default -> throw new UsageException("--break: '" + how[1] + "' in '" + text
-                            + "' is not a side; use legacy or kubernetes (" + FORMAT + ")");
+                    default -> throw new UsageException("--break: '" + how.get(1) + "' in '" + text + "' is not a side"
+                            + (breakage == LocalEnvironment.Breakage.ERRORS ? " or a share of requests such as 20%" : "")
+                            + "; use legacy or kubernetes (" + FORMAT + ")");
                 };
             }
-            return new Break(text.substring(0, eq), breakage, sides);
+            return new Break(text.substring(0, eq), breakage, sides, percent);
         }
     }
 
@@ -92,10 +114,17 @@ final class LocalCommand implements Callable<Integer> {
 
     @Option(names = "--break", paramLabel = "RELEASE=HOW[:SIDE]",
             description = {"Make a sample release fail when it is deployed (repeatable). RELEASE is its tag (1.1.0) or its"
-                    + " sha256: digest; HOW is pull (the image cannot be pulled) or crash (the container exits soon after"
-                    + " it starts); SIDE is legacy or kubernetes (default: both).",
-                    "For example --break 1.1.0=crash --break 1.1.1=pull:legacy."})
+                    + " sha256: digest; HOW is pull (the image cannot be pulled), crash (the container exits soon after"
+                    + " it starts) or errors[:PERCENT] (it runs, but that share of its requests fail, default 20%: only the"
+                    + " gate catches it); SIDE is legacy or kubernetes (default: both).",
+                    "For example --break 1.1.0=crash --break 1.1.1=pull:legacy --break 1.2.0=errors:50%:kubernetes."})
     List<String> breaks = new ArrayList<>();
+
+    @Option(names = "--gate", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Give every stage of dualdeploy.yaml a gate (the default; --no-gate leaves it out): a sequential"
+                    + " error check of each side against itself before the deploy, on the environment's own CloudWatch,"
+                    + " soaking 6s in windows of 2s. A release broken with errors fails its gate and is rolled back.")
+    boolean gate = true;
 
     @Override
     public Integer call() throws InterruptedException {
@@ -133,6 +162,8 @@ final class LocalCommand implements Callable<Integer> {
             out.println("  ECS API         " + env.ecs().endpoint() + "  (region " + LocalEnvironment.REGION + ")");
             out.println("  registry        http://" + env.registry().host() + "  (read-only: " + repository + ":"
                     + String.join(", :", env.registry().tags()) + ")");
+            out.println("  CloudWatch      " + env.cloudwatch().endpoint() + "  (each stage's request and error counts per side"
+                    + (gate ? ", which every stage's gate reads)" : "; --no-gate: the stages have no gate)"));
             out.println("  config          " + config);
             broken.forEach(b -> out.println("  broken          " + b));
             out.println();
@@ -144,6 +175,9 @@ final class LocalCommand implements Callable<Integer> {
             out.println("  dualdeploy deploy -f " + config + " --stage sandbox --image " + env.release("1.0.0").image()
                     + " --release-version 1.0.0");
             out.println("  dualdeploy local break --dir " + dir + " 1.1.0=crash     # then deploy 1.1.0: it fails and is rolled back");
+            if (gate) {
+                out.println("  dualdeploy local break --dir " + dir + " 1.2.0=errors:50%:kubernetes     # its gate fails and it is rolled back");
+            }
             out.println();
             out.println(limit == null ? "Press Ctrl-C to stop." : "Stopping in " + Durations.format(limit) + ".");
             out.flush();
@@ -205,9 +239,17 @@ final class LocalCommand implements Callable<Integer> {
     }
 
     private static String apply(LocalEnvironment env, Break b) {
-        String digest = env.breakRelease(b.release(), b.how(), b.sides());
-        return b.release() + " (" + Release.shortDigest(digest) + ") fails to "
-                + (b.how() == LocalEnvironment.Breakage.PULL ? "pull" : "run (it crashes)") + " on " + Side.labels(b.sides());
+        String digest = env.breakRelease(b.release(), b.how(), b.sides(), b.percent());
+        String what = switch (b.how()) {
+            case PULL -> "fails to pull";
+            case CRASH -> "fails to run (it crashes)";
+            case ERRORS -> "serves errors (" + (b.percent() == Math.rint(b.percent()) ? String.valueOf((long) b.percent())
+                    : String.valueOf(b.percent())) + "% of its requests)";
+        };
+        // Errors show only in a gate's metrics: without one, say so rather than let a deploy pass unexplained.
+        String unseen = b.how() == LocalEnvironment.Breakage.ERRORS && env.gate().isEmpty()
+                ? " (the stages have no gate, so no deploy notices; start 'local' without --no-gate)" : "";
+        return b.release() + " (" + Release.shortDigest(digest) + ") " + what + " on " + Side.labels(b.sides()) + unseen;
     }
 
     private static void deleteQuietly(Path file) {
@@ -233,8 +275,8 @@ final class LocalCommand implements Callable<Integer> {
         Path dir;
 
         @Parameters(arity = "1..*", paramLabel = "RELEASE=HOW[:SIDE]",
-                description = "RELEASE is a tag (1.1.0) or a sha256: digest; HOW is pull or crash; SIDE is legacy or"
-                        + " kubernetes (default: both).")
+                description = "RELEASE is a tag (1.1.0) or a sha256: digest; HOW is pull, crash or errors[:PERCENT]"
+                        + " (default 20%); SIDE is legacy or kubernetes (default: both).")
         List<String> breaks;
 
         @Override
@@ -273,7 +315,8 @@ final class LocalCommand implements Callable<Integer> {
 
     private LocalEnvironment start(String initialVersion) {
         try {
-            return LocalEnvironment.start(dir, initialVersion, 2, registryPort);
+            return LocalEnvironment.start(dir, initialVersion, 2, registryPort,
+                    gate ? Optional.of(LocalEnvironment.GateTiming.DEFAULT) : Optional.empty());
         } catch (UncheckedIOException e) {
             // The directory cannot be written or the registry port is taken: the person's input, not a bug.
             throw new UsageException(e.getMessage());

@@ -5,7 +5,7 @@ import dev.dualdeploy.release.RegistryClient;
 import dev.dualdeploy.release.RegistryCredentials;
 import dev.dualdeploy.release.RegistryException;
 import dev.dualdeploy.report.JsonReport;
-import dev.dualdeploy.report.Text;
+import dev.dualdeploy.text.Text;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;

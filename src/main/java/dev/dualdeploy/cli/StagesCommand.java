@@ -4,7 +4,7 @@ import dev.dualdeploy.config.BranchSpec;
 import dev.dualdeploy.config.DualDeploySpec;
 import dev.dualdeploy.config.StageSpec;
 import dev.dualdeploy.report.JsonReport;
-import dev.dualdeploy.report.Text;
+import dev.dualdeploy.text.Text;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -12,11 +12,13 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code dualdeploy stages}: the stage chain a branch deploys to, in order, with each stage's approval. The Jenkins
- * step asks this instead of matching branches itself, so the rule lives (and is tested) in one place.
+ * {@code dualdeploy stages}: the stage chain a branch deploys to, in order, with the approval asked before each stage
+ * deploys. The Jenkins step asks this instead of matching branches itself, so the rule lives (and is tested) in one
+ * place.
  */
 @Command(name = "stages", mixinStandardHelpOptions = true, footer = ExitCodes.HELP,
-        description = "Show the stages a branch deploys to, in order, with each stage's approval (reads the config only).")
+        description = "Show the stages a branch deploys to, in order, with the approval asked before each one deploys"
+                + " (reads the config only).")
 final class StagesCommand extends BaseCommand {
 
     @Option(names = "--branch", paramLabel = "NAME", defaultValue = "", description = "The branch (Jenkins: BRANCH_NAME).")
@@ -71,8 +73,9 @@ final class StagesCommand extends BaseCommand {
         } else {
             out().println(message);
             for (StageSpec stage : stages) {
-                out().println("  " + stage.name() + stage.gate().approval()
-                        .map(a -> ": approval by " + String.join(",", a.submitters()) + " within " + a.timeout().toMinutes() + "m")
+                out().println("  " + stage.name() + stage.approval()
+                        .map(a -> ": approval by " + String.join(",", a.submitters()) + " within " + a.timeout().toMinutes()
+                                + "m, before it deploys")
                         .orElse(""));
             }
         }

@@ -418,7 +418,7 @@ public final class ConfigLoader {
             if (!expectObject(node, path, "{name: sandbox, legacy: {...}, kubernetes: {...}}")) {
                 return null;
             }
-            allowOnly(node, path, Set.of("name", "deploy", "legacy", "kubernetes", "timeout", "gate"));
+            allowOnly(node, path, Set.of("name", "deploy", "legacy", "kubernetes", "timeout", "gate", "approval"));
             String name = text(node, path, "name", true, STAGE_NAME, "a lower-case name of letters, digits and -",
                     "name: preprod");
             Optional<LegacySpec> legacy = Optional.ofNullable(node.get("legacy")).filter(n -> !n.isNull())
@@ -434,7 +434,20 @@ public final class ConfigLoader {
             ToggleSpec toggle = toggle(node.get("deploy"), path + ".deploy", hasLegacy, hasKubernetes);
             Duration timeout = duration(node, path, "timeout", DEFAULT_TIMEOUT, MIN_TIMEOUT, MAX_TIMEOUT);
             GateSpec gate = GateReader.gate(this, node.get("gate"), path + ".gate", hasLegacy, hasKubernetes);
-            return new StageSpec(name, toggle, legacy, kubernetes, timeout, gate);
+            Optional<ApprovalSpec> approval = approval(node.get("approval"), path + ".approval");
+            return new StageSpec(name, toggle, legacy, kubernetes, timeout, gate, approval);
+        }
+
+        /** A stage's {@code approval:}, asked before the stage deploys; empty if the stage has none. */
+        private Optional<ApprovalSpec> approval(JsonNode node, String path) {
+            if (node == null || node.isNull() || !expectObject(node, path, "approval: { submitter: sre, timeout: 24h }")) {
+                return Optional.empty();
+            }
+            allowOnly(node, path, Set.of("submitter", "timeout"));
+            String submitter = text(node, path, "submitter", true, null, "", "submitter: sre,release-managers");
+            List<String> submitters = submitter == null ? List.of() : List.of(submitter.trim().split("\\s*,\\s*"));
+            Duration timeout = duration(node, path, "timeout", ApprovalSpec.DEFAULT_TIMEOUT, ApprovalSpec.MIN_TIMEOUT, ApprovalSpec.MAX_TIMEOUT);
+            return Optional.of(new ApprovalSpec(submitters, timeout));
         }
 
         private List<BranchSpec> branches(JsonNode node, List<StageSpec> stages) {

@@ -1,5 +1,7 @@
 package dev.dualdeploy.config;
 
+import dev.dualdeploy.text.Text;
+
 /**
  * One thing wrong with a config file: where it is, what was wrong, and a valid example.
  *
@@ -25,41 +27,14 @@ public record ConfigProblem(String file, String path, String problem, String exa
         example = safe(example);
     }
 
-    /** The text with every control, format and separator character escaped as {@code \\uXXXX}, and bounded. */
+    /** The text with every control, format and separator character escaped ({@link Text#escape}), and bounded. */
     static String safe(String text) {
-        if (text == null) {
-            return "";
-        }
-        StringBuilder out = new StringBuilder(Math.min(text.length(), MAX_FIELD + 16));
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            int type = Character.getType(c);
-            boolean unsafe = Character.isISOControl(c) || type == Character.FORMAT || type == Character.LINE_SEPARATOR
-                    || type == Character.PARAGRAPH_SEPARATOR || type == Character.SURROGATE && !validSurrogate(text, i);
-            switch (c) {
-                case '\n' -> out.append("\\n");
-                case '\r' -> out.append("\\r");
-                case '\t' -> out.append("\\t");
-                default -> {
-                    if (unsafe) {
-                        out.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        out.append(c);
-                    }
-                }
-            }
-        }
+        String out = text == null ? "" : Text.escape(text);
         if (out.length() <= MAX_FIELD) {
-            return out.toString();
+            return out;
         }
         int half = MAX_FIELD / 2;
         return out.substring(0, half) + " … " + out.substring(out.length() - half);
-    }
-
-    private static boolean validSurrogate(String text, int i) {
-        char c = text.charAt(i);
-        return Character.isHighSurrogate(c) ? i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))
-                : i > 0 && Character.isHighSurrogate(text.charAt(i - 1));
     }
 
     /** Renders as one line: {@code file: path: problem (for example: ...)}. */

@@ -1,6 +1,7 @@
 package dev.dualdeploy.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -58,9 +59,16 @@ final class GateReader {
         if (!r.expectObject(node, path, EXAMPLE)) {
             return GateSpec.none();
         }
-        r.allowOnly(node, path, Set.of("canary", "soak", "interval", "follow_soak", "checks", "metrics", "min_requests",
-                "error_limit", "on_error", "on_inconclusive", "approval"));
-        Optional<ApprovalSpec> approval = approval(r, node.get("approval"), path + ".approval");
+        ObjectNode keys = ((ObjectNode) node).deepCopy();
+        keys.remove("approval");
+        r.allowOnly(keys, path, Set.of("canary", "soak", "interval", "follow_soak", "checks", "metrics", "min_requests",
+                "error_limit", "on_error", "on_inconclusive"));
+        if (node.has("approval")) {
+            // Approval after the gate came too late: the stage was already live, and aborting left it so. It now
+            // guards the stage's entry, so the old key is an error that says where it went rather than an unknown key.
+            r.problem(path + ".approval", "gate.approval was removed: approval is asked before a stage deploys, not after"
+                    + " its gate; move it to the stage, next to gate:", "approval: { submitter: sre, timeout: 24h }");
+        }
         Optional<Side> canary = Optional.ofNullable(r.text(node, path, "canary", false, null, "", "canary: kubernetes"))
                 .flatMap(label -> side(r, label, path + ".canary", "canary: kubernetes"));
         if (canary.isPresent() && !(hasLegacy && hasKubernetes)) {
@@ -128,21 +136,7 @@ final class GateReader {
         } else if (ConfigLoader.Reader.present(node, "min_requests")) {
             r.problem(path + ".min_requests", "min_requests needs metrics with a '" + REQUESTS + "' query", "");
         }
-        return new GateSpec(canary, soak, interval, followSoak, checks, metrics, minRequests, errorLimit, onError, onInconclusive, approval);
-    }
-
-    private static Optional<ApprovalSpec> approval(ConfigLoader.Reader r, JsonNode approval, String at) {
-        if (approval == null || approval.isNull()) {
-            return Optional.empty();
-        }
-        if (!r.expectObject(approval, at, "approval: { submitter: sre, timeout: 24h }")) {
-            return Optional.empty();
-        }
-        r.allowOnly(approval, at, Set.of("submitter", "timeout"));
-        String submitter = r.text(approval, at, "submitter", true, null, "", "submitter: sre,release-managers");
-        List<String> submitters = submitter == null ? List.of() : List.of(submitter.split("\\s*,\\s*"));
-        Duration timeout = r.duration(approval, at, "timeout", ApprovalSpec.DEFAULT_TIMEOUT, Duration.ofMinutes(1), Duration.ofDays(30));
-        return Optional.of(new ApprovalSpec(submitters, timeout));
+        return new GateSpec(canary, soak, interval, followSoak, checks, metrics, minRequests, errorLimit, onError, onInconclusive);
     }
 
     private static List<CheckSpec> checks(ConfigLoader.Reader r, JsonNode list, String path, boolean hasLegacy, boolean hasKubernetes) {

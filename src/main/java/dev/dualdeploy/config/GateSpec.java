@@ -6,7 +6,7 @@ import java.util.Optional;
 
 /**
  * What must hold before a stage counts as done and the next one may start: metric analysis over a soak (the
- * {@code checks}), then manual approval, asked by the Jenkins step after the gate passed.
+ * {@code checks}). A person's approval is not part of the gate: it guards a stage's entry ({@link StageSpec#approval()}).
  *
  * @param canary the side that gets the release first and is judged against the other side, which still runs the
  *               previous release; empty to deploy every enabled side at once and judge them together
@@ -19,11 +19,10 @@ import java.util.Optional;
  * @param errorLimit how many windows in a row may fail to be measured before the gate is ERROR
  * @param onError what an ERROR gate does: fail (roll back) or pause (leave the release for a person)
  * @param onInconclusive what a gate still INCONCLUSIVE at the end of the soak does: fail (roll back) or pass
- * @param approval who must approve, and how long they have; empty if the stage needs no approval
  */
 public record GateSpec(Optional<Side> canary, Duration soak, Duration interval, Duration followSoak, List<CheckSpec> checks,
                        Optional<MetricsSpec> metrics, long minRequests, int errorLimit, OnError onError,
-                       OnInconclusive onInconclusive, Optional<ApprovalSpec> approval) {
+                       OnInconclusive onInconclusive) {
 
     public static final Duration DEFAULT_SOAK = Duration.ofMinutes(10);
     public static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(30);
@@ -42,16 +41,11 @@ public record GateSpec(Optional<Side> canary, Duration soak, Duration interval, 
 
     /** No gate: the stage is done when its deploy succeeds. */
     public static GateSpec none() {
-        return approvalOnly(Optional.empty());
-    }
-
-    /** A gate that only asks for approval (or nothing). */
-    public static GateSpec approvalOnly(Optional<ApprovalSpec> approval) {
         return new GateSpec(Optional.empty(), DEFAULT_SOAK, DEFAULT_INTERVAL, DEFAULT_INTERVAL.multipliedBy(3), List.of(),
-                Optional.empty(), DEFAULT_MIN_REQUESTS, DEFAULT_ERROR_LIMIT, OnError.FAIL, OnInconclusive.FAIL, approval);
+                Optional.empty(), DEFAULT_MIN_REQUESTS, DEFAULT_ERROR_LIMIT, OnError.FAIL, OnInconclusive.FAIL);
     }
 
-    /** Whether the gate analyses anything before approval (it has checks). */
+    /** Whether the gate analyses anything (it has checks). */
     public boolean analyses() {
         return !checks.isEmpty();
     }

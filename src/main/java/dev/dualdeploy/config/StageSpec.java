@@ -12,9 +12,11 @@ import java.util.Optional;
  * @param kubernetes the Kubernetes side, or empty if this stage has none
  * @param timeout how long one rollout on one side may take before it is TIMED_OUT
  * @param gate what must hold before the stage counts as done
+ * @param approval who must consent, and how long they have, before anything of this stage changes; empty if the
+ *                 stage is entered without asking
  */
 public record StageSpec(String name, ToggleSpec toggle, Optional<LegacySpec> legacy,
-                        Optional<KubernetesSpec> kubernetes, Duration timeout, GateSpec gate) {
+                        Optional<KubernetesSpec> kubernetes, Duration timeout, GateSpec gate, Optional<ApprovalSpec> approval) {
 
     /** Whether the stage has this side at all (toggled on or off). */
     public boolean configured(Side side) {

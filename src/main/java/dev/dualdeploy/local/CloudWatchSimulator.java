@@ -17,6 +17,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalDouble;
 import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
@@ -35,6 +36,7 @@ import java.util.zip.GZIPInputStream;
  * <p>Not modelled: request signatures (any credentials work); other actions; Metrics Insights and SEARCH
  * expressions; math beyond one binary operator; {@code MaxDatapoints} and paging (every result fits one page);
  * units; storage resolution and retention (every datapoint is kept at full resolution); labels beyond the id.
+ * A {@link Computed} source's metric is one value per period, whatever the statistic asked.
  */
 public final class CloudWatchSimulator implements AutoCloseable {
 
@@ -45,6 +47,17 @@ public final class CloudWatchSimulator implements AutoCloseable {
     private final List<Datapoint> datapoints = new CopyOnWriteArrayList<>();
     private final AtomicInteger throttle = new AtomicInteger();
     private final AtomicInteger requests = new AtomicInteger();
+    private volatile Computed computed;
+
+    /**
+     * Metrics computed when asked rather than stored: the local environment's request and error counts, which it knows
+     * from what runs where, so nothing has to publish datapoints on a timer.
+     */
+    @FunctionalInterface
+    public interface Computed {
+        /** The sum of the metric over {@code [from, to)}, or empty if this source does not have that metric. */
+        OptionalDouble sum(String namespace, String name, Map<String, String> dimensions, Instant from, Instant to);
+    }
 
     private CloudWatchSimulator() throws IOException {
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
@@ -68,6 +81,14 @@ public final class CloudWatchSimulator implements AutoCloseable {
 
     public URI endpoint() {
         return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+    }
+
+    /**
+     * Answers {@code GetMetricData} for the metrics {@code source} has from it: one datapoint per period, its sum,
+     * ahead of anything {@code PutMetricData} stored for the same metric.
+     */
+    public void compute(Computed source) {
+        this.computed = source;
     }
 
     /** Answers the next {@code count} requests with a Throttling error. */
@@ -175,6 +196,13 @@ public final class CloudWatchSimulator implements AutoCloseable {
         for (Instant bucket = start; bucket.isBefore(end); bucket = bucket.plusSeconds(period)) {
             Instant from = bucket;
             Instant to = bucket.plusSeconds(period);
+            Computed source = computed;
+            OptionalDouble value = source == null ? OptionalDouble.empty() : source.sum(namespace, name, dimensions, from,
+                    to.isAfter(end) ? end : to);
+            if (value.isPresent()) {
+                series.put(bucket, aggregate(stat, new double[] {value.getAsDouble()}));
+                continue;
+            }
             double[] values = datapoints.stream().filter(d -> d.namespace().equals(namespace) && d.name().equals(name)
                             && d.dimensions().equals(dimensions) && !d.timestamp().isBefore(from) && d.timestamp().isBefore(to))
                     .mapToDouble(Datapoint::value).sorted().toArray();

@@ -28,6 +28,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiConsumer;
 
 /**
  * An ECS API on loopback that speaks the real JSON 1.1 wire protocol ({@code POST /},
@@ -91,6 +92,7 @@ public final class EcsSimulator implements AutoCloseable {
     private final AtomicLong ids = new AtomicLong(1_000_000);
     private final AtomicLong passes = new AtomicLong();
     private final AtomicBoolean scheduled = new AtomicBoolean();
+    private volatile BiConsumer<String, String> serving = (cluster, image) -> { };
 
     private EcsSimulator(String region, Clock clock) throws IOException {
         this.region = region;
@@ -142,6 +144,14 @@ public final class EcsSimulator implements AutoCloseable {
     /** The endpoint to give the SDK, such as {@code http://127.0.0.1:40123}. */
     public URI endpoint() {
         return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+    }
+
+    /**
+     * Tells {@code listener} (cluster, image) the image of each service's primary deployment, on every scheduler pass
+     * over it: what that cluster is serving from then on. The listener ignores an image it already had.
+     */
+    public void onServing(BiConsumer<String, String> listener) {
+        this.serving = listener;
     }
 
     /** Makes tasks whose image contains {@code imageOrDigest} fail the given way from now on. */
@@ -480,6 +490,11 @@ public final class EcsSimulator implements AutoCloseable {
         ArrayNode deployments = (ArrayNode) service.get("deployments");
         ObjectNode primary = (ObjectNode) deployments.get(0);
         int desired = service.get("desiredCount").asInt();
+        ObjectNode served = taskDefinitions.get(primary.get("taskDefinition").asText());
+        if (served != null && served.path("containerDefinitions").size() > 0) {
+            serving.accept(lastSegment(service.get("clusterArn").asText()),
+                    served.get("containerDefinitions").get(0).path("image").asText());
+        }
         primary.put("desiredCount", desired);
         for (JsonNode d : deployments) {
             ObjectNode deployment = (ObjectNode) d;

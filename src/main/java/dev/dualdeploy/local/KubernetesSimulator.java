@@ -57,6 +57,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiConsumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -110,6 +111,7 @@ public final class KubernetesSimulator implements AutoCloseable {
     private final Map<String, Instant> podCreated = new ConcurrentHashMap<>();
     private final Map<String, Instant> failureReported = new ConcurrentHashMap<>();
     private final AtomicLong names = new AtomicLong();
+    private volatile BiConsumer<String, String> serving = (namespace, image) -> { };
 
     private KubernetesSimulator(Clock clock, boolean background) {
         this.clock = clock;
@@ -204,6 +206,14 @@ public final class KubernetesSimulator implements AutoCloseable {
         return client;
     }
 
+    /**
+     * Tells {@code listener} (namespace, image) the image each Deployment's template names, on every controller pass
+     * over it: what that namespace is serving from then on. The listener ignores an image it already had.
+     */
+    public void onServing(BiConsumer<String, String> listener) {
+        this.serving = listener;
+    }
+
     /** Makes every pod whose image contains {@code imageOrDigest} fail the given way from now on. */
     public void breakImage(String imageOrDigest, Breakage breakage) {
         broken.put(imageOrDigest, breakage);
@@ -293,6 +303,8 @@ public final class KubernetesSimulator implements AutoCloseable {
         String namespace = deployment.getMetadata().getNamespace();
         int desired = Optional.ofNullable(deployment.getSpec().getReplicas()).orElse(1);
         String hash = templateHash(deployment.getSpec().getTemplate());
+        deployment.getSpec().getTemplate().getSpec().getContainers().stream().findFirst()
+                .ifPresent(c -> serving.accept(namespace, c.getImage()));
         List<ReplicaSet> owned = client.apps().replicaSets().inNamespace(namespace).list().getItems().stream()
                 .filter(rs -> owns(deployment.getMetadata().getUid(), rs.getMetadata().getOwnerReferences())).toList();
         ReplicaSet current = owned.stream().filter(rs -> hash.equals(labels(rs).get(HASH))).findFirst()

@@ -1,5 +1,6 @@
 package dev.dualdeploy.local;
 
+import dev.dualdeploy.config.Durations;
 import dev.dualdeploy.config.Side;
 import dev.dualdeploy.release.ImageRef;
 import dev.dualdeploy.release.Release;
@@ -7,9 +8,13 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalDouble;
 import java.util.Set;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
@@ -21,7 +26,9 @@ import software.amazon.awssdk.services.ecs.EcsClient;
  * The embedded local environment: a simulated Kubernetes API, a simulated ECS API and a read-only OCI registry on
  * loopback, with a sample service running in four stages on both sides, plus the kubeconfig and
  * {@code dualdeploy.yaml} that point the CLI at them. The CLI reaches all three through its normal code path (a
- * kubeconfig file, an ECS endpoint, an image reference); nothing in the targets knows the environment is local.
+ * kubeconfig file, an ECS endpoint, an image reference); nothing in the targets knows the environment is local. A
+ * CloudWatch API answers each stage's request and error counts per side ({@link Traffic}), for the gate that
+ * {@code dualdeploy.yaml} has when the environment is started with one.
  */
 public final class LocalEnvironment implements AutoCloseable {
 
@@ -40,28 +47,59 @@ public final class LocalEnvironment implements AutoCloseable {
         /** The image cannot be pulled: ErrImagePull/ImagePullBackOff on Kubernetes, CannotPullContainerError on ECS. */
         PULL,
         /** The container exits soon after starting: CrashLoopBackOff on Kubernetes, essential container exited on ECS. */
-        CRASH
+        CRASH,
+        /**
+         * The release runs and stays healthy, but a share of its requests fail: only a gate's error check (the local
+         * CloudWatch's counts, see {@link Traffic}) catches it.
+         */
+        ERRORS
+    }
+
+    /** The share of requests a release broken with {@link Breakage#ERRORS} fails when none is given, in percent. */
+    public static final double DEFAULT_ERROR_PERCENT = 20;
+
+    /**
+     * The gate {@code dualdeploy.yaml} gives every stage when asked for one: a sequential error check of each side
+     * against its own requests before the deploy, soaking {@code soak} in windows of {@code interval}.
+     */
+    public record GateTiming(Duration soak, Duration interval) {
+        /** Short, so a deploy in the local environment stays quick: three windows of two seconds. */
+        public static final GateTiming DEFAULT = new GateTiming(Duration.ofSeconds(6), Duration.ofSeconds(2));
     }
 
     private final RegistrySimulator registry;
     private final KubernetesSimulator kubernetes;
     private final EcsSimulator ecs;
+    private final CloudWatchSimulator cloudwatch;
+    private final Traffic traffic = new Traffic(Clock.systemUTC());
+    private final Optional<GateTiming> gate;
     private final Path kubeconfig;
     private final Path config;
 
-    private LocalEnvironment(Path dir, Release given, String initialVersion, int replicas, int registryPort) throws IOException {
+    private LocalEnvironment(Path dir, Release given, String initialVersion, int replicas, int registryPort,
+                             Optional<GateTiming> gate) throws IOException {
         Files.createDirectories(dir);
+        this.gate = gate;
         this.registry = RegistrySimulator.start(SERVICE, SAMPLE_VERSIONS, registryPort);
         this.kubernetes = KubernetesSimulator.start();
         this.ecs = EcsSimulator.start(REGION);
+        this.cloudwatch = CloudWatchSimulator.start();
         try {
             Release initial = given != null ? given : release(initialVersion);
+            // What each side serves is what its platform was last told to run; the local CloudWatch counts from it.
+            kubernetes.onServing((namespace, image) -> ImageRef.findDigest(image)
+                    .ifPresent(digest -> traffic.runs(namespace, Side.KUBERNETES, digest)));
+            ecs.onServing((cluster, image) -> ImageRef.findDigest(image).ifPresent(digest -> traffic.runs(cluster, Side.LEGACY, digest)));
+            cloudwatch.compute((namespace, name, dimensions, from, to) -> Traffic.NAMESPACE.equals(namespace)
+                    ? traffic.count(name, dimensions.get("Stage"), dimensions.get("Side"), from, to) : OptionalDouble.empty());
             Map<String, String> contexts = new LinkedHashMap<>();
             try (EcsClient client = EcsClient.builder().region(Region.of(REGION)).endpointOverride(ecs.endpoint())
                     .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, ACCESS_KEY)))
                     .httpClientBuilder(UrlConnectionHttpClient.builder()).build()) {
                 for (String stage : STAGES) {
                     contexts.put(stage, stage);
+                    traffic.runs(stage, Side.KUBERNETES, initial.digest());
+                    traffic.runs(stage, Side.LEGACY, initial.digest());
                     kubernetes.seedDeployment(stage, SERVICE, "app", initial.image(), replicas);
                     client.createCluster(r -> r.clusterName(stage));
                     String definition = client.registerTaskDefinition(r -> r.family(SERVICE).networkMode("awsvpc")
@@ -88,7 +126,7 @@ public final class LocalEnvironment implements AutoCloseable {
      * stage on both sides, and writes {@code kubeconfig} and {@code dualdeploy.yaml} into {@code dir}.
      */
     public static LocalEnvironment start(Path dir, Release initial, int replicas) {
-        return start(dir, initial, null, replicas, 0);
+        return start(dir, initial, null, replicas, 0, Optional.empty());
     }
 
     /**
@@ -98,13 +136,22 @@ public final class LocalEnvironment implements AutoCloseable {
      * @param registryPort the registry's loopback port, or 0 for a free one
      */
     public static LocalEnvironment start(Path dir, String initialVersion, int replicas, int registryPort) {
-        return start(dir, null, initialVersion, replicas, registryPort);
+        return start(dir, null, initialVersion, replicas, registryPort, Optional.empty());
     }
 
-    private static LocalEnvironment start(Path dir, Release initial, String initialVersion, int replicas, int registryPort) {
+    /**
+     * As {@link #start(Path, String, int, int)}, with a {@code gate:} on every stage of {@code dualdeploy.yaml} when
+     * {@code gate} is present: each deploy then soaks, and a release broken with {@link Breakage#ERRORS} fails its gate.
+     */
+    public static LocalEnvironment start(Path dir, String initialVersion, int replicas, int registryPort, Optional<GateTiming> gate) {
+        return start(dir, null, initialVersion, replicas, registryPort, gate);
+    }
+
+    private static LocalEnvironment start(Path dir, Release initial, String initialVersion, int replicas, int registryPort,
+                                          Optional<GateTiming> gate) {
         useLocalCredentials();
         try {
-            return new LocalEnvironment(dir, initial, initialVersion, replicas, registryPort);
+            return new LocalEnvironment(dir, initial, initialVersion, replicas, registryPort, gate);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start the local environment in " + dir + ": " + e.getMessage(), e);
         }
@@ -126,12 +173,27 @@ public final class LocalEnvironment implements AutoCloseable {
 
     /**
      * Makes a sample release fail the given way on the given sides from now on, for pods and tasks started after this
-     * call. {@code tagOrDigest} is a tag the registry serves ({@code 1.1.0}) or a {@code sha256:} digest.
+     * call. {@code tagOrDigest} is a tag the registry serves ({@code 1.1.0}) or a {@code sha256:} digest. A release
+     * broken with {@link Breakage#ERRORS} fails {@value #DEFAULT_ERROR_PERCENT}% of its requests.
      *
      * @return the digest that now fails
      * @throws IllegalArgumentException if the tag is not one the registry serves, or the digest is malformed
      */
     public String breakRelease(String tagOrDigest, Breakage how, Set<Side> sides) {
+        return breakRelease(tagOrDigest, how, sides, DEFAULT_ERROR_PERCENT);
+    }
+
+    /**
+     * As {@link #breakRelease(String, Breakage, Set)}; with {@link Breakage#ERRORS}, {@code errorPercent} of the
+     * release's requests fail on those sides, in every window a gate asks for from now on (also windows in which it
+     * already ran: the counts are computed when asked).
+     *
+     * @throws IllegalArgumentException also if {@code errorPercent} is not above 0 and at most 100
+     */
+    public String breakRelease(String tagOrDigest, Breakage how, Set<Side> sides, double errorPercent) {
+        if (how == Breakage.ERRORS && !(errorPercent > 0 && errorPercent <= 100)) {
+            throw new IllegalArgumentException("an error share of " + errorPercent + "% is not above 0% and at most 100%");
+        }
         String digest;
         if (tagOrDigest.startsWith("sha256:")) {
             digest = ImageRef.findDigest(tagOrDigest).filter(tagOrDigest::equals).orElseThrow(() -> new IllegalArgumentException(
@@ -139,6 +201,10 @@ public final class LocalEnvironment implements AutoCloseable {
         } else {
             digest = registry.tagged(tagOrDigest).map(RegistrySimulator.Image::digest).orElseThrow(() -> new IllegalArgumentException(
                     "'" + tagOrDigest + "' is not a tag of the local registry; its tags are " + registry.tags()));
+        }
+        if (how == Breakage.ERRORS) {
+            sides.forEach(side -> traffic.serveErrors(digest, side, errorPercent / 100));
+            return digest;
         }
         if (sides.contains(Side.KUBERNETES)) {
             kubernetes.breakImage(digest, how == Breakage.PULL ? KubernetesSimulator.Breakage.PULL : KubernetesSimulator.Breakage.CRASH);
@@ -176,8 +242,40 @@ public final class LocalEnvironment implements AutoCloseable {
                     .append(", deployment: ").append(SERVICE).append(", container: app, kubeconfig: '")
                     .append(kubeconfig.toAbsolutePath()).append("' }\n")
                     .append("    timeout: 2m\n");
+            gate.ifPresent(timing -> yaml.append(gateYaml(timing)));
         }
         return yaml.toString();
+    }
+
+    /**
+     * A stage's gate: each side's error share against its own before the deploy (the mixture sequential test, which
+     * may fail after the first window), read from the local CloudWatch, which has no publishing delay.
+     */
+    private String gateYaml(GateTiming timing) {
+        String dimensions = " Sum Stage={{stage}} Side={{side}}'";
+        return "    gate:\n"
+                + "      soak: " + Durations.format(timing.soak()) + "\n"
+                + "      interval: " + Durations.format(timing.interval()) + "\n"
+                + "      checks:\n"
+                + "        - sequential: { baseline: before-deploy, tau: 0.01 }\n"
+                + "      metrics:\n"
+                + "        provider: cloudwatch\n"
+                + "        region: " + REGION + "\n"
+                + "        endpoint: '" + cloudwatch.endpoint() + "'\n"
+                + "        delay: 0s\n"
+                + "        queries:\n"
+                + "          requests: '" + Traffic.NAMESPACE + " " + Traffic.REQUESTS + dimensions + "\n"
+                + "          errors: '" + Traffic.NAMESPACE + " " + Traffic.ERRORS + dimensions + "\n";
+    }
+
+    /** The gate every stage of {@code dualdeploy.yaml} has, if the environment was started with one. */
+    public Optional<GateTiming> gate() {
+        return gate;
+    }
+
+    /** The CloudWatch API that answers each stage's request and error counts (see {@link Traffic}). */
+    public CloudWatchSimulator cloudwatch() {
+        return cloudwatch;
     }
 
     /** The read-only registry that serves the sample releases. */
@@ -213,6 +311,9 @@ public final class LocalEnvironment implements AutoCloseable {
         }
         if (registry != null) {
             registry.close();
+        }
+        if (cloudwatch != null) {
+            cloudwatch.close();
         }
     }
 }

@@ -17,6 +17,7 @@ import dev.dualdeploy.release.RegistryClient;
 import dev.dualdeploy.release.Release;
 import dev.dualdeploy.target.RolloutResult;
 import dev.dualdeploy.target.TargetState;
+import dev.dualdeploy.text.Text;
 import java.time.Duration;
 import java.util.List;
 
@@ -115,12 +116,13 @@ public final class JsonReport {
         }
         ArrayNode list = root.putArray("problems");
         // Each problem names its own file: a kubeconfig's or Docker config's problem is not in the config file.
-        problems.forEach(p -> list.addObject().put("file", Text.escape(p.file())).put("path", Text.escape(p.path()))
-                .put("problem", Text.escape(p.problem())).put("example", Text.escape(p.example())));
+        // A ConfigProblem's fields are escaped when it is made, so they are printed as they are.
+        problems.forEach(p -> list.addObject().put("file", p.file()).put("path", p.path()).put("problem", p.problem())
+                .put("example", p.example()));
         return root;
     }
 
-    /** The result of {@code stages}: the chain a branch deploys to, with each stage's approval. */
+    /** The result of {@code stages}: the chain a branch deploys to, with the approval that guards each stage's entry. */
     public static ObjectNode stages(String service, String image, String branch, String changeId, String pattern,
                                     List<StageSpec> stages, String message) {
         ObjectNode root = header("stages", 0).put("service", service).put("image", image).put("branch", branch)
@@ -128,7 +130,7 @@ public final class JsonReport {
         ArrayNode list = root.putArray("stages");
         for (StageSpec stage : stages) {
             ObjectNode node = list.addObject().put("name", stage.name());
-            node.set("approval", stage.gate().approval().map(a -> {
+            node.set("approval", stage.approval().map(a -> {
                 ObjectNode approval = JSON.createObjectNode().put("submitter", String.join(",", a.submitters()))
                         .put("timeoutMinutes", Math.max(1, a.timeout().toMinutes()));
                 a.submitters().forEach(approval.putArray("submitters")::add);

@@ -17,12 +17,13 @@ class DualDeployStepTest extends PipelineFixture {
     void mainDeploysEveryStageInOrderWithLockMilestoneAndProdApproval() {
         runPipeline("dualDeploy(image: 'registry.example.com/loan-api:1.4.2')")
 
-        assertThat(commands()).containsExactly('stages', 'release', 'deploy sandbox', 'deploy preprod', 'deploy beta', 'deploy prod')
+        assertThat(commands()).containsExactly('stages', 'release', 'deploy sandbox', 'deploy preprod', 'deploy beta', 'plan prod', 'deploy prod')
         assertThat(cliCalls[0].argv).containsExactly('stages', '--branch', 'main', '--output', 'json')
         assertThat(cliCalls[1].argv).containsExactly('release', '--image', 'registry.example.com/loan-api:1.4.2', '--output', 'json')
-        assertThat(cliCalls[2].argv).containsExactly('deploy', '--stage', 'sandbox', '--image', PINNED, '--junit',
+        assertThat(cliCalls[2].argv).containsExactly('deploy', '--stage', 'sandbox', '--image', PINNED, '--release-version', '1.4.2', '--junit',
                 '.dualdeploy/gate-sandbox.xml', '--output', 'json')
-        assertThat(cliCalls[5].argv).containsExactly('deploy', '--stage', 'prod', '--image', PINNED, '--junit',
+        assertThat(cliCalls[5].argv).containsExactly('plan', '--stage', 'prod', '--image', PINNED, '--release-version', '1.4.2', '--output', 'json')
+        assertThat(cliCalls[6].argv).containsExactly('deploy', '--stage', 'prod', '--image', PINNED, '--release-version', '1.4.2', '--junit',
                 '.dualdeploy/gate-prod.xml', '--output', 'json')
         assertThat(cliCalls[0].env).containsEntry('DD_BRANCH', 'main').containsEntry('DD_CLI_VERSION', '0.1.0-SNAPSHOT')
         assertThat(cliCalls[1].env).containsEntry('DD_IMAGE', 'registry.example.com/loan-api:1.4.2')
@@ -33,11 +34,57 @@ class DualDeployStepTest extends PipelineFixture {
                 .containsExactly('dualdeploy/loan-api/sandbox', 'dualdeploy/loan-api/preprod', 'dualdeploy/loan-api/beta', 'dualdeploy/loan-api/prod')
         assertThat(callsTo('milestone')).hasSize(4)
         assertThat(callsTo('input')).hasSize(1)
-        assertThat(callsTo('input')[0].args[0]).containsEntry('submitter', 'sre').containsEntry('ok', 'Promote')
+        assertThat(callsTo('input')[0].args[0]).containsEntry('submitter', 'sre').containsEntry('ok', 'Deploy')
         assertThat(callsTo('timeout')[0].args[0]).containsEntry('time', 1440).containsEntry('unit', 'MINUTES')
         assertThat(binding.getVariable('currentBuild').description.toString()).isEqualTo('loan-api 1.4.2 → prod · ecs+k8s')
         assertThat(callsTo('archiveArtifacts')[0].args[0]).containsEntry('artifacts', '.dualdeploy/*.json')
         assertThat(shellCalls).as('no shell but the runner').isEmpty()
+    }
+
+    /** Issue 8 item 23: the approval guards the stage's entry, shows the plan, and is asked outside the stage's lock. */
+    @Test
+    void approvalIsAskedBeforeTheStageDeploysOutsideItsLockAndShowsWhatWillChange() {
+        runPipeline("dualDeploy(image: 'registry.example.com/loan-api:1.4.2')")
+
+        assertThat(events.drop(events.indexOf('unlock dualdeploy/loan-api/beta') + 1)).containsExactly(
+                'plan prod', 'input', 'lock dualdeploy/loan-api/prod', 'deploy prod', 'unlock dualdeploy/loan-api/prod')
+        assertThat(callsTo('input')[0].args[0].message.toString()).isEqualTo('Deploy 1.4.2 to prod?\n'
+                + 'legacy (ecs prod/loan-api): 1.4.1 → 1.4.2\n'
+                + 'kubernetes (loan/loan-api in prod): 1.4.1 → 1.4.2')
+        assertThat(callsTo('input')[0].args[0]).containsEntry('submitter', 'sre')
+        assertThat(callsTo('timeout')*.args*.getAt(0)).containsExactly([time: 1440, unit: 'MINUTES'])
+    }
+
+    /** Issue 8 item 23: aborting the approval (input throws) leaves the stage undeployed. */
+    @Test
+    void abortingTheApprovalLeavesTheStageUndeployed() {
+        answers.stages = { Map e -> chain(['sandbox', 'prod'], [submitter: 'release-managers', timeoutMinutes: 90]) }
+        helper.registerAllowedMethod('input', [Map]) { Map m -> events << 'input'; throw new PipelineError('Aborted by alice') }
+
+        Throwable failure = catchThrowable { runPipeline("dualDeploy(image: 'registry.example.com/loan-api:1.4.2')") }
+
+        assertThat(failure).hasMessage('Aborted by alice')
+        assertThat(commands()).containsExactly('stages', 'release', 'deploy sandbox', 'plan prod')
+        assertThat(events).doesNotContain('deploy prod', 'lock dualdeploy/loan-api/prod')
+        assertThat(callsTo('input')[0].args[0]).containsEntry('submitter', 'release-managers')
+        assertThat(callsTo('timeout')[0].args[0]).containsEntry('time', 90)
+    }
+
+    /** Issue 8 item 23: a side already on the release, and a side toggled off, say so in the approval. */
+    @Test
+    void theApprovalSaysWhichSidesDoNotChange() {
+        answers.stages = { Map e -> chain(['prod']) }
+        answers.plan = { Map e ->
+            planned('prod', '1.4.2') + [sides: [[side: 'legacy', target: 'legacy', action: 'SKIP', current: null],
+                                                [side: 'kubernetes', target: 'loan/loan-api', action: 'NO_CHANGE', current: [version: '1.4.2']]]]
+        }
+
+        runPipeline("dualDeploy(image: 'registry.example.com/loan-api:1.4.2', legacy: false)")
+
+        assertThat(cliCalls[2].argv).contains('--legacy=false')
+        assertThat(callsTo('input')[0].args[0].message.toString()).isEqualTo('Deploy 1.4.2 to prod?\n'
+                + 'legacy (legacy): not deployed (toggled off)\n'
+                + 'kubernetes (loan/loan-api): 1.4.2, no change')
     }
 
     @Test
@@ -61,15 +108,71 @@ class DualDeployStepTest extends PipelineFixture {
 
         List expected = [[file: [credentialsId: 'kube-prod', variable: 'KUBECONFIG']],
                          [usernamePassword: [credentialsId: 'aws-deployer', usernameVariable: 'AWS_ACCESS_KEY_ID', passwordVariable: 'AWS_SECRET_ACCESS_KEY']]]
-        assertThat(cliCalls).hasSize(6)
+        assertThat(cliCalls).hasSize(7)
         cliCalls.each { call -> assertThat(call.credentials).isEqualTo(expected) }
         assertThat(shellCalls).hasSize(1)
         Map build = shellCalls[0]
-        assertThat(build.script).isEqualTo('docker build -t "$DD_TAG" -f "$DD_DOCKERFILE" "$DD_CONTEXT" && docker push "$DD_TAG"')
+        assertThat(build.script).isEqualTo(BUILD)
         assertThat(build.env).as('the config image, tagged with the commit')
                 .containsEntry('DD_TAG', 'registry.example.com/loan-api:0123456789ab').containsEntry('DD_CONTEXT', 'app')
         assertThat(build.credentials).as('no deploy credential reaches docker').isEmpty()
-        assertThat(cliCalls[1].env).containsEntry('DD_IMAGE', 'registry.example.com/loan-api:0123456789ab')
+        assertThat(dockerCalls()).containsExactly('build -t registry.example.com/loan-api:0123456789ab -f Dockerfile app',
+                'push registry.example.com/loan-api:0123456789ab')
+        assertThat(cliCalls[1].env).containsEntry('DD_IMAGE', 'registry.example.com/loan-api:0123456789ab@' + PUSHED)
+    }
+
+    /**
+     * Issue 8 item 25: build once, resolve once. The stub docker's push reports digest A while the registry's tag
+     * meanwhile points at B (another build pushed the same tag): the release deployed is A.
+     */
+    @Test
+    void theDigestComesFromThePushNotFromTheTagAfterwards() {
+        String a = 'sha256:' + '1' * 64
+        String b = 'sha256:' + '2' * 64
+        pushDigest = a
+        binding.getVariable('env').GIT_COMMIT = '0123456789abcdef0123'
+        answers.stages = { Map e -> chain(['sandbox']) }
+        answers.release = { Map e ->
+            // The registry: a digest resolves to itself, the tag to whatever was pushed under it last (B).
+            String digest = e.DD_IMAGE.contains('@') ? e.DD_IMAGE.substring(e.DD_IMAGE.indexOf('@') + 1) : b
+            [command: 'release', exitCode: 0, image: 'registry.example.com/loan-api@' + digest, tag: '0123456789ab', digest: digest]
+        }
+
+        runPipeline("dualDeploy(build: [context: '.'])")
+
+        assertThat(cliCalls[1].env.DD_IMAGE).isEqualTo('registry.example.com/loan-api:0123456789ab@' + a)
+        assertThat(cliCalls[2].env.DD_IMAGE).as('the release deployed').isEqualTo('registry.example.com/loan-api@' + a)
+        assertThat(workspace.resolve('.dualdeploy/built-image').toFile().text.trim()).isEqualTo('registry.example.com/loan-api:0123456789ab@' + a)
+    }
+
+    /** Issue 8 item 25: without a version or a commit the build is tagged with BUILD_TAG, never latest; with none, an error. */
+    @Test
+    void aBuildIsNeverTaggedLatest() {
+        binding.getVariable('env').BUILD_TAG = 'jenkins-loan api/main-42'
+        answers.stages = { Map e -> chain(['sandbox']) }
+        runPipeline("dualDeploy(build: [context: '.'])")
+        assertThat(dockerCalls()).containsExactly('build -t registry.example.com/loan-api:jenkins-loan-api-main-42 -f Dockerfile .',
+                'push registry.example.com/loan-api:jenkins-loan-api-main-42')
+
+        setUpPipeline()
+        Throwable none = catchThrowable { runPipeline("dualDeploy(build: [context: '.'])") }
+        assertThat(none).isInstanceOf(PipelineError).hasMessageStartingWith('dualDeploy build: needs a tag that names this build')
+                .hasMessageContaining("it never pushes 'latest'")
+        assertThat(dockerCalls()).isEmpty()
+        assertThat(commands()).containsExactly('stages')
+    }
+
+    /** Issue 8 item 25: a push that reports no digest fails the build; the tag is not resolved afterwards. */
+    @Test
+    void aPushWithoutADigestFailsTheBuild() {
+        pushDigest = null
+        binding.getVariable('env').GIT_COMMIT = '0123456789abcdef0123'
+
+        Throwable failure = catchThrowable { runPipeline("dualDeploy(build: [context: '.'])") }
+
+        assertThat(failure).hasMessageContaining('script returned exit code 2')
+                .hasMessageContaining('docker push of registry.example.com/loan-api:0123456789ab reported no digest')
+        assertThat(commands()).as('no release by tag').containsExactly('stages')
     }
 
     @Test
@@ -99,21 +202,93 @@ class DualDeployStepTest extends PipelineFixture {
 
     @Test
     void buildParametersAreDeclaredAndOverrideTheStepAndTheConfig() {
-        binding.setVariable('params', [DEPLOY_LEGACY: false, DEPLOY_KUBERNETES: true, STOP_AFTER_STAGE: 'preprod',
+        binding.setVariable('params', [DEPLOY_LEGACY: 'false', DEPLOY_KUBERNETES: 'true', STOP_AFTER_STAGE: 'preprod',
                                        IMAGE: 'registry.example.com/loan-api:hotfix'])
         answers.stages = { Map e -> chain(['sandbox', 'preprod']) }
 
         runPipeline("dualDeploy(image: 'registry.example.com/loan-api:1.4.2', legacy: true, parameters: true)")
 
         List declared = callsTo('properties')[0].args[0][0].parameters
-        assertThat(declared*.keySet()*.getAt(0)).containsExactly('booleanParam', 'booleanParam', 'choice', 'string')
+        assertThat(declared*.keySet()*.getAt(0)).containsExactly('choice', 'choice', 'choice', 'string')
+        assertThat(declared[0].choice).containsEntry('name', 'DEPLOY_LEGACY').containsEntry('choices', ['as configured', 'true', 'false'])
+        assertThat(declared[0].choice.description.toString()).isEqualTo("Deploy to the legacy side (ECS); as configured: the step's legacy: true")
+        assertThat(declared[1].choice.description.toString()).isEqualTo("Deploy to Kubernetes; as configured: the config's deploy: toggle of each stage")
         assertThat(declared[2].choice.choices).isEqualTo(['', 'sandbox', 'preprod'])
         assertThat(cliCalls[0].env).containsEntry('DD_STOP_AFTER', 'preprod')
         assertThat(cliCalls[1].env).containsEntry('DD_IMAGE', 'registry.example.com/loan-api:hotfix')
         assertThat(cliCalls[2].env).containsEntry('DD_LEGACY', 'false').containsEntry('DD_KUBERNETES', 'true')
         assertThat(cliCalls[0].argv).containsExactly('stages', '--branch', 'main', '--stop-after', 'preprod', '--output', 'json')
-        assertThat(cliCalls[2].argv).containsExactly('deploy', '--stage', 'sandbox', '--image', PINNED, '--legacy=false',
+        assertThat(cliCalls[2].argv).containsExactly('deploy', '--stage', 'sandbox', '--image', PINNED, '--release-version', '1.4.2', '--legacy=false',
                 '--kubernetes=true', '--junit', '.dualdeploy/gate-sandbox.xml', '--output', 'json')
+    }
+
+    /**
+     * Issue 8 item 19: the step's legacy: false holds on the first build (no parameters yet) and on later builds (the
+     * declared default), and only a value a person chose overrides it.
+     */
+    @Test
+    void theStepsToggleHoldsOnTheFirstAndLaterBuildsUnlessAPersonChoosesOtherwise() {
+        Map<String, List<String>> legacyFlags = [:]
+        Map<String, Map> builds = ['first build'           : [:],
+                                   'later build'           : [DEPLOY_LEGACY: 'as configured', DEPLOY_KUBERNETES: 'as configured',
+                                                              STOP_AFTER_STAGE: '', IMAGE: ''],
+                                   'older checkbox default': [DEPLOY_LEGACY: true, DEPLOY_KUBERNETES: true],
+                                   'a person chose true'   : [DEPLOY_LEGACY: 'true', DEPLOY_KUBERNETES: 'as configured']]
+        builds.each { String build, Map params ->
+            setUpPipeline()
+            answers.stages = { Map e -> chain(['sandbox']) }
+            binding.setVariable('params', params)
+            runPipeline("dualDeploy(image: 'registry.example.com/loan-api:1.4.2', legacy: false, parameters: true)")
+            legacyFlags[build] = cliCalls[2].argv.findAll { it.startsWith('--legacy') || it.startsWith('--kubernetes') }
+        }
+
+        assertThat(legacyFlags).isEqualTo(['first build'           : ['--legacy=false'],
+                                           'later build'           : ['--legacy=false'],
+                                           'older checkbox default': ['--legacy=false'],
+                                           'a person chose true'   : ['--legacy=true']])
+    }
+
+    /**
+     * Issue 8 item 24: one version label, computed once: with a pinned image plus version:, the version: everywhere
+     * (not the digest in the description); with neither a version nor a tag, the short digest everywhere.
+     */
+    @Test
+    void aPinnedImageWithAVersionIsLabelledWithTheVersionEverywhere() {
+        Map pinned = [command: 'release', exitCode: 0, image: PINNED, tag: null, digest: DIGEST]
+        answers.stages = { Map e -> chain(['prod']) }
+        answers.release = { Map e -> pinned }
+
+        runPipeline("dualDeploy(image: '${PINNED}', version: '2.0.1')")
+
+        assertThat(cliCalls[2].argv).containsSequence('--release-version', '2.0.1')
+        assertThat(cliCalls[3].argv).containsSequence('--release-version', '2.0.1')
+        assertThat(callsTo('input')[0].args[0].message.toString()).startsWith('Deploy 2.0.1 to prod?\n')
+                .contains('legacy (ecs prod/loan-api): 1.4.1 → 2.0.1')
+        assertThat(binding.getVariable('currentBuild').description.toString()).isEqualTo('loan-api 2.0.1 → prod · ecs+k8s')
+
+        setUpPipeline()
+        answers.stages = { Map e -> chain(['prod']) }
+        answers.release = { Map e -> pinned }
+        runPipeline("dualDeploy(image: '${PINNED}')")
+        assertThat(cliCalls[3].argv).containsSequence('--release-version', 'aaaaaaaaaaaa')
+        assertThat(callsTo('input').last().args[0].message.toString()).startsWith('Deploy aaaaaaaaaaaa to prod?\n')
+        assertThat(binding.getVariable('currentBuild').description.toString()).isEqualTo('loan-api aaaaaaaaaaaa → prod · ecs+k8s')
+    }
+
+    /** Issue 8 item 24: a built image is labelled with its tag on the platforms, in the approval and in the description. */
+    @Test
+    void aBuiltImageIsLabelledWithItsTagEverywhere() {
+        Map built = [command: 'release', exitCode: 0, image: PINNED, tag: '0123456789ab', digest: DIGEST]
+        binding.getVariable('env').GIT_COMMIT = '0123456789abcdef0123'
+        answers.stages = { Map e -> chain(['prod']) }
+        answers.release = { Map e -> built }
+
+        runPipeline("dualDeploy(build: [context: '.'])")
+
+        assertThat(cliCalls[2].argv).containsSequence('--release-version', '0123456789ab')
+        assertThat(cliCalls[3].argv).containsSequence('--release-version', '0123456789ab')
+        assertThat(callsTo('input')[0].args[0].message.toString()).startsWith('Deploy 0123456789ab to prod?\n')
+        assertThat(binding.getVariable('currentBuild').description.toString()).isEqualTo('loan-api 0123456789ab → prod · ecs+k8s')
     }
 
     @Test
@@ -146,6 +321,20 @@ class DualDeployStepTest extends PipelineFixture {
         assertThat(callsTo('stage')*.args*.getAt(0)).containsExactly('sandbox', 'preprod')
     }
 
+    /** Issue 8 item 22: the results of a failed build are archived too, after the stage that failed. */
+    @Test
+    void aFailingDeployStillArchivesItsResults() {
+        answers.deploy = { Map e -> [command: 'deploy', exitCode: 1, stage: e.DD_STAGE, outcome: 'ROLLED_BACK', reason: 'gate FAIL'] }
+
+        Throwable failure = catchThrowable { runPipeline("dualDeploy(image: 'registry.example.com/loan-api:1.4.2')") }
+
+        assertThat(failure).hasMessageContaining('dualdeploy deploy to sandbox failed (exit 1): gate FAIL')
+        assertThat(callsTo('archiveArtifacts')*.args*.getAt(0)).containsExactly([artifacts: '.dualdeploy/*.json', allowEmptyArchive: true])
+        assertThat(helper.callStack.findLastIndexOf { it.methodName == 'archiveArtifacts' })
+                .as('archived after the failing deploy').isGreaterThan(helper.callStack.findLastIndexOf { it.methodName == 'sh' })
+        assertThat(workspace.resolve('.dualdeploy/deploy-sandbox.json').toFile().text).contains('ROLLED_BACK')
+    }
+
     @Test
     void aFailedGatesChecksArePublishedAsTestResultsBeforeTheBuildFails() {
         answers.deploy = { Map e ->
@@ -161,6 +350,49 @@ class DualDeployStepTest extends PipelineFixture {
         assertThat(callsTo('junit')*.args*.getAt(0)).containsExactly([testResults: '.dualdeploy/gate-preprod.xml', allowEmptyResults: true])
     }
 
+    /** Issue 8 item 20: a CLI that rejects a value and writes no result fails the step with a reason, not in the JSON parser. */
+    @Test
+    void aCliThatWritesNoResultFailsWithAReason() {
+        answers.deploy = { Map e -> [exitCode: 2, raw: ''] }
+
+        Throwable failure = catchThrowable { runPipeline("dualDeploy(image: 'registry.example.com/loan-api:1.4.2', legacy: 'yes')") }
+
+        assertThat(cliCalls[2].argv).contains('--legacy=yes')
+        assertThat(failure).isInstanceOf(PipelineError)
+                .hasMessage('dualdeploy deploy to sandbox failed (exit 2): dualdeploy deploy exited 2 and wrote no result; see the log above')
+    }
+
+    /** Issue 8 item 20: a result that is missing or not JSON is a clear error too (the runner itself could not run). */
+    @Test
+    void aMissingOrNonJsonResultIsAClearError() {
+        answers.release = { Map e -> [exitCode: 2, raw: 'Usage: dualdeploy release [-hV] --image=REF\n'] }
+        Throwable notJson = catchThrowable { runPipeline("dualDeploy(image: 'registry.example.com/loan-api:1.4.2')") }
+        assertThat(notJson).isInstanceOf(PipelineError)
+                .hasMessage('dualdeploy release failed (exit 2) and wrote no result; see the log above')
+
+        setUpPipeline()
+        answers.stages = { Map e -> [exitCode: 2, dropResult: true] }
+        Throwable missing = catchThrowable { runPipeline("dualDeploy(image: 'registry.example.com/loan-api:1.4.2')") }
+        assertThat(missing).isInstanceOf(PipelineError)
+                .hasMessage('dualdeploy stages failed (exit 2) and wrote no result; see the log above')
+    }
+
+    /** Issue 8 item 20: config problems are shown themselves, one line each, not "see the log above". */
+    @Test
+    void configProblemsAreShownOneLineEach() {
+        answers.stages = { Map e ->
+            [command: 'stages', exitCode: 2, file: 'dualdeploy.yaml', valid: false, problems: [
+                    [path: 'stages[0].kubernetes.namespace', problem: 'missing required key', example: 'namespace: loan'],
+                    [path: 'servce', problem: 'unknown key; expected one of [branches, image, service, stages]', example: '']]]
+        }
+
+        Throwable failure = catchThrowable { runPipeline("dualDeploy(image: 'registry.example.com/loan-api:1.4.2')") }
+
+        assertThat(failure).hasMessage('dualdeploy stages failed (exit 2): 2 problems in the config:\n'
+                + 'dualdeploy.yaml: stages[0].kubernetes.namespace: missing required key (for example: namespace: loan)\n'
+                + 'dualdeploy.yaml: servce: unknown key; expected one of [branches, image, service, stages]')
+    }
+
     @Test
     void aGateReportLeftByAnEarlierBuildIsNeverPublishedAndGateFalseSkipsTheGate() {
         workspace.resolve('.dualdeploy').toFile().mkdirs()
@@ -170,8 +402,24 @@ class DualDeployStepTest extends PipelineFixture {
 
         assertThat(callsTo('junit')).isEmpty()
         assertThat(workspace.resolve('.dualdeploy/gate-sandbox.xml').toFile().exists()).isFalse()
-        assertThat(cliCalls[2].argv).containsExactly('deploy', '--stage', 'sandbox', '--image', PINNED, '--no-gate', '--junit',
+        assertThat(cliCalls[2].argv).containsExactly('deploy', '--stage', 'sandbox', '--image', PINNED, '--release-version', '1.4.2', '--no-gate', '--junit',
                 '.dualdeploy/gate-sandbox.xml', '--output', 'json')
+    }
+
+    /** Issue 8 item 7: manifests outside the config's directory only when the step says so, and never for release. */
+    @Test
+    void allowOutsideManifestsReachesEveryConfigCommandOnlyWhenTheStepSaysSo() {
+        runPipeline("dualDeploy(image: 'registry.example.com/loan-api:1.4.2', stages: ['sandbox'], allowOutsideManifests: true)")
+
+        List<String> allowed = cliCalls.findAll { it.argv.contains('--allow-outside-manifests') }.collect { it.argv[0] }
+        assertThat(allowed).containsExactlyElementsOf(cliCalls.collect { it.argv[0] }.findAll { it != 'release' })
+        assertThat(allowed).contains('stages', 'deploy')
+        assertThat(cliCalls.collect { it.env.DD_OVERRIDE ?: '' }.findAll { it.contains('allowOutsideManifests') }).isEmpty()
+
+        cliCalls.clear()
+        runPipeline("dualDeploy(image: 'registry.example.com/loan-api:1.4.2', stages: ['sandbox'])")
+        assertThat(cliCalls).isNotEmpty()
+        assertThat(cliCalls.findAll { it.argv.contains('--allow-outside-manifests') }).isEmpty()
     }
 
     @Test
@@ -181,7 +429,7 @@ class DualDeployStepTest extends PipelineFixture {
                        configFile: "it's \"dual\".yaml\nsecond line",
                        stages    : ['sandbox ${env.SECRET}'],
                        cli       : '/opt/dual deploy/cli.jar; echo pwned']
-        answers.stages = { Map e -> chain(['sandbox ${env.SECRET}']) }
+        answers.stages = { Map e -> chain(['sandbox']) }
         String args = hostile.collect { k, v -> "${k}: ${v instanceof List ? '[' + quote(v[0]) + ']' : quote(v)}" }.join(', ')
 
         runPipeline("dualDeploy(${args})")
@@ -191,13 +439,26 @@ class DualDeployStepTest extends PipelineFixture {
         assertThat(cliCalls[0].env).containsEntry('DD_ONLY', 'sandbox ${env.SECRET}').containsEntry('DD_CONFIG', "it's \"dual\".yaml\nsecond line")
                 .containsEntry('DD_CLI', '/opt/dual deploy/cli.jar; echo pwned')
         assertThat(cliCalls[1].env).containsEntry('DD_IMAGE', 'registry.example.com/loan-api:1.0$(touch pwned)')
-        assertThat(cliCalls[2].env).containsEntry('DD_VERSION', '1.0`id`; rm -rf /').containsEntry('DD_STAGE', 'sandbox ${env.SECRET}')
+        assertThat(cliCalls[2].env).containsEntry('DD_VERSION', '1.0`id`; rm -rf /').containsEntry('DD_STAGE', 'sandbox')
         assertThat(cliCalls[0].argv).containsExactly('stages', '--file', "it's \"dual\".yaml\nsecond line", '--branch', 'main',
                 '--only', 'sandbox ${env.SECRET}', '--output', 'json')
-        assertThat(cliCalls[2].argv).containsExactly('deploy', '--file', "it's \"dual\".yaml\nsecond line", '--stage', 'sandbox ${env.SECRET}',
-                '--image', PINNED, '--release-version', '1.0`id`; rm -rf /', '--junit', '.dualdeploy/gate-sandbox ${env.SECRET}.xml',
+        assertThat(cliCalls[2].argv).containsExactly('deploy', '--file', "it's \"dual\".yaml\nsecond line", '--stage', 'sandbox',
+                '--image', PINNED, '--release-version', '1.0`id`; rm -rf /', '--junit', '.dualdeploy/gate-sandbox.xml',
                 '--output', 'json')
         assertThat(new File(workspace.toFile(), 'pwned')).as('nothing else ran').doesNotExist()
+    }
+
+    /** Issue 8 item 6: a stage name from the chain that is not a name fails before it becomes a result's path. */
+    @Test
+    void aStageThatIsNotANameIsRefusedBeforeItBecomesAPath() {
+        answers.stages = { Map e -> chain(['sandbox', '../../escape']) }
+
+        Throwable failure = catchThrowable { runPipeline("dualDeploy(image: 'registry.example.com/loan-api:1.4.2')") }
+
+        assertThat(failure).isInstanceOf(PipelineError).hasMessage("dualdeploy: '../../escape' is not a stage name: lower-case"
+                + ' letters, digits and -, at most 63, starting and ending with a letter or digit (for example preprod)')
+        assertThat(commands()).containsExactly('stages', 'release', 'deploy sandbox')
+        assertThat(workspace.parent.resolve('escape.json').toFile()).doesNotExist()
     }
 
     private static String quote(String value) {

@@ -20,7 +20,7 @@ class ExamplesTest extends PipelineFixture {
     void theScriptedExampleDeploysAPrebuiltImageToKubernetesOnly() {
         runExample('scripted.Jenkinsfile', [BRANCH_NAME: 'main'])
 
-        assertThat(commands()).containsExactly('stages', 'release', 'deploy sandbox', 'deploy preprod', 'deploy beta', 'deploy prod')
+        assertThat(commands()).containsExactly('stages', 'release', 'deploy sandbox', 'deploy preprod', 'deploy beta', 'plan prod', 'deploy prod')
         assertThat(cliCalls[1].env).containsEntry('DD_IMAGE', 'registry.example.com/loan-api:1.4.2')
         assertThat(cliCalls.drop(2)*.env*.DD_LEGACY).containsOnly('false')
         assertThat(cliCalls.drop(2)*.env*.DD_VERSION).containsOnly('1.4.2')

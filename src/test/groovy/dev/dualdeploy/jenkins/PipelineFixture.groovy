@@ -22,6 +22,9 @@ abstract class PipelineFixture extends BasePipelineTestCPS {
     static final String DIGEST = 'sha256:' + 'a' * 64
     static final String PINNED = "registry.example.com/loan-api@${DIGEST}"
     static final String RUNNER = new File('resources/dev/dualdeploy/dualdeploy.sh').text
+    static final String BUILD = new File('resources/dev/dualdeploy/docker-build.sh').text
+    /** The digest the stub docker's push reports. */
+    static final String PUSHED = 'sha256:' + 'c' * 64
 
     /** One call of the CLI through the runner: the environment it ran with, and the credentials bound around it. */
     static class CliCall {
@@ -34,9 +37,14 @@ abstract class PipelineFixture extends BasePipelineTestCPS {
 
     Path workspace
     Path fakeCli
+    /** A stub docker, first on the PATH of the build script: it records its arguments and answers push with a digest. */
+    Path stubDocker
+    String pushDigest
 
     List<CliCall> cliCalls = []
     List<Map> shellCalls = []
+    /** What happened, in order: each CLI call ("deploy prod"), each input ("input"), and entering and leaving a lock. */
+    List<String> events = []
     Map<String, Closure<Map>> answers = [:]
     List currentCredentials = []
     Map<String, String> currentEnv = [:]
@@ -47,6 +55,7 @@ abstract class PipelineFixture extends BasePipelineTestCPS {
     void setUpPipeline(Map env = [BRANCH_NAME: 'main']) {
         cliCalls = []
         shellCalls = []
+        events = []
         answers = [:]
         currentCredentials = []
         currentEnv = [:]
@@ -61,6 +70,13 @@ abstract class PipelineFixture extends BasePipelineTestCPS {
         fakeCli = workspace.resolve('fake-cli')
         fakeCli.toFile().text = '#!/bin/sh\nprintf \'%s\\0\' "$@" > "$FAKE_ARGS"\ncat "$FAKE_ANSWER"\nexit "$FAKE_EXIT"\n'
         fakeCli.toFile().setExecutable(true)
+        pushDigest = PUSHED
+        Path bin = Files.createDirectories(workspace.resolve('bin'))
+        stubDocker = bin.resolve('docker')
+        stubDocker.toFile().text = '#!/bin/sh\nprintf \'%s\\n\' "$*" >> "$DOCKER_LOG"\ncase "$1" in\n' +
+                '  push) echo "The push refers to repository [${2%:*}]"; echo "5f70bf18a086: Pushed";' +
+                ' [ -z "$PUSH_DIGEST" ] || echo "${2##*:}: digest: $PUSH_DIGEST size: 1570" ;;\nesac\n'
+        stubDocker.toFile().setExecutable(true)
         super.setUp()
         helper.registerSharedLibrary(LibraryConfiguration.library().name('dual-deploy').defaultVersion('test')
                 .allowOverride(true).implicit(true).targetPath('target/jpu-checkout')
@@ -99,10 +115,17 @@ abstract class PipelineFixture extends BasePipelineTestCPS {
             }
             file.text
         }
-        helper.registerAllowedMethod('lock', [Map, Closure]) { Map m, Closure body -> helper.callClosure(body) }
+        helper.registerAllowedMethod('lock', [Map, Closure]) { Map m, Closure body ->
+            events << "lock ${m.resource}".toString()
+            try {
+                helper.callClosure(body)
+            } finally {
+                events << "unlock ${m.resource}".toString()
+            }
+        }
         helper.registerAllowedMethod('milestone', [Map]) { Map m -> null }
         helper.registerAllowedMethod('timeout', [Map, Closure]) { Map m, Closure body -> helper.callClosure(body) }
-        helper.registerAllowedMethod('input', [Map]) { Map m -> null }
+        helper.registerAllowedMethod('input', [Map]) { Map m -> events << 'input'; null }
         helper.registerAllowedMethod('archiveArtifacts', [Map]) { Map m -> null }
         helper.registerAllowedMethod('junit', [Map]) { Map m -> null }
         helper.registerAllowedMethod('fileExists', [String]) { String path -> workspace.resolve(path).toFile().exists() }
@@ -115,6 +138,7 @@ abstract class PipelineFixture extends BasePipelineTestCPS {
         answers.stages = { Map e -> chain(['sandbox', 'preprod', 'beta', 'prod']) }
         answers.release = { Map e -> [command: 'release', exitCode: 0, image: PINNED, tag: '1.4.2', digest: DIGEST] }
         answers.deploy = { Map e -> deployed(e.DD_STAGE) }
+        answers.plan = { Map e -> planned(e.DD_STAGE, e.DD_VERSION ?: '1.4.2') }
     }
 
     @AfterEach
@@ -136,7 +160,9 @@ abstract class PipelineFixture extends BasePipelineTestCPS {
             Map result = answer ? answer(env) : [command: env.DD_COMMAND, exitCode: 0]
             Path answerFile = workspace.resolve('answer.json')
             Path argsFile = workspace.resolve('argv')
-            answerFile.toFile().text = JsonOutput.toJson(result.findAll { k, v -> k != 'exitCode' && k != 'writes' })
+            // raw: what the CLI prints instead of a JSON result (nothing, or a usage text); the rest is the JSON result.
+            answerFile.toFile().text = result.containsKey('raw') ? result.raw
+                    : JsonOutput.toJson(result.findAll { k, v -> !(k in ['exitCode', 'writes', 'dropResult']) })
             ProcessBuilder runner = new ProcessBuilder('sh', '-c', m.script).directory(workspace.toFile()).redirectErrorStream(true)
             runner.environment().keySet().removeAll(runner.environment().keySet().findAll { it.startsWith('DD_') || it.startsWith('DUALDEPLOY_') })
             runner.environment().putAll(env)
@@ -150,14 +176,39 @@ abstract class PipelineFixture extends BasePipelineTestCPS {
             argsFile.toFile().delete()
             // Files the CLI would write in the workspace (a gate's JUnit XML).
             (result.writes ?: [:]).each { String path, String text -> workspace.resolve(path).toFile().text = text }
+            if (result.dropResult) {
+                workspace.resolve(env.DD_RESULT).toFile().delete()
+            }
             if (!argv) {
                 throw new IllegalStateException("the runner did not run the CLI: ${log}")
             }
             cliCalls << new CliCall(env: env, credentials: currentCredentials, script: m.script, argv: argv)
+            events << env.DD_COMMAND + (env.DD_STAGE ? ' ' + env.DD_STAGE : '')
             return status
         }
         shellCalls << [script: m.script, env: new LinkedHashMap(currentEnv), credentials: currentCredentials]
+        if (m.script == BUILD) {
+            // The build script runs for real, with the stub docker first on its PATH.
+            ProcessBuilder build = new ProcessBuilder('sh', '-c', m.script).directory(workspace.toFile()).redirectErrorStream(true)
+            build.environment().putAll(currentEnv)
+            build.environment().putAll([PATH: stubDocker.parent.toString() + ':' + System.getenv('PATH'), PUSH_DIGEST: pushDigest ?: '',
+                                        DOCKER_LOG: workspace.resolve('docker.log').toString()])
+            Process process = build.start()
+            String log = process.inputStream.text
+            int status = process.waitFor()
+            shellCalls.last().log = log
+            if (status != 0) {
+                // As Jenkins' sh step fails without returnStatus.
+                throw new PipelineError("script returned exit code ${status}: ${log}")
+            }
+        }
         return 0
+    }
+
+    /** What the stub docker was asked, one line per call. */
+    List<String> dockerCalls() {
+        File log = workspace.resolve('docker.log').toFile()
+        log.exists() ? log.readLines() : []
     }
 
     static Map chain(List<String> names, Map approval = [submitter: 'sre', timeoutMinutes: 1440]) {
@@ -168,6 +219,13 @@ abstract class PipelineFixture extends BasePipelineTestCPS {
     static Map deployed(String stage) {
         [command: 'deploy', exitCode: 0, stage: stage, outcome: 'SUCCEEDED', reason: 'every enabled side runs 1.4.2',
          sides: [[side: 'legacy'], [side: 'kubernetes']]]
+    }
+
+    /** A plan in which each side of the stage runs 1.4.1 and would get the release. */
+    static Map planned(String stage, String version) {
+        [command: 'plan', exitCode: 0, stage: stage, release: [image: PINNED, digest: DIGEST, version: version],
+         sides: [[side: 'legacy', target: "ecs ${stage}/loan-api".toString(), action: 'DEPLOY', current: [version: '1.4.1', digest: 'sha256:' + 'b' * 64]],
+                 [side: 'kubernetes', target: "loan/loan-api in ${stage}".toString(), action: 'DEPLOY', current: [version: '1.4.1', digest: 'sha256:' + 'b' * 64]]]]
     }
 
     List<String> commands() {

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.dualdeploy.report.Text;
+import dev.dualdeploy.text.Text;
 import dev.dualdeploy.testing.Cli;
 import java.io.IOException;
 import java.net.InetAddress;

@@ -33,7 +33,7 @@ class StagesCommandTest {
                   - { name: beta, kubernetes: { namespace: loan, deployment: loan-api, container: app } }
                   - name: prod
                     kubernetes: { namespace: loan, deployment: loan-api, container: app }
-                    gate: { approval: { submitter: sre, timeout: 24h } }
+                    approval: { submitter: sre, timeout: 24h }
                 """);
         file = config.toString();
     }

@@ -24,8 +24,8 @@ class BranchesTest {
               - { name: beta, kubernetes: { namespace: loan, deployment: loan-api, container: app } }
               - name: prod
                 kubernetes: { namespace: loan, deployment: loan-api, container: app }
-                gate:
-                  approval: { submitter: 'sre, release-managers', timeout: 2h }
+                approval: { submitter: 'sre, release-managers', timeout: 2h }
+                gate: {}
             """;
 
     private static DualDeploySpec parse(String yaml) {
@@ -55,12 +55,12 @@ class BranchesTest {
     @Test
     void approvalIsParsedWithItsSubmittersAndTimeout() {
         StageSpec prod = parse(CONFIG).stage("prod").orElseThrow();
-        ApprovalSpec approval = prod.gate().approval().orElseThrow();
+        ApprovalSpec approval = prod.approval().orElseThrow();
 
         assertThat(approval.submitters()).containsExactly("sre", "release-managers");
         assertThat(approval.timeout()).isEqualTo(Duration.ofHours(2));
-        assertThat(parse(CONFIG).stage("beta").orElseThrow().gate().approval()).isEmpty();
-        assertThat(parse(CONFIG.replace(", timeout: 2h", "")).stage("prod").orElseThrow().gate().approval().orElseThrow().timeout())
+        assertThat(parse(CONFIG).stage("beta").orElseThrow().approval()).isEmpty();
+        assertThat(parse(CONFIG.replace(", timeout: 2h", "")).stage("prod").orElseThrow().approval().orElseThrow().timeout())
                 .isEqualTo(Duration.ofHours(24));
     }
 
@@ -69,14 +69,14 @@ class BranchesTest {
         ConfigException e = catchThrowableOfType(ConfigException.class, () -> parse(CONFIG
                 .replace("release/*: [sandbox, preprod]", "release/*: [sandbox, qa, sandbox]")
                 .replace("submitter: 'sre, release-managers', ", "")
-                .replace("gate:\n", "gate:\n      hold: 5m\n")));
+                .replace("gate: {}", "gate: { hold: 5m }")));
 
         assertThat(e.problems()).extracting(ConfigProblem::render).containsExactlyInAnyOrder(
                 "dualdeploy.yaml: branches.release/*[1]: 'qa' is not a stage in this file; stages are [sandbox, preprod, beta, prod]"
                         + " (for example: release/*: [sandbox])",
                 "dualdeploy.yaml: branches.release/*[2]: stage 'sandbox' is listed twice (for example: release/*: [sandbox, preprod])",
-                "dualdeploy.yaml: stages[3].gate.hold: unknown key; expected one of [approval, canary, checks, error_limit, follow_soak, interval, metrics, min_requests, on_error, on_inconclusive, soak]",
-                "dualdeploy.yaml: stages[3].gate.approval.submitter: missing required key (for example: submitter: sre,release-managers)");
+                "dualdeploy.yaml: stages[3].gate.hold: unknown key; expected one of [canary, checks, error_limit, follow_soak, interval, metrics, min_requests, on_error, on_inconclusive, soak]",
+                "dualdeploy.yaml: stages[3].approval.submitter: missing required key (for example: submitter: sre,release-managers)");
         List<String> paths = e.problems().stream().map(ConfigProblem::path).toList();
         assertThat(paths).hasSize(4);
     }
@@ -103,5 +103,17 @@ class BranchesTest {
         assertThat(new BranchSpec("a?b", List.of()).matches("a/b")).isFalse();
         assertThat(new BranchSpec("**", List.of()).matches("")).isTrue();
         assertThat(new BranchSpec("a.b", List.of()).matches("axb")).as("no regex meaning").isFalse();
+    }
+
+    /** Issue 8 item 23: approval after the gate came when the stage was already live; the old key says where it went. */
+    @Test
+    void gateApprovalIsRefusedWithThePlaceItMovedTo() {
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> parse(CONFIG
+                .replace("    approval: { submitter: 'sre, release-managers', timeout: 2h }\n", "")
+                .replace("gate: {}", "gate: { approval: { submitter: sre } }")));
+
+        assertThat(e.problems()).extracting(ConfigProblem::render).containsExactly(
+                "dualdeploy.yaml: stages[3].gate.approval: gate.approval was removed: approval is asked before a stage deploys,"
+                        + " not after its gate; move it to the stage, next to gate: (for example: approval: { submitter: sre, timeout: 24h })");
     }
 }

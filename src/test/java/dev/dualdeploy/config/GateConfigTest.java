@@ -45,7 +45,6 @@ class GateConfigTest {
                       latency_p95_ms: 'histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{side="{{side}}"}[{{window}}]))) * 1000'
                   min_requests: 500
                   on_error: pause
-                  approval: { submitter: sre, timeout: 24h }
             """;
 
     private static GateSpec gate(String yaml) {
@@ -81,16 +80,14 @@ class GateConfigTest {
         assertThat(gate.minRequests()).isEqualTo(500);
         assertThat(gate.onError()).isEqualTo(GateSpec.OnError.PAUSE);
         assertThat(gate.onInconclusive()).as("inconclusive fails unless said otherwise").isEqualTo(GateSpec.OnInconclusive.FAIL);
-        assertThat(gate.approval().orElseThrow().submitters()).containsExactly("sre");
         assertThat(gate.analyses()).isTrue();
     }
 
     @Test
-    void anApprovalOnlyGateAnalysesNothing() {
-        GateSpec gate = gate(STAGE + "      approval: { submitter: sre }\n");
+    void anEmptyGateAnalysesNothing() {
+        GateSpec gate = gate(STAGE + "      {}\n");
 
         assertThat(gate.analyses()).isFalse();
-        assertThat(gate.approval()).isPresent();
     }
 
     @Test

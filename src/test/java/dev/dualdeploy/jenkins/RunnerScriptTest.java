@@ -42,7 +42,7 @@ class RunnerScriptTest {
     @BeforeEach
     void fakes() throws IOException {
         args = dir.resolve("args");
-        result = dir.resolve("out/result.json");
+        result = dir.resolve(".dualdeploy/result.json");
         home = Files.createDirectories(dir.resolve("home"));
         // A fake CLI and a fake java: both record their arguments NUL-separated and answer like the CLI.
         script("fake-cli", "printf '%s\\0' \"$@\" > \"$ARGS_OUT\"\nprintf '{\"ok\":true}\\n'\necho progress >&2\nexit \"${FAKE_EXIT:-0}\"\n");
@@ -62,7 +62,7 @@ class RunnerScriptTest {
         env.keySet().removeIf(k -> k.startsWith("DD_") || k.startsWith("DUALDEPLOY_"));
         env.put("HOME", home.toString());
         env.put("ARGS_OUT", args.toString());
-        env.put("DD_RESULT", result.toString());
+        env.put("DD_RESULT", ".dualdeploy/result.json");
         env.put("DD_CLI_VERSION", "1.2.3");
         env.putAll(values);
         Process process = builder.start();
@@ -119,6 +119,48 @@ class RunnerScriptTest {
 
         assertThat(outcome.code()).isEqualTo(1);
         assertThat(outcome.result().strip()).isEqualTo("{\"ok\":true}");
+    }
+
+    /** Issue 8 item 20: a CLI that exits without a result (a rejected value) leaves an error result, not an empty file. */
+    @Test
+    void aCliThatWritesNothingLeavesAnErrorResult() throws Exception {
+        script("silent-cli", "echo 'error: --legacy: yes is not a boolean' >&2\nexit \"${FAKE_EXIT:-0}\"\n");
+
+        Outcome failed = run(Map.of("DD_CLI", dir.resolve("silent-cli").toString(), "DD_COMMAND", "deploy", "FAKE_EXIT", "2"));
+        Outcome succeeded = run(Map.of("DD_CLI", dir.resolve("silent-cli").toString(), "DD_COMMAND", "deploy"));
+
+        assertThat(failed.code()).isEqualTo(2);
+        assertThat(failed.result().strip()).isEqualTo("{\"command\":\"deploy\",\"exitCode\":2,\"error\":\"dualdeploy deploy exited 2"
+                + " and wrote no result; see the log above\"}");
+        assertThat(failed.log()).contains("error: --legacy: yes is not a boolean");
+        assertThat(succeeded.code()).as("a success without a result is a bug").isEqualTo(70);
+        assertThat(succeeded.result()).contains("\"exitCode\":70,\"error\":\"dualdeploy deploy exited 0 and wrote no result");
+    }
+
+    /** Issue 8 item 6: a result or JUnit path outside .dualdeploy/ is refused before anything runs or is written. */
+    @Test
+    void resultPathsOutsideTheResultsDirectoryAreRefused() throws Exception {
+        String cli = dir.resolve("fake-cli").toString();
+        for (String path : List.of("../../../x.json", ".dualdeploy/../x.json", ".dualdeploy/../../x.json", "x.json",
+                "/tmp/x.json", ".dualdeploy/a/b.json", ".dualdeploy/rollback-prod\nx.json", ".dualdeploy/", ".dualdeploy/..")) {
+            Outcome outcome = run(Map.of("DD_CLI", cli, "DD_COMMAND", "rollback", "DD_RESULT", path));
+            assertThat(outcome.code()).as(path).isEqualTo(2);
+            assertThat(outcome.log()).as(path).contains("refusing DD_RESULT: it must name a file directly in .dualdeploy/");
+            assertThat(outcome.args()).as("the CLI did not run for " + path).isEmpty();
+        }
+        Outcome junit = run(Map.of("DD_CLI", cli, "DD_COMMAND", "deploy", "DD_JUNIT", ".dualdeploy/../gate.xml"));
+        assertThat(junit.code()).isEqualTo(2);
+        assertThat(junit.log()).contains("refusing DD_JUNIT");
+        assertThat(junit.args()).isEmpty();
+        try (var files = Files.list(dir)) {
+            assertThat(files.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("fake-cli", "fake-java", "home");
+        }
+        assertThat(dir.getParent().resolve("x.json")).doesNotExist();
+
+        Outcome inside = run(Map.of("DD_CLI", cli, "DD_COMMAND", "deploy", "DD_RESULT", ".dualdeploy/deploy-prod.json",
+                "DD_JUNIT", ".dualdeploy/gate-prod.xml"));
+        assertThat(inside.code()).as(inside.log()).isZero();
+        assertThat(dir.resolve(".dualdeploy/deploy-prod.json")).hasContent("{\"ok\":true}");
     }
 
     @Test

@@ -191,8 +191,8 @@ class KilledRunTest {
                 Optional.of(new MetricsSpec(MetricsSpec.Provider.PROMETHEUS, Optional.of(URI.create("http://127.0.0.1:9")),
                         Optional.empty(), Optional.empty(), MetricsSpec.Auth.NONE, Duration.ofSeconds(1), Duration.ZERO,
                         Map.of("error_rate", "error_rate{side=\"{{side}}\"}"))),
-                100, 2, GateSpec.OnError.FAIL, GateSpec.OnInconclusive.FAIL, Optional.empty());
-        return new StageSpec(stage.name(), stage.toggle(), stage.legacy(), stage.kubernetes(), stage.timeout(), gate);
+                100, 2, GateSpec.OnError.FAIL, GateSpec.OnInconclusive.FAIL);
+        return new StageSpec(stage.name(), stage.toggle(), stage.legacy(), stage.kubernetes(), stage.timeout(), gate, stage.approval());
     }
 
     /** A promotion whose gate sees 10% errors on the bad side; the gate's time is stepped, the deploys real. */

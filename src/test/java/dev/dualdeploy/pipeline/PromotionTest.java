@@ -68,8 +68,8 @@ class PromotionTest {
                 Optional.of(new MetricsSpec(MetricsSpec.Provider.PROMETHEUS, Optional.of(URI.create("http://127.0.0.1:9")),
                         Optional.empty(), Optional.empty(), MetricsSpec.Auth.NONE, Duration.ofSeconds(1), Duration.ZERO,
                         Map.of("error_rate", "error_rate{side=\"{{side}}\"}"))),
-                100, 2, GateSpec.OnError.FAIL, GateSpec.OnInconclusive.FAIL, Optional.empty());
-        return new StageSpec(stage.name(), stage.toggle(), stage.legacy(), stage.kubernetes(), stage.timeout(), gate);
+                100, 2, GateSpec.OnError.FAIL, GateSpec.OnInconclusive.FAIL);
+        return new StageSpec(stage.name(), stage.toggle(), stage.legacy(), stage.kubernetes(), stage.timeout(), gate, stage.approval());
     }
 
     /** Error rates as a side serves them: 10% on a bad side, 0.5% elsewhere. */

@@ -1,4 +1,4 @@
-package dev.dualdeploy.report;
+package dev.dualdeploy.text;
 
 /**
  * Makes text that may carry user-supplied values (flag values, stage names, image references, file names) safe to
@@ -14,8 +14,8 @@ public final class Text {
 
     /**
      * Escapes control characters: {@code \n}, {@code \r} and {@code \t} as those two-character sequences, every other
-     * C0 or C1 control (NUL included), DEL, the Unicode line and paragraph separators and the bidirectional overrides
-     * as {@code \\uXXXX}. A raw newline would forge a second log line, and an escape sequence or a bidi override would
+     * C0 or C1 control (NUL included), DEL, format characters (the bidirectional overrides among them), the Unicode
+     * line and paragraph separators and lone surrogates as {@code \\uXXXX}. A raw newline would forge a second log line, and an escape sequence or a bidi override would
      * rewrite what the terminal shows. Backslashes are left alone, so escaping twice changes nothing. Null stays null.
      */
     public static String escape(String text) {
@@ -23,7 +23,7 @@ public final class Text {
             return null;
         }
         int first = 0;
-        while (first < text.length() && !unsafe(text.charAt(first))) {
+        while (first < text.length() && !unsafe(text, first)) {
             first++;
         }
         if (first == text.length()) {
@@ -32,7 +32,7 @@ public final class Text {
         StringBuilder out = new StringBuilder(text.length() + 16).append(text, 0, first);
         for (int i = first; i < text.length(); i++) {
             char c = text.charAt(i);
-            if (!unsafe(c)) {
+            if (!unsafe(text, i)) {
                 out.append(c);
             } else if (c == '\n') {
                 out.append("\\n");
@@ -61,8 +61,21 @@ public final class Text {
         return line(text, MAX_LINE);
     }
 
-    private static boolean unsafe(char c) {
-        return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == '\u2028' || c == '\u2029'
-                || (c >= '\u202a' && c <= '\u202e') || (c >= '\u2066' && c <= '\u2069');
+    /**
+     * Whether a character must not reach a terminal raw: a C0 or C1 control or DEL, a format character (the
+     * bidirectional overrides and isolates, zero-width characters, a byte-order mark), a line or paragraph separator,
+     * or half of a surrogate pair standing alone.
+     */
+    private static boolean unsafe(String text, int i) {
+        char c = text.charAt(i);
+        int type = Character.getType(c);
+        return Character.isISOControl(c) || type == Character.FORMAT || type == Character.LINE_SEPARATOR
+                || type == Character.PARAGRAPH_SEPARATOR || type == Character.SURROGATE && !pairedSurrogate(text, i);
+    }
+
+    private static boolean pairedSurrogate(String text, int i) {
+        char c = text.charAt(i);
+        return Character.isHighSurrogate(c) ? i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))
+                : i > 0 && Character.isHighSurrogate(text.charAt(i - 1));
     }
 }

@@ -1,4 +1,4 @@
-package dev.dualdeploy.report;
+package dev.dualdeploy.text;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
