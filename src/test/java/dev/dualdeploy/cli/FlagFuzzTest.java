@@ -4,12 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.dualdeploy.text.Text;
 import dev.dualdeploy.testing.Cli;
+import dev.dualdeploy.testing.LoopbackListener;
+import dev.dualdeploy.text.Text;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -24,15 +22,14 @@ import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine;
 
 /**
  * Issue 8 item 15 (flag sets): a seeded generator of malformed command lines for every subcommand, run in-process
@@ -55,28 +52,16 @@ class FlagFuzzTest {
 
     @TempDir
     static Path dir;
-    static ServerSocket listener;
-    static final AtomicInteger CONNECTIONS = new AtomicInteger();
+    static LoopbackListener listener;
     static String config;
     static String planted;
     static String registry;
 
     @BeforeAll
     static void start() throws IOException {
-        listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-        Thread accept = new Thread(() -> {
-            while (!listener.isClosed()) {
-                try (Socket ignored = listener.accept()) {
-                    CONNECTIONS.incrementAndGet();
-                } catch (IOException e) {
-                    return;
-                }
-            }
-        }, "fuzz-listener");
-        accept.setDaemon(true);
-        accept.start();
-        String url = "http://127.0.0.1:" + listener.getLocalPort();
-        registry = "127.0.0.1:" + listener.getLocalPort();
+        listener = LoopbackListener.counting();
+        String url = listener.url();
+        registry = "127.0.0.1:" + listener.port();
         Path kubeconfig = dir.resolve("kubeconfig");
         Files.writeString(kubeconfig, """
                 apiVersion: v1
@@ -165,14 +150,14 @@ class FlagFuzzTest {
         }
         pool.shutdown();
         long total = (System.nanoTime() - started) / 1_000_000;
-        int connections = CONNECTIONS.get();
+        int connections = listener.connections();
         if (connections > 0) {
             // Which case connected cannot be told while they run at once: replay them one by one to name it.
             for (int i = 0; i < cases.size(); i++) {
-                int before = CONNECTIONS.get();
+                int before = listener.connections();
                 Cli.Run run = Cli.run(cases.get(i).args().toArray(String[]::new));
-                if (CONNECTIONS.get() > before) {
-                    violations.add(describe(i, cases.get(i), run, (CONNECTIONS.get() - before) + " connection(s) to the platforms"));
+                if (listener.connections() > before) {
+                    violations.add(describe(i, cases.get(i), run, (listener.connections() - before) + " connection(s) to the platforms"));
                 }
             }
         }

@@ -4,11 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.dualdeploy.target.kubernetes.Kubeconfig;
 import dev.dualdeploy.testing.Cli;
+import dev.dualdeploy.testing.LoopbackListener;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -65,8 +63,7 @@ class ConfigFuzzTest {
     private static final AtomicInteger planned = new AtomicInteger();
     private static final List<String> violations = new ArrayList<>();
     private static final AtomicInteger violationCount = new AtomicInteger();
-    private static final AtomicInteger connections = new AtomicInteger();
-    private static ServerSocket listener;
+    private static LoopbackListener listener;
     private static Path dir;
     private static String base;
     private static long started;
@@ -96,20 +93,9 @@ class ConfigFuzzTest {
 
     @BeforeAll
     static void start() throws IOException {
-        listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-        Thread accept = new Thread(() -> {
-            while (!listener.isClosed()) {
-                try (Socket ignored = listener.accept()) {
-                    connections.incrementAndGet();
-                } catch (IOException closed) {
-                    return;
-                }
-            }
-        }, "fuzz-listener");
-        accept.setDaemon(true);
-        accept.start();
+        listener = LoopbackListener.counting();
         dir = Files.createTempDirectory("config-fuzz");
-        String endpoint = "http://127.0.0.1:" + listener.getLocalPort();
+        String endpoint = listener.url();
         Path kubeconfig = dir.resolve("kubeconfig");
         Files.writeString(kubeconfig, """
                 apiVersion: v1
@@ -134,7 +120,7 @@ class ConfigFuzzTest {
         Duration cpu = Duration.ofNanos(cpuNanos() - startedCpu);
         System.out.printf("config fuzz: %d cases, %d accepted-valid, %d rejected; %d also through the CLI (validate), %d of"
                         + " them invalid and through plan with %d connections; violations: %d; %d ms (%d ms of CPU)%n", cases.get(),
-                accepted.get(), rejected.get(), throughCli.get(), planned.get(), connections.get(), violationCount.get(),
+                accepted.get(), rejected.get(), throughCli.get(), planned.get(), listener.connections(), violationCount.get(),
                 took.toMillis(), cpu.toMillis());
         nanosByKind.forEach((kind, nanos) -> System.out.printf("  %s: %d cases, %d ms%n", kind, nanos[0], nanos[1] / 1_000_000));
         listener.close();
@@ -192,7 +178,7 @@ class ConfigFuzzTest {
         if (valid) {
             return;
         }
-        int before = connections.get();
+        int before = listener.connections();
         List<String> planArgs = new ArrayList<>(args);
         planArgs.addAll(List.of("--stage", "sandbox", "--image", IMAGE));
         Cli.Run plan = timed(c, "plan", planArgs);
@@ -200,7 +186,7 @@ class ConfigFuzzTest {
         if (plan.code() != 2) {
             violation(c, "plan of an invalid config exited " + plan.code());
         }
-        if (connections.get() != before) {
+        if (listener.connections() != before) {
             violation(c, "plan of an invalid config connected to the platform");
         }
     }

@@ -4,16 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.dualdeploy.metrics.cloudwatch.CloudWatchProvider;
 import dev.dualdeploy.metrics.prometheus.PrometheusProvider;
+import dev.dualdeploy.testing.LoopbackListener;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -29,8 +25,7 @@ class MetricsTimeoutsTest {
     private static final Window WINDOW = new Window(Instant.parse("2026-01-01T00:00:00Z"), Instant.parse("2026-01-01T00:05:00Z"),
             Duration.ofMinutes(1));
 
-    private ServerSocket silent;
-    private final List<Socket> held = new CopyOnWriteArrayList<>();
+    private LoopbackListener silent;
     private String previousKey;
     private String previousSecret;
 
@@ -40,26 +35,12 @@ class MetricsTimeoutsTest {
         previousSecret = System.getProperty("aws.secretAccessKey");
         System.setProperty("aws.accessKeyId", "test");
         System.setProperty("aws.secretAccessKey", "test");
-        silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-        Thread acceptor = new Thread(() -> {
-            while (!silent.isClosed()) {
-                try {
-                    held.add(silent.accept());
-                } catch (IOException closed) {
-                    return;
-                }
-            }
-        }, "silent-peer");
-        acceptor.setDaemon(true);
-        acceptor.start();
+        silent = LoopbackListener.silent();
     }
 
     @AfterEach
     void stop() throws IOException {
         silent.close();
-        for (Socket socket : held) {
-            socket.close();
-        }
         restore("aws.accessKeyId", previousKey);
         restore("aws.secretAccessKey", previousSecret);
     }
@@ -73,7 +54,7 @@ class MetricsTimeoutsTest {
     }
 
     private String url() {
-        return "http://127.0.0.1:" + silent.getLocalPort();
+        return silent.url();
     }
 
     @Test
