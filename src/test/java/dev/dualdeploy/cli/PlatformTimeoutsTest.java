@@ -4,19 +4,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.dualdeploy.net.Timeouts;
-import dev.dualdeploy.testing.Cli;
 import dev.dualdeploy.testing.Cli.Run;
+import dev.dualdeploy.testing.Cli;
+import dev.dualdeploy.testing.LoopbackListener;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -37,8 +36,7 @@ class PlatformTimeoutsTest {
     Path tmp;
 
     private final Map<String, String> saved = new HashMap<>();
-    private ServerSocket silent;
-    private final List<Socket> held = new CopyOnWriteArrayList<>();
+    private LoopbackListener silent;
 
     @BeforeEach
     void silentPeer() throws IOException {
@@ -49,27 +47,12 @@ class PlatformTimeoutsTest {
         System.setProperty("aws.accessKeyId", "test");
         System.setProperty("aws.secretAccessKey", "test");
         System.setProperty("aws.disableEc2Metadata", "true");
-        // Accepts every connection and never answers, as a hung API server or a black-holing proxy does.
-        silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-        Thread acceptor = new Thread(() -> {
-            while (!silent.isClosed()) {
-                try {
-                    held.add(silent.accept());
-                } catch (IOException closed) {
-                    return;
-                }
-            }
-        }, "silent-peer");
-        acceptor.setDaemon(true);
-        acceptor.start();
+        silent = LoopbackListener.silent();
     }
 
     @AfterEach
     void restore() throws IOException {
         silent.close();
-        for (Socket socket : held) {
-            socket.close();
-        }
         saved.forEach((p, v) -> {
             if (v == null) {
                 System.clearProperty(p);
@@ -111,7 +94,7 @@ class PlatformTimeoutsTest {
     }
 
     private String silentUrl() {
-        return "http://127.0.0.1:" + silent.getLocalPort();
+        return silent.url();
     }
 
     private static long timed(Runnable run) {
@@ -167,10 +150,23 @@ class PlatformTimeoutsTest {
 
         Run[] release = new Run[1];
         long releaseSeconds = timed(() -> release[0] = Cli.run("release", "--image",
-                "127.0.0.1:" + silent.getLocalPort() + "/team/loan-api:1.0", "--docker-config", tmp.resolve("none.json").toString()));
+                "127.0.0.1:" + silent.port() + "/team/loan-api:1.0", "--docker-config", tmp.resolve("none.json").toString()));
         assertThat(releaseSeconds).as("seconds").isLessThan(30);
         assertThat(release[0].code()).as(release[0].err()).isEqualTo(ExitCodes.NEEDS_ATTENTION);
-        assertThat(errorLines(release[0])).hasSize(1).allMatch(l -> l.contains("127.0.0.1:" + silent.getLocalPort()));
+        assertThat(errorLines(release[0])).hasSize(1).allMatch(l -> l.contains("127.0.0.1:" + silent.port()));
+    }
+
+    /** Not only status: a command that reads a hung Kubernetes API alone says why in words, not "request timed out". */
+    @Test
+    void planOfAKubernetesSideThatNeverAnswersSaysSoInOneLine() throws IOException {
+        String file = config(silentUrl(), "sandbox").toString();
+        Run[] plan = new Run[1];
+        long seconds = timed(() -> plan[0] = Cli.run("plan", "-f", file, "--stage", "sandbox", "--legacy=false", "--image",
+                "registry.example.com/loan-api@sha256:" + "a".repeat(64)));
+        assertThat(seconds).as("seconds").isLessThan(30);
+        assertThat(plan[0].code()).as(plan[0].err()).isEqualTo(ExitCodes.NEEDS_ATTENTION);
+        assertThat(errorLines(plan[0])).hasSize(1)
+                .allMatch(l -> l.contains("kubernetes sandbox/loan-api") && l.contains("no answer from " + silentUrl() + " within 1s"));
     }
 
     @Test

@@ -79,7 +79,7 @@ final class KubernetesRollout implements Rollout {
                 evaluate(started).ifPresent(done::complete);
             } catch (KubernetesClientException e) {
                 // A transient API fault: keep following; the timeout bounds how long we try.
-                lastState = "API error: " + KubernetesTarget.summary(e);
+                lastState = "API error: " + KubernetesTarget.summary(client, e);
             } catch (RuntimeException e) {
                 // A bug in following, not a verdict on the release: say so plainly so it is not mistaken for one.
                 done.complete(result(RolloutResult.Status.FAILED, "internal error while following the rollout: " + e, started));
@@ -120,7 +120,7 @@ final class KubernetesRollout implements Rollout {
         } catch (ExecutionException e) {
             return result(RolloutResult.Status.FAILED, "cannot follow rollout: " + e.getCause(), started);
         } catch (KubernetesClientException e) {
-            return result(RolloutResult.Status.FAILED, "cannot watch the rollout: " + KubernetesTarget.summary(e), started);
+            return result(RolloutResult.Status.FAILED, "cannot watch the rollout: " + KubernetesTarget.summary(client, e), started);
         } finally {
             informers.forEach(SharedIndexInformer::close);
             serial.shutdownNow();

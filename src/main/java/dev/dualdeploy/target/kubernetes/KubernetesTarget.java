@@ -8,6 +8,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.dualdeploy.config.ConfigException;
 import dev.dualdeploy.config.ConfigProblem;
 import dev.dualdeploy.config.KubernetesSpec;
+import dev.dualdeploy.net.Faults;
 import dev.dualdeploy.net.Timeouts;
 import dev.dualdeploy.release.ImageRef;
 import dev.dualdeploy.release.Release;
@@ -303,7 +304,7 @@ public final class KubernetesTarget implements DeployTarget, Preflight {
                 return;
             } catch (KubernetesClientException e) {
                 if (e.getCode() != 409 || attempt == CONFLICT_ATTEMPTS) {
-                    throw new TargetException(describe() + ": cannot patch deployment: " + summary(e)
+                    throw new TargetException(describe() + ": cannot patch deployment: " + summary(client, e)
                             + (e.getCode() == 409 ? " (after " + attempt + " attempts)" : ""), e);
                 }
                 Sleeper.SYSTEM.sleep(Duration.ofMillis(20L * attempt + ThreadLocalRandom.current().nextLong(20)));
@@ -371,7 +372,7 @@ public final class KubernetesTarget implements DeployTarget, Preflight {
                 return Optional.of(replicas);
             } catch (KubernetesClientException e) {
                 if (e.getCode() != 409 || attempt == CONFLICT_ATTEMPTS) {
-                    throw new TargetException(describe() + ": cannot hand replicas to the autoscaler: " + summary(e)
+                    throw new TargetException(describe() + ": cannot hand replicas to the autoscaler: " + summary(client, e)
                             + (e.getCode() == 409 ? " (after " + attempt + " attempts)" : ""), e);
                 }
             }
@@ -388,7 +389,7 @@ public final class KubernetesTarget implements DeployTarget, Preflight {
                     .map(h -> h.getMetadata().getName()).findFirst();
         } catch (KubernetesClientException e) {
             // Without permission to list autoscalers the deploy still works as before; say so instead of failing.
-            progress.event("cannot list HorizontalPodAutoscalers (" + summary(e) + "); applying replicas as the manifests say");
+            progress.event("cannot list HorizontalPodAutoscalers (" + summary(client, e) + "); applying replicas as the manifests say");
             return Optional.empty();
         }
     }
@@ -560,11 +561,23 @@ public final class KubernetesTarget implements DeployTarget, Preflight {
         try {
             return action.get();
         } catch (KubernetesClientException e) {
-            throw new TargetException(describe() + ": cannot " + what + ": " + summary(e), e);
+            throw new TargetException(describe() + ": cannot " + what + ": " + summary(client, e), e);
         }
     }
 
-    static String summary(KubernetesClientException e) {
+    /**
+     * One line for a failed call: a network fault in words with the API server's URL ({@code no answer from … within
+     * 10s}, {@code connection refused by …}), else the API server's own message, else the root cause's.
+     */
+    static String summary(KubernetesClient client, KubernetesClientException e) {
+        if (Faults.network(e)) {
+            String where = String.valueOf(client.getMasterUrl());
+            return Faults.describe(e, where.endsWith("/") ? where.substring(0, where.length() - 1) : where, Timeouts.current().read());
+        }
+        return apiMessage(e);
+    }
+
+    private static String apiMessage(KubernetesClientException e) {
         if (e.getStatus() != null && e.getStatus().getMessage() != null) {
             return e.getStatus().getMessage() + " (HTTP " + e.getCode() + ")";
         }
