@@ -101,14 +101,16 @@ final class EcsRollout implements Rollout {
             }
         }
         Deployment deployment = ours.get();
-        if ("FAILED".equals(deployment.rolloutStateAsString())) {
-            lastState = "deployment circuit breaker: " + Optional.ofNullable(deployment.rolloutStateReason()).orElse("FAILED")
-                    + " (" + deployment.failedTasks() + " failed tasks)";
-            return Optional.of(RolloutResult.Status.FAILED);
-        }
+        // A task that could not start names the cause (the image, the exit code); the circuit breaker only counts. So
+        // when a slow poll sees both, the task is the reason, and the breaker's verdict is what ends the rollout else.
         Optional<String> failure = startFailure(deployment.id());
         if (failure.isPresent()) {
             lastState = failure.get();
+            return Optional.of(RolloutResult.Status.FAILED);
+        }
+        if ("FAILED".equals(deployment.rolloutStateAsString())) {
+            lastState = "deployment circuit breaker: " + Optional.ofNullable(deployment.rolloutStateReason()).orElse("FAILED")
+                    + " (" + deployment.failedTasks() + " failed tasks)";
             return Optional.of(RolloutResult.Status.FAILED);
         }
         int others = service.deployments().size() - 1;
