@@ -1,11 +1,15 @@
 package dev.dualdeploy.cli;
 
+import dev.dualdeploy.config.ConfigException;
 import dev.dualdeploy.config.ConfigLoader;
+import dev.dualdeploy.config.ConfigProblem;
 import dev.dualdeploy.config.DualDeploySpec;
 import dev.dualdeploy.config.StageSpec;
 import dev.dualdeploy.pipeline.Reporter;
+import dev.dualdeploy.target.kubernetes.Kubeconfig;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -41,8 +45,18 @@ abstract class BaseCommand implements Callable<Integer> {
         return output == Output.json;
     }
 
+    /**
+     * The config, validated as {@code validate} does before any network call: the file, and the kubeconfigs it names
+     * that can be read now (a local read). So every command refuses with exit 2 what validate refuses, before it
+     * reaches a platform (a context the kubeconfig lacks would otherwise surface only after another side was asked).
+     */
     DualDeploySpec config() {
-        return new ConfigLoader(allowOutsideManifests).load(file, override);
+        DualDeploySpec config = new ConfigLoader(allowOutsideManifests).load(file, override);
+        List<ConfigProblem> kubeconfig = Kubeconfig.validate(config, file, System.getenv(), Path.of(System.getProperty("user.home")));
+        if (!kubeconfig.isEmpty()) {
+            throw new ConfigException(kubeconfig);
+        }
+        return config;
     }
 
     StageSpec stage(DualDeploySpec config, String name) {

@@ -1,13 +1,9 @@
 package dev.dualdeploy.cli;
 
-import dev.dualdeploy.config.ConfigException;
-import dev.dualdeploy.config.ConfigProblem;
 import dev.dualdeploy.config.DualDeploySpec;
 import dev.dualdeploy.config.Side;
 import dev.dualdeploy.config.StageSpec;
 import dev.dualdeploy.report.JsonReport;
-import dev.dualdeploy.target.kubernetes.Kubeconfig;
-import java.nio.file.Path;
 import java.util.List;
 import picocli.CommandLine.Command;
 
@@ -18,13 +14,8 @@ final class ValidateCommand extends BaseCommand {
 
     @Override
     public Integer call() {
+        // config() checks the kubeconfigs the config names too (a local read, no network), as every command does.
         DualDeploySpec config = config();
-        // The kubeconfigs that can be read now are checked too (a local read, no network): a context they lack would
-        // otherwise pass here and fail at deploy, or worse, silently become the current context.
-        List<ConfigProblem> kubeconfig = Kubeconfig.validate(config, file, System.getenv(), Path.of(System.getProperty("user.home")));
-        if (!kubeconfig.isEmpty()) {
-            throw new ConfigException(kubeconfig);
-        }
         if (json()) {
             out().println(JsonReport.write(JsonReport.validation(file.toString(), List.of(), config.stages().size())));
             return ExitCodes.OK;

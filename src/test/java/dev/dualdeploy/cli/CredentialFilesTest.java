@@ -2,13 +2,16 @@ package dev.dualdeploy.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.dualdeploy.testing.Cli;
 import dev.dualdeploy.testing.Cli.Run;
+import dev.dualdeploy.testing.Cli;
+import dev.dualdeploy.testing.LoopbackListener;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -102,13 +105,43 @@ class CredentialFilesTest {
         assertThat(validate.err()).contains("error: " + config + ": stages[0].kubernetes.context: 'prod-typo' is not a context of "
                 + kubeconfig + " (contexts: prod, sandbox) (for example: context: prod)");
 
-        // At connect, too (plan reads the cluster): the current context 'prod' is never used instead.
+        // plan validates as validate does, before it connects; connect's own check (for a kubeconfig bound only then)
+        // is KubeconfigTest's. The current context 'prod' is never used instead.
         Run plan = Cli.run("plan", "-f", config, "--stage", "sandbox", "--image", "registry.example.com/loan-api@" + DIGEST);
         assertThat(plan.code()).isEqualTo(ExitCodes.BAD_INPUT);
-        assertThat(plan.err()).contains("has no context 'prod-typo' (contexts: prod, sandbox)");
+        assertThat(plan.err()).contains("stages[0].kubernetes.context: 'prod-typo' is not a context of " + kubeconfig);
         assertThat(all(plan)).doesNotContain(TOKEN);
 
         assertThat(Cli.run("validate", "-f", config("sandbox", kubeconfig).toString()).code()).isZero();
+    }
+
+    /** Every command validates as validate does: a wrong context is exit 2 before the other side's platform is asked. */
+    @Test
+    void item2_aWrongContextStopsEveryCommandBeforeAnyPlatformIsAsked() throws IOException {
+        Path kubeconfig = kubeconfig("token: " + TOKEN);
+        try (LoopbackListener ecs = LoopbackListener.counting()) {
+            Path file = tmp.resolve("two-sided.yaml");
+            Files.writeString(file, """
+                    service: loan-api
+                    image: registry.example.com/loan-api
+                    stages:
+                      - name: sandbox
+                        legacy:
+                          ecs: { cluster: sandbox, service: loan-api, container: app, region: eu-west-1, endpoint: '%s' }
+                        kubernetes: { context: prod-typo, namespace: sandbox, deployment: loan-api, container: app, kubeconfig: '%s' }
+                    """.formatted(ecs.url(), kubeconfig));
+            String image = "registry.example.com/loan-api@sha256:" + "b".repeat(64);
+            for (String[] args : List.of(new String[] {"plan", "--stage", "sandbox", "--image", image},
+                    new String[] {"deploy", "--stage", "sandbox", "--image", image}, new String[] {"status"},
+                    new String[] {"rollback", "--stage", "sandbox"}, new String[] {"gate", "--stage", "sandbox"})) {
+                List<String> line = new ArrayList<>(List.of(args));
+                line.addAll(List.of("-f", file.toString()));
+                Run run = Cli.run(line.toArray(String[]::new));
+                assertThat(run.code()).as(String.join(" ", args) + ": " + run.err()).isEqualTo(2);
+                assertThat(run.err()).contains("stages[0].kubernetes.context: 'prod-typo' is not a context of " + kubeconfig);
+            }
+            assertThat(ecs.connections()).as("connections to the legacy side's platform").isZero();
+        }
     }
 
     @Test
