@@ -115,9 +115,9 @@ final class LocalCommand implements Callable<Integer> {
     @Option(names = "--break", paramLabel = "RELEASE=HOW[:SIDE]",
             description = {"Make a sample release fail when it is deployed (repeatable). RELEASE is its tag (1.1.0) or its"
                     + " sha256: digest; HOW is pull (the image cannot be pulled), crash (the container exits soon after"
-                    + " it starts) or errors[:PERCENT] (it runs, but that share of its requests fail, default 20%: only the"
+                    + " it starts) or errors[:PERCENT] (it runs, but that share of its requests fail, default 20%%: only the"
                     + " gate catches it); SIDE is legacy or kubernetes (default: both).",
-                    "For example --break 1.1.0=crash --break 1.1.1=pull:legacy --break 1.2.0=errors:50%:kubernetes."})
+                    "For example --break 1.1.0=crash --break 1.1.1=pull:legacy --break 1.2.0=errors:50%%:kubernetes."})
     List<String> breaks = new ArrayList<>();
 
     @Option(names = "--gate", negatable = true, defaultValue = "true", fallbackValue = "true",
@@ -276,7 +276,7 @@ final class LocalCommand implements Callable<Integer> {
 
         @Parameters(arity = "1..*", paramLabel = "RELEASE=HOW[:SIDE]",
                 description = "RELEASE is a tag (1.1.0) or a sha256: digest; HOW is pull, crash or errors[:PERCENT]"
-                        + " (default 20%); SIDE is legacy or kubernetes (default: both).")
+                        + " (default 20%%); SIDE is legacy or kubernetes (default: both).")
         List<String> breaks;
 
         @Override
