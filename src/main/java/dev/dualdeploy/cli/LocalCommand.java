@@ -105,6 +105,9 @@ final class LocalCommand implements Callable<Integer> {
             description = "Where to write kubeconfig and dualdeploy.yaml (default: ${DEFAULT-VALUE}).")
     Path dir;
 
+    /** The longest --for: a bound, so that a value of years cannot overflow the deadline (issue 8 item 9). */
+    static final Duration MAX_FOR = Duration.ofDays(7);
+
     @Option(names = "--for", paramLabel = "DURATION", description = "Stop after this long, such as 10m (default: until Ctrl-C).")
     String duration;
 
@@ -129,7 +132,9 @@ final class LocalCommand implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
         Duration limit = duration == null ? null : Durations.parse(duration)
-                .orElseThrow(() -> new UsageException("--for: '" + duration + "' is not a duration such as 90s or 10m"));
+                .filter(d -> d.compareTo(Duration.ofSeconds(1)) >= 0 && d.compareTo(MAX_FOR) <= 0)
+                .orElseThrow(() -> new UsageException("--for: '" + duration + "' is not a duration from 1s to 168h (a week),"
+                        + " such as 90s or 10m"));
         if (registryPort < 0 || registryPort > 65535) {
             throw new UsageException("--registry-port: " + registryPort + " is not a port (0 for a free one, else 1-65535)");
         }
