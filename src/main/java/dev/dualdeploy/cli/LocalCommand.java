@@ -108,7 +108,7 @@ final class LocalCommand implements Callable<Integer> {
     /** The longest --for: a bound, so that a value of years cannot overflow the deadline (issue 8 item 9). */
     static final Duration MAX_FOR = Duration.ofDays(7);
 
-    @Option(names = "--for", paramLabel = "DURATION", description = "Stop after this long, such as 10m (default: until Ctrl-C).")
+    @Option(names = "--for", paramLabel = "DURATION", description = "Stop after this long, from 1s to 168h, such as 10m (default: until Ctrl-C).")
     String duration;
 
     @Option(names = "--registry-port", paramLabel = "PORT", defaultValue = "0",
