@@ -105,7 +105,10 @@ final class LocalCommand implements Callable<Integer> {
             description = "Where to write kubeconfig and dualdeploy.yaml (default: ${DEFAULT-VALUE}).")
     Path dir;
 
-    @Option(names = "--for", paramLabel = "DURATION", description = "Stop after this long, such as 10m (default: until Ctrl-C).")
+    /** The longest --for: a bound, so that a value of years cannot overflow the deadline (issue 8 item 9). */
+    static final Duration MAX_FOR = Duration.ofDays(7);
+
+    @Option(names = "--for", paramLabel = "DURATION", description = "Stop after this long, from 1s to 168h, such as 10m (default: until Ctrl-C).")
     String duration;
 
     @Option(names = "--registry-port", paramLabel = "PORT", defaultValue = "0",
@@ -115,9 +118,9 @@ final class LocalCommand implements Callable<Integer> {
     @Option(names = "--break", paramLabel = "RELEASE=HOW[:SIDE]",
             description = {"Make a sample release fail when it is deployed (repeatable). RELEASE is its tag (1.1.0) or its"
                     + " sha256: digest; HOW is pull (the image cannot be pulled), crash (the container exits soon after"
-                    + " it starts) or errors[:PERCENT] (it runs, but that share of its requests fail, default 20%: only the"
+                    + " it starts) or errors[:PERCENT] (it runs, but that share of its requests fail, default 20%%: only the"
                     + " gate catches it); SIDE is legacy or kubernetes (default: both).",
-                    "For example --break 1.1.0=crash --break 1.1.1=pull:legacy --break 1.2.0=errors:50%:kubernetes."})
+                    "For example --break 1.1.0=crash --break 1.1.1=pull:legacy --break 1.2.0=errors:50%%:kubernetes."})
     List<String> breaks = new ArrayList<>();
 
     @Option(names = "--gate", negatable = true, defaultValue = "true", fallbackValue = "true",
@@ -129,7 +132,9 @@ final class LocalCommand implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
         Duration limit = duration == null ? null : Durations.parse(duration)
-                .orElseThrow(() -> new UsageException("--for: '" + duration + "' is not a duration such as 90s or 10m"));
+                .filter(d -> d.compareTo(Duration.ofSeconds(1)) >= 0 && d.compareTo(MAX_FOR) <= 0)
+                .orElseThrow(() -> new UsageException("--for: '" + duration + "' is not a duration from 1s to 168h (a week),"
+                        + " such as 90s or 10m"));
         if (registryPort < 0 || registryPort > 65535) {
             throw new UsageException("--registry-port: " + registryPort + " is not a port (0 for a free one, else 1-65535)");
         }
@@ -276,7 +281,7 @@ final class LocalCommand implements Callable<Integer> {
 
         @Parameters(arity = "1..*", paramLabel = "RELEASE=HOW[:SIDE]",
                 description = "RELEASE is a tag (1.1.0) or a sha256: digest; HOW is pull, crash or errors[:PERCENT]"
-                        + " (default 20%); SIDE is legacy or kubernetes (default: both).")
+                        + " (default 20%%); SIDE is legacy or kubernetes (default: both).")
         List<String> breaks;
 
         @Override

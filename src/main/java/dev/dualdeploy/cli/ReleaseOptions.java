@@ -3,6 +3,7 @@ package dev.dualdeploy.cli;
 import dev.dualdeploy.config.DualDeploySpec;
 import dev.dualdeploy.release.ImageRef;
 import dev.dualdeploy.release.Release;
+import dev.dualdeploy.text.Text;
 import picocli.CommandLine.Option;
 
 /** The release to deploy: {@code --image} (overriding the config's image) and its version label. */
@@ -29,6 +30,32 @@ final class ReleaseOptions {
             throw new UsageException("--image: '" + reference + "' is not pinned to a digest; a release is deployed as"
                     + " repository@sha256:… so that both sides run the same build (for example " + ImageRef.EXAMPLE + ")");
         }
+        checkVersion();
         return Release.of(ref, version);
+    }
+
+    /** The longest version label: it is printed on every line about the release and written to both platforms. */
+    static final int MAX_VERSION = 128;
+
+    /**
+     * A version label is one line of printable text: it is recorded on both platforms and printed on every line about
+     * the release, where a newline or an escape sequence would forge log lines or rewrite the terminal.
+     */
+    private void checkVersion() {
+        if (version == null) {
+            return;
+        }
+        String example = " (for example --release-version 1.4.2)";
+        if (version.isBlank()) {
+            throw new UsageException("--release-version: the label is empty; leave the flag out to use the image tag" + example);
+        }
+        if (version.length() > MAX_VERSION) {
+            throw new UsageException("--release-version: a label of " + version.length() + " characters is longer than "
+                    + MAX_VERSION + example);
+        }
+        if (!Text.escape(version).equals(version)) {
+            throw new UsageException("--release-version: '" + version + "' contains a control or format character; a"
+                    + " version label is one line of printable text" + example);
+        }
     }
 }

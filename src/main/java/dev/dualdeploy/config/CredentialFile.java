@@ -33,6 +33,10 @@ public final class CredentialFile {
         if (Files.isDirectory(file)) {
             throw problem(file, "", "the " + what + " is a directory, not a file", "");
         }
+        if (Files.exists(file) && !Files.isRegularFile(file)) {
+            // Opening a FIFO blocks until something writes to it: validate hung for ever (issue 8 item 11).
+            throw problem(file, "", "the " + what + " is not a regular file (a device, FIFO or socket); it is not a " + what, "");
+        }
         byte[] bytes;
         try (InputStream in = Files.newInputStream(file)) {
             bytes = in.readNBytes(MAX_BYTES + 1);

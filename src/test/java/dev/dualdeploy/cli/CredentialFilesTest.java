@@ -12,6 +12,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -213,7 +216,28 @@ class CredentialFilesTest {
         Run run = Cli.run("validate", "-f", config("sandbox", zero).toString());
         assertThat((System.nanoTime() - start) / 1_000_000_000).as("seconds").isLessThan(5);
         assertThat(run.code()).isEqualTo(ExitCodes.BAD_INPUT);
-        assertThat(run.err()).contains("error: /dev/zero: the kubeconfig is larger than 1 MiB");
+        assertThat(run.err()).contains("error: /dev/zero: the kubeconfig is not a regular file (a device, FIFO or socket)");
+    }
+
+    /** Issue 8 item 11 (found by the review): a kubeconfig or Docker config that is a FIFO hung validate and release. */
+    @Test
+    void item11_aKubeconfigOrDockerConfigThatIsAFifoFailsAtOnce() throws Exception {
+        Path fifo = tmp.resolve("fifo");
+        Process mkfifo = new ProcessBuilder("mkfifo", fifo.toString()).start();
+        assertThat(mkfifo.waitFor()).isZero();
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try {
+            Run kube = pool.submit(() -> Cli.run("validate", "-f", config("sandbox", fifo).toString())).get(20, TimeUnit.SECONDS);
+            assertThat(kube.code()).isEqualTo(ExitCodes.BAD_INPUT);
+            assertThat(kube.err()).isEqualTo("error: " + fifo + ": the kubeconfig is not a regular file (a device, FIFO or socket);"
+                    + " it is not a kubeconfig\n");
+            Run docker = pool.submit(() -> Cli.run("release", "--image", "registry.example.com/loan-api:1.0.0",
+                    "--docker-config", fifo.toString())).get(20, TimeUnit.SECONDS);
+            assertThat(docker.code()).isEqualTo(ExitCodes.BAD_INPUT);
+            assertThat(docker.err()).startsWith("error: " + fifo + ": the Docker config is not a regular file (a device, FIFO or socket)");
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     @Test

@@ -3,7 +3,12 @@ package dev.dualdeploy.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.dualdeploy.testing.Cli;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.OptionSpec;
@@ -46,5 +51,26 @@ class HelpTextTest {
         assertThat(gate).contains("--legacy[=BOOL] Judge the legacy side", "--kubernetes[=BOOL] Judge the Kubernetes side")
                 .doesNotContain("Deploy to");
         assertThat(Cli.run("deploy", "--help").out().replaceAll("\\s+", " ")).contains("--legacy[=BOOL] Deploy to the legacy side");
+    }
+
+    /**
+     * Issue 8 item 29 (found by the review): a bare % in a description ("default 20%") is a format conversion to
+     * picocli, which then printed six WARN lines on stderr around {@code local --help}. picocli writes them to the
+     * process's own stderr, so the help runs in a JVM of its own.
+     */
+    @Test
+    void localHelpIsWrittenWithoutWarnings() throws Exception {
+        for (List<String> args : List.of(List.of("local", "--help"), List.of("local", "break", "--help"))) {
+            List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+            command.addAll(args);
+            Process process = new ProcessBuilder(command).start();
+            String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            String err = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            assertThat(process.exitValue()).as("%s", args).isZero();
+            assertThat(err).as("%s", args).isEmpty();
+            assertThat(out.replaceAll("\\s+", " ")).contains(args.size() == 2 ? "default 20%: only the gate catches it" : "(default 20%)");
+        }
     }
 }

@@ -13,6 +13,7 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -177,5 +178,17 @@ class LocalCommandTest {
         Run demo = Cli.run("demo", "--dir", file.toString());
         assertThat(demo.code()).isEqualTo(2);
         assertThat(demo.err()).contains("error: --dir: '" + file + "' is a file, not a directory");
+    }
+
+    /** Issue 8 item 9 (found by the review): {@code local --for 9223372036854775807s} was exit 70, "long overflow". */
+    @Test
+    void aForOutOfRangeIsExit2BeforeAnythingStarts() {
+        for (String value : List.of("9223372036854775807s", "0s", "200h")) {
+            Run run = Cli.run("local", "--dir", tmp.resolve("for").toString(), "--for", value);
+
+            assertThat(run.code()).as(value).isEqualTo(2);
+            assertThat(run.err()).as(value).startsWith("error: --for: '" + value + "' is not a duration from 1s to 168h (a week)");
+            assertThat(run.out()).as(value).isEmpty();
+        }
     }
 }

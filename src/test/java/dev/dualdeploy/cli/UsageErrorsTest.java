@@ -156,4 +156,25 @@ class UsageErrorsTest {
         assertThat(line).endsWith("more characters)");
     }
 
+    /** Issue 8 item 13 (found by the review): a version label with a newline or an escape forged plan and deploy lines. */
+    @Test
+    void aVersionLabelThatIsNotOnePrintableLineIsBadInput() {
+        String image = "registry.example.com/loan-api@" + DIGEST;
+        for (String command : List.of("plan", "deploy")) {
+            Cli.Run forged = Cli.run(command, "-f", config, "--stage", "sandbox", "--image", image,
+                    "--release-version", "1.0\u001b[2J\nFAKE LINE", "--output", "json");
+            assertThat(forged.code()).isEqualTo(2);
+            assertThat(forged.err().lines()).containsExactly("error: --release-version: '1.0\\u001b[2J\\nFAKE LINE' contains a"
+                    + " control or format character; a version label is one line of printable text (for example --release-version 1.4.2)",
+                    "hint: see 'dualdeploy " + command + " --help'");
+            assertThat(forged.json().get("exitCode").asInt()).isEqualTo(2);
+        }
+        Cli.Run huge = Cli.run("plan", "-f", config, "--stage", "sandbox", "--image", image, "--release-version", "v".repeat(129));
+        assertThat(huge.code()).isEqualTo(2);
+        assertThat(huge.err()).startsWith("error: --release-version: a label of 129 characters is longer than 128");
+        Cli.Run empty = Cli.run("plan", "-f", config, "--stage", "sandbox", "--image", image, "--release-version", " ");
+        assertThat(empty.code()).isEqualTo(2);
+        assertThat(empty.err()).startsWith("error: --release-version: the label is empty");
+    }
+
 }

@@ -8,6 +8,7 @@ import dev.dualdeploy.metrics.MetricsProvider;
 import dev.dualdeploy.metrics.Window;
 import dev.dualdeploy.net.Faults;
 import dev.dualdeploy.net.Timeouts;
+import dev.dualdeploy.text.Text;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -34,6 +35,25 @@ public final class PrometheusProvider implements MetricsProvider {
         /** The Authorization header's value, or empty. */
         Optional<String> header();
 
+        /** The values that must never be printed: the header and the secret it carries, in the clear. */
+        default List<String> secrets() {
+            return header().map(h -> List.of(h, h.substring(h.indexOf(' ') + 1))).orElse(List.of());
+        }
+
+        /**
+         * Text from the server with this auth's secrets masked: a proxy or server that echoes the request's
+         * Authorization header into its error body must not put the token into the build log.
+         */
+        default String redact(String text) {
+            String out = text;
+            for (String secret : secrets()) {
+                if (!secret.isEmpty()) {
+                    out = out.replace(secret, "****");
+                }
+            }
+            return out;
+        }
+
         /** No authentication. */
         record None() implements Auth {
             public Optional<String> header() {
@@ -55,6 +75,13 @@ public final class PrometheusProvider implements MetricsProvider {
 
         /** Basic credentials. */
         record Basic(String username, String password) implements Auth {
+            @Override
+            public List<String> secrets() {
+                List<String> all = new ArrayList<>(Auth.super.secrets());
+                all.add(password);
+                return all;
+            }
+
             public Optional<String> header() {
                 return Optional.of("Basic " + Base64.getEncoder().encodeToString((username + ":" + password).getBytes(StandardCharsets.UTF_8)));
             }
@@ -110,7 +137,7 @@ public final class PrometheusProvider implements MetricsProvider {
         }
         if (!"success".equals(body.path("status").asText())) {
             return Measurement.failed(query, "prometheus refused " + query.metric() + " (HTTP " + response.statusCode() + "): "
-                    + body.path("errorType").asText("") + " " + body.path("error").asText(""));
+                    + Text.line(auth.redact(body.path("errorType").asText("") + " " + body.path("error").asText("")), 500));
         }
         JsonNode result = body.path("data").path("result");
         String type = body.path("data").path("resultType").asText();

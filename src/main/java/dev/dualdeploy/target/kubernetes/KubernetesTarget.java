@@ -585,6 +585,11 @@ public final class KubernetesTarget implements DeployTarget, Preflight {
         while (root.getCause() != null) {
             root = root.getCause();
         }
-        return Objects.requireNonNullElse(root.getMessage(), root.getClass().getSimpleName());
+        if (root.getMessage() == null) {
+            // A bare class name ("ClosedChannelException", when the API server goes away mid-watch) is no reason a
+            // person can act on (issue 8 item 16): say what happened to the connection instead.
+            return Faults.describe(e, "the Kubernetes API server", Timeouts.current().read());
+        }
+        return root.getMessage();
     }
 }
