@@ -2,6 +2,9 @@ package dev.dualdeploy.target.kubernetes;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.fabric8.kubernetes.client.ConfigBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.io.IOException;
 import java.nio.channels.ClosedChannelException;
@@ -13,12 +16,16 @@ import org.junit.jupiter.api.Test;
  */
 class KubernetesFaultSummaryTest {
 
+    /** A client that is never used to connect: summary only reads its API server's URL. */
+    private final KubernetesClient client = new KubernetesClientBuilder()
+            .withConfig(new ConfigBuilder().withMasterUrl("https://127.0.0.1:6443/").build()).build();
+
     @Test
     void aConnectionClosedUnderAWatchIsSaidInWords() {
         KubernetesClientException closed = new KubernetesClientException("An error has occurred.",
                 new IOException(new ClosedChannelException()));
 
-        assertThat(KubernetesTarget.summary(closed)).isEqualTo("the connection to the Kubernetes API server closed without an answer");
+        assertThat(KubernetesTarget.summary(client, closed)).isEqualTo("the connection to https://127.0.0.1:6443 closed without an answer");
     }
 
     @Test
@@ -26,6 +33,6 @@ class KubernetesFaultSummaryTest {
         KubernetesClientException refused = new KubernetesClientException("An error has occurred.",
                 new IOException("certificate has expired"));
 
-        assertThat(KubernetesTarget.summary(refused)).isEqualTo("certificate has expired");
+        assertThat(KubernetesTarget.summary(client, refused)).isEqualTo("certificate has expired");
     }
 }
