@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 
 /**
@@ -31,14 +32,18 @@ final class Recovery {
      * @param stuck why a side is not on its last good release afterwards; empty when every side is
      */
     record Result(Map<Side, RolloutResult> rollbacks, Map<Side, String> errors, Map<Side, TargetState> after,
-                  List<Side> rolledBack, Map<Side, String> stuck) {
+                  List<Side> rolledBack, Map<Side, String> stuck, Optional<String> drift) {
 
         boolean recovered() {
-            return stuck.isEmpty();
+            return stuck.isEmpty() && drift.isEmpty();
         }
 
         /** One clause for the stage's reason, such as {@code rolled back kubernetes to the last good release}. */
         String summary() {
+            if (stuck.isEmpty() && drift.isPresent()) {
+                return "every side is back on its own last good release, but they differ (" + drift.get() + "), though they"
+                        + " ran one release when this run began: the sides' last good records disagree; needs a person";
+            }
             if (!stuck.isEmpty()) {
                 List<String> why = new ArrayList<>();
                 stuck.forEach((side, reason) -> why.add(side.label() + " (" + reason + ")"));
@@ -90,7 +95,16 @@ final class Recovery {
                 stuck.put(side, "no last good release is recorded to return to");
             }
         }
-        return new Result(rollbacks, errors, after, rollBack, stuck);
+        // Each side returns to its own record. If the records disagree (a run killed while marking a release good on
+        // one side and not yet the other), every side can be "on its last good release" with the stage in DRIFT: that
+        // is no recovery a person may be told succeeded, unless the sides already differed when this run began.
+        Optional<String> drift = Optional.empty();
+        Parity parity = Parity.of(after);
+        if (stuck.isEmpty() && opened.size() > 1 && parity.status() == Parity.Status.DRIFT
+                && before.keySet().containsAll(opened.keySet()) && Parity.of(before).status() == Parity.Status.PARITY) {
+            drift = Optional.of(parity.reason());
+        }
+        return new Result(rollbacks, errors, after, rollBack, stuck, drift);
     }
 
     private static Map<Side, TargetState> read(Map<Side, DeployTarget> opened, Map<Side, String> unreadable) {

@@ -51,10 +51,14 @@ public final class Rollback {
             }
             List<String> failed = sides.stream().filter(s -> !results.get(s).succeeded())
                     .map(s -> s.label() + ": " + results.get(s).reason()).toList();
-            StageOutcome outcome = failed.isEmpty() ? StageOutcome.SUCCEEDED : StageOutcome.ROLLBACK_FAILED;
-            String reason = failed.isEmpty() ? "rolled back " + Side.labels(sides)
-                    : "rollback failed: " + String.join("; ", failed);
             Parity parity = Parity.of(after);
+            // Each side goes back to its own last good record; records that disagree (a run killed between marking
+            // the two sides good) leave the stage in DRIFT, which is not a rollback that succeeded.
+            boolean drift = failed.isEmpty() && sides.size() > 1 && parity.status() == Parity.Status.DRIFT;
+            StageOutcome outcome = failed.isEmpty() && !drift ? StageOutcome.SUCCEEDED : StageOutcome.ROLLBACK_FAILED;
+            String reason = drift ? "rolled back " + Side.labels(sides) + ", but they now run different releases (" + parity.reason()
+                    + "): the sides' last good records disagree; needs a person"
+                    : failed.isEmpty() ? "rolled back " + Side.labels(sides) : "rollback failed: " + String.join("; ", failed);
             reporter.event(stage.name(), null, outcome + ": " + reason + " [" + parity.status() + "]");
             return new StageReport(stage.name(), Optional.empty(), outcome, reason, parity, reports);
         } finally {

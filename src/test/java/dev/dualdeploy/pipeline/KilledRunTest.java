@@ -94,6 +94,36 @@ class KilledRunTest {
         assertThat(report.sides()).allSatisfy(s -> assertThat(s.after().digest()).as(s.side().label()).contains(GOOD.digest()));
     }
 
+    /**
+     * Found by the hostile review: a run killed while marking a release good on one side and not the other leaves the
+     * sides' last good records disagreeing. Recovery then puts each side on its own record, so the stage ends in DRIFT;
+     * that must not be reported as ROLLED_BACK (or a manual rollback as SUCCEEDED), but as needing a person.
+     */
+    @Test
+    void killedBetweenMarkingTheTwoSidesGoodAFailureLaterIsNotReportedAsRolledBack() {
+        Release next = LocalEnvironment.sampleRelease("1.2.0");
+        for (Side side : Side.values()) {
+            RolloutResult result = target(side).deploy(next).await(Duration.ofMinutes(1));
+            assertThat(result.succeeded()).as(result.reason()).isTrue();
+        }
+        target(Side.LEGACY).markGood(next); // the killed run: kubernetes was never marked
+
+        StageReport failed = deploy(CRASHES_ON_KUBERNETES);
+
+        assertThat(runs(Side.LEGACY)).contains(next.digest());
+        assertThat(runs(Side.KUBERNETES)).contains(GOOD.digest());
+        assertThat(failed.parity().status()).isEqualTo(Parity.Status.DRIFT);
+        assertThat(failed.outcome()).as(failed.reason()).isEqualTo(StageOutcome.ROLLBACK_FAILED);
+        assertThat(failed.outcome().exitCode()).isEqualTo(4);
+        assertThat(failed.reason()).contains("the sides' last good records disagree; needs a person");
+
+        StageReport rollback = new Rollback(targets, reporter).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
+
+        assertThat(rollback.parity().status()).isEqualTo(Parity.Status.DRIFT);
+        assertThat(rollback.outcome()).as(rollback.reason()).isEqualTo(StageOutcome.ROLLBACK_FAILED);
+        assertThat(rollback.reason()).contains("the sides' last good records disagree; needs a person");
+    }
+
     @Test
     void killedRightAfterKubernetesWasSetToACrashingReleaseTheRerunReturnsItToTheLastGoodRelease() {
         // The killed run: "[prod/kubernetes] set app to …" was written, then the CLI died (nothing followed it).
