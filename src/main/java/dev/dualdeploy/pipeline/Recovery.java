@@ -76,8 +76,12 @@ final class Recovery {
         Map<Side, String> errors = new EnumMap<>(Side.class);
         Map<Side, RolloutResult> rollbacks = new EnumMap<>(Side.class);
         rollbacks.putAll(Deploy.parallel(pool, rollBack, side -> deploy.rollback(stage, side, opened.get(side), errors)));
-        unreadable.clear();
-        Map<Side, TargetState> after = rollBack.isEmpty() ? now : read(opened, unreadable);
+        // Without a rollback, what was read above is the result, unreadable sides included: they must stay flagged.
+        Map<Side, TargetState> after = now;
+        if (!rollBack.isEmpty()) {
+            unreadable.clear();
+            after = read(opened, unreadable);
+        }
         Map<Side, String> stuck = new LinkedHashMap<>();
         for (Side side : opened.keySet()) {
             TargetState state = after.get(side);
