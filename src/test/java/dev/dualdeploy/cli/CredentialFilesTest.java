@@ -1,9 +1,10 @@
 package dev.dualdeploy.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.dualdeploy.testing.Cli.Run;
 import dev.dualdeploy.testing.Cli;
+import dev.dualdeploy.testing.Cli.Run;
 import dev.dualdeploy.testing.LoopbackListener;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -211,7 +212,7 @@ class CredentialFilesTest {
     @Test
     void item11_aKubeconfigOfDevZeroFailsAtOnce() throws IOException {
         Path zero = Path.of("/dev/zero");
-        org.junit.jupiter.api.Assumptions.assumeTrue(Files.exists(zero));
+        assumeTrue(Files.exists(zero));
         long start = System.nanoTime();
         Run run = Cli.run("validate", "-f", config("sandbox", zero).toString());
         assertThat((System.nanoTime() - start) / 1_000_000_000).as("seconds").isLessThan(5);

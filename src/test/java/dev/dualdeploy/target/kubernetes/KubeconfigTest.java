@@ -10,6 +10,7 @@ import dev.dualdeploy.net.Timeouts;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.File;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -103,7 +104,7 @@ class KubeconfigTest {
         assertThat(Kubeconfig.validPem("aGVsbG8=", false)).isFalse();
         assertThat(Kubeconfig.validPem("aGVsbG8=", true)).isFalse();
         String key = java.util.Base64.getEncoder().encodeToString(
-                "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEE\n-----END EC PRIVATE KEY-----\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEE\n-----END EC PRIVATE KEY-----\n".getBytes(StandardCharsets.US_ASCII));
         assertThat(Kubeconfig.validPem(key, true)).isTrue();
     }
 }
