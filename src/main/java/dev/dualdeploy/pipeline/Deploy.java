@@ -67,10 +67,11 @@ public final class Deploy {
         preflight(opened);
         reporter.event(stage.name(), null, "deploying " + release.version() + " (" + release.image() + ") to "
                 + Side.labels(sides));
-        Map<Side, TargetState> before = new EnumMap<>(Side.class);
+        Map<Side, TargetState> read = new EnumMap<>(Side.class);
         for (Side side : opened.keySet()) {
-            before.put(side, opened.get(side).current());
+            read.put(side, opened.get(side).current());
         }
+        Map<Side, TargetState> before = LastGood.reconcile(stage, opened, read, reporter);
         ExecutorService pool = Executors.newFixedThreadPool(opened.size(), r -> {
             Thread t = new Thread(r, "deploy-" + stage.name());
             t.setDaemon(true);

@@ -69,8 +69,9 @@ public final class Promotion {
         // other side's manifests are malformed), and what each side ran is kept for failure recovery.
         Map<Side, DeployTarget> opened = open(stage, sides);
         Deploy.preflight(opened);
-        Map<Side, TargetState> before = new EnumMap<>(Side.class);
-        opened.forEach((side, target) -> before.put(side, target.current()));
+        Map<Side, TargetState> read = new EnumMap<>(Side.class);
+        opened.forEach((side, target) -> read.put(side, target.current()));
+        Map<Side, TargetState> before = LastGood.reconcile(stage, opened, read, reporter);
         Run run = new Run(stage, release, sides, rollbackOnFailure, before, deploy);
         List<GateReport> runs = new ArrayList<>();
         Map<Side, Instant> deployedAt = new EnumMap<>(Side.class);

@@ -1,6 +1,7 @@
 package dev.dualdeploy.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.dualdeploy.config.CheckSpec;
 import dev.dualdeploy.config.ConfigLoader;
@@ -19,6 +20,7 @@ import dev.dualdeploy.release.Release;
 import dev.dualdeploy.target.DeployTarget;
 import dev.dualdeploy.target.RolloutResult;
 import dev.dualdeploy.target.Sleeper;
+import dev.dualdeploy.target.TargetException;
 import dev.dualdeploy.target.SteppedClock;
 import java.net.URI;
 import java.nio.file.Path;
@@ -96,11 +98,12 @@ class KilledRunTest {
 
     /**
      * Found by the hostile review: a run killed while marking a release good on one side and not the other leaves the
-     * sides' last good records disagreeing. Recovery then puts each side on its own record, so the stage ends in DRIFT;
-     * that must not be reported as ROLLED_BACK (or a manual rollback as SUCCEEDED), but as needing a person.
+     * sides' last good records disagreeing, and recovery put each side on its own record (the stage in DRIFT). The
+     * stage has one last good release: the next run completes the interrupted record before it changes anything, so
+     * a failure returns both sides to the release that passed, and a rollback takes both one good release back.
      */
     @Test
-    void killedBetweenMarkingTheTwoSidesGoodAFailureLaterIsNotReportedAsRolledBack() {
+    void killedBetweenMarkingTheTwoSidesGoodTheNextRunCompletesTheRecordAndRecoversToOneRelease() {
         Release next = LocalEnvironment.sampleRelease("1.2.0");
         for (Side side : Side.values()) {
             RolloutResult result = target(side).deploy(next).await(Duration.ofMinutes(1));
@@ -110,18 +113,64 @@ class KilledRunTest {
 
         StageReport failed = deploy(CRASHES_ON_KUBERNETES);
 
+        assertThat(events).anyMatch(e -> e.contains("recorded as the last good release on legacy but not on kubernetes"));
         assertThat(runs(Side.LEGACY)).contains(next.digest());
-        assertThat(runs(Side.KUBERNETES)).contains(GOOD.digest());
-        assertThat(failed.parity().status()).isEqualTo(Parity.Status.DRIFT);
-        assertThat(failed.outcome()).as(failed.reason()).isEqualTo(StageOutcome.ROLLBACK_FAILED);
-        assertThat(failed.outcome().exitCode()).isEqualTo(4);
-        assertThat(failed.reason()).contains("the sides' last good records disagree; needs a person");
+        assertThat(runs(Side.KUBERNETES)).contains(next.digest());
+        assertThat(failed.parity().status()).isEqualTo(Parity.Status.PARITY);
+        assertThat(failed.outcome()).as(failed.reason()).isEqualTo(StageOutcome.ROLLED_BACK);
+        assertThat(failed.reason()).endsWith("; rolled back legacy + kubernetes to the last good release");
 
         StageReport rollback = new Rollback(targets, reporter).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
 
-        assertThat(rollback.parity().status()).isEqualTo(Parity.Status.DRIFT);
-        assertThat(rollback.outcome()).as(rollback.reason()).isEqualTo(StageOutcome.ROLLBACK_FAILED);
-        assertThat(rollback.reason()).contains("the sides' last good records disagree; needs a person");
+        assertBackOnGood(rollback);
+        assertThat(rollback.outcome()).as(rollback.reason()).isEqualTo(StageOutcome.SUCCEEDED);
+    }
+
+    /**
+     * Found by the hostile review: a manual rollback one release back moves ECS's record before it switches the
+     * service (so a kill in between never sends a later rollback forward again); killed right there, legacy records
+     * the older release while both sides still run the newer one. The next run settles the records from what runs:
+     * a failure returns both sides to the release they ran, and the rollback, run again, takes both back.
+     */
+    @Test
+    void killedManualRollbackAfterLegacysRecordMovedAndBeforeItSwitchedLeavesOneLastGoodRelease() {
+        Release newer = LocalEnvironment.sampleRelease("1.2.0");
+        assertThat(deploy(newer).outcome()).isEqualTo(StageOutcome.SUCCEEDED);
+        env.ecs().throttle("UpdateService", 1_000); // the kill: ECS's record moved, the service was never switched
+        assertThatThrownBy(() -> target(Side.LEGACY).rollback()).isInstanceOf(TargetException.class);
+        env.ecs().throttle("UpdateService", 0);
+        assertThat(target(Side.LEGACY).current().lastGoodImage()).contains(GOOD.image());
+        assertThat(runs(Side.LEGACY)).contains(newer.digest());
+
+        StageReport failed = deploy(CRASHES_ON_KUBERNETES);
+
+        assertThat(runs(Side.LEGACY)).contains(newer.digest());
+        assertThat(runs(Side.KUBERNETES)).contains(newer.digest());
+        assertThat(failed.outcome()).as(failed.reason()).isEqualTo(StageOutcome.ROLLED_BACK);
+        assertThat(failed.parity().status()).isEqualTo(Parity.Status.PARITY);
+
+        StageReport rollback = new Rollback(targets, reporter).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
+
+        assertBackOnGood(rollback);
+        assertThat(rollback.outcome()).as(rollback.reason()).isEqualTo(StageOutcome.SUCCEEDED);
+    }
+
+    /**
+     * A manual rollback killed after legacy had switched back and before kubernetes began: legacy runs the older
+     * release with nothing recorded before it. Run again, the rollback takes kubernetes back and leaves legacy, which
+     * already runs where kubernetes goes, instead of failing on it.
+     */
+    @Test
+    void aManualRollbackRunAgainAfterOneSideSwitchedTakesTheOtherSideToTheSameRelease() {
+        Release newer = LocalEnvironment.sampleRelease("1.2.0");
+        assertThat(deploy(newer).outcome()).isEqualTo(StageOutcome.SUCCEEDED);
+        assertThat(target(Side.LEGACY).rollback().await(Duration.ofSeconds(30)).succeeded()).isTrue(); // then the kill
+
+        StageReport rollback = new Rollback(targets, reporter).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
+
+        assertBackOnGood(rollback);
+        assertThat(rollback.outcome()).as(rollback.reason()).isEqualTo(StageOutcome.SUCCEEDED);
+        assertThat(rollback.reason()).isEqualTo("rolled back kubernetes (legacy already ran the release the others returned to)");
     }
 
     @Test
