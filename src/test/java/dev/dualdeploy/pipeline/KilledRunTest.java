@@ -173,6 +173,25 @@ class KilledRunTest {
         assertThat(rollback.reason()).isEqualTo("rolled back kubernetes (legacy already ran the release the others returned to)");
     }
 
+    /**
+     * Sides deployed one at a time (a toggle) run different releases on purpose; a rollback of both takes each one good
+     * release back, and that the sides still differ afterwards is no failure of the rollback: they differed before.
+     */
+    @Test
+    void aRollbackOfSidesThatAlreadyDifferedIsNotAFailureForStillDiffering() {
+        Release newer = LocalEnvironment.sampleRelease("1.2.0");
+        StageReport kubernetesOnly = new Deploy(targets, reporter).run(stage(), newer, new ToggleSpec(false, true), true);
+        assertThat(kubernetesOnly.outcome()).as(kubernetesOnly.reason()).isEqualTo(StageOutcome.SUCCEEDED);
+
+        StageReport rollback = new Rollback(targets, reporter).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
+
+        assertThat(runs(Side.KUBERNETES)).contains(GOOD.digest());
+        assertThat(runs(Side.LEGACY)).contains(LocalEnvironment.sampleRelease("0.9.0").digest());
+        assertThat(rollback.parity().status()).isEqualTo(Parity.Status.DRIFT);
+        assertThat(rollback.outcome()).as(rollback.reason()).isEqualTo(StageOutcome.SUCCEEDED);
+        assertThat(rollback.reason()).isEqualTo("rolled back legacy + kubernetes");
+    }
+
     @Test
     void killedRightAfterKubernetesWasSetToACrashingReleaseTheRerunReturnsItToTheLastGoodRelease() {
         // The killed run: "[prod/kubernetes] set app to …" was written, then the CLI died (nothing followed it).
