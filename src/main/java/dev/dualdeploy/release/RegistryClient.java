@@ -2,34 +2,25 @@ package dev.dualdeploy.release;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.dualdeploy.net.Faults;
 import dev.dualdeploy.net.Timeouts;
-import java.io.EOFException;
 import java.io.IOException;
-import java.net.ConnectException;
 import java.net.URI;
 import java.net.URLEncoder;
-import java.net.UnknownHostException;
 import java.net.http.HttpClient;
-import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
-import java.nio.channels.ClosedChannelException;
-import java.nio.channels.UnresolvedAddressException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import javax.net.ssl.SSLException;
 
 /**
  * Resolves an image reference to the digest of its manifest through the OCI distribution API: {@code HEAD} (then
@@ -250,15 +241,11 @@ public final class RegistryClient {
         try {
             return http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
         } catch (IOException e) {
-            throw new RegistryException("cannot reach " + hostPort(uri) + ": " + reason(e), e);
+            throw new RegistryException("cannot reach " + hostPort(uri) + ": " + Faults.reason(e, readTimeout), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new RegistryException("interrupted while asking " + hostPort(uri), e);
         }
-    }
-
-    private static boolean has(List<Throwable> chain, Class<? extends Throwable> type) {
-        return chain.stream().anyMatch(type::isInstance);
     }
 
     /** Whether two URLs share scheme, host and port (the default port of the scheme when none is given). */
@@ -272,39 +259,6 @@ public final class RegistryClient {
 
     private static String hostPort(URI uri) {
         return uri.getHost() + (uri.getPort() > 0 ? ":" + uri.getPort() : "");
-    }
-
-    /**
-     * Why a request failed, in words: the JDK client often throws with no message at all (a refused or unresolved
-     * connection is a {@code ConnectException} whose message is null), which would print as "null".
-     */
-    static String reason(Throwable error) {
-        List<Throwable> chain = new ArrayList<>();
-        for (Throwable t = error; t != null && chain.size() < 10; t = t.getCause()) {
-            chain.add(t);
-        }
-        if (has(chain, UnresolvedAddressException.class) || has(chain, UnknownHostException.class)) {
-            return "the host name does not resolve";
-        }
-        if (has(chain, HttpConnectTimeoutException.class)) {
-            return "connecting timed out";
-        }
-        if (has(chain, HttpTimeoutException.class)) {
-            return "it did not answer in time";
-        }
-        Optional<Throwable> tls = chain.stream().filter(SSLException.class::isInstance).findFirst();
-        if (tls.isPresent()) {
-            return "the TLS handshake failed" + (tls.get().getMessage() == null ? "" : " (" + tls.get().getMessage() + ")");
-        }
-        // The JDK reports a refused connection as a ConnectException around a ClosedChannelException: refused wins.
-        if (has(chain, ConnectException.class)) {
-            return "the connection was refused (is it running, on this port?)";
-        }
-        if (has(chain, ClosedChannelException.class) || has(chain, EOFException.class)) {
-            return "the connection was closed before an answer";
-        }
-        return chain.stream().map(Throwable::getMessage).filter(m -> m != null && !m.isBlank()).findFirst()
-                .orElse("an I/O error (" + error.getClass().getSimpleName() + ")");
     }
 
     static String sha256(byte[] bytes) {

@@ -93,7 +93,7 @@ class LocalCommandTest {
         Run run = Cli.run("release", "--image", closed);
 
         assertThat(run.code()).isEqualTo(4);
-        assertThat(run.err()).contains("cannot reach 127.0.0.1:1: the connection was refused").doesNotContain("null");
+        assertThat(run.err()).contains("cannot reach 127.0.0.1:1: connection refused").doesNotContain("null");
     }
 
     /** Issue 8 item 18: a release marked broken with {@code local --break} fails fast under a real deploy and is rolled back. */
