@@ -703,6 +703,13 @@ public final class ConfigLoader {
                 problem(join(path, key), "expected a non-empty string", example);
                 return null;
             }
+            if (value.isNumber() || value.isBoolean()) {
+                // YAML reads 1.10 as the number 1.1 and 0x1F as 31: taken as text, the value would silently differ
+                // from what the file says, so it must be quoted to be text.
+                problem(join(path, key), "'" + value.asText() + "' is read as a " + (value.isNumber() ? "number" : "boolean")
+                        + " in YAML, not as text; quote the value so it is read as written", example);
+                return null;
+            }
             String text = value.asText();
             if (text.chars().anyMatch(c -> Character.isISOControl(c) && c != '\n' && c != '\t')) {
                 // No name, URL or query has a use for them, and they would reach logs and platforms (issue 8 item 13).

@@ -66,6 +66,21 @@ class ConfigInputTest {
     }
 
     @Test
+    void aNumberOrBooleanWhereTextIsExpectedIsRefusedNotReadAsADifferentText() throws IOException {
+        // Found after issue 8 item 10: YAML reads `1.10` as the number 1.1 and `0x1F` as 31, so the text the platforms
+        // saw differed from the file's; quoted, the same values are read as written.
+        assertThat(problems(VALID.replace("namespace: loan", "namespace: 0x1F").replace("container: app", "container: true")))
+                .containsExactly(
+                        "stages[0].kubernetes.namespace: '31' is read as a number in YAML, not as text; quote the value so it is read as written",
+                        "stages[0].kubernetes.container: 'true' is read as a boolean in YAML, not as text; quote the value so it is read as written");
+        assertThat(problems(VALID.replace("name: sandbox", "name: 1.10"))).containsExactly(
+                "stages[0].name: '1.1' is read as a number in YAML, not as text; quote the value so it is read as written");
+        DualDeploySpec quoted = new ConfigLoader().parse("dualdeploy.yaml", VALID.replace("namespace: loan", "namespace: '0x1f'")
+                .replace("name: sandbox", "name: \"1-10\""), dir);
+        assertThat(quoted.stages().get(0).name()).isEqualTo("1-10");
+    }
+
+    @Test
     void aSecondDocumentIsRefusedNotIgnored() throws IOException {
         // issue 8 item 10: everything after `---` was silently ignored.
         assertThat(problems("---\n" + VALID + "---\nservice: other\n"))
