@@ -1,0 +1,179 @@
+package dev.dualdeploy.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.dualdeploy.config.CheckSpec;
+import dev.dualdeploy.config.ConfigLoader;
+import dev.dualdeploy.config.DualDeploySpec;
+import dev.dualdeploy.config.GateSpec;
+import dev.dualdeploy.config.MetricsSpec;
+import dev.dualdeploy.config.Side;
+import dev.dualdeploy.config.StageSpec;
+import dev.dualdeploy.config.ToggleSpec;
+import dev.dualdeploy.local.LocalEnvironment;
+import dev.dualdeploy.metrics.Measurement;
+import dev.dualdeploy.metrics.MetricsProvider;
+import dev.dualdeploy.release.Release;
+import dev.dualdeploy.target.DeployTarget;
+import dev.dualdeploy.target.RolloutResult;
+import dev.dualdeploy.target.Sleeper;
+import dev.dualdeploy.target.SteppedClock;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Issue 8 item 1, hostile review of the one-last-good-release rule ({@link LastGood}): sides deployed one at a time,
+ * paused and killed gates, and rollbacks that can be made on one side only. Each test sets the platforms up as an
+ * operator's ordinary commands (or a killed run) would and asserts what runs on each side, the outcome and the reason.
+ */
+class LastGoodReviewTest {
+
+    private static final Release OLDEST = LocalEnvironment.sampleRelease("0.9.0");
+    private static final Release GOOD = LocalEnvironment.sampleRelease("1.0.0");
+    private static final Release NEXT = LocalEnvironment.sampleRelease("1.2.0");
+    private static final String STAGE = "prod";
+
+    private LocalEnvironment env;
+    private DualDeploySpec config;
+    private PlatformTargets targets;
+    private final List<String> events = new CopyOnWriteArrayList<>();
+    private final Reporter reporter = (stage, side, message) -> events.add(Reporter.line(stage, side, message));
+
+    @BeforeEach
+    void start(@TempDir Path dir) {
+        env = LocalEnvironment.start(dir, OLDEST, 2);
+        config = new ConfigLoader().load(env.config());
+        targets = new PlatformTargets(Clock.systemUTC(), Sleeper.SYSTEM);
+        StageReport good = deploy(GOOD, new ToggleSpec(true, true));
+        assertThat(good.outcome()).as(good.reason()).isEqualTo(StageOutcome.SUCCEEDED);
+    }
+
+    @AfterEach
+    void stop() {
+        targets.close();
+        env.close();
+    }
+
+    private StageSpec stage() {
+        return config.stage(STAGE).orElseThrow();
+    }
+
+    private DeployTarget target(Side side) {
+        return targets.open(stage(), side, message -> events.add("[killed run/" + side.label() + "] " + message));
+    }
+
+    private StageReport deploy(Release release, ToggleSpec toggle) {
+        return new Deploy(targets, reporter).run(stage(), release, toggle, true);
+    }
+
+    private Optional<String> runs(Side side) {
+        return target(side).current().digest();
+    }
+
+    /**
+     * The migration flow: a release goes to kubernetes alone first (a toggle), passes, and is recorded there; then a
+     * gated canary promotion takes it to legacy, and that run is killed while the canary gate watches legacy. Legacy
+     * runs the release, never judged; both sides run it, healthy, and kubernetes records it. The next run must not
+     * take that for "an earlier run stopped while recording it": the canary gate fails on legacy, and legacy must go
+     * back to the release it last passed, not stay on the failing release under an outcome of ROLLED_BACK.
+     */
+    @Test
+    void anUnjudgedCanaryLeftByAKilledPromotionIsNotMarkedGoodBecauseAOneSideDeployRecordedIt() {
+        StageReport kubernetesFirst = deploy(NEXT, new ToggleSpec(false, true));
+        assertThat(kubernetesFirst.outcome()).as(kubernetesFirst.reason()).isEqualTo(StageOutcome.SUCCEEDED);
+        // The killed promotion: the canary (legacy) got the release, then the CLI died while the gate watched it.
+        RolloutResult canary = target(Side.LEGACY).deploy(NEXT).await(Duration.ofSeconds(30));
+        assertThat(canary.succeeded()).as(canary.reason()).isTrue();
+
+        StageReport rerun = promotion(errorsOn(Side.LEGACY)).run(gated(GateSpec.OnError.FAIL), NEXT, new ToggleSpec(true, true), true, true);
+
+        assertThat(rerun.reason()).startsWith("gate canary FAIL");
+        assertThat(runs(Side.LEGACY)).as("legacy, whose canary gate failed, must not keep the release").contains(GOOD.digest());
+        assertThat(rerun.outcome()).as(rerun.reason()).isEqualTo(StageOutcome.ROLLED_BACK);
+        assertThat(rerun.reason()).doesNotContain("no side needed a rollback");
+        assertThat(events).noneMatch(e -> e.contains("an earlier run stopped while recording it"));
+    }
+
+    /**
+     * The same without any kill: the canary gate could not read its metrics and on_error is pause, so legacy keeps the
+     * release "until a person runs the gate again or rolls back". The person re-runs the deploy; its canary gate now
+     * fails. Legacy must return to the release it ran before, never judged good on it.
+     */
+    @Test
+    void aPausedCanaryIsNotMarkedGoodByTheNextRunOfTheSamePromotion() {
+        StageReport kubernetesFirst = deploy(NEXT, new ToggleSpec(false, true));
+        assertThat(kubernetesFirst.outcome()).as(kubernetesFirst.reason()).isEqualTo(StageOutcome.SUCCEEDED);
+        AtomicBoolean metricsDown = new AtomicBoolean(true);
+        MetricsProvider provider = (query, window) -> metricsDown.get() ? Measurement.failed(query, "metrics unreachable")
+                : Measurement.of(query, List.of(query.side().equals(Side.LEGACY.label()) ? 0.10 : 0.005));
+        StageReport paused = promotion(provider).run(gated(GateSpec.OnError.PAUSE), NEXT, new ToggleSpec(true, true), true, true);
+        assertThat(paused.outcome()).as(paused.reason()).isEqualTo(StageOutcome.PAUSED);
+        assertThat(runs(Side.LEGACY)).contains(NEXT.digest());
+        metricsDown.set(false);
+
+        StageReport rerun = promotion(provider).run(gated(GateSpec.OnError.PAUSE), NEXT, new ToggleSpec(true, true), true, true);
+
+        assertThat(rerun.reason()).startsWith("gate canary FAIL");
+        assertThat(runs(Side.LEGACY)).as("legacy, whose canary gate failed, must not keep the release").contains(GOOD.digest());
+        assertThat(rerun.outcome()).as(rerun.reason()).isEqualTo(StageOutcome.ROLLED_BACK);
+    }
+
+    /**
+     * Ordinary commands: deploy 1.2.0 to both, roll back kubernetes alone (it goes to 1.0.0 with nothing recorded
+     * before it), deploy 1.0.0 to both again (legacy now records 1.2.0 as the good release before 1.0.0), then roll
+     * back both. The sides ran one release; legacy can go "back" (to 1.2.0, forward in fact) and kubernetes cannot go
+     * anywhere. A rollback that can only be made on one side must change nothing and say why, not leave the stage in
+     * DRIFT with legacy moved.
+     */
+    @Test
+    void aRollbackFromParityThatOnlyOneSideCanMakeChangesNothing() {
+        assertThat(deploy(NEXT, new ToggleSpec(true, true)).outcome()).isEqualTo(StageOutcome.SUCCEEDED);
+        StageReport kubernetesBack = new Rollback(targets, reporter).run(stage(), List.of(Side.KUBERNETES));
+        assertThat(kubernetesBack.outcome()).as(kubernetesBack.reason()).isEqualTo(StageOutcome.SUCCEEDED);
+        StageReport again = deploy(GOOD, new ToggleSpec(true, true));
+        assertThat(again.outcome()).as(again.reason()).isEqualTo(StageOutcome.SUCCEEDED);
+        assertThat(again.parity().status()).isEqualTo(Parity.Status.PARITY);
+
+        StageReport rollback = new Rollback(targets, reporter).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
+
+        assertThat(runs(Side.KUBERNETES)).contains(GOOD.digest());
+        assertThat(runs(Side.LEGACY)).as("legacy must not move when kubernetes cannot follow; "
+                + rollback.outcome() + ": " + rollback.reason()).contains(GOOD.digest());
+        assertThat(rollback.parity().status()).as(rollback.reason()).isEqualTo(Parity.Status.PARITY);
+    }
+
+    /** A canary gate on an error-rate SLO that fails on the first bad window. */
+    private StageSpec gated(GateSpec.OnError onError) {
+        StageSpec stage = stage();
+        GateSpec gate = new GateSpec(Optional.of(Side.LEGACY), Duration.ofSeconds(30), Duration.ofSeconds(10), Duration.ofSeconds(20),
+                List.of(new CheckSpec.Slo("error_rate", 0.02, 1)),
+                Optional.of(new MetricsSpec(MetricsSpec.Provider.PROMETHEUS, Optional.of(URI.create("http://127.0.0.1:9")),
+                        Optional.empty(), Optional.empty(), MetricsSpec.Auth.NONE, Duration.ofSeconds(1), Duration.ZERO,
+                        Map.of("error_rate", "error_rate{side=\"{{side}}\"}"))),
+                100, 1, onError, GateSpec.OnInconclusive.FAIL);
+        return new StageSpec(stage.name(), stage.toggle(), stage.legacy(), stage.kubernetes(), stage.timeout(), gate, stage.approval());
+    }
+
+    private static MetricsProvider errorsOn(Side bad) {
+        return (query, window) -> Measurement.of(query, List.of(query.side().equals(bad.label()) ? 0.10 : 0.005));
+    }
+
+    /** A promotion whose gate's time is stepped; the deploys are real. */
+    private Promotion promotion(MetricsProvider provider) {
+        SteppedClock stepped = new SteppedClock(Instant.now());
+        return new Promotion(targets, reporter, stage -> new Gate(LocalEnvironment.SERVICE, stage.name(), stage.gate(), provider,
+                stepped, stepped, reporter), Clock.systemUTC());
+    }
+}
