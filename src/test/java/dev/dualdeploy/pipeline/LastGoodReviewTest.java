@@ -154,6 +154,69 @@ class LastGoodReviewTest {
         assertThat(rollback.parity().status()).as(rollback.reason()).isEqualTo(Parity.Status.PARITY);
     }
 
+    /**
+     * Sides whose last good records agree but whose records of the release before it differ (kubernetes had a release
+     * of its own in between, deployed with a toggle): both run 1.2.0, legacy records 1.0.0 before it, kubernetes 1.1.1.
+     * A rollback of both from parity must not split the stage (legacy to 1.0.0, kubernetes to 1.1.1); it should see
+     * before changing anything that the sides go to different releases, and refuse or take them to one.
+     */
+    @Test
+    void aRollbackFromParityToDifferentEarlierReleasesDoesNotSplitTheStage() {
+        recordDifferentEarlierReleases();
+
+        StageReport rollback = new Rollback(targets, reporter).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
+
+        assertThat(rollback.parity().status()).as(rollback.outcome() + ": " + rollback.reason()).isEqualTo(Parity.Status.PARITY);
+    }
+
+    /**
+     * The same rollback, with one ECS read answered by a throttling error at the start (ECS throttles under load; the
+     * SDK's retry is used up). The rollback's "the sides already differed" rule sees an unknown side as differing, so
+     * the split it makes is reported SUCCEEDED (exit 0) with the stage in DRIFT.
+     */
+    @Test
+    void aRollbackThatSplitsTheStageIsNotSucceededBecauseOneReadFailedAtTheStart() {
+        recordDifferentEarlierReleases();
+        env.ecs().throttle("DescribeServices", 2); // the first read and its one retry
+
+        StageReport rollback = new Rollback(targets, reporter).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
+
+        assertThat(rollback.parity().status() == Parity.Status.DRIFT && rollback.outcome() == StageOutcome.SUCCEEDED)
+                .as("a rollback from parity that ends in DRIFT must not be SUCCEEDED: " + rollback.outcome() + ": "
+                        + rollback.reason() + " [" + rollback.parity().reason() + "]")
+                .isFalse();
+    }
+
+    /**
+     * A manual rollback killed right after ECS was switched back to 1.0.0 (records moved, service updated, rollout not
+     * followed), and 1.0.0 can no longer be pulled on ECS. Run again, the rollback leaves legacy "already there"
+     * without following its rollout, so the reason names no pull failure on legacy; the README says a rollback is
+     * followed to completion.
+     */
+    @Test
+    void aRollbackRunAgainFollowsTheRolloutOfASideItFindsAlreadySwitched() {
+        assertThat(deploy(NEXT, new ToggleSpec(true, true)).outcome()).isEqualTo(StageOutcome.SUCCEEDED);
+        env.ecs().breakImage(GOOD.digest(), dev.dualdeploy.local.EcsSimulator.Breakage.PULL);
+        target(Side.LEGACY).rollback(); // then the kill: the rollout is never followed
+
+        StageReport rollback = new Rollback(targets, reporter).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
+
+        assertThat(rollback.outcome()).as(rollback.reason()).isEqualTo(StageOutcome.ROLLBACK_FAILED);
+        assertThat(rollback.reason()).as("the reason names legacy's failed rollout").contains("legacy")
+                .containsAnyOf("CannotPullContainerError", "circuit breaker");
+        assertThat(rollback.reason()).doesNotContain("last good records disagree");
+    }
+
+    /** Both sides run 1.2.0 and record it; legacy records 1.0.0 before it, kubernetes 1.1.1. */
+    private void recordDifferentEarlierReleases() {
+        Release between = LocalEnvironment.sampleRelease("1.1.1");
+        assertThat(deploy(NEXT, new ToggleSpec(true, true)).outcome()).isEqualTo(StageOutcome.SUCCEEDED);
+        assertThat(deploy(between, new ToggleSpec(false, true)).outcome()).isEqualTo(StageOutcome.SUCCEEDED);
+        assertThat(deploy(NEXT, new ToggleSpec(false, true)).outcome()).isEqualTo(StageOutcome.SUCCEEDED);
+        assertThat(target(Side.KUBERNETES).current().previousGoodImage()).contains(between.image());
+        assertThat(target(Side.LEGACY).current().previousGoodImage()).contains(GOOD.image());
+    }
+
     /** A canary gate on an error-rate SLO that fails on the first bad window. */
     private StageSpec gated(GateSpec.OnError onError) {
         StageSpec stage = stage();
