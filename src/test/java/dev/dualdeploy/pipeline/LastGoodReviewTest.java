@@ -131,6 +131,27 @@ class LastGoodReviewTest {
     }
 
     /**
+     * No kill and no pause at all: the release went to kubernetes alone first and passed there; then the gated canary
+     * promotion of the same release takes it to legacy. The canary gate passes, the follow "deploy" (kubernetes already
+     * runs it) reconciles the records and marks the release good on legacy before the follow gate has judged it; the
+     * follow gate fails on legacy, and nothing is rolled back: ROLLED_BACK, "no side needed a rollback".
+     */
+    @Test
+    void aFollowGateFailureAfterAOneSideDeployReturnsLegacyToItsLastGoodRelease() {
+        StageReport kubernetesFirst = deploy(NEXT, new ToggleSpec(false, true));
+        assertThat(kubernetesFirst.outcome()).as(kubernetesFirst.reason()).isEqualTo(StageOutcome.SUCCEEDED);
+        MetricsProvider badInFollow = (query, window) -> Measurement.of(query, List.of(
+                query.side().equals(Side.LEGACY.label()) && events.stream().anyMatch(e -> e.contains("gate follow")) ? 0.10 : 0.005));
+
+        StageReport report = promotion(badInFollow).run(gated(GateSpec.OnError.FAIL), NEXT, new ToggleSpec(true, true), true, true);
+
+        assertThat(report.reason()).startsWith("gate follow FAIL");
+        assertThat(runs(Side.LEGACY)).as("legacy, whose follow gate failed: " + report.outcome() + ": " + report.reason())
+                .contains(GOOD.digest());
+        assertThat(report.reason()).doesNotContain("no side needed a rollback");
+    }
+
+    /**
      * Ordinary commands: deploy 1.2.0 to both, roll back kubernetes alone (it goes to 1.0.0 with nothing recorded
      * before it), deploy 1.0.0 to both again (legacy now records 1.2.0 as the good release before 1.0.0), then roll
      * back both. The sides ran one release; legacy can go "back" (to 1.2.0, forward in fact) and kubernetes cannot go
