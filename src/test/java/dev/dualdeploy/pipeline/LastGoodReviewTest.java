@@ -228,6 +228,33 @@ class LastGoodReviewTest {
         assertThat(rollback.reason()).doesNotContain("last good records disagree");
     }
 
+    /**
+     * A rollback one release back whose ECS untag (after the record moved) fails, as a kill between the two calls
+     * would leave it: legacy records 1.0.0 as both its last good release and the one before it. The rollback is run
+     * again (both reach 1.0.0), and then once more, to go one further back. Nothing is recorded before 1.0.0 any more;
+     * the third rollback must be refused as any rollback from the oldest record is (ROLLBACK_FAILED), not report
+     * "rolled back legacy" with exit 0 when nothing changed.
+     */
+    @Test
+    void aRollbackAfterAnInterruptedUntagDoesNotReportAChangeItDidNotMake() {
+        assertThat(deploy(NEXT, new ToggleSpec(true, true)).outcome()).isEqualTo(StageOutcome.SUCCEEDED);
+        env.ecs().throttle("UntagResource", 1_000); // the kill: ECS's record moved, the untag and the switch never came
+        StageReport interrupted = new Rollback(targets, reporter).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
+        assertThat(interrupted.outcome()).as(interrupted.reason()).isEqualTo(StageOutcome.ROLLBACK_FAILED);
+        env.ecs().throttle("UntagResource", 0);
+        StageReport again = new Rollback(targets, reporter).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
+        assertThat(again.outcome()).as(again.reason()).isEqualTo(StageOutcome.SUCCEEDED);
+        assertThat(runs(Side.LEGACY)).contains(GOOD.digest());
+        assertThat(runs(Side.KUBERNETES)).contains(GOOD.digest());
+
+        StageReport further = new Rollback(targets, reporter).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
+
+        assertThat(runs(Side.LEGACY)).contains(GOOD.digest());
+        assertThat(runs(Side.KUBERNETES)).contains(GOOD.digest());
+        assertThat(further.outcome()).as("nothing was rolled back: " + further.reason()).isEqualTo(StageOutcome.ROLLBACK_FAILED);
+        assertThat(further.reason()).contains("no good release before it is recorded");
+    }
+
     /** Both sides run 1.2.0 and record it; legacy records 1.0.0 before it, kubernetes 1.1.1. */
     private void recordDifferentEarlierReleases() {
         Release between = LocalEnvironment.sampleRelease("1.1.1");
