@@ -255,6 +255,24 @@ class LastGoodReviewTest {
         assertThat(further.reason()).contains("no good release before it is recorded");
     }
 
+    /**
+     * Someone deleted the Deployment (no manifests are configured to create it). A deploy of both sides changes legacy,
+     * fails on kubernetes, returns legacy and reports ROLLED_BACK (exit 1: "every enabled side is back on its last good
+     * release, as read back") although the read-back shows kubernetes absent and the stage in DRIFT. A side that is
+     * gone needs a person (exit 4); better, it is found before legacy is changed at all.
+     */
+    @Test
+    void aDeployToAStageWhoseDeploymentWasDeletedIsNotReportedRolledBack() {
+        var kubernetes = stage().kubernetes().orElseThrow();
+        env.kubernetes().client().apps().deployments().inNamespace(kubernetes.namespace()).withName(kubernetes.deployment()).delete();
+
+        StageReport report = deploy(NEXT, new ToggleSpec(true, true));
+
+        assertThat(runs(Side.LEGACY)).contains(GOOD.digest());
+        assertThat(report.outcome()).as(report.reason() + " [" + report.parity().reason() + "]").isNotEqualTo(StageOutcome.ROLLED_BACK);
+        assertThat(report.outcome().exitCode()).isEqualTo(4);
+    }
+
     /** Both sides run 1.2.0 and record it; legacy records 1.0.0 before it, kubernetes 1.1.1. */
     private void recordDifferentEarlierReleases() {
         Release between = LocalEnvironment.sampleRelease("1.1.1");
