@@ -273,6 +273,26 @@ class LastGoodReviewTest {
         assertThat(report.outcome().exitCode()).isEqualTo(4);
     }
 
+    /**
+     * The tired operator's reflex: a canary promotion was killed after legacy (the canary) got the release, and the
+     * operator runs {@code dualdeploy rollback --stage prod} (both sides). The README: "a rollback after a failed or
+     * interrupted one returns to the last good release". Legacy returns to 1.0.0; kubernetes, which the killed run
+     * never touched and which runs the last good release, is taken one further back to 0.9.0, and because the sides
+     * "already differed" the split stage is reported SUCCEEDED (exit 0).
+     */
+    @Test
+    void aRollbackAfterAKilledCanaryReturnsTheStageToItsLastGoodReleaseNotPastIt() {
+        RolloutResult canary = target(Side.LEGACY).deploy(NEXT).await(Duration.ofSeconds(30)); // then the kill
+        assertThat(canary.succeeded()).as(canary.reason()).isTrue();
+
+        StageReport rollback = new Rollback(targets, reporter).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
+
+        assertThat(runs(Side.LEGACY)).contains(GOOD.digest());
+        assertThat(runs(Side.KUBERNETES)).as("kubernetes, untouched, must not be taken past the last good release: "
+                + rollback.outcome() + ": " + rollback.reason()).contains(GOOD.digest());
+        assertThat(rollback.parity().status()).isEqualTo(Parity.Status.PARITY);
+    }
+
     /** Both sides run 1.2.0 and record it; legacy records 1.0.0 before it, kubernetes 1.1.1. */
     private void recordDifferentEarlierReleases() {
         Release between = LocalEnvironment.sampleRelease("1.1.1");
