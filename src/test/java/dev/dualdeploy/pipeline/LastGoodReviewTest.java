@@ -293,6 +293,25 @@ class LastGoodReviewTest {
         assertThat(rollback.parity().status()).isEqualTo(Parity.Status.PARITY);
     }
 
+    /**
+     * The same without a kill: a canary gate that cannot read its metrics with on_error pause leaves legacy on the
+     * release, and the PAUSED reason tells the person to run "dualdeploy rollback". Doing exactly that takes kubernetes,
+     * which the promotion never changed, one release past the last good one, and reports SUCCEEDED.
+     */
+    @Test
+    void theRollbackAPausedCanaryAsksForReturnsTheStageToItsLastGoodReleaseNotPastIt() {
+        MetricsProvider down = (query, window) -> Measurement.failed(query, "metrics unreachable");
+        StageReport paused = promotion(down).run(gated(GateSpec.OnError.PAUSE), NEXT, new ToggleSpec(true, true), true, true);
+        assertThat(paused.outcome()).as(paused.reason()).isEqualTo(StageOutcome.PAUSED);
+        assertThat(paused.reason()).contains("rolls back (dualdeploy rollback)");
+
+        StageReport rollback = new Rollback(targets, reporter).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
+
+        assertThat(runs(Side.LEGACY)).contains(GOOD.digest());
+        assertThat(runs(Side.KUBERNETES)).as("kubernetes, never changed, must stay on the last good release: "
+                + rollback.outcome() + ": " + rollback.reason()).contains(GOOD.digest());
+    }
+
     /** Both sides run 1.2.0 and record it; legacy records 1.0.0 before it, kubernetes 1.1.1. */
     private void recordDifferentEarlierReleases() {
         Release between = LocalEnvironment.sampleRelease("1.1.1");
