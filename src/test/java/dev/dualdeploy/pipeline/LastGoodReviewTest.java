@@ -312,6 +312,38 @@ class LastGoodReviewTest {
                 + rollback.outcome() + ": " + rollback.reason()).contains(GOOD.digest());
     }
 
+    /**
+     * A manual rollback killed after ECS's record moved (both sides still run 1.2.0; legacy records 1.0.0), and the
+     * next deploy cannot complete the record because ECS refuses TagResource (throttled, or a role without
+     * ecs:TagResource). LastGood logs that and the deploy goes ahead anyway; a failure then returns each side to its
+     * own record and splits the stage (legacy 1.0.0, kubernetes 1.2.0). Knowing the records disagree and could not be
+     * settled, the deploy should change nothing (exit 4, both sides still on 1.2.0).
+     */
+    @Test
+    void aDeployThatCannotSettleDisagreeingRecordsChangesNothing() {
+        Release crashes = LocalEnvironment.sampleRelease("1.1.0");
+        env.kubernetes().breakImage(crashes.digest(), dev.dualdeploy.local.KubernetesSimulator.Breakage.CRASH);
+        assertThat(deploy(NEXT, new ToggleSpec(true, true)).outcome()).isEqualTo(StageOutcome.SUCCEEDED);
+        env.ecs().throttle("UpdateService", 1_000); // the kill: ECS's record moved, the service was never switched
+        try {
+            target(Side.LEGACY).rollback();
+        } catch (dev.dualdeploy.target.TargetException expected) {
+            // as a kill
+        }
+        env.ecs().throttle("UpdateService", 0);
+        env.ecs().throttle("TagResource", 1_000);
+
+        StageReport report;
+        try {
+            report = deploy(crashes, new ToggleSpec(true, true));
+        } catch (dev.dualdeploy.target.TargetException refused) {
+            report = null; // refusing before any change (exit 4) is what is asked
+        }
+
+        assertThat(runs(Side.LEGACY)).as(report == null ? "refused" : report.outcome() + ": " + report.reason()).contains(NEXT.digest());
+        assertThat(runs(Side.KUBERNETES)).contains(NEXT.digest());
+    }
+
     /** Both sides run 1.2.0 and record it; legacy records 1.0.0 before it, kubernetes 1.1.1. */
     private void recordDifferentEarlierReleases() {
         Release between = LocalEnvironment.sampleRelease("1.1.1");
