@@ -344,6 +344,23 @@ class LastGoodReviewTest {
         assertThat(runs(Side.KUBERNETES)).contains(NEXT.digest());
     }
 
+    /**
+     * A rollback of both sides when kubernetes cannot be rolled back at all (its Deployment was deleted, so it has no
+     * record, which the read before the rollback shows): legacy is still taken one release back, and the stage ends
+     * split. What each side can do is known before anything changes; a rollback that cannot be made on every side it
+     * was asked for should change nothing and say why.
+     */
+    @Test
+    void aRollbackOfBothSidesWhenOneCannotMoveChangesNothing() {
+        var kubernetes = stage().kubernetes().orElseThrow();
+        env.kubernetes().client().apps().deployments().inNamespace(kubernetes.namespace()).withName(kubernetes.deployment()).delete();
+
+        StageReport rollback = new Rollback(targets, reporter).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
+
+        assertThat(rollback.outcome()).isEqualTo(StageOutcome.ROLLBACK_FAILED);
+        assertThat(runs(Side.LEGACY)).as("legacy must not move when kubernetes cannot: " + rollback.reason()).contains(GOOD.digest());
+    }
+
     /** Both sides run 1.2.0 and record it; legacy records 1.0.0 before it, kubernetes 1.1.1. */
     private void recordDifferentEarlierReleases() {
         Release between = LocalEnvironment.sampleRelease("1.1.1");
