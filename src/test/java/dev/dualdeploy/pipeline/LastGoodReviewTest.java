@@ -6,10 +6,13 @@ import dev.dualdeploy.config.CheckSpec;
 import dev.dualdeploy.config.ConfigLoader;
 import dev.dualdeploy.config.DualDeploySpec;
 import dev.dualdeploy.config.GateSpec;
+import dev.dualdeploy.config.KubernetesSpec;
 import dev.dualdeploy.config.MetricsSpec;
 import dev.dualdeploy.config.Side;
 import dev.dualdeploy.config.StageSpec;
 import dev.dualdeploy.config.ToggleSpec;
+import dev.dualdeploy.local.EcsSimulator;
+import dev.dualdeploy.local.KubernetesSimulator;
 import dev.dualdeploy.local.LocalEnvironment;
 import dev.dualdeploy.metrics.Measurement;
 import dev.dualdeploy.metrics.MetricsProvider;
@@ -18,6 +21,7 @@ import dev.dualdeploy.target.DeployTarget;
 import dev.dualdeploy.target.RolloutResult;
 import dev.dualdeploy.target.Sleeper;
 import dev.dualdeploy.target.SteppedClock;
+import dev.dualdeploy.target.TargetException;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -217,7 +221,7 @@ class LastGoodReviewTest {
     @Test
     void aRollbackRunAgainFollowsTheRolloutOfASideItFindsAlreadySwitched() {
         assertThat(deploy(NEXT, new ToggleSpec(true, true)).outcome()).isEqualTo(StageOutcome.SUCCEEDED);
-        env.ecs().breakImage(GOOD.digest(), dev.dualdeploy.local.EcsSimulator.Breakage.PULL);
+        env.ecs().breakImage(GOOD.digest(), EcsSimulator.Breakage.PULL);
         target(Side.LEGACY).rollback(); // then the kill: the rollout is never followed
 
         StageReport rollback = new Rollback(targets, reporter).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
@@ -263,7 +267,7 @@ class LastGoodReviewTest {
      */
     @Test
     void aDeployToAStageWhoseDeploymentWasDeletedIsNotReportedRolledBack() {
-        var kubernetes = stage().kubernetes().orElseThrow();
+        KubernetesSpec kubernetes = stage().kubernetes().orElseThrow();
         env.kubernetes().client().apps().deployments().inNamespace(kubernetes.namespace()).withName(kubernetes.deployment()).delete();
 
         StageReport report = deploy(NEXT, new ToggleSpec(true, true));
@@ -322,12 +326,12 @@ class LastGoodReviewTest {
     @Test
     void aDeployThatCannotSettleDisagreeingRecordsChangesNothing() {
         Release crashes = LocalEnvironment.sampleRelease("1.1.0");
-        env.kubernetes().breakImage(crashes.digest(), dev.dualdeploy.local.KubernetesSimulator.Breakage.CRASH);
+        env.kubernetes().breakImage(crashes.digest(), KubernetesSimulator.Breakage.CRASH);
         assertThat(deploy(NEXT, new ToggleSpec(true, true)).outcome()).isEqualTo(StageOutcome.SUCCEEDED);
         env.ecs().throttle("UpdateService", 1_000); // the kill: ECS's record moved, the service was never switched
         try {
             target(Side.LEGACY).rollback();
-        } catch (dev.dualdeploy.target.TargetException expected) {
+        } catch (TargetException expected) {
             // as a kill
         }
         env.ecs().throttle("UpdateService", 0);
@@ -336,7 +340,7 @@ class LastGoodReviewTest {
         StageReport report;
         try {
             report = deploy(crashes, new ToggleSpec(true, true));
-        } catch (dev.dualdeploy.target.TargetException refused) {
+        } catch (TargetException refused) {
             report = null; // refusing before any change (exit 4) is what is asked
         }
 
@@ -352,7 +356,7 @@ class LastGoodReviewTest {
      */
     @Test
     void aRollbackOfBothSidesWhenOneCannotMoveChangesNothing() {
-        var kubernetes = stage().kubernetes().orElseThrow();
+        KubernetesSpec kubernetes = stage().kubernetes().orElseThrow();
         env.kubernetes().client().apps().deployments().inNamespace(kubernetes.namespace()).withName(kubernetes.deployment()).delete();
 
         StageReport rollback = new Rollback(targets, reporter).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
