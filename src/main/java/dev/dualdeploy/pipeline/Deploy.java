@@ -71,7 +71,9 @@ public final class Deploy {
         for (Side side : opened.keySet()) {
             read.put(side, opened.get(side).current());
         }
-        Map<Side, TargetState> before = LastGood.reconcile(stage, opened, read, reporter);
+        // A promotion settles the records once, before its first deploy; the state between its deploys and gates (a
+        // canary judged, the other side following) is unjudged by definition and must never complete a record.
+        Map<Side, TargetState> before = markGood ? LastGood.reconcile(stage, opened, read, reporter) : read;
         ExecutorService pool = Executors.newFixedThreadPool(opened.size(), r -> {
             Thread t = new Thread(r, "deploy-" + stage.name());
             t.setDaemon(true);

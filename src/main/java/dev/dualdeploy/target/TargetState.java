@@ -44,6 +44,7 @@ public record TargetState(Optional<String> image, Optional<String> digest, Optio
      * the last good release already runs; empty if there is none.
      */
     public Optional<String> rollbackImage() {
-        return onLastGood() ? previousGoodImage : lastGoodImage;
+        // A previous record naming the last good release itself (left by an interrupted rollback) is nowhere to go.
+        return onLastGood() ? previousGoodImage.filter(previous -> !previous.equals(image.get())) : lastGoodImage;
     }
 }

@@ -188,7 +188,9 @@ public final class EcsTarget implements DeployTarget {
             return update(lastGood, "rollback");
         }
         String previous = records.get(TAG_PREVIOUS_GOOD);
-        if (previous == null) {
+        // A rollback killed between moving the records and removing the record before (or an untag that failed) leaves
+        // the previous record naming the last good release itself: there is nowhere further back to go.
+        if (previous == null || imageOf(previous).equals(imageOf(lastGood))) {
             throw new TargetException("cannot roll back " + describe() + ": it runs its last good release ("
                     + lastSegment(lastGood) + ") and no good release before it is recorded");
         }
