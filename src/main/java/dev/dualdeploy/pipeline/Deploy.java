@@ -73,6 +73,7 @@ public final class Deploy {
         }
         // A promotion settles the records once, before its first deploy; the state between its deploys and gates (a
         // canary judged, the other side following) is unjudged by definition and must never complete a record.
+        requirePresent(stage, opened, read, sides);
         Map<Side, TargetState> before = markGood ? LastGood.reconcile(stage, opened, read, reporter) : read;
         ExecutorService pool = Executors.newFixedThreadPool(opened.size(), r -> {
             Thread t = new Thread(r, "deploy-" + stage.name());
@@ -117,6 +118,21 @@ public final class Deploy {
         return some;
     }
 
+    /**
+     * Refuses, before any side changes, a side whose workload does not exist and that a deploy does not create: that
+     * side would fail, and the other side, changed meanwhile, be rolled back for nothing.
+     *
+     * @throws TargetException naming the side
+     */
+    static void requirePresent(StageSpec stage, Map<Side, DeployTarget> opened, Map<Side, TargetState> read, List<Side> sides) {
+        for (Side side : sides) {
+            if (read.get(side).health() == TargetState.Health.ABSENT && !opened.get(side).creates()) {
+                throw new TargetException("stage " + stage.name() + ": " + opened.get(side).describe() + " does not exist ("
+                        + read.get(side).detail() + ") and a deploy does not create it; nothing was changed");
+            }
+        }
+    }
+
     /** Checks every side's own inputs (manifests) before any side changes, so bad input changes nothing. */
     static void preflight(Map<Side, DeployTarget> opened) {
         opened.values().forEach(target -> {
@@ -133,7 +149,7 @@ public final class Deploy {
     void markGood(StageSpec stage, Release release, Map<Side, DeployTarget> opened) {
         for (Map.Entry<Side, DeployTarget> entry : opened.entrySet()) {
             try {
-                entry.getValue().markGood(release);
+                entry.getValue().markGood(release, opened.keySet());
             } catch (TargetException e) {
                 throw new TargetException("stage " + stage.name() + ": " + release.version() + " runs at parity but could not be"
                         + " recorded as the last good release on " + entry.getKey().label() + ": " + e.getMessage()

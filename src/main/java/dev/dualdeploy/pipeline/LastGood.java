@@ -11,15 +11,16 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Keeps a stage to one last good release across its sides. Each side records the stage's last good release on its own
- * platform (there is no transaction spanning ECS and Kubernetes), so a run killed while recording a release, or while
- * a rollback moved one side's record, leaves the sides' records disagreeing, and failure recovery would then return
- * each side to a different release. Before a command changes a stage, the records are checked across its sides; when
- * every side runs one release, healthy, and some side already records it as last good, the recording was interrupted
- * after the stage had passed (a side's record names a release only once it ran at parity and passed the gate on every
- * side, or once a rollback put it back there), and it is completed on the other sides.
+ * platform, with the sides on which it passed (there is no transaction spanning ECS and Kubernetes), so a run killed
+ * while recording a release, or a rollback killed after one side's record moved, leaves the records disagreeing, and
+ * failure recovery would then return each side to a different release. Before a command changes a stage, the records
+ * are checked across its sides: when every side runs one release, healthy, and a side records it as last good having
+ * passed on the sides that do not record it, the record is completed on them. A release recorded by a deploy of one
+ * side alone (a toggle) names that side only, so it is never taken as having passed on the other.
  */
 final class LastGood {
 
@@ -31,6 +32,8 @@ final class LastGood {
      *
      * @param states what each opened side runs now, as read back
      * @return the states, with the records of the completed sides read back
+     * @throws TargetException if a record needed completing and could not be written: the records would send the sides
+     *         to different releases on a failure, so nothing may change until they agree
      */
     static Map<Side, TargetState> reconcile(StageSpec stage, Map<Side, DeployTarget> opened, Map<Side, TargetState> states,
                                             Reporter reporter) {
@@ -38,31 +41,37 @@ final class LastGood {
         if (image.isEmpty()) {
             return states;
         }
-        List<Side> recorded = opened.keySet().stream().filter(s -> states.get(s).lastGoodImage().equals(image)).toList();
-        List<Side> behind = opened.keySet().stream().filter(s -> !recorded.contains(s)).toList();
-        Optional<Release> pinned = release(image.get(), states.get(recorded.isEmpty() ? behind.get(0) : recorded.get(0)));
-        if (recorded.isEmpty() || behind.isEmpty() || pinned.isEmpty()) {
-            return states; // agreeing records, or a release no run recorded (only pinned releases are ever marked good)
+        List<Side> behind = opened.keySet().stream().filter(s -> !states.get(s).lastGoodImage().equals(image)).toList();
+        Optional<Side> recorded = opened.keySet().stream().filter(s -> states.get(s).lastGoodImage().equals(image))
+                .filter(s -> states.get(s).lastGoodSides().containsAll(behind)).findFirst();
+        if (behind.isEmpty() || recorded.isEmpty()) {
+            return states; // the records agree, or no record says the release passed on the sides that lack it
+        }
+        Optional<Release> pinned = release(image.get(), states.get(recorded.get()));
+        if (pinned.isEmpty()) {
+            return states; // only releases pinned by digest are ever recorded as passed
         }
         Release release = pinned.get();
-        reporter.event(stage.name(), null, "every side runs " + release.version() + ", recorded as the last good release on "
-                + Side.labels(recorded) + " but not on " + Side.labels(behind) + " (an earlier run stopped while recording"
-                + " it); completing the record");
+        Set<Side> passedOn = states.get(recorded.get()).lastGoodSides();
+        reporter.event(stage.name(), null, "every side runs " + release.version() + "; " + recorded.get().label()
+                + " records it as the last good release, having passed on " + Side.labels(passedOn) + ", but "
+                + Side.labels(behind) + " does not (a run stopped between recording the sides); completing the record");
         Map<Side, TargetState> reconciled = new EnumMap<>(Side.class);
         reconciled.putAll(states);
         for (Side side : behind) {
             try {
-                reconciled.put(side, opened.get(side).markGood(release));
+                reconciled.put(side, opened.get(side).markGood(release, passedOn));
             } catch (TargetException e) {
-                // Not fatal here: the records stay as they were, and a recovery that ends with the sides apart says so.
-                reporter.event(stage.name(), side, "could not complete the last good record: " + e.getMessage());
+                throw new TargetException("stage " + stage.name() + ": the sides' last good records disagree (" + recorded.get().label()
+                        + " records " + release.version() + ", " + side.label() + " does not) and the record could not be completed on "
+                        + side.label() + ": " + e.getMessage() + "; nothing was changed: run again once the record can be written", e);
             }
         }
         return reconciled;
     }
 
     /** The release whose {@link Release#image()} is exactly {@code image}, labelled as the side records it; else empty. */
-    private static Optional<Release> release(String image, TargetState state) {
+    static Optional<Release> release(String image, TargetState state) {
         try {
             ImageRef ref = ImageRef.parse(image);
             if (ref.tag().isPresent() || ref.digest().isEmpty()) {
@@ -75,7 +84,7 @@ final class LastGood {
         }
     }
 
-    /** The one image every opened side runs, healthy, pinned by digest; empty otherwise, or with fewer than two sides. */
+    /** The one image every opened side runs, healthy; empty otherwise, or with fewer than two sides. */
     private static Optional<String> commonHealthyImage(Map<Side, DeployTarget> opened, Map<Side, TargetState> states) {
         if (opened.size() < 2 || !states.keySet().containsAll(opened.keySet())) {
             return Optional.empty();

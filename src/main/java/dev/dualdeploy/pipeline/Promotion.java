@@ -71,6 +71,7 @@ public final class Promotion {
         Deploy.preflight(opened);
         Map<Side, TargetState> read = new EnumMap<>(Side.class);
         opened.forEach((side, target) -> read.put(side, target.current()));
+        Deploy.requirePresent(stage, opened, read, sides);
         Map<Side, TargetState> before = LastGood.reconcile(stage, opened, read, reporter);
         Run run = new Run(stage, release, sides, rollbackOnFailure, before, deploy);
         List<GateReport> runs = new ArrayList<>();

@@ -41,16 +41,19 @@ final class Recovery {
         /** One clause for the stage's reason, such as {@code rolled back kubernetes to the last good release}. */
         String summary() {
             if (stuck.isEmpty() && drift.isPresent()) {
-                return "every side is back on its own last good release, but they differ (" + drift.get() + "), though they"
-                        + " ran one release when this run began: the sides' last good records disagree; needs a person";
+                return "every side is back on its own last good release, but they differ (" + drift.get() + "), though the"
+                        + " records say they should not: the sides' last good records disagree; needs a person (dualdeploy status"
+                        + " --output json shows each side's records)";
             }
             if (!stuck.isEmpty()) {
                 List<String> why = new ArrayList<>();
                 stuck.forEach((side, reason) -> why.add(side.label() + " (" + reason + ")"));
                 return "could not return " + String.join(" + ", why) + " to the last good release: needs a person";
             }
-            return rolledBack.isEmpty() ? "no side needed a rollback: every side runs its last good release"
-                    : "rolled back " + Side.labels(rolledBack) + " to the last good release";
+            String apart = after.size() > 1 && Parity.of(after).status() == Parity.Status.DRIFT
+                    ? " (the sides run different last good releases, as they were deployed one at a time)" : "";
+            return (rolledBack.isEmpty() ? "no side needed a rollback: every side runs its last good release"
+                    : "rolled back " + Side.labels(rolledBack) + " to the last good release") + apart;
         }
     }
 
@@ -99,16 +102,34 @@ final class Recovery {
                 stuck.put(side, "no last good release is recorded to return to");
             }
         }
-        // Each side returns to its own record. If the records disagree (a run killed while marking a release good on
-        // one side and not yet the other), every side can be "on its last good release" with the stage in DRIFT: that
-        // is no recovery a person may be told succeeded, unless the sides already differed when this run began.
+        // Each side returns to its own record. Sides deployed one at a time (a toggle) record different releases on
+        // purpose, and each record says on which sides its release passed. A record that says its release passed on a
+        // side that records another (or, for records that do not say, sides that ran one release when this run began)
+        // leaves every side "on its last good release" with the stage in DRIFT: no recovery a person may be told
+        // succeeded.
         Optional<String> drift = Optional.empty();
         Parity parity = Parity.of(after);
         if (stuck.isEmpty() && opened.size() > 1 && parity.status() == Parity.Status.DRIFT
-                && before.keySet().containsAll(opened.keySet()) && Parity.of(before).status() == Parity.Status.PARITY) {
+                && (contradicted(after) || unmarked(after) && before.keySet().containsAll(opened.keySet())
+                && Parity.of(before).status() == Parity.Status.PARITY)) {
             drift = Optional.of(parity.reason());
         }
         return new Result(rollbacks, errors, after, rollBack, stuck, drift);
+    }
+
+    /**
+     * Whether two sides record different releases, each saying it passed on both: one of the two records is stale (a
+     * run stopped between recording the sides). A release recorded by a deploy of one side alone names that side only.
+     */
+    private static boolean contradicted(Map<Side, TargetState> states) {
+        return states.entrySet().stream().anyMatch(a -> states.entrySet().stream().anyMatch(b -> a.getKey() != b.getKey()
+                && a.getValue().lastGoodSides().contains(b.getKey()) && b.getValue().lastGoodSides().contains(a.getKey())
+                && !a.getValue().lastGoodImage().equals(b.getValue().lastGoodImage())));
+    }
+
+    /** Whether no side's record says on which sides its release passed (records made before they did). */
+    private static boolean unmarked(Map<Side, TargetState> states) {
+        return states.values().stream().allMatch(state -> state.lastGoodSides().isEmpty());
     }
 
     private static Map<Side, TargetState> read(Map<Side, DeployTarget> opened, Map<Side, String> unreadable) {

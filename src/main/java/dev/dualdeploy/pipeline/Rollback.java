@@ -2,8 +2,11 @@ package dev.dualdeploy.pipeline;
 
 import dev.dualdeploy.config.Side;
 import dev.dualdeploy.config.StageSpec;
+import dev.dualdeploy.release.ImageRef;
+import dev.dualdeploy.release.Release;
 import dev.dualdeploy.target.DeployTarget;
 import dev.dualdeploy.target.RolloutResult;
+import dev.dualdeploy.target.TargetException;
 import dev.dualdeploy.target.TargetState;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -13,10 +16,16 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.function.Function;
 
 /**
- * Returns the chosen sides of one stage, in parallel, to their last good release, or, on a side that already runs it,
- * to the good release before it; and follows them (see {@link dev.dualdeploy.target.DeployTarget#rollback()}).
+ * Rolls the chosen sides of one stage back to one release, decided before anything changes, and follows every side to
+ * it. If a chosen side does not run the stage's last good release (a failed, interrupted or never judged release),
+ * the stage returns to its last good release: those sides roll back to it and the sides already on it stay. If every
+ * chosen side runs it, all go to the good release before it, which the sides must record alike. A side that already
+ * finished this rollback (a rollback run again after it was killed) stays where it is. A rollback that cannot be made
+ * on every chosen side (a side unreadable, missing, with nothing recorded, or recording another destination) changes
+ * nothing and says why: ROLLBACK_FAILED.
  */
 public final class Rollback {
 
@@ -29,7 +38,22 @@ public final class Rollback {
     }
 
     /**
-     * Rolls the sides back; SUCCEEDED only if every side completed its rollback.
+     * Where a rollback takes the chosen sides, decided from what they run and record.
+     *
+     * @param to the image every chosen side runs afterwards, or empty if the rollback is refused
+     * @param moving the sides that roll back
+     * @param staying the sides that already run {@code to}; their health is checked, nothing is written
+     * @param refusal why the rollback cannot be made on every chosen side; empty when it can
+     */
+    record Plan(Optional<String> to, List<Side> moving, List<Side> staying, Optional<String> refusal) {
+
+        static Plan refuse(String why) {
+            return new Plan(Optional.empty(), List.of(), List.of(), Optional.of(why));
+        }
+    }
+
+    /**
+     * Rolls the sides back; SUCCEEDED only if every side runs the planned release afterwards, healthy.
      *
      * @param sides the configured sides to roll back
      */
@@ -39,37 +63,50 @@ public final class Rollback {
         for (Side side : sides) {
             opened.put(side, targets.open(stage, side, reporter.side(stage.name(), side)));
         }
-        Deploy deploy = new Deploy(targets, reporter);
         Map<Side, TargetState> before = LastGood.reconcile(stage, opened, Deploy.readBack(opened), reporter);
-        List<Side> already = alreadyThere(sides, before);
-        already.forEach(side -> reporter.event(stage.name(), side, "already runs " + before.get(side).image().orElseThrow()
-                + ", where the other sides return, and has no good release before it recorded: left as it is"));
-        List<Side> moving = sides.stream().filter(s -> !already.contains(s)).toList();
+        Plan plan = plan(sides, before);
+        if (plan.refusal().isPresent()) {
+            String reason = "cannot roll back " + Side.labels(sides) + ": " + plan.refusal().get() + "; nothing was changed";
+            List<SideReport> reports = new ArrayList<>();
+            sides.forEach(side -> reports.add(new SideReport(side, opened.get(side).describe(), Optional.empty(), Optional.empty(),
+                    Optional.empty(), before.get(side), Duration.ZERO)));
+            Parity parity = Parity.of(before);
+            reporter.event(stage.name(), null, StageOutcome.ROLLBACK_FAILED + ": " + reason + " [" + parity.status() + "]");
+            return new StageReport(stage.name(), Optional.empty(), StageOutcome.ROLLBACK_FAILED, reason, parity, reports);
+        }
+        String to = plan.to().orElseThrow();
+        String label = label(to, before);
+        reporter.event(stage.name(), null, "rolling back " + (plan.moving().isEmpty() ? "no side" : Side.labels(plan.moving()))
+                + " to " + label + (plan.staying().isEmpty() ? "" : "; " + Side.labels(plan.staying()) + " already runs it"));
+        Deploy deploy = new Deploy(targets, reporter);
         Map<Side, String> errors = new EnumMap<>(Side.class);
         ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, sides.size()));
         try {
-            Map<Side, RolloutResult> results = Deploy.parallel(pool, moving, side -> deploy.rollback(stage, side, opened.get(side), errors));
+            Map<Side, RolloutResult> results = new EnumMap<>(Side.class);
+            results.putAll(Deploy.parallel(pool, sides, side -> plan.moving().contains(side)
+                    ? deploy.rollback(stage, side, opened.get(side), errors)
+                    : follow(stage, side, opened.get(side), to, before.get(side))));
             Map<Side, TargetState> after = Deploy.readBack(opened);
             List<SideReport> reports = new ArrayList<>();
             for (Side side : sides) {
-                Optional<RolloutResult> result = Optional.ofNullable(results.get(side));
-                reports.add(new SideReport(side, opened.get(side).describe(), Optional.empty(), result,
-                        Optional.ofNullable(errors.get(side)), after.get(side), result.map(RolloutResult::took).orElse(Duration.ZERO)));
+                Optional<RolloutResult> rollback = Optional.of(results.get(side)).filter(r -> plan.moving().contains(side));
+                reports.add(new SideReport(side, opened.get(side).describe(), Optional.empty(), rollback,
+                        Optional.ofNullable(errors.get(side)), after.get(side), results.get(side).took()));
             }
-            List<String> failed = moving.stream().filter(s -> !results.get(s).succeeded())
-                    .map(s -> s.label() + ": " + results.get(s).reason()).toList();
+            List<String> failed = new ArrayList<>();
+            for (Side side : sides) {
+                RolloutResult result = results.get(side);
+                if (!result.succeeded()) {
+                    failed.add(side.label() + (plan.moving().contains(side) ? " " : " (already on it) ") + result.status() + ": " + result.reason());
+                } else if (!after.get(side).image().equals(Optional.of(to))) {
+                    failed.add(side.label() + " runs " + after.get(side).image().orElse("nothing") + ", not " + to);
+                }
+            }
             Parity parity = Parity.of(after);
-            // Sides that ran one release must end on one release. If they do not (records that disagree in a way
-            // LastGood could not settle), the stage is in DRIFT, which is not a rollback that succeeded; sides that
-            // already differed when the rollback began (deployed one at a time) may still differ.
-            boolean drift = failed.isEmpty() && sides.size() > 1 && parity.status() == Parity.Status.DRIFT
-                    && Parity.of(before).status() == Parity.Status.PARITY;
-            StageOutcome outcome = failed.isEmpty() && !drift ? StageOutcome.SUCCEEDED : StageOutcome.ROLLBACK_FAILED;
-            String done = moving.isEmpty() ? "rolled back nothing" : "rolled back " + Side.labels(moving);
-            String left = already.isEmpty() ? "" : " (" + Side.labels(already) + " already ran the release the others returned to)";
-            String reason = drift ? done + ", but they now run different releases (" + parity.reason()
-                    + "): the sides' last good records disagree; needs a person"
-                    : failed.isEmpty() ? done + left : "rollback failed: " + String.join("; ", failed);
+            StageOutcome outcome = failed.isEmpty() ? StageOutcome.SUCCEEDED : StageOutcome.ROLLBACK_FAILED;
+            String done = (plan.moving().isEmpty() ? "rolled back no side" : "rolled back " + Side.labels(plan.moving())) + " to " + label
+                    + (plan.staying().isEmpty() ? "" : " (" + Side.labels(plan.staying()) + " already ran it)");
+            String reason = failed.isEmpty() ? done : "rollback to " + label + " failed: " + String.join("; ", failed);
             reporter.event(stage.name(), null, outcome + ": " + reason + " [" + parity.status() + "]");
             return new StageReport(stage.name(), Optional.empty(), outcome, reason, parity, reports);
         } finally {
@@ -77,19 +114,100 @@ public final class Rollback {
         }
     }
 
-    /**
-     * The sides with no release to return to that already run the one release every other side returns to: what a
-     * rollback killed after those sides switched leaves (the switch moved their records, so nothing is recorded
-     * before it). Writing them would fail; leaving them is the rollback.
-     */
-    private static List<Side> alreadyThere(List<Side> sides, Map<Side, TargetState> before) {
-        List<Side> going = sides.stream().filter(s -> before.get(s).rollbackImage().isPresent()).toList();
-        List<Optional<String>> destinations = going.stream().map(s -> before.get(s).rollbackImage()).distinct().toList();
-        if (going.isEmpty() || destinations.size() != 1) {
-            return List.of();
+    /** Decides where the sides go, from what they run and record, before anything changes. */
+    static Plan plan(List<Side> sides, Map<Side, TargetState> states) {
+        for (Side side : sides) {
+            TargetState state = states.get(side);
+            if (state.health() == TargetState.Health.ABSENT) {
+                return Plan.refuse(side.label() + " does not exist (" + state.detail() + ")");
+            }
+            if (state.image().isEmpty()) {
+                return Plan.refuse(side.label() + " cannot be read (" + state.detail() + ")");
+            }
+            if (state.lastGoodImage().isEmpty()) {
+                return Plan.refuse("no last good release is recorded on " + side.label());
+            }
         }
-        return sides.stream().filter(s -> !going.contains(s))
-                .filter(s -> before.get(s).lastGoodImage().isPresent() && before.get(s).image().equals(destinations.get(0)))
-                .toList();
+        List<String> lasts = sides.stream().map(s -> states.get(s).lastGoodImage().orElseThrow()).distinct().toList();
+        Plan plan;
+        if (lasts.size() == 1) {
+            String last = lasts.get(0);
+            List<Side> off = sides.stream().filter(s -> !states.get(s).image().orElseThrow().equals(last)).toList();
+            if (!off.isEmpty()) {
+                plan = new Plan(Optional.of(last), off, sides.stream().filter(s -> !off.contains(s)).toList(), Optional.empty());
+            } else {
+                List<Side> oldest = sides.stream().filter(s -> states.get(s).rollbackImage().isEmpty()).toList();
+                if (!oldest.isEmpty()) {
+                    return Plan.refuse("every side runs its last good release, " + label(last, states)
+                            + ", and no good release before it is recorded on " + Side.labels(oldest));
+                }
+                List<String> previous = sides.stream().map(s -> states.get(s).rollbackImage().orElseThrow()).distinct().toList();
+                if (previous.size() > 1) {
+                    return Plan.refuse("the sides record different good releases before " + label(last, states) + " ("
+                            + each(sides, s -> states.get(s).rollbackImage().orElseThrow()) + "); roll back one side at a time"
+                            + " (--side), or deploy the release wanted to the stage");
+                }
+                plan = new Plan(Optional.of(previous.get(0)), sides, List.of(), Optional.empty());
+            }
+        } else {
+            // Records that disagree are settled only as a rollback run again after some sides finished it leaves them:
+            // those run their last good release, which every other side records as the good release before its own.
+            Optional<String> finished = lasts.stream().filter(t -> sides.stream().allMatch(s -> {
+                TargetState state = states.get(s);
+                return state.lastGoodImage().equals(Optional.of(t)) && state.image().equals(Optional.of(t))
+                        || state.onLastGood() && state.rollbackImage().equals(Optional.of(t));
+            })).findFirst();
+            if (finished.isEmpty()) {
+                return Plan.refuse("the sides' last good records disagree (" + each(sides, s -> states.get(s).lastGoodImage().orElseThrow())
+                        + "); roll back one side at a time (--side), or deploy the release wanted to the stage; `dualdeploy status"
+                        + " --output json` shows each side's records");
+            }
+            String to = finished.get();
+            List<Side> there = sides.stream().filter(s -> states.get(s).image().equals(Optional.of(to))).toList();
+            plan = new Plan(finished, sides.stream().filter(s -> !there.contains(s)).toList(), there, Optional.empty());
+        }
+        for (Side side : plan.moving()) {
+            Optional<String> goes = states.get(side).rollbackImage();
+            if (!goes.equals(plan.to())) { // what DeployTarget#rollback does must be the plan; never split the stage
+                return Plan.refuse(side.label() + " would go to " + goes.orElse("nowhere") + ", not " + plan.to().orElseThrow());
+            }
+        }
+        return plan;
+    }
+
+    /** Checks the health of a side that already runs the release the others return to; nothing is written. */
+    private RolloutResult follow(StageSpec stage, Side side, DeployTarget target, String to, TargetState state) {
+        long started = System.nanoTime();
+        Optional<Release> release = LastGood.release(to, state);
+        try {
+            RolloutResult result;
+            if (release.isPresent()) {
+                result = target.deploy(release.get()).await(stage.timeout()); // the release it runs: checks health only
+            } else {
+                TargetState now = target.current();
+                result = new RolloutResult(now.health() == TargetState.Health.HEALTHY ? RolloutResult.Status.SUCCEEDED
+                        : RolloutResult.Status.FAILED, now.health() + ": " + now.detail(), Duration.ofNanos(System.nanoTime() - started));
+            }
+            reporter.event(stage.name(), side, "already on it: " + result.status() + ": " + result.reason());
+            return result;
+        } catch (TargetException e) {
+            reporter.event(stage.name(), side, "already on it, but its health could not be checked: " + e.getMessage());
+            return new RolloutResult(RolloutResult.Status.FAILED, e.getMessage(), Duration.ofNanos(System.nanoTime() - started));
+        }
+    }
+
+    private static String each(List<Side> sides, Function<Side, String> image) {
+        return String.join(", ", sides.stream().map(s -> s.label() + " " + shortImage(image.apply(s))).toList());
+    }
+
+    /** An image as people read it in a reason: its version where a side records one, and its short digest. */
+    static String label(String image, Map<Side, TargetState> states) {
+        Optional<String> version = states.values().stream().filter(s -> s.image().equals(Optional.of(image)))
+                .map(TargetState::version).flatMap(Optional::stream).findFirst();
+        return version.map(v -> v + " (" + shortImage(image) + ")").orElse(shortImage(image));
+    }
+
+    private static String shortImage(String image) {
+        return ImageRef.findDigest(image).map(Release::shortDigest).orElse(image);
     }
 }

@@ -1,6 +1,8 @@
 package dev.dualdeploy.target;
 
+import dev.dualdeploy.config.Side;
 import dev.dualdeploy.release.Release;
+import java.util.Set;
 
 /**
  * Where the service runs on one side of one stage: an ECS service or a Kubernetes Deployment. The platform is the
@@ -23,9 +25,11 @@ public interface DeployTarget {
     /**
      * Records the running release as last good and the former last good as previous good, read back (idempotent).
      *
+     * @param passedOn the sides on which the release passed (every enabled side of the stage in that run); kept with
+     *                 the record, so that a record found on one side only is completed on another only if it passed there
      * @throws TargetException if the target does not run the release, or the record could not be written or read back
      */
-    TargetState markGood(Release release);
+    TargetState markGood(Release release, Set<Side> passedOn);
 
     /**
      * Starts returning to the last good release, or from it to the previous good one (not idempotent on the last good).
@@ -33,6 +37,11 @@ public interface DeployTarget {
      * @throws TargetException if no release to return to is recorded (empty), or the change could not be written
      */
     Rollout rollback();
+
+    /** Whether a deploy creates the workload when it does not exist (a Kubernetes side with manifests). */
+    default boolean creates() {
+        return false;
+    }
 
     /** A short description for logs, such as {@code kubernetes loan/loan-api}. */
     String describe();

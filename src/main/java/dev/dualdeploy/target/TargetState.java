@@ -1,6 +1,10 @@
 package dev.dualdeploy.target;
 
+import dev.dualdeploy.config.Side;
+import java.util.Collections;
+import java.util.EnumSet;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * What runs on a target, as read back from the platform.
@@ -15,9 +19,22 @@ import java.util.Optional;
  *                          goes), or empty
  * @param health how the workload is doing
  * @param detail one line of detail for people, such as {@code 3/3 ready}
+ * @param lastGoodSides the sides on which the last good release passed when it was recorded (the stage's enabled sides
+ *                      of that run); empty when unknown (a record made before a change, or moved by a rollback)
  */
 public record TargetState(Optional<String> image, Optional<String> digest, Optional<String> version,
-                          Optional<String> lastGoodImage, Optional<String> previousGoodImage, Health health, String detail) {
+                          Optional<String> lastGoodImage, Optional<String> previousGoodImage, Health health, String detail,
+                          Set<Side> lastGoodSides) {
+
+    public TargetState {
+        lastGoodSides = lastGoodSides.isEmpty() ? Set.of() : Collections.unmodifiableSet(EnumSet.copyOf(lastGoodSides)); // in side order
+    }
+
+    /** A state whose last good record does not say on which sides it passed. */
+    public TargetState(Optional<String> image, Optional<String> digest, Optional<String> version,
+                       Optional<String> lastGoodImage, Optional<String> previousGoodImage, Health health, String detail) {
+        this(image, digest, version, lastGoodImage, previousGoodImage, health, detail, Set.of());
+    }
 
     /** The health of a workload as the platform reports it. */
     public enum Health { HEALTHY, PROGRESSING, DEGRADED, ABSENT }
@@ -46,5 +63,26 @@ public record TargetState(Optional<String> image, Optional<String> digest, Optio
     public Optional<String> rollbackImage() {
         // A previous record naming the last good release itself (left by an interrupted rollback) is nowhere to go.
         return onLastGood() ? previousGoodImage.filter(previous -> !previous.equals(image.get())) : lastGoodImage;
+    }
+
+    /** How a record of sides is written on a platform: {@code legacy+kubernetes} (characters every platform accepts). */
+    public static String sidesRecord(Set<Side> sides) {
+        return sides.stream().sorted().map(Side::label).reduce((a, b) -> a + "+" + b).orElse("");
+    }
+
+    /** Reads {@link #sidesRecord}; anything unreadable (edited by hand) is no record. */
+    public static Set<Side> parseSidesRecord(String record) {
+        if (record == null || record.isBlank()) {
+            return Set.of();
+        }
+        Set<Side> sides = EnumSet.noneOf(Side.class);
+        for (String label : record.split("\\+", -1)) {
+            try {
+                sides.add(Side.fromLabel(label));
+            } catch (IllegalArgumentException notASide) {
+                return Set.of();
+            }
+        }
+        return sides;
     }
 }

@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.junit.jupiter.api.Test;
@@ -37,7 +38,7 @@ class RecoveryTest {
         }
 
         @Override
-        public TargetState markGood(Release release) {
+        public TargetState markGood(Release release, Set<Side> passedOn) {
             throw new UnsupportedOperationException("recovery never marks");
         }
 

@@ -1,6 +1,7 @@
 package dev.dualdeploy.target.ecs;
 
 import dev.dualdeploy.config.EcsSpec;
+import dev.dualdeploy.config.Side;
 import dev.dualdeploy.net.AwsClients;
 import dev.dualdeploy.net.Timeouts;
 import dev.dualdeploy.release.ImageRef;
@@ -52,6 +53,8 @@ public final class EcsTarget implements DeployTarget {
     public static final String TAG_LAST_GOOD = "dualdeploy:last-good-task-definition";
     /** On the service: the ARN of the task definition of the good release before it. */
     public static final String TAG_PREVIOUS_GOOD = "dualdeploy:previous-good-task-definition";
+    /** Service tag: the sides on which the last good release passed when it was recorded, such as {@code legacy+kubernetes}. */
+    public static final String TAG_LAST_GOOD_SIDES = "dualdeploy:last-good-sides";
     /**
      * Tags a new revision must not inherit from the one it copies; the last is the per-revision record of earlier
      * versions, which the service's tags replace, dropped so that it cannot mislead anyone reading the revision.
@@ -115,7 +118,8 @@ public final class EcsTarget implements DeployTarget {
         String detail = s.runningCount() + "/" + s.desiredCount() + " running"
                 + (running.size() > 1 ? ", tasks run " + running.size() + " digests" : "")
                 + ", " + lastSegment(s.taskDefinition());
-        return new TargetState(image, digest, tag(definition, TAG_VERSION), lastGood, previousGood, health, detail);
+        return new TargetState(image, digest, tag(definition, TAG_VERSION), lastGood, previousGood, health, detail,
+                TargetState.parseSidesRecord(records.get(TAG_LAST_GOOD_SIDES)));
     }
 
     @Override
@@ -144,7 +148,7 @@ public final class EcsTarget implements DeployTarget {
     }
 
     @Override
-    public TargetState markGood(Release release) {
+    public TargetState markGood(Release release, Set<Side> passedOn) {
         Service service = service().orElseThrow(() -> new TargetException(describe() + ": cannot record the last good release:"
                 + " service not found"));
         Optional<String> running = imageOf(service.taskDefinition());
@@ -154,9 +158,13 @@ public final class EcsTarget implements DeployTarget {
         }
         Map<String, String> records = tags(service);
         String last = records.get(TAG_LAST_GOOD);
-        if (!service.taskDefinition().equals(last)) {
+        String sides = TargetState.sidesRecord(passedOn);
+        if (!service.taskDefinition().equals(last) || !sides.equals(records.getOrDefault(TAG_LAST_GOOD_SIDES, ""))) {
             Map<String, String> record = new LinkedHashMap<>();
             record.put(TAG_LAST_GOOD, service.taskDefinition());
+            if (!sides.isEmpty()) {
+                record.put(TAG_LAST_GOOD_SIDES, sides);
+            }
             boolean shifted = last != null && !imageOf(last).equals(running);
             if (shifted) {
                 record.put(TAG_PREVIOUS_GOOD, last);
@@ -196,6 +204,9 @@ public final class EcsTarget implements DeployTarget {
         }
         // Going one release back: the records move first, so a run killed before the change leaves the service off
         // its last good release, which the next recovery or rollback returns to, never back to the release left.
+        // On which sides the release before passed was not kept: that record goes first, so no kill in between leaves
+        // it naming the sides of the release left.
+        call("untag service", () -> client.untagResource(r -> r.resourceArn(service.serviceArn()).tagKeys(TAG_LAST_GOOD_SIDES)));
         writeRecords(service, Map.of(TAG_LAST_GOOD, previous));
         call("untag service", () -> client.untagResource(r -> r.resourceArn(service.serviceArn()).tagKeys(TAG_PREVIOUS_GOOD)));
         progress.event("rolling back from " + lastSegment(service.taskDefinition()) + " to the good release before it, "

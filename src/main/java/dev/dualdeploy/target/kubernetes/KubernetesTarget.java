@@ -8,6 +8,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.dualdeploy.config.ConfigException;
 import dev.dualdeploy.config.ConfigProblem;
 import dev.dualdeploy.config.KubernetesSpec;
+import dev.dualdeploy.config.Side;
 import dev.dualdeploy.net.Faults;
 import dev.dualdeploy.net.Timeouts;
 import dev.dualdeploy.release.ImageRef;
@@ -71,13 +72,15 @@ public final class KubernetesTarget implements DeployTarget, Preflight {
     public static final String DIGEST = "dualdeploy.dev/digest";
     public static final String LAST_GOOD_IMAGE = "dualdeploy.dev/last-good-image";
     public static final String LAST_GOOD_VERSION = "dualdeploy.dev/last-good-version";
+    /** The sides on which the last good release passed when it was recorded, such as {@code legacy+kubernetes}. */
+    public static final String LAST_GOOD_SIDES = "dualdeploy.dev/last-good-sides";
     public static final String PREVIOUS_GOOD_IMAGE = "dualdeploy.dev/previous-good-image";
     public static final String PREVIOUS_GOOD_VERSION = "dualdeploy.dev/previous-good-version";
     public static final String ROLLED_BACK_FROM = "dualdeploy.dev/rolled-back-from";
     public static final String CHANGE_CAUSE = "kubernetes.io/change-cause";
     /** How often a patch is re-read and re-applied after a write conflict before the deploy fails. */
     private static final int CONFLICT_ATTEMPTS = 10;
-    private static final List<String> GOOD_RECORDS = List.of(LAST_GOOD_IMAGE, LAST_GOOD_VERSION, PREVIOUS_GOOD_IMAGE, PREVIOUS_GOOD_VERSION);
+    private static final List<String> GOOD_RECORDS = List.of(LAST_GOOD_IMAGE, LAST_GOOD_VERSION, LAST_GOOD_SIDES, PREVIOUS_GOOD_IMAGE, PREVIOUS_GOOD_VERSION);
     /** The most one manifest file may hold: manifests are small, and a wrong path (a device, a dump) must fail fast. */
     private static final long MAX_MANIFEST_BYTES = 4L * 1024 * 1024;
     private static final ObjectMapper MANIFEST_YAML = new YAMLMapper();
@@ -141,6 +144,11 @@ public final class KubernetesTarget implements DeployTarget, Preflight {
     }
 
     @Override
+    public boolean creates() {
+        return spec.manifests().isPresent();
+    }
+
+    @Override
     public TargetState current() {
         Deployment deployment = call("read deployment", () -> resource().get());
         if (deployment == null) {
@@ -158,7 +166,7 @@ public final class KubernetesTarget implements DeployTarget, Preflight {
         String detail = ready + "/" + desired + " ready" + (running.size() > 1 ? ", pods run " + running.size() + " digests" : "");
         return new TargetState(image, digest, Optional.ofNullable(annotations.get(VERSION)),
                 Optional.ofNullable(annotations.get(LAST_GOOD_IMAGE)), Optional.ofNullable(annotations.get(PREVIOUS_GOOD_IMAGE)),
-                health, detail);
+                health, detail, TargetState.parseSidesRecord(annotations.get(LAST_GOOD_SIDES)));
     }
 
     @Override
@@ -186,6 +194,7 @@ public final class KubernetesTarget implements DeployTarget, Preflight {
             // First change by dualdeploy: what ran before was serving traffic, so it is what a failure returns to.
             record.put(LAST_GOOD_IMAGE, running.get());
             putOrRemove(record, remove, LAST_GOOD_VERSION, existing.get(VERSION));
+            putOrRemove(record, remove, LAST_GOOD_SIDES, null); // on which sides it passed is not known
             progress.event("no last good release is recorded: recording " + running.get() + ", which ran before this change, as last good");
         }
         if (spec.manifests().isPresent()) {
@@ -202,7 +211,7 @@ public final class KubernetesTarget implements DeployTarget, Preflight {
     }
 
     @Override
-    public TargetState markGood(Release release) {
+    public TargetState markGood(Release release, Set<Side> passedOn) {
         Deployment deployment = call("read deployment", () -> resource().get());
         Optional<String> running = Optional.ofNullable(deployment).flatMap(this::container).map(Container::getImage);
         if (!running.equals(Optional.of(release.image()))) {
@@ -211,11 +220,14 @@ public final class KubernetesTarget implements DeployTarget, Preflight {
         }
         Map<String, String> annotations = annotations(deployment);
         String last = annotations.get(LAST_GOOD_IMAGE);
-        if (!release.image().equals(last) || !release.version().equals(annotations.get(LAST_GOOD_VERSION))) {
+        String sides = TargetState.sidesRecord(passedOn);
+        if (!release.image().equals(last) || !release.version().equals(annotations.get(LAST_GOOD_VERSION))
+                || !sides.equals(annotations.getOrDefault(LAST_GOOD_SIDES, ""))) {
             Map<String, String> record = new HashMap<>();
             Set<String> remove = new LinkedHashSet<>();
             record.put(LAST_GOOD_IMAGE, release.image());
             record.put(LAST_GOOD_VERSION, release.version());
+            putOrRemove(record, remove, LAST_GOOD_SIDES, sides.isEmpty() ? null : sides);
             boolean shifted = last != null && !last.equals(release.image());
             if (shifted) {
                 record.put(PREVIOUS_GOOD_IMAGE, last);
@@ -263,6 +275,7 @@ public final class KubernetesTarget implements DeployTarget, Preflight {
             toVersion = annotations.get(PREVIOUS_GOOD_VERSION);
             record.put(LAST_GOOD_IMAGE, to);
             putOrRemove(record, remove, LAST_GOOD_VERSION, toVersion);
+            remove.add(LAST_GOOD_SIDES); // on which sides the release before passed was not kept
             remove.add(PREVIOUS_GOOD_IMAGE);
             remove.add(PREVIOUS_GOOD_VERSION);
         }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.dualdeploy.config.Side;
 import dev.dualdeploy.local.EcsSimulator;
 import dev.dualdeploy.release.Release;
 import dev.dualdeploy.target.RolloutResult;
@@ -16,14 +17,15 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.services.ecs.EcsClient;
-import software.amazon.awssdk.services.ecs.model.Compatibility;
 import software.amazon.awssdk.services.ecs.model.CPUArchitecture;
+import software.amazon.awssdk.services.ecs.model.Compatibility;
 import software.amazon.awssdk.services.ecs.model.DescribeTaskDefinitionResponse;
 import software.amazon.awssdk.services.ecs.model.IpcMode;
 import software.amazon.awssdk.services.ecs.model.NetworkMode;
@@ -160,7 +162,7 @@ class EcsTargetTest {
     void cannotPullContainerErrorFailsFastAndRollsBack() {
         EcsTarget target = seeded(Images.release('0', "0.9.0"), true);
         assertThat(target.deploy(Images.release('a', "1.0.0")).await(Duration.ofSeconds(30)).succeeded()).isTrue();
-        assertThat(target.markGood(Images.release('a', "1.0.0")).lastGoodImage()).contains(Images.release('a', "").image());
+        assertThat(target.markGood(Images.release('a', "1.0.0"), Set.of(Side.LEGACY, Side.KUBERNETES)).lastGoodImage()).contains(Images.release('a', "").image());
         sim.breakImage(Images.digest('c'), EcsSimulator.Breakage.PULL);
 
         RolloutResult result = target.deploy(Images.release('c', "1.2.0")).await(Duration.ofSeconds(60));

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.dualdeploy.config.KubernetesSpec;
+import dev.dualdeploy.config.Side;
 import dev.dualdeploy.local.KubernetesSimulator;
 import dev.dualdeploy.release.Release;
 import dev.dualdeploy.target.RolloutResult;
@@ -21,6 +22,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -92,7 +94,7 @@ class KubernetesTargetTest {
         String ns = namespace();
         KubernetesTarget target = seeded(ns, Images.release('0', "0.9.0"));
         assertThat(target.deploy(Images.release('a', "1.0.0")).await(Duration.ofSeconds(30)).succeeded()).isTrue();
-        assertThat(target.markGood(Images.release('a', "1.0.0")).lastGoodImage()).contains(Images.release('a', "").image());
+        assertThat(target.markGood(Images.release('a', "1.0.0"), Set.of(Side.LEGACY, Side.KUBERNETES)).lastGoodImage()).contains(Images.release('a', "").image());
         sim.breakImage(Images.digest('c'), KubernetesSimulator.Breakage.PULL);
 
         RolloutResult result = target.deploy(Images.release('c', "1.2.0")).await(Duration.ofSeconds(60));
