@@ -229,7 +229,7 @@ public final class Deploy {
             try {
                 states.put(side, target.current());
             } catch (TargetException e) {
-                states.put(side, TargetState.unreadable("cannot read back: " + e.getMessage()));
+                states.put(side, TargetState.unreadable(Status.oneLine(e.getMessage())));
             }
         });
         return states;

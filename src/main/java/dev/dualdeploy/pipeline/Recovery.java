@@ -118,7 +118,7 @@ final class Recovery {
                 states.put(side, target.current());
             } catch (TargetException e) {
                 unreadable.put(side, e.getMessage());
-                states.put(side, TargetState.unreadable("cannot read back: " + e.getMessage()));
+                states.put(side, TargetState.unreadable(Status.oneLine(e.getMessage())));
             }
         });
         return states;

@@ -49,8 +49,10 @@ public final class Rollback {
                 reports.add(new SideReport(side, opened.get(side).describe(), Optional.empty(), Optional.of(results.get(side)),
                         Optional.ofNullable(errors.get(side)), after.get(side), results.get(side).took()));
             }
-            List<String> failed = sides.stream().filter(s -> !results.get(s).succeeded())
-                    .map(s -> s.label() + ": " + results.get(s).reason()).toList();
+            // A rollback that cannot be read back is not one that succeeded: a person must look (exit 4).
+            List<String> failed = sides.stream().filter(s -> !results.get(s).succeeded() || !after.get(s).readable())
+                    .map(s -> results.get(s).succeeded() ? Parity.cannotBeRead(s, after.get(s)) : s.label() + ": " + results.get(s).reason())
+                    .toList();
             Parity parity = Parity.of(after);
             // Each side goes back to its own last good record; records that disagree (a run killed between marking
             // the two sides good) leave the stage in DRIFT, which is not a rollback that succeeded.

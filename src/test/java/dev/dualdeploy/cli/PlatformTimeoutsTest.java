@@ -110,7 +110,9 @@ class PlatformTimeoutsTest {
         long seconds = timed(() -> run[0] = Cli.run("status", "-f", file, "--check"));
         assertThat(seconds).as("seconds").isLessThan(30);
         assertThat(run[0].code()).as(run[0].err()).isEqualTo(ExitCodes.NEEDS_ATTENTION);
-        assertThat(run[0].out()).contains("sandbox: UNREADABLE (parity unknown: legacy and kubernetes could not be read)")
+        assertThat(run[0].out()).contains("sandbox: UNREADABLE (parity unknown: legacy cannot be read: ecs sandbox/loan-api:"
+                        + " cannot describe service: no answer from " + silentUrl() + " within 1s; kubernetes cannot be read:"
+                        + " kubernetes sandbox/loan-api: cannot read deployment: no answer from " + silentUrl() + " within 1s)")
                 .doesNotContain("ABSENT").doesNotContain("DRIFT").doesNotContain("ClosedChannelException");
         assertThat(run[0].out().lines().filter(l -> l.contains("UNREADABLE"))).hasSize(3);
         assertThat(run[0].out()).contains("no answer from " + silentUrl() + " within 1s");
