@@ -2,12 +2,9 @@ package dev.dualdeploy.pipeline;
 
 import dev.dualdeploy.config.Side;
 import dev.dualdeploy.config.StageSpec;
-import dev.dualdeploy.net.Faults;
-import dev.dualdeploy.net.Timeouts;
 import dev.dualdeploy.target.DeployTarget;
 import dev.dualdeploy.target.TargetException;
 import dev.dualdeploy.target.TargetState;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
@@ -15,7 +12,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
@@ -66,19 +62,14 @@ public final class Status {
 
     private final Targets targets;
     private final Reporter reporter;
-    private final Duration read;
-    /** Endpoints that did not answer in this run, so that the next stage on the same platform does not wait again. */
-    private final Map<String, String> unreachable = new ConcurrentHashMap<>();
 
+    /**
+     * @param targets where the sides are read; {@link PlatformTargets} asks a platform that did not answer only once
+     *                per run, so that every later stage on it does not wait again
+     */
     public Status(Targets targets, Reporter reporter) {
-        this(targets, reporter, Timeouts.current().read());
-    }
-
-    /** @param read the read timeout the clients use, for "no answer within" */
-    public Status(Targets targets, Reporter reporter, Duration read) {
         this.targets = targets;
         this.reporter = reporter;
-        this.read = read;
     }
 
     /** The first line of a message, at most 300 characters: a status table has one line per side. */
@@ -142,25 +133,12 @@ public final class Status {
 
     private SideStatus read(StageSpec stage, Side side) {
         String description = side.label();
-        String endpoint = side.label();
         try {
             DeployTarget target = targets.open(stage, side, reporter.side(stage.name(), side));
             description = target.describe();
-            endpoint = targets.endpoint(stage, side);
-            String known = unreachable.get(endpoint);
-            if (known != null) {
-                return unreadable(stage, side, description, description + ": " + known + " (not asked again)");
-            }
             return new SideStatus(side, stage.enabled(side), description, target.current(), Optional.empty());
         } catch (TargetException e) {
-            String reason = oneLine(e.getMessage());
-            if (e.getCause() != null && Faults.network(e.getCause())) {
-                // A client's own words for a hung or refused endpoint can be a bare class name; say what and where.
-                String fault = Faults.describe(e.getCause(), endpoint, read);
-                unreachable.put(endpoint, fault);
-                reason = reason.contains(fault) ? reason : description + ": " + fault;
-            }
-            return unreadable(stage, side, description, reason);
+            return unreadable(stage, side, description, oneLine(e.getMessage()));
         }
     }
 
