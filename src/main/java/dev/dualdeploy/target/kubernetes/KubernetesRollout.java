@@ -155,11 +155,9 @@ final class KubernetesRollout implements Rollout {
         int desired = Optional.ofNullable(deployment.getSpec().getReplicas()).orElse(1);
         Optional<ReplicaSet> replicaSet = newReplicaSet(client, spec, deployment, image);
         List<Pod> newPods = replicaSet.map(rs -> pods(client, spec, rs)).orElse(List.of());
-        for (Pod pod : newPods) {
-            Optional<String> failure = failure(pod);
-            if (failure.isPresent()) {
-                return Optional.of(result(RolloutResult.Status.FAILED, failure.get(), started));
-            }
+        Optional<String> failure = failure(newPods);
+        if (failure.isPresent()) {
+            return Optional.of(result(RolloutResult.Status.FAILED, failure.get(), started));
         }
         DeploymentStatus status = Optional.ofNullable(deployment.getStatus()).orElseGet(DeploymentStatus::new);
         long readyNew = newPods.stream().filter(KubernetesRollout::ready).count();
@@ -192,7 +190,16 @@ final class KubernetesRollout implements Rollout {
                 .count();
     }
 
-    private Optional<String> failure(Pod pod) {
+    /**
+     * Why the release's pods will not recover without a new release (the first pod whose container waits for one of
+     * {@link #FAILING}), or empty. The one rule for a broken release: the rollout fails fast on it, and
+     * {@link KubernetesTarget#current()} reports such a side DEGRADED, also after a run that died before its rollout saw it.
+     */
+    static Optional<String> failure(List<Pod> pods) {
+        return pods.stream().map(KubernetesRollout::failure).flatMap(Optional::stream).findFirst();
+    }
+
+    private static Optional<String> failure(Pod pod) {
         if (pod.getStatus() == null) {
             return Optional.empty();
         }
