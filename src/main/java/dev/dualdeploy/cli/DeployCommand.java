@@ -53,7 +53,7 @@ final class DeployCommand extends BaseCommand {
         if (junit != null && !report.gates().isEmpty()) {
             JUnitReport.write(junit, report.gates());
         }
-        int code = report.outcome().exitCode();
+        int code = ExitCodes.of(report);
         Print.stage(out(), "deploy", report, code, json());
         return code;
     }

@@ -1,5 +1,8 @@
 package dev.dualdeploy.cli;
 
+import dev.dualdeploy.pipeline.Parity;
+import dev.dualdeploy.pipeline.StageReport;
+
 /** The CLI's exit codes; the README and {@code --help} list the same. */
 public final class ExitCodes {
 
@@ -31,5 +34,14 @@ public final class ExitCodes {
             + "  70  internal error (rerun with --stacktrace and report it)%n";
 
     private ExitCodes() {
+    }
+
+    /**
+     * The exit code of a {@code deploy} or {@code rollback}: its outcome's, but {@link #NEEDS_ATTENTION} whenever a side
+     * could not be read at the end (parity UNREADABLE), even with {@code --no-rollback}: nobody knows what runs there.
+     */
+    static int of(StageReport report) {
+        int code = report.outcome().exitCode();
+        return report.parity().status() == Parity.Status.UNREADABLE ? Math.max(code, NEEDS_ATTENTION) : code;
     }
 }

@@ -20,9 +20,11 @@ final class Print {
         }
         out.println(command + " " + report.stage() + ": " + report.outcome() + " - " + report.reason());
         for (SideReport side : report.sides()) {
-            out.println("  " + side.side().label() + " (" + side.target() + "): runs "
-                    + side.after().version().orElse("?") + " " + side.after().digest().map(Release::shortDigest).orElse("unknown digest")
-                    + ", " + side.after().health());
+            // A side that could not be read has no version, digest or health to show: say so and why, once.
+            out.println("  " + side.side().label() + " (" + side.target() + "): " + (side.after().readable()
+                    ? "runs " + side.after().version().orElse("?") + " " + side.after().digest().map(Release::shortDigest).orElse("unknown digest")
+                    + ", " + side.after().health()
+                    : side.after().health() + ", cannot be read: " + side.after().detail()));
         }
         out.println("  parity: " + report.parity().status() + " (" + report.parity().reason() + ")");
         for (GateReport gate : report.gates()) {

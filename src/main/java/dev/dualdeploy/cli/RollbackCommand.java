@@ -43,7 +43,7 @@ final class RollbackCommand extends BaseCommand {
         try (PlatformTargets targets = new PlatformTargets(Clock.systemUTC(), Sleeper.SYSTEM)) {
             report = new Rollback(targets, reporter()).run(stageSpec, sides);
         }
-        int code = report.outcome().exitCode();
+        int code = ExitCodes.of(report);
         Print.stage(out(), "rollback", report, code, json());
         return code;
     }

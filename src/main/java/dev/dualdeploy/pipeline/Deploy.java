@@ -242,16 +242,27 @@ public final class Deploy {
         return new StageReport(stage.name(), Optional.of(release), outcome, reason, parity, reports);
     }
 
+    /**
+     * Reads every side back at the same time, so that a platform that does not answer costs its timeout once, not once
+     * per side; a side that cannot be read is {@link TargetState#unreadable(String)} with the reason.
+     */
     static Map<Side, TargetState> readBack(Map<Side, DeployTarget> opened) {
-        Map<Side, TargetState> states = new EnumMap<>(Side.class);
-        opened.forEach((side, target) -> {
-            try {
-                states.put(side, target.current());
-            } catch (TargetException e) {
-                states.put(side, TargetState.unreadable("cannot read back: " + e.getMessage()));
-            }
+        ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, opened.size()), r -> {
+            Thread t = new Thread(r, "read-back");
+            t.setDaemon(true);
+            return t;
         });
-        return states;
+        try {
+            return parallel(pool, List.copyOf(opened.keySet()), side -> {
+                try {
+                    return opened.get(side).current();
+                } catch (TargetException e) {
+                    return TargetState.unreadable(Status.oneLine(e.getMessage()));
+                }
+            });
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     /** Runs one task per side at once and waits for all; a side's unexpected exception is rethrown after all end. */

@@ -12,18 +12,28 @@ import java.util.stream.Collectors;
 /**
  * Whether the enabled sides of a stage run the same digest.
  *
- * @param status PARITY or DRIFT
- * @param reason what differs, for people; names every side's digest on DRIFT
+ * @param status PARITY, DRIFT or UNREADABLE
+ * @param reason what differs, for people; names every side's digest on DRIFT, and why each side could not be read on
+ *               UNREADABLE
  */
 public record Parity(Status status, String reason) {
 
-    /** PARITY when every side runs one digest, DRIFT otherwise (including a side whose digest is unknown). */
-    public enum Status { PARITY, DRIFT }
+    /**
+     * PARITY when every side runs one digest; DRIFT when the sides were read and differ (including a side that runs
+     * nothing); UNREADABLE when a side could not be read, so nobody knows whether they differ: a person must look
+     * (exit 4), which is not the DRIFT claim (exit 3) about digests nobody read.
+     */
+    public enum Status { PARITY, DRIFT, UNREADABLE }
 
     /** Compares the digests the sides run; with one side, PARITY means only that its digest is known. */
     public static Parity of(Map<Side, TargetState> states) {
         if (states.isEmpty()) {
             return new Parity(Status.PARITY, "no side is enabled");
+        }
+        String unreadable = states.entrySet().stream().filter(e -> !e.getValue().readable())
+                .map(e -> cannotBeRead(e.getKey(), e.getValue())).collect(Collectors.joining("; "));
+        if (!unreadable.isEmpty()) {
+            return new Parity(Status.UNREADABLE, "parity unknown: " + unreadable);
         }
         Set<String> digests = states.values().stream().map(s -> s.digest().orElse("unknown"))
                 .collect(Collectors.toCollection(TreeSet::new));
@@ -36,12 +46,18 @@ public record Parity(Status status, String reason) {
         return new Parity(Status.DRIFT, "sides differ: " + each);
     }
 
-    /** Whether every side runs exactly this release. */
+    /** Whether every side runs exactly this release; a side that could not be read says so, not "an unknown digest". */
     public static Optional<String> mismatch(Map<Side, TargetState> states, Release release) {
         return states.entrySet().stream()
                 .filter(e -> !e.getValue().digest().filter(release.digest()::equals).isPresent())
-                .map(e -> e.getKey().label() + " runs " + e.getValue().digest().map(Release::shortDigest).orElse("an unknown digest")
+                .map(e -> !e.getValue().readable() ? cannotBeRead(e.getKey(), e.getValue())
+                        : e.getKey().label() + " runs " + e.getValue().digest().map(Release::shortDigest).orElse("an unknown digest")
                         + ", not " + Release.shortDigest(release.digest()))
                 .reduce((a, b) -> a + "; " + b);
+    }
+
+    /** {@code legacy cannot be read: <why>}, the one wording every report uses for an unreadable side. */
+    public static String cannotBeRead(Side side, TargetState state) {
+        return side.label() + " cannot be read: " + state.detail();
     }
 }

@@ -18,7 +18,8 @@ import software.amazon.awssdk.services.ecs.EcsClient;
 
 /**
  * Targets on real platforms: one Kubernetes client per kubeconfig and context, one ECS client per region and
- * endpoint, shared by every stage that names the same ones.
+ * endpoint, shared by every stage that names the same ones. A platform that did not answer is not asked again by
+ * any target opened here (see {@link Unanswered}), so a command's wait for it is bounded by one call per side.
  */
 public final class PlatformTargets implements Targets {
 
@@ -26,6 +27,7 @@ public final class PlatformTargets implements Targets {
     private final Map<List<Object>, EcsClient> ecs = new ConcurrentHashMap<>();
     private final Clock clock;
     private final Sleeper sleeper;
+    private final Unanswered unanswered = new Unanswered();
 
     public PlatformTargets(Clock clock, Sleeper sleeper) {
         this.clock = clock;
@@ -34,6 +36,10 @@ public final class PlatformTargets implements Targets {
 
     @Override
     public DeployTarget open(StageSpec stage, Side side, Progress progress) {
+        return unanswered.guard(platform(stage, side, progress), () -> endpoint(stage, side));
+    }
+
+    private DeployTarget platform(StageSpec stage, Side side, Progress progress) {
         if (side == Side.KUBERNETES) {
             KubernetesSpec spec = stage.kubernetes().orElseThrow(() -> notConfigured(stage, side));
             KubernetesClient client = kubernetes.computeIfAbsent(List.of(spec.kubeconfig().map(Object::toString).orElse(""),

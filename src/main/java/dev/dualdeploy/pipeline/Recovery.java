@@ -4,7 +4,6 @@ import dev.dualdeploy.config.Side;
 import dev.dualdeploy.config.StageSpec;
 import dev.dualdeploy.target.DeployTarget;
 import dev.dualdeploy.target.RolloutResult;
-import dev.dualdeploy.target.TargetException;
 import dev.dualdeploy.target.TargetState;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -133,13 +132,10 @@ final class Recovery {
     }
 
     private static Map<Side, TargetState> read(Map<Side, DeployTarget> opened, Map<Side, String> unreadable) {
-        Map<Side, TargetState> states = new EnumMap<>(Side.class);
-        opened.forEach((side, target) -> {
-            try {
-                states.put(side, target.current());
-            } catch (TargetException e) {
-                unreadable.put(side, e.getMessage());
-                states.put(side, TargetState.unreadable("cannot read back: " + e.getMessage()));
+        Map<Side, TargetState> states = Deploy.readBack(opened);
+        states.forEach((side, state) -> {
+            if (!state.readable()) {
+                unreadable.put(side, state.detail());
             }
         });
         return states;

@@ -93,11 +93,14 @@ public final class Rollback {
                 reports.add(new SideReport(side, opened.get(side).describe(), Optional.empty(), rollback,
                         Optional.ofNullable(errors.get(side)), after.get(side), results.get(side).took()));
             }
+            // A rollback that cannot be read back is not one that succeeded: a person must look (exit 4).
             List<String> failed = new ArrayList<>();
             for (Side side : sides) {
                 RolloutResult result = results.get(side);
                 if (!result.succeeded()) {
                     failed.add(side.label() + (plan.moving().contains(side) ? " " : " (already on it) ") + result.status() + ": " + result.reason());
+                } else if (!after.get(side).readable()) {
+                    failed.add(Parity.cannotBeRead(side, after.get(side)));
                 } else if (!after.get(side).image().equals(Optional.of(to))) {
                     failed.add(side.label() + " runs " + after.get(side).image().orElse("nothing") + ", not " + to);
                 }
@@ -121,8 +124,11 @@ public final class Rollback {
             if (state.health() == TargetState.Health.ABSENT) {
                 return Plan.refuse(side.label() + " does not exist (" + state.detail() + ")");
             }
+            if (!state.readable()) {
+                return Plan.refuse(Parity.cannotBeRead(side, state));
+            }
             if (state.image().isEmpty()) {
-                return Plan.refuse(side.label() + " cannot be read (" + state.detail() + ")");
+                return Plan.refuse(side.label() + " runs no image that can be read (" + state.detail() + ")");
             }
             if (state.lastGoodImage().isEmpty()) {
                 return Plan.refuse("no last good release is recorded on " + side.label());

@@ -2,12 +2,9 @@ package dev.dualdeploy.pipeline;
 
 import dev.dualdeploy.config.Side;
 import dev.dualdeploy.config.StageSpec;
-import dev.dualdeploy.net.Faults;
-import dev.dualdeploy.net.Timeouts;
 import dev.dualdeploy.target.DeployTarget;
 import dev.dualdeploy.target.TargetException;
 import dev.dualdeploy.target.TargetState;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
@@ -15,7 +12,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
@@ -28,61 +24,52 @@ public final class Status {
      * @param side the side
      * @param enabled whether the stage's toggle (with overrides) sends releases to this side
      * @param target the target's description
-     * @param state what runs, as read back; when the side could not be read, nothing is known and its fields are empty
+     * @param state what runs, as read back; when the side could not be read, {@link TargetState#unreadable(String)}
      * @param error why the side could not be read, in one line, or empty
      */
     public record SideStatus(Side side, boolean enabled, String target, TargetState state, Optional<String> error) {
 
         /** Whether the platform answered; an unreadable side says nothing about what runs there. */
         public boolean readable() {
-            return error.isEmpty();
+            return state.readable();
         }
 
-        /** The side's health as people and the JSON see it: {@value #UNREADABLE}, or the platform's health. */
+        /** The side's health as people and the JSON see it, UNREADABLE included. */
         public String health() {
-            return readable() ? state.health().name() : UNREADABLE;
+            return state.health().name();
         }
     }
-
-    /** The state of a side or stage that could not be read: not ABSENT, not DRIFT, since nothing is known. */
-    public static final String UNREADABLE = "UNREADABLE";
 
     /**
      * One stage.
      *
      * @param stage the stage name
      * @param sides every configured side
-     * @param parity parity over the enabled sides; when one of them could not be read, DRIFT with a reason that
-     *               says so (use {@link #state()} to tell the two apart)
+     * @param parity parity over the enabled sides: PARITY, DRIFT, or UNREADABLE when one of them could not be read
      */
     public record StageStatus(String stage, List<SideStatus> sides, Parity parity) {
 
         /** Whether every enabled side could be read. */
         public boolean readable() {
-            return sides.stream().filter(SideStatus::enabled).allMatch(SideStatus::readable);
+            return parity.status() != Parity.Status.UNREADABLE;
         }
 
-        /** PARITY, DRIFT, or {@value #UNREADABLE} when an enabled side could not be read (parity is then unknown). */
+        /** PARITY, DRIFT or UNREADABLE: the stage's parity status, as the JSON's {@code state} says it. */
         public String state() {
-            return readable() ? parity.status().name() : UNREADABLE;
+            return parity.status().name();
         }
     }
 
     private final Targets targets;
     private final Reporter reporter;
-    private final Duration read;
-    /** Endpoints that did not answer in this run, so that the next stage on the same platform does not wait again. */
-    private final Map<String, String> unreachable = new ConcurrentHashMap<>();
 
+    /**
+     * @param targets where the sides are read; {@link PlatformTargets} asks a platform that did not answer only once
+     *                per run, so that every later stage on it does not wait again
+     */
     public Status(Targets targets, Reporter reporter) {
-        this(targets, reporter, Timeouts.current().read());
-    }
-
-    /** @param read the read timeout the clients use, for "no answer within" */
-    public Status(Targets targets, Reporter reporter, Duration read) {
         this.targets = targets;
         this.reporter = reporter;
-        this.read = read;
     }
 
     /** The first line of a message, at most 300 characters: a status table has one line per side. */
@@ -111,7 +98,6 @@ public final class Status {
         for (StageSpec stage : stages) {
             List<SideStatus> sides = new ArrayList<>();
             Map<Side, TargetState> enabled = new EnumMap<>(Side.class);
-            List<String> unreadable = new ArrayList<>();
             // The sides are read at the same time, so a platform that does not answer costs its timeout once per
             // stage, not once per side; the results keep the sides' order.
             List<CompletableFuture<SideStatus>> reads = new ArrayList<>();
@@ -125,14 +111,10 @@ public final class Status {
                 sides.add(status);
                 if (status.enabled()) {
                     enabled.put(status.side(), status.state());
-                    if (!status.readable()) {
-                        unreadable.add(status.side().label());
-                    }
                 }
             }
-            Parity parity = unreadable.isEmpty() ? Parity.of(enabled)
-                    : new Parity(Parity.Status.DRIFT, "parity unknown: " + String.join(" and ", unreadable) + " could not be read");
-            result.add(new StageStatus(stage.name(), sides, parity));
+            // An enabled side that could not be read makes the stage's parity UNREADABLE (not DRIFT): Parity says so.
+            result.add(new StageStatus(stage.name(), sides, Parity.of(enabled)));
         }
         return result;
     }
@@ -151,29 +133,16 @@ public final class Status {
 
     private SideStatus read(StageSpec stage, Side side) {
         String description = side.label();
-        String endpoint = side.label();
         try {
             DeployTarget target = targets.open(stage, side, reporter.side(stage.name(), side));
             description = target.describe();
-            endpoint = targets.endpoint(stage, side);
-            String known = unreachable.get(endpoint);
-            if (known != null) {
-                return unreadable(stage, side, description, description + ": " + known + " (not asked again)");
-            }
             return new SideStatus(side, stage.enabled(side), description, target.current(), Optional.empty());
         } catch (TargetException e) {
-            String reason = oneLine(e.getMessage());
-            if (e.getCause() != null && Faults.network(e.getCause())) {
-                // A client's own words for a hung or refused endpoint can be a bare class name; say what and where.
-                String fault = Faults.describe(e.getCause(), endpoint, read);
-                unreachable.put(endpoint, fault);
-                reason = reason.contains(fault) ? reason : description + ": " + fault;
-            }
-            return unreadable(stage, side, description, reason);
+            return unreadable(stage, side, description, oneLine(e.getMessage()));
         }
     }
 
     private static SideStatus unreadable(StageSpec stage, Side side, String description, String reason) {
-        return new SideStatus(side, stage.enabled(side), description, TargetState.absent(reason), Optional.of(reason));
+        return new SideStatus(side, stage.enabled(side), description, TargetState.unreadable(reason), Optional.of(reason));
     }
 }

@@ -82,7 +82,7 @@ public final class JsonReport {
         for (Status.StageStatus stage : stages) {
             ObjectNode node = list.addObject().put("stage", stage.stage()).put("state", stage.state());
             // An unreadable side makes parity unknown: its status says UNREADABLE, never DRIFT.
-            node.set("parity", parity(stage.parity()).put("status", stage.state()));
+            node.set("parity", parity(stage.parity()));
             ArrayNode sides = node.putArray("sides");
             for (Status.SideStatus side : stage.sides()) {
                 ObjectNode s = sides.addObject().put("side", side.side().label()).put("enabled", side.enabled())
@@ -197,7 +197,7 @@ public final class JsonReport {
                 .put("version", state.version().orElse(null)).put("lastGoodImage", state.lastGoodImage().orElse(null))
                 // Kept for readers of earlier versions: the image `rollback` would return to.
                 .put("previousImage", state.rollbackImage().orElse(null))
-                .put("health", state.health().name()).put("detail", state.detail());
+                .put("health", state.health().name()).put("readable", state.readable()).put("detail", state.detail());
     }
 
     private static double seconds(Duration duration) {

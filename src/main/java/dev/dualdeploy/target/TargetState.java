@@ -17,8 +17,9 @@ import java.util.Set;
  *                      returns to), or empty if none is recorded yet
  * @param previousGoodImage the image of the good release before it (where a rollback from the last good release
  *                          goes), or empty
- * @param health how the workload is doing
- * @param detail one line of detail for people, such as {@code 3/3 ready}
+ * @param health how the workload is doing, or {@link Health#UNREADABLE} when the platform could not be read
+ * @param detail one line of detail for people, such as {@code 3/3 ready}; for an unreadable side, why it could not be
+ *               read
  * @param lastGoodSides the sides on which the last good release passed when it was recorded (the stage's enabled sides
  *                      of that run); empty when unknown (a record made before a change, or moved by a rollback)
  */
@@ -36,8 +37,11 @@ public record TargetState(Optional<String> image, Optional<String> digest, Optio
         this(image, digest, version, lastGoodImage, previousGoodImage, health, detail, Set.of());
     }
 
-    /** The health of a workload as the platform reports it. */
-    public enum Health { HEALTHY, PROGRESSING, DEGRADED, ABSENT }
+    /**
+     * The health of a workload as the platform reports it. UNREADABLE is not the platform's word: the platform did not
+     * answer (or refused us), so nothing is known of the side, which is neither ABSENT nor DEGRADED.
+     */
+    public enum Health { HEALTHY, PROGRESSING, DEGRADED, ABSENT, UNREADABLE }
 
     /** A target where the workload does not exist. */
     public static TargetState absent(String detail) {
@@ -45,10 +49,20 @@ public record TargetState(Optional<String> image, Optional<String> digest, Optio
                 Health.ABSENT, detail);
     }
 
-    /** A side whose state could not be read: nothing is known of it. */
-    public static TargetState unreadable(String detail) {
+    /**
+     * A side whose state could not be read: nothing is known of it, and every reader (status, parity, the reports)
+     * says it cannot be read rather than guessing a health or a digest.
+     *
+     * @param why why it could not be read, in one line
+     */
+    public static TargetState unreadable(String why) {
         return new TargetState(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
-                Health.DEGRADED, detail);
+                Health.UNREADABLE, why);
+    }
+
+    /** Whether the platform answered; false for {@link #unreadable(String)}, whose {@link #detail()} says why. */
+    public boolean readable() {
+        return health != Health.UNREADABLE;
     }
 
     /** Whether the side runs its recorded last good release (false when none is recorded). */

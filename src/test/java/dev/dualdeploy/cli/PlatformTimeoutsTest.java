@@ -110,7 +110,9 @@ class PlatformTimeoutsTest {
         long seconds = timed(() -> run[0] = Cli.run("status", "-f", file, "--check"));
         assertThat(seconds).as("seconds").isLessThan(30);
         assertThat(run[0].code()).as(run[0].err()).isEqualTo(ExitCodes.NEEDS_ATTENTION);
-        assertThat(run[0].out()).contains("sandbox: UNREADABLE (parity unknown: legacy and kubernetes could not be read)")
+        assertThat(run[0].out()).contains("sandbox: UNREADABLE (parity unknown: legacy cannot be read: ecs sandbox/loan-api:"
+                        + " cannot describe service: no answer from " + silentUrl() + " within 1s; kubernetes cannot be read:"
+                        + " kubernetes sandbox/loan-api: cannot read deployment: no answer from " + silentUrl() + " within 1s)")
                 .doesNotContain("ABSENT").doesNotContain("DRIFT").doesNotContain("ClosedChannelException");
         assertThat(run[0].out().lines().filter(l -> l.contains("UNREADABLE"))).hasSize(3);
         assertThat(run[0].out()).contains("no answer from " + silentUrl() + " within 1s");
@@ -154,6 +156,32 @@ class PlatformTimeoutsTest {
         assertThat(releaseSeconds).as("seconds").isLessThan(30);
         assertThat(release[0].code()).as(release[0].err()).isEqualTo(ExitCodes.NEEDS_ATTENTION);
         assertThat(errorLines(release[0])).hasSize(1).allMatch(l -> l.contains("127.0.0.1:" + silent.port()));
+    }
+
+    /**
+     * Issue 8 item 16, found by the hostile review: {@code rollback} against a silent platform took 64 s, as it asked
+     * each side once to roll back and then again, one side after the other, to read it back, each call paying its
+     * timeout with its retries. A platform that did not answer is not asked again in the run, and the sides are read at
+     * once: the command waits one call per side (in parallel), which the connection count shows.
+     */
+    @Test
+    void rollbackOfAPlatformThatNeverAnswersAsksEachSideOnceAndSaysUnreadable() throws IOException {
+        String file = config(silentUrl(), "sandbox").toString();
+        Run run = Cli.run("rollback", "-f", file, "--stage", "sandbox", "--output", "json");
+
+        assertThat(run.code()).as(run.err()).isEqualTo(ExitCodes.NEEDS_ATTENTION);
+        // One call per side, each with its one retry (dualdeploy.timeout.retries=1): 2 sides x 2 attempts, where it
+        // was 8 (a second call per side to read it back).
+        assertThat(silent.connections()).isEqualTo(2 * 2);
+        JsonNode json = run.json();
+        assertThat(json.get("outcome").asText()).isEqualTo("ROLLBACK_FAILED");
+        assertThat(json.get("reason").asText()).startsWith("cannot roll back legacy + kubernetes: ").endsWith("; nothing was changed");
+        assertThat(json.get("parity").get("status").asText()).isEqualTo("UNREADABLE");
+        for (JsonNode side : json.get("sides")) {
+            // Read once before anything changes, and refused there: no side is asked to roll back.
+            assertThat(side.get("running").get("health").asText()).isEqualTo("UNREADABLE");
+            assertThat(side.get("running").get("detail").asText()).contains("no answer from " + silentUrl() + " within 1s");
+        }
     }
 
     /** Not only status: a command that reads a hung Kubernetes API alone says why in words, not "request timed out". */

@@ -1,6 +1,8 @@
 package dev.dualdeploy.target.ecs;
 
 import dev.dualdeploy.config.EcsSpec;
+import dev.dualdeploy.net.Faults;
+import dev.dualdeploy.net.Timeouts;
 import dev.dualdeploy.target.Progress;
 import dev.dualdeploy.target.Rollout;
 import dev.dualdeploy.target.RolloutResult;
@@ -29,7 +31,9 @@ import software.amazon.awssdk.services.ecs.model.Task;
  * start (an image that cannot be pulled, a container that cannot start, an essential container that exited) ends the
  * rollout at once instead of waiting for the deployment circuit breaker. Tasks replaced for failing health checks
  * are left to the circuit breaker, because a slow start can fail a few checks and still succeed; when the breaker
- * marks the deployment FAILED first, that ends the rollout too.
+ * marks the deployment FAILED first, that ends the rollout too. A platform that stops answering ends it as well, once
+ * it has not answered for one whole call ({@link Timeouts#call()}): the rollout cannot be followed, and polling a
+ * dead platform until the stage's timeout would hold the run for minutes.
  */
 final class EcsRollout implements Rollout {
 
@@ -63,15 +67,24 @@ final class EcsRollout implements Rollout {
     public RolloutResult await(Duration timeout) {
         Instant started = clock.instant();
         Instant deadline = started.plus(timeout);
+        Instant answered = started;
+        Duration patience = Timeouts.current().call();
         while (true) {
             try {
                 Optional<RolloutResult.Status> end = poll();
+                answered = clock.instant();
                 if (end.isPresent()) {
                     return new RolloutResult(end.get(), lastState, Duration.between(started, clock.instant()));
                 }
             } catch (TargetException e) {
-                // The SDK has already retried throttling and transient faults; keep following until the deadline.
+                // The SDK has already retried throttling and transient faults; keep following until the deadline,
+                // unless the platform itself has stopped answering: then nothing can be followed.
                 lastState = e.getMessage();
+                if (e.getCause() != null && Faults.network(e.getCause())
+                        && Duration.between(answered, clock.instant()).compareTo(patience) >= 0) {
+                    return new RolloutResult(RolloutResult.Status.FAILED, "the platform stopped answering, so the rollout cannot"
+                            + " be followed: " + lastState, Duration.between(started, clock.instant()));
+                }
             }
             if (Thread.currentThread().isInterrupted()) {
                 return new RolloutResult(RolloutResult.Status.FAILED, "interrupted while following the rollout",

@@ -1,6 +1,8 @@
 package dev.dualdeploy.target.kubernetes;
 
 import dev.dualdeploy.config.KubernetesSpec;
+import dev.dualdeploy.net.Faults;
+import dev.dualdeploy.net.Timeouts;
 import dev.dualdeploy.target.Progress;
 import dev.dualdeploy.target.Rollout;
 import dev.dualdeploy.target.RolloutResult;
@@ -29,15 +31,20 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 
 /**
  * Follows a Deployment rollout through informers (watches that re-list on disconnect), re-evaluating on every change
  * to the Deployment or its pods. It fails fast: a pod of the new ReplicaSet whose container waits for one of
- * {@link #FAILING} ends the rollout at once, without waiting for the progress deadline.
+ * {@link #FAILING} ends the rollout at once, without waiting for the progress deadline. An API server that stops
+ * answering ends it too, once it has not answered for one whole call ({@link Timeouts#call()}): the informers' resync
+ * keeps re-checking from their cache, but nothing can be followed, and waiting for the stage's timeout would hold the
+ * run for minutes.
  */
 final class KubernetesRollout implements Rollout {
 
@@ -66,7 +73,9 @@ final class KubernetesRollout implements Rollout {
     public RolloutResult await(Duration timeout) {
         long started = System.nanoTime();
         CompletableFuture<RolloutResult> done = new CompletableFuture<>();
-        ExecutorService serial = Executors.newSingleThreadExecutor(r -> {
+        AtomicLong answered = new AtomicLong(started);
+        long patience = Timeouts.current().call().toNanos();
+        ScheduledExecutorService serial = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "rollout-" + spec.deployment());
             t.setDaemon(true);
             return t;
@@ -76,10 +85,17 @@ final class KubernetesRollout implements Rollout {
                 return;
             }
             try {
-                evaluate(started).ifPresent(done::complete);
+                Optional<RolloutResult> end = evaluate(started);
+                answered.set(System.nanoTime());
+                end.ifPresent(done::complete);
             } catch (KubernetesClientException e) {
-                // A transient API fault: keep following; the timeout bounds how long we try.
+                // A transient API fault: keep following; the timeout bounds how long we try, unless the API server
+                // itself has stopped answering.
                 lastState = "API error: " + KubernetesTarget.summary(client, e);
+                if (Faults.network(e) && System.nanoTime() - answered.get() >= patience) {
+                    done.complete(result(RolloutResult.Status.FAILED, "the platform stopped answering, so the rollout cannot be"
+                            + " followed: " + lastState, started));
+                }
             } catch (RuntimeException e) {
                 // A bug in following, not a verdict on the release: say so plainly so it is not mistaken for one.
                 done.complete(result(RolloutResult.Status.FAILED, "internal error while following the rollout: " + e, started));
@@ -103,13 +119,18 @@ final class KubernetesRollout implements Rollout {
         };
         List<SharedIndexInformer<?>> informers = new ArrayList<>();
         try {
-            informers.add(client.apps().deployments().inNamespace(spec.namespace()).withName(spec.deployment())
-                    .inform(cast(onChange), RESYNC_MILLIS));
+            // Informers are started, not run: run() (and inform()) waits for the first list without a bound, which
+            // held a rollout forever when the API server stopped answering at that moment.
+            informers.add(start(client.apps().deployments().inNamespace(spec.namespace()).withName(spec.deployment())
+                    .runnableInformer(RESYNC_MILLIS), onChange));
             Deployment deployment = client.apps().deployments().inNamespace(spec.namespace()).withName(spec.deployment()).get();
             Map<String, String> selector = deployment == null || deployment.getSpec().getSelector() == null
                     ? Map.of() : deployment.getSpec().getSelector().getMatchLabels();
-            informers.add(client.pods().inNamespace(spec.namespace()).withLabels(selector).inform(cast(onChange), RESYNC_MILLIS));
-            schedule(serial, check);
+            informers.add(start(client.pods().inNamespace(spec.namespace()).withLabels(selector).runnableInformer(RESYNC_MILLIS),
+                    onChange));
+            // Checked now and then at the resync interval whatever the informers do: one that cannot list or watch
+            // delivers nothing, and only a check can see that the API server stopped answering.
+            serial.scheduleWithFixedDelay(check, 0, RESYNC_MILLIS, TimeUnit.MILLISECONDS);
             long left = timeout.toNanos() - (System.nanoTime() - started);
             return done.get(Math.max(0, left), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
@@ -125,6 +146,13 @@ final class KubernetesRollout implements Rollout {
             informers.forEach(SharedIndexInformer::close);
             serial.shutdownNow();
         }
+    }
+
+    private static <T extends HasMetadata> SharedIndexInformer<T> start(SharedIndexInformer<T> informer,
+                                                                         ResourceEventHandler<HasMetadata> handler) {
+        informer.addEventHandler(cast(handler));
+        informer.start(); // not awaited: a failed start shows in the checks
+        return informer;
     }
 
     @SuppressWarnings({"unchecked", "rawtypes"})
@@ -155,11 +183,9 @@ final class KubernetesRollout implements Rollout {
         int desired = Optional.ofNullable(deployment.getSpec().getReplicas()).orElse(1);
         Optional<ReplicaSet> replicaSet = newReplicaSet(client, spec, deployment, image);
         List<Pod> newPods = replicaSet.map(rs -> pods(client, spec, rs)).orElse(List.of());
-        for (Pod pod : newPods) {
-            Optional<String> failure = failure(pod);
-            if (failure.isPresent()) {
-                return Optional.of(result(RolloutResult.Status.FAILED, failure.get(), started));
-            }
+        Optional<String> failure = failure(newPods);
+        if (failure.isPresent()) {
+            return Optional.of(result(RolloutResult.Status.FAILED, failure.get(), started));
         }
         DeploymentStatus status = Optional.ofNullable(deployment.getStatus()).orElseGet(DeploymentStatus::new);
         long readyNew = newPods.stream().filter(KubernetesRollout::ready).count();
@@ -192,7 +218,16 @@ final class KubernetesRollout implements Rollout {
                 .count();
     }
 
-    private Optional<String> failure(Pod pod) {
+    /**
+     * Why the release's pods will not recover without a new release (the first pod whose container waits for one of
+     * {@link #FAILING}), or empty. The one rule for a broken release: the rollout fails fast on it, and
+     * {@link KubernetesTarget#current()} reports such a side DEGRADED, also after a run that died before its rollout saw it.
+     */
+    static Optional<String> failure(List<Pod> pods) {
+        return pods.stream().map(KubernetesRollout::failure).flatMap(Optional::stream).findFirst();
+    }
+
+    private static Optional<String> failure(Pod pod) {
         if (pod.getStatus() == null) {
             return Optional.empty();
         }

@@ -157,13 +157,17 @@ public final class KubernetesTarget implements DeployTarget, Preflight {
         Map<String, String> annotations = annotations(deployment);
         Optional<String> image = container(deployment).map(Container::getImage);
         Optional<ReplicaSet> replicaSet = image.flatMap(i -> newReplicaSet(deployment, i));
-        Set<String> running = replicaSet.map(rs -> runningDigests(pods(rs))).orElse(Set.of());
+        List<Pod> pods = replicaSet.map(this::pods).orElse(List.of());
+        Set<String> running = runningDigests(pods);
+        // The rollout's fail-fast rule: a killed run may have left pods crash-looping that no rollout saw.
+        Optional<String> failing = KubernetesRollout.failure(pods);
         Optional<String> digest = running.size() == 1 ? running.stream().findFirst() : image.flatMap(ImageRef::findDigest);
         DeploymentStatus status = Optional.ofNullable(deployment.getStatus()).orElseGet(DeploymentStatus::new);
         int desired = Optional.ofNullable(deployment.getSpec().getReplicas()).orElse(1);
         int ready = Optional.ofNullable(status.getReadyReplicas()).orElse(0);
-        TargetState.Health health = health(deployment, desired, running.size());
-        String detail = ready + "/" + desired + " ready" + (running.size() > 1 ? ", pods run " + running.size() + " digests" : "");
+        TargetState.Health health = failing.isPresent() ? TargetState.Health.DEGRADED : health(deployment, desired, running.size());
+        String detail = ready + "/" + desired + " ready" + (running.size() > 1 ? ", pods run " + running.size() + " digests" : "")
+                + failing.or(() -> KubernetesRollout.deadlineExceeded(deployment)).map(f -> ", failing: " + f).orElse("");
         return new TargetState(image, digest, Optional.ofNullable(annotations.get(VERSION)),
                 Optional.ofNullable(annotations.get(LAST_GOOD_IMAGE)), Optional.ofNullable(annotations.get(PREVIOUS_GOOD_IMAGE)),
                 health, detail, TargetState.parseSidesRecord(annotations.get(LAST_GOOD_SIDES)));

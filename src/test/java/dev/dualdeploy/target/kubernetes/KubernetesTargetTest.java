@@ -141,6 +141,27 @@ class KubernetesTargetTest {
         assertThat(target.current().health()).isEqualTo(TargetState.Health.HEALTHY);
     }
 
+    /**
+     * Issue 8 item 16, found by the hostile review: after a deploy killed before its rollout saw the crash loop,
+     * {@code status} showed the side PROGRESSING (the Deployment's Progressing condition holds until its deadline).
+     * {@link KubernetesTarget#current()} applies the rollout's fail-fast rule: DEGRADED, saying which pod and why.
+     */
+    @Test
+    void aCrashLoopNoRolloutFollowedIsReadAsDegradedWithTheReason() {
+        String ns = namespace();
+        KubernetesTarget target = seeded(ns, Images.release('a', "1.0.0"));
+        sim.breakImage(Images.digest('e'), KubernetesSimulator.Breakage.CRASH);
+
+        target.deploy(Images.release('e', "1.4.0")); // the run dies here: nobody awaits the rollout
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> sim.client().pods().inNamespace(ns).list().getItems().stream()
+                .flatMap(p -> Optional.ofNullable(p.getStatus().getContainerStatuses()).orElse(List.of()).stream())
+                .anyMatch(c -> c.getState().getWaiting() != null && "CrashLoopBackOff".equals(c.getState().getWaiting().getReason())));
+        TargetState state = target.current();
+        assertThat(state.health()).isEqualTo(TargetState.Health.DEGRADED);
+        assertThat(state.detail()).contains("failing: pod ").contains("container app: CrashLoopBackOff");
+    }
+
     @Test
     void appliesEveryDocumentOfMultiDocumentManifests(@TempDir Path dir) throws IOException {
         String ns = namespace();

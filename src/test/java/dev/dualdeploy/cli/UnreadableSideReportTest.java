@@ -1,0 +1,223 @@
+package dev.dualdeploy.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.dualdeploy.config.ConfigLoader;
+import dev.dualdeploy.config.Side;
+import dev.dualdeploy.config.StageSpec;
+import dev.dualdeploy.config.ToggleSpec;
+import dev.dualdeploy.pipeline.Deploy;
+import dev.dualdeploy.pipeline.Parity;
+import dev.dualdeploy.pipeline.Reporter;
+import dev.dualdeploy.pipeline.Rollback;
+import dev.dualdeploy.pipeline.StageOutcome;
+import dev.dualdeploy.pipeline.StageReport;
+import dev.dualdeploy.pipeline.Targets;
+import dev.dualdeploy.release.Release;
+import dev.dualdeploy.target.DeployTarget;
+import dev.dualdeploy.target.Progress;
+import dev.dualdeploy.target.Rollout;
+import dev.dualdeploy.target.RolloutResult;
+import dev.dualdeploy.target.TargetException;
+import dev.dualdeploy.target.TargetState;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Issue 8 item 16, found by the hostile review: a side whose platform stops answering after the rollout was reported
+ * by deploy and rollback as "DEGRADED, unknown digest" with a stage in DRIFT (exit 1 or 0). It is UNREADABLE with its
+ * one-line reason, the stage's parity is UNREADABLE (never a DRIFT claim about digests nobody read), and the exit code
+ * is 4 (a person must look), in the printed summary, the progress lines and the JSON alike.
+ */
+class UnreadableSideReportTest {
+
+    private static final String GOOD = "sha256:" + "a".repeat(64);
+    private static final String NEW = "sha256:" + "b".repeat(64);
+    private static final String REPOSITORY = "registry.example.com/loan-api";
+    private static final String WHY = "kubernetes prod/loan-api: no answer from https://127.0.0.1:6443 within 10s";
+
+    private static final StageSpec STAGE = new ConfigLoader().parse("dualdeploy.yaml", """
+            service: loan-api
+            image: registry.example.com/loan-api
+            stages:
+              - name: prod
+                deploy: { legacy: true, kubernetes: true }
+                legacy:
+                  ecs: { cluster: prod, service: loan-api, container: app, region: eu-west-1 }
+                kubernetes: { namespace: prod, deployment: loan-api, container: app }
+            """, Path.of(".")).stage("prod").orElseThrow();
+
+    private final List<String> progress = new CopyOnWriteArrayList<>();
+    private final Reporter reporter = (stage, side, message) -> progress.add(Reporter.line(stage, side, message));
+
+    /**
+     * A target in memory whose platform answers until {@link #hangUp()}, then fails every call as a real client does
+     * when its read timeout passes.
+     */
+    private static final class Fake implements DeployTarget {
+        private final String name;
+        private volatile String image;
+        private volatile String lastGood;
+        private volatile String previousGood;
+        private volatile boolean answering = true;
+        private volatile boolean hangUpAfterRollout;
+
+        Fake(String name, String image) {
+            this.name = name;
+            this.image = image;
+            this.lastGood = image;
+        }
+
+        void hangUp() {
+            answering = false;
+        }
+
+        private void answer() {
+            if (!answering) {
+                throw new TargetException(WHY);
+            }
+        }
+
+        @Override
+        public TargetState current() {
+            answer();
+            String digest = image.substring(image.indexOf('@') + 1);
+            return new TargetState(Optional.of(image), Optional.of(digest), Optional.of(digest.equals(GOOD) ? "1.0.0" : "1.1.0"),
+                    Optional.ofNullable(lastGood), Optional.ofNullable(previousGood), TargetState.Health.HEALTHY, "2/2 ready");
+        }
+
+        @Override
+        public Rollout deploy(Release release) {
+            answer();
+            image = release.image();
+            return timeout -> {
+                if (hangUpAfterRollout) {
+                    hangUp();
+                }
+                return new RolloutResult(RolloutResult.Status.SUCCEEDED, "2/2 ready", Duration.ofSeconds(1));
+            };
+        }
+
+        @Override
+        public TargetState markGood(Release release, Set<Side> passedOn) {
+            answer();
+            previousGood = lastGood;
+            lastGood = release.image();
+            return current();
+        }
+
+        @Override
+        public Rollout rollback() {
+            answer();
+            String to = image.equals(lastGood) ? previousGood : lastGood;
+            image = to;
+            return timeout -> {
+                if (hangUpAfterRollout) {
+                    hangUp();
+                }
+                return new RolloutResult(RolloutResult.Status.SUCCEEDED, "back on " + to, Duration.ofSeconds(1));
+            };
+        }
+
+        @Override
+        public String describe() {
+            return name;
+        }
+    }
+
+    private final Map<Side, Fake> fakes = new EnumMap<>(Map.of(
+            Side.LEGACY, new Fake("ecs prod/loan-api", REPOSITORY + "@" + GOOD),
+            Side.KUBERNETES, new Fake("kubernetes prod/loan-api", REPOSITORY + "@" + GOOD)));
+
+    private final Targets targets = new Targets() {
+        @Override
+        public DeployTarget open(StageSpec stage, Side side, Progress progress) {
+            return fakes.get(side);
+        }
+
+        @Override
+        public void close() {
+        }
+    };
+
+    private static String printed(String command, StageReport report, boolean json) {
+        StringWriter out = new StringWriter();
+        Print.stage(new PrintWriter(out, true), command, report, ExitCodes.of(report), json);
+        return out.toString();
+    }
+
+    private void assertUnreadableEverywhere(String command, StageReport report) throws Exception {
+        assertThat(report.parity().status()).isEqualTo(Parity.Status.UNREADABLE);
+        assertThat(report.parity().reason()).isEqualTo("parity unknown: kubernetes cannot be read: " + WHY);
+        assertThat(ExitCodes.of(report)).isEqualTo(ExitCodes.NEEDS_ATTENTION);
+
+        String text = printed(command, report, false);
+        assertThat(text).contains("kubernetes (kubernetes prod/loan-api): UNREADABLE, cannot be read: " + WHY)
+                .contains("parity: UNREADABLE (parity unknown: kubernetes cannot be read: " + WHY + ")")
+                .doesNotContain("DEGRADED").doesNotContain("unknown digest").doesNotContain("DRIFT");
+        assertThat(String.join("\n", progress)).doesNotContain("DEGRADED").doesNotContain("unknown digest")
+                .doesNotContain("DRIFT").contains("[UNREADABLE]");
+
+        JsonNode json = new ObjectMapper().readTree(printed(command, report, true));
+        assertThat(json.get("exitCode").asInt()).isEqualTo(4);
+        assertThat(json.get("parity").get("status").asText()).isEqualTo("UNREADABLE");
+        JsonNode kubernetes = json.get("sides").findParents("side").stream()
+                .filter(s -> s.get("side").asText().equals("kubernetes")).findFirst().orElseThrow();
+        assertThat(kubernetes.get("running").get("health").asText()).isEqualTo("UNREADABLE");
+        assertThat(kubernetes.get("running").get("readable").asBoolean()).isFalse();
+        assertThat(kubernetes.get("running").get("detail").asText()).isEqualTo(WHY);
+        assertThat(json.toString()).doesNotContain("DEGRADED").doesNotContain("unknown digest").doesNotContain("DRIFT");
+    }
+
+    @Test
+    void aDeployWhoseKubernetesSideStopsAnsweringAfterTheRolloutReportsItUnreadable() throws Exception {
+        fakes.get(Side.KUBERNETES).hangUpAfterRollout = true;
+
+        StageReport report = new Deploy(targets, reporter).run(STAGE, new Release(REPOSITORY, NEW, "1.1.0"),
+                new ToggleSpec(true, true), true);
+
+        // Legacy is returned to its last good release; kubernetes cannot be read, so nobody knows: a person must look.
+        assertThat(report.outcome()).isEqualTo(StageOutcome.ROLLBACK_FAILED);
+        assertThat(report.reason()).contains("kubernetes cannot be read: " + WHY).doesNotContain("unknown digest");
+        assertUnreadableEverywhere("deploy", report);
+    }
+
+    @Test
+    void aDeployWithoutRollbackWhoseSideStopsAnsweringExits4Not1() throws Exception {
+        fakes.get(Side.KUBERNETES).hangUpAfterRollout = true;
+
+        StageReport report = new Deploy(targets, reporter).run(STAGE, new Release(REPOSITORY, NEW, "1.1.0"),
+                new ToggleSpec(true, true), false);
+
+        assertThat(report.outcome()).isEqualTo(StageOutcome.FAILED);
+        assertUnreadableEverywhere("deploy", report);
+    }
+
+    @Test
+    void aRollbackWhoseSideStopsAnsweringAfterwardsIsNotReportedAsSucceeded() throws Exception {
+        Release good = new Release(REPOSITORY, GOOD, "1.0.0");
+        Release next = new Release(REPOSITORY, NEW, "1.1.0");
+        StageReport deployed = new Deploy(targets, reporter).run(STAGE, next, new ToggleSpec(true, true), true);
+        assertThat(deployed.outcome()).as(deployed.reason()).isEqualTo(StageOutcome.SUCCEEDED);
+        progress.clear();
+        fakes.get(Side.KUBERNETES).hangUpAfterRollout = true;
+
+        StageReport report = new Rollback(targets, reporter).run(STAGE, List.of(Side.LEGACY, Side.KUBERNETES));
+
+        assertThat(fakes.get(Side.LEGACY).current().image()).contains(good.image());
+        assertThat(report.outcome()).isEqualTo(StageOutcome.ROLLBACK_FAILED);
+        assertThat(report.reason()).isEqualTo("rollback to " + Release.shortDigest(GOOD) + " failed: kubernetes cannot be read: " + WHY);
+        assertUnreadableEverywhere("rollback", report);
+    }
+}
