@@ -462,7 +462,8 @@ class FlagFuzzTest {
                 }
                 default -> {
                     // Huge numbers where any number is invalid.
-                    String huge = random.nextBoolean() ? "9".repeat(10 + random.nextInt(400)) : "-" + "9".repeat(20);
+                    // At least 19 digits: 10 to 18 nines still fit the long of --seed, which made the case valid.
+                    String huge = random.nextBoolean() ? "9".repeat(19 + random.nextInt(391)) : "-" + "9".repeat(20);
                     List<String> targets = new ArrayList<>(List.of("--stage", "--side", "--output", "--releases", "--seed"));
                     targets.removeIf(name -> !has(spec, name));
                     if (targets.isEmpty()) {
