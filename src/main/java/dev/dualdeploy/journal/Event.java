@@ -146,6 +146,30 @@ public sealed interface Event {
     }
 
     /**
+     * Work on a stage ended: the line a person reads last for it, such as {@code ROLLED_BACK: … [PARITY]}.
+     *
+     * @param outcome the engine's stage outcome by name: {@code SUCCEEDED}, {@code ROLLED_BACK}, {@code FAILED},
+     *                {@code ROLLBACK_FAILED}, {@code PAUSED} or {@code SKIPPED}
+     * @param reason one line a person can act on
+     * @param parity PARITY or DRIFT at the end, as read back, or empty when it was not read
+     */
+    @Type("stage-ended")
+    record StageEnded(String run, Instant at, Optional<String> stage, Optional<Side> side, String outcome, String reason,
+                      Optional<ParityStatus> parity) implements Event {
+        public StageEnded {
+            common(run, at, stage, side);
+            Objects.requireNonNull(outcome, "outcome");
+            Objects.requireNonNull(reason, "reason");
+            Objects.requireNonNull(parity, "parity");
+        }
+
+        @Override
+        public String message() {
+            return outcome + ": " + reason + parity.map(p -> " [" + p + "]").orElse("");
+        }
+    }
+
+    /**
      * A side's rollout of a release began: the platform was asked to run it.
      *
      * @param target the target's description, such as {@code ecs sandbox/loan-api}
@@ -425,10 +449,12 @@ public sealed interface Event {
      * @param check the kind of check, such as {@code compare error_rate}
      * @param outcome PASS, FAIL, INCONCLUSIVE or ERROR
      * @param reason the numbers behind it
+     * @param series the series it judged (the {@code series} of its phase's window events), such as {@code kubernetes}
+     *               and {@code legacy}; empty for a check that judged no series (a gate stopped for unreadable metrics)
      */
     @Type("check-verdict")
     record CheckVerdict(String run, Instant at, Optional<String> stage, Optional<Side> side, String phase, String name, String check,
-                        VerdictOutcome outcome, String reason) implements Event {
+                        VerdictOutcome outcome, String reason, List<String> series) implements Event {
         public CheckVerdict {
             common(run, at, stage, side);
             Objects.requireNonNull(phase, "phase");
@@ -436,6 +462,7 @@ public sealed interface Event {
             Objects.requireNonNull(check, "check");
             Objects.requireNonNull(outcome, "outcome");
             Objects.requireNonNull(reason, "reason");
+            series = List.copyOf(series);
         }
 
         @Override

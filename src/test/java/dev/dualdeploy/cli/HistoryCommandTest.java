@@ -47,7 +47,8 @@ class HistoryCommandTest {
         runs.append(new Event.RunStarted(B, b, Optional.empty(), Optional.empty(), "gate", List.of("preprod"), Optional.empty(),
                 Optional.empty(), Optional.empty()));
         runs.append(new Event.CheckVerdict(B, b.plusSeconds(60), Optional.of("preprod"), Optional.of(Side.KUBERNETES), "gate",
-                "slo error_rate [kubernetes]", "slo error_rate", Event.VerdictOutcome.FAIL, "error_rate 2.1% > 1% in 2 windows in a row"));
+                "slo error_rate [kubernetes]", "slo error_rate", Event.VerdictOutcome.FAIL, "error_rate 2.1% > 1% in 2 windows in a row",
+                List.of("kubernetes")));
         runs.append(new Event.RunEnded(B, b.plusSeconds(61), Optional.of("preprod"), Optional.empty(), "FAIL", 1, "the gate FAILED"));
 
         Instant c = Instant.parse("2026-12-01T05:20:00Z");

@@ -43,7 +43,7 @@ final class Events {
                 new Event.GateWindowMeasured(run, t.plusMillis(13), sandbox, Optional.of(Side.LEGACY), "canary", 2, 30, t.plusSeconds(60),
                         Duration.ofSeconds(30), "error_rate", "legacy before-deploy", Optional.empty(), Optional.of("connection refused")),
                 new Event.CheckVerdict(run, t.plusMillis(14), sandbox, k8s, "canary", "slo error_rate [kubernetes]", "slo error_rate",
-                        Event.VerdictOutcome.PASS, "error_rate at most 0.21% over 30 windows"),
+                        Event.VerdictOutcome.PASS, "error_rate at most 0.21% over 30 windows", List.of("kubernetes")),
                 new Event.GateDecided(run, t.plusMillis(15), sandbox, none, "canary", List.of(Side.KUBERNETES), Event.VerdictOutcome.PASS,
                         Event.Decision.PASS, "all 1 checks passed over 15m (30 windows)", 30, 30, t.plusMillis(11), Duration.ofMinutes(15)),
                 new Event.GateSkipped(run, t.plusMillis(16), sandbox, none, "--no-gate: the stage is not judged before promotion"),
@@ -52,6 +52,7 @@ final class Events {
                 new Event.RollbackEnded(run, t.plusMillis(19), sandbox, Optional.of(Side.LEGACY), Event.RolloutStatus.TIMED_OUT,
                         "1/2 tasks running after 10m", Duration.ofMinutes(10)),
                 new Event.Aborted(run, t.plusMillis(20), sandbox, none, "SIGTERM"),
+                new Event.StageEnded(run, t.plusMillis(20), sandbox, none, "ROLLED_BACK", "the gate FAILED", Optional.of(Event.ParityStatus.PARITY)),
                 new Event.LockLost(run, t.plusMillis(21), sandbox, none, "dualdeploy-loan-api-sandbox", "released", Optional.empty()),
                 new Event.RunEnded(run, t.plusMillis(22), Optional.empty(), none, "ROLLED_BACK", 1, "the gate FAILED; every side is back on 1.4.1"));
     }

@@ -66,6 +66,15 @@ class JournalTest {
     }
 
     @Test
+    void theTypeNamesArePinnedBecauseOldJournalsMustStayReadable() {
+        // A rename here makes every journal written before it unreadable: add a name, never change one.
+        assertThat(EventCodec.typeNames()).containsExactlyInAnyOrder("run-started", "run-ended", "stage-started", "stage-ended",
+                "rollout-started", "rollout-progress", "rollout-ended", "read-back", "parity", "last-good-recorded", "rollback-started",
+                "rollback-ended", "gate-started", "gate-skipped", "gate-window-measured", "check-verdict", "gate-decided",
+                "approval-asked", "approval-answered", "lock-acquired", "lock-lost", "aborted");
+    }
+
+    @Test
     void theJsonOfALineIsStableKebabCaseTypedWithNullForAbsent() throws IOException {
         Journal journal = new Journal(dir);
         journal.append(new Event.RolloutEnded(RUN, T, Optional.of("prod"), Optional.of(Side.KUBERNETES), Event.RolloutStatus.FAILED,
@@ -298,6 +307,7 @@ class JournalTest {
                 "gate canary window 2/30: legacy before-deploy error_rate could not be read: connection refused",
                 "gate canary PASS → PASS: all 1 checks passed over 15m (30 windows)",
                 "rollback TIMED_OUT: 1/2 tasks running after 10m (600.0s)",
-                "recorded 1.4.2 as the last good release on legacy + kubernetes");
+                "recorded 1.4.2 as the last good release on legacy + kubernetes",
+                "ROLLED_BACK: the gate FAILED [PARITY]");
     }
 }
