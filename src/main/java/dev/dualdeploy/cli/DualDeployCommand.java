@@ -19,6 +19,7 @@ import picocli.CommandLine.ScopeType;
 @Command(name = "dualdeploy", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = "Release one image to a legacy orchestrator (ECS) and to Kubernetes, as the same digest on both.",
         subcommands = {ValidateCommand.class, StagesCommand.class, ReleaseCommand.class, PlanCommand.class, DeployCommand.class, GateCommand.class, StatusCommand.class,
+                HistoryCommand.class,
                 RollbackCommand.class, LocalCommand.class, DemoCommand.class, BenchCommand.class, CommandLine.HelpCommand.class},
         footer = ExitCodes.HELP)
 public final class DualDeployCommand {

@@ -249,6 +249,9 @@ class FlagFuzzTest {
             bases.put("local", List.of("--dir", dir.resolve("local").toString(), "--for", "1s"));
             bases.put("demo", List.of("--quiet", "--dir", dir.resolve("demo").toString()));
             bases.put("bench", List.of("gates", "--releases", "10"));
+            // history reads only the journal (no config, no platform), so a well-formed run id that is not in it is the
+            // base: every mutation must still end in exit 2 with one line (issue 9).
+            bases.put("history", List.of("--journal", dir.resolve("journal").toString(), "--run", "20261201T000000.000Z-0000000000000000"));
             CommandLine root = new CommandLine(new DualDeployCommand());
             for (String name : bases.keySet()) {
                 CommandSpec spec = root.getSubcommands().get(name).getCommandSpec();
@@ -462,7 +465,8 @@ class FlagFuzzTest {
                 }
                 default -> {
                     // Huge numbers where any number is invalid.
-                    String huge = random.nextBoolean() ? "9".repeat(10 + random.nextInt(400)) : "-" + "9".repeat(20);
+                    // At least 19 digits: 10 to 18 nines still fit the long of --seed, which made the case valid.
+                    String huge = random.nextBoolean() ? "9".repeat(19 + random.nextInt(391)) : "-" + "9".repeat(20);
                     List<String> targets = new ArrayList<>(List.of("--stage", "--side", "--output", "--releases", "--seed"));
                     targets.removeIf(name -> !has(spec, name));
                     if (targets.isEmpty()) {

@@ -1,0 +1,653 @@
+package dev.dualdeploy.journal;
+
+import dev.dualdeploy.config.Durations;
+import dev.dualdeploy.config.Side;
+import dev.dualdeploy.release.Release;
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * One thing a run did or decided, as the journal records it. The engine emits these and nothing else; the progress
+ * lines, the JSON summary, the JUnit XML and the HTML report are readers of them.
+ *
+ * <p>Every event carries the run id, the instant it happened (taken from the engine's injected clock by whoever creates
+ * it), and the stage and the side where they apply (empty where not: a run-wide event has no stage, a stage-wide one no
+ * side). The fields are plain types (strings, numbers, instants, durations, {@link Side} and the small enums below), so
+ * that the JSON in a journal file stays stable when engine classes change: fields are added, never renamed or removed.
+ * A new kind of event (the cutover issue adds {@code TrafficSet} and {@code TrafficReadBack}) is one more record here
+ * with its own {@link Type} name; {@link EventCodec} finds it through {@link Class#getPermittedSubclasses()}.
+ */
+public sealed interface Event {
+
+    /** The run this event belongs to, such as {@code 20261201T052848.123Z-6f1c0e2a9b7d4c10}. */
+    String run();
+
+    /** When it happened, from the engine's clock. */
+    Instant at();
+
+    /** The stage it concerns, or empty for a run-wide event. */
+    Optional<String> stage();
+
+    /** The side it concerns, or empty for a stage-wide or run-wide event. */
+    Optional<Side> side();
+
+    /** The event in one line for a person, without the {@code [stage/side]} prefix (the reader adds it). */
+    String message();
+
+    /** The stable name of an event kind in a journal file ({@code "type": "rollout-ended"}); never changed once released. */
+    @Retention(RetentionPolicy.RUNTIME)
+    @Target(ElementType.TYPE)
+    @interface Type {
+        String value();
+    }
+
+    /** How a rollout or a rollback on one side ended (the engine's {@code RolloutResult.Status}, by name). */
+    enum RolloutStatus { SUCCEEDED, FAILED, TIMED_OUT }
+
+    /** The health of a workload as read back (the engine's {@code TargetState.Health}, by name). */
+    enum Health { HEALTHY, PROGRESSING, DEGRADED, ABSENT }
+
+    /** Whether the enabled sides run one digest. */
+    enum ParityStatus { PARITY, DRIFT }
+
+    /** A check's or a gate's outcome (the engine's {@code Verdict.Outcome}, by name). */
+    enum VerdictOutcome { FAIL, ERROR, INCONCLUSIVE, PASS }
+
+    /** What a gate decided (the engine's {@code GateReport.Decision}, by name). */
+    enum Decision { PASS, FAIL, PAUSE }
+
+    /**
+     * A run began: a command that changes or judges something.
+     *
+     * @param command the CLI subcommand, such as {@code deploy}
+     * @param stages the stages it will work on, in order
+     * @param image the release image ({@code repository@sha256:…}), or empty when the command names none (rollback)
+     * @param version the release version label, or empty
+     * @param by who or what started it (the Jenkins {@code BUILD_TAG}, or the user), or empty if unknown
+     */
+    @Type("run-started")
+    record RunStarted(String run, Instant at, Optional<String> stage, Optional<Side> side, String command, List<String> stages,
+                      Optional<String> image, Optional<String> version, Optional<String> by) implements Event {
+        public RunStarted {
+            common(run, at, stage, side);
+            Objects.requireNonNull(command, "command");
+            stages = List.copyOf(stages);
+            Objects.requireNonNull(image, "image");
+            Objects.requireNonNull(version, "version");
+            Objects.requireNonNull(by, "by");
+        }
+
+        @Override
+        public String message() {
+            return "run started: " + command + " " + (stages.isEmpty() ? "(no stage)" : String.join(", ", stages))
+                    + version.map(v -> " " + v).orElse("") + image.map(i -> " (" + i + ")").orElse("") + by.map(b -> " by " + b).orElse("");
+        }
+    }
+
+    /**
+     * A run ended, in any way it could still say so (an interrupted run has no such event).
+     *
+     * @param outcome the engine's outcome by name, such as {@code SUCCEEDED}, {@code ROLLED_BACK}, {@code PAUSED}
+     * @param exitCode the CLI exit code that says the same
+     * @param reason one line a person can act on
+     */
+    @Type("run-ended")
+    record RunEnded(String run, Instant at, Optional<String> stage, Optional<Side> side, String outcome, int exitCode,
+                    String reason) implements Event {
+        public RunEnded {
+            common(run, at, stage, side);
+            Objects.requireNonNull(outcome, "outcome");
+            Objects.requireNonNull(reason, "reason");
+        }
+
+        @Override
+        public String message() {
+            return "run ended: " + outcome + " (exit " + exitCode + "): " + reason;
+        }
+    }
+
+    /**
+     * Work on a stage began.
+     *
+     * @param action what is done to it: {@code deploy}, {@code rollback}, {@code gate}
+     * @param sides the enabled sides it works on; empty when no side is enabled (and nothing is done)
+     * @param image the release image, or empty for a rollback
+     * @param version the release version, or empty
+     */
+    @Type("stage-started")
+    record StageStarted(String run, Instant at, Optional<String> stage, Optional<Side> side, String action, List<Side> sides,
+                        Optional<String> image, Optional<String> version) implements Event {
+        public StageStarted {
+            common(run, at, stage, side);
+            Objects.requireNonNull(action, "action");
+            sides = List.copyOf(sides);
+            Objects.requireNonNull(image, "image");
+            Objects.requireNonNull(version, "version");
+        }
+
+        @Override
+        public String message() {
+            if (sides.isEmpty()) {
+                return "no side is enabled; nothing to " + action;
+            }
+            if (action.equals("deploy") && image.isPresent()) {
+                return "deploying " + version.orElse("?") + " (" + image.get() + ") to " + Side.labels(sides);
+            }
+            return action + " on " + Side.labels(sides);
+        }
+    }
+
+    /**
+     * Work on a stage ended: the line a person reads last for it, such as {@code ROLLED_BACK: … [PARITY]}.
+     *
+     * @param outcome the engine's stage outcome by name: {@code SUCCEEDED}, {@code ROLLED_BACK}, {@code FAILED},
+     *                {@code ROLLBACK_FAILED}, {@code PAUSED} or {@code SKIPPED}
+     * @param reason one line a person can act on
+     * @param parity PARITY or DRIFT at the end, as read back, or empty when it was not read
+     */
+    @Type("stage-ended")
+    record StageEnded(String run, Instant at, Optional<String> stage, Optional<Side> side, String outcome, String reason,
+                      Optional<ParityStatus> parity) implements Event {
+        public StageEnded {
+            common(run, at, stage, side);
+            Objects.requireNonNull(outcome, "outcome");
+            Objects.requireNonNull(reason, "reason");
+            Objects.requireNonNull(parity, "parity");
+        }
+
+        @Override
+        public String message() {
+            return outcome + ": " + reason + parity.map(p -> " [" + p + "]").orElse("");
+        }
+    }
+
+    /**
+     * A side's rollout of a release began: the platform was asked to run it.
+     *
+     * @param target the target's description, such as {@code ecs sandbox/loan-api}
+     * @param image the image it is asked to run
+     * @param version its version label
+     * @param from the image it ran before, or empty if none or unknown
+     */
+    @Type("rollout-started")
+    record RolloutStarted(String run, Instant at, Optional<String> stage, Optional<Side> side, String target, String image,
+                          String version, Optional<String> from) implements Event {
+        public RolloutStarted {
+            common(run, at, stage, side);
+            Objects.requireNonNull(target, "target");
+            Objects.requireNonNull(image, "image");
+            Objects.requireNonNull(version, "version");
+            Objects.requireNonNull(from, "from");
+        }
+
+        @Override
+        public String message() {
+            return "rolling out " + version + " (" + image + ") on " + target + from.map(f -> " (was " + f + ")").orElse("");
+        }
+    }
+
+    /**
+     * What a platform said while a rollout or a rollback was followed, such as {@code updated 2/3, ready 1/3}: the
+     * target's own words, which only the target can phrase.
+     */
+    @Type("rollout-progress")
+    record RolloutProgress(String run, Instant at, Optional<String> stage, Optional<Side> side, String detail) implements Event {
+        public RolloutProgress {
+            common(run, at, stage, side);
+            Objects.requireNonNull(detail, "detail");
+        }
+
+        @Override
+        public String message() {
+            return detail;
+        }
+    }
+
+    /**
+     * A side's rollout ended.
+     *
+     * @param status SUCCEEDED, FAILED or TIMED_OUT
+     * @param reason what a person needs to know; never empty
+     * @param took how long the rollout was followed
+     */
+    @Type("rollout-ended")
+    record RolloutEnded(String run, Instant at, Optional<String> stage, Optional<Side> side, RolloutStatus status, String reason,
+                        Duration took) implements Event {
+        public RolloutEnded {
+            common(run, at, stage, side);
+            Objects.requireNonNull(status, "status");
+            Objects.requireNonNull(reason, "reason");
+            Objects.requireNonNull(took, "took");
+        }
+
+        @Override
+        public String message() {
+            return status + ": " + reason + " (" + seconds(took) + ")";
+        }
+    }
+
+    /**
+     * What runs on a side, as read back from the platform.
+     *
+     * @param target the target's description
+     * @param image the image in the spec, or empty if absent
+     * @param digest the digest that runs, or empty if unknown
+     * @param version the version recorded by the last deploy, or empty
+     * @param lastGood the image of the stage's last good release as recorded on the platform, or empty
+     * @param health how the workload is doing
+     * @param detail one line for people, such as {@code 3/3 ready}, or why the side could not be read
+     */
+    @Type("read-back")
+    record ReadBack(String run, Instant at, Optional<String> stage, Optional<Side> side, String target, Optional<String> image,
+                    Optional<String> digest, Optional<String> version, Optional<String> lastGood, Health health, String detail)
+            implements Event {
+        public ReadBack {
+            common(run, at, stage, side);
+            Objects.requireNonNull(target, "target");
+            Objects.requireNonNull(image, "image");
+            Objects.requireNonNull(digest, "digest");
+            Objects.requireNonNull(version, "version");
+            Objects.requireNonNull(lastGood, "lastGood");
+            Objects.requireNonNull(health, "health");
+            Objects.requireNonNull(detail, "detail");
+        }
+
+        @Override
+        public String message() {
+            return "runs " + version.orElse("?") + " " + digest.map(Release::shortDigest).orElse("unknown digest") + ", " + health
+                    + (detail.isEmpty() ? "" : " (" + detail + ")");
+        }
+    }
+
+    /**
+     * Whether the enabled sides of a stage run one digest.
+     *
+     * @param status PARITY or DRIFT
+     * @param reason what differs, naming every side's digest on DRIFT
+     */
+    @Type("parity")
+    record Parity(String run, Instant at, Optional<String> stage, Optional<Side> side, ParityStatus status, String reason)
+            implements Event {
+        public Parity {
+            common(run, at, stage, side);
+            Objects.requireNonNull(status, "status");
+            Objects.requireNonNull(reason, "reason");
+        }
+
+        @Override
+        public String message() {
+            return "parity: " + status + " (" + reason + ")";
+        }
+    }
+
+    /**
+     * The release was recorded on the platforms as the stage's last good release (what a later failure returns to).
+     *
+     * @param sides the sides it was recorded on
+     * @param version its version label
+     */
+    @Type("last-good-recorded")
+    record LastGoodRecorded(String run, Instant at, Optional<String> stage, Optional<Side> side, List<Side> sides, String version)
+            implements Event {
+        public LastGoodRecorded {
+            common(run, at, stage, side);
+            sides = List.copyOf(sides);
+            Objects.requireNonNull(version, "version");
+        }
+
+        @Override
+        public String message() {
+            return "recorded " + version + " as the last good release on " + Side.labels(sides);
+        }
+    }
+
+    /**
+     * A rollback began, for a whole stage (no side; {@code sides} names them) or for one side ({@code to} names where
+     * it goes).
+     *
+     * @param sides the sides being rolled back
+     * @param reason why: the failure, or {@code asked for} for the rollback command
+     * @param to the image a side returns to, or empty when the event is stage-wide or the target decides
+     */
+    @Type("rollback-started")
+    record RollbackStarted(String run, Instant at, Optional<String> stage, Optional<Side> side, List<Side> sides, String reason,
+                           Optional<String> to) implements Event {
+        public RollbackStarted {
+            common(run, at, stage, side);
+            sides = List.copyOf(sides);
+            Objects.requireNonNull(reason, "reason");
+            Objects.requireNonNull(to, "to");
+        }
+
+        @Override
+        public String message() {
+            return "rolling back " + Side.labels(sides) + to.map(t -> " to " + t).orElse("") + (reason.isEmpty() ? "" : ": " + reason);
+        }
+    }
+
+    /**
+     * A side's rollback ended (or could not be started: FAILED with the reason).
+     *
+     * @param status SUCCEEDED, FAILED or TIMED_OUT
+     * @param reason what a person needs to know
+     * @param took how long it was followed
+     */
+    @Type("rollback-ended")
+    record RollbackEnded(String run, Instant at, Optional<String> stage, Optional<Side> side, RolloutStatus status, String reason,
+                         Duration took) implements Event {
+        public RollbackEnded {
+            common(run, at, stage, side);
+            Objects.requireNonNull(status, "status");
+            Objects.requireNonNull(reason, "reason");
+            Objects.requireNonNull(took, "took");
+        }
+
+        @Override
+        public String message() {
+            return "rollback " + status + ": " + reason + " (" + seconds(took) + ")";
+        }
+    }
+
+    /**
+     * A gate run began its soak.
+     *
+     * @param phase {@code gate}, or for a canary {@code canary} and then {@code follow}
+     * @param judged the sides judged
+     * @param soak how long it watches
+     * @param interval the length of one window
+     * @param windows the windows the soak holds
+     * @param checks the names of its checks, as the verdicts will name them
+     */
+    @Type("gate-started")
+    record GateStarted(String run, Instant at, Optional<String> stage, Optional<Side> side, String phase, List<Side> judged,
+                       Duration soak, Duration interval, int windows, List<String> checks) implements Event {
+        public GateStarted {
+            common(run, at, stage, side);
+            Objects.requireNonNull(phase, "phase");
+            judged = List.copyOf(judged);
+            Objects.requireNonNull(soak, "soak");
+            Objects.requireNonNull(interval, "interval");
+            checks = List.copyOf(checks);
+        }
+
+        @Override
+        public String message() {
+            return title(phase) + ": watching " + Side.labels(judged) + " for " + Durations.format(soak) + " in " + windows
+                    + " windows of " + Durations.format(interval) + "; " + checks.size() + " checks";
+        }
+    }
+
+    /**
+     * The gate was not run, and why (such as {@code --no-gate}).
+     *
+     * @param reason what was skipped and what that means
+     */
+    @Type("gate-skipped")
+    record GateSkipped(String run, Instant at, Optional<String> stage, Optional<Side> side, String reason) implements Event {
+        public GateSkipped {
+            common(run, at, stage, side);
+            Objects.requireNonNull(reason, "reason");
+        }
+
+        @Override
+        public String message() {
+            return "the gate is skipped: " + reason;
+        }
+    }
+
+    /**
+     * One series of one gate window: one value (or why there is none). The gate emits one per metric and series per
+     * window; a reader groups them by phase and window. An HTTP probe is the metric {@code http} with the URL as its
+     * series and the status code (0: no answer) as its value.
+     *
+     * @param phase the gate phase
+     * @param window the window's number, from 1
+     * @param windows the windows the soak holds
+     * @param end when the window ended
+     * @param length the window's length
+     * @param metric the metric, such as {@code error_rate}
+     * @param series the series, such as {@code kubernetes} or {@code legacy before-deploy}
+     * @param value the measured value, or empty when there was no data or it could not be read
+     * @param error why it could not be read, or empty
+     */
+    @Type("gate-window-measured")
+    record GateWindowMeasured(String run, Instant at, Optional<String> stage, Optional<Side> side, String phase, int window,
+                              int windows, Instant end, Duration length, String metric, String series, Optional<Double> value,
+                              Optional<String> error) implements Event {
+        public GateWindowMeasured {
+            common(run, at, stage, side);
+            Objects.requireNonNull(phase, "phase");
+            Objects.requireNonNull(end, "end");
+            Objects.requireNonNull(length, "length");
+            Objects.requireNonNull(metric, "metric");
+            Objects.requireNonNull(series, "series");
+            Objects.requireNonNull(value, "value");
+            Objects.requireNonNull(error, "error");
+        }
+
+        @Override
+        public String message() {
+            return title(phase) + " window " + window + "/" + windows + ": " + series + " " + metric + " "
+                    + error.map(e -> "could not be read: " + e).orElseGet(() -> value.map(Event::number).orElse("no data"));
+        }
+    }
+
+    /**
+     * A check's verdict at the end of a gate run (or when it stopped the gate early). The per-window values it judged
+     * are the {@link GateWindowMeasured} events of its phase.
+     *
+     * @param phase the gate phase
+     * @param name stable across runs, such as {@code compare error_rate [kubernetes vs legacy]}
+     * @param check the kind of check, such as {@code compare error_rate}
+     * @param outcome PASS, FAIL, INCONCLUSIVE or ERROR
+     * @param reason the numbers behind it
+     * @param series the series it judged (the {@code series} of its phase's window events), such as {@code kubernetes}
+     *               and {@code legacy}; empty for a check that judged no series (a gate stopped for unreadable metrics)
+     */
+    @Type("check-verdict")
+    record CheckVerdict(String run, Instant at, Optional<String> stage, Optional<Side> side, String phase, String name, String check,
+                        VerdictOutcome outcome, String reason, List<String> series) implements Event {
+        public CheckVerdict {
+            common(run, at, stage, side);
+            Objects.requireNonNull(phase, "phase");
+            Objects.requireNonNull(name, "name");
+            Objects.requireNonNull(check, "check");
+            Objects.requireNonNull(outcome, "outcome");
+            Objects.requireNonNull(reason, "reason");
+            series = List.copyOf(series);
+        }
+
+        @Override
+        public String message() {
+            return title(phase) + " check " + outcome + "  " + name + ": " + reason;
+        }
+    }
+
+    /**
+     * A gate run's decision.
+     *
+     * @param phase the gate phase
+     * @param judged the sides judged
+     * @param outcome the worst of the checks' outcomes
+     * @param decision what it means under on_inconclusive and on_error
+     * @param reason one line a person can act on
+     * @param windows the windows measured
+     * @param plannedWindows the windows the soak holds
+     * @param started when the gate began
+     * @param took how long it ran
+     */
+    @Type("gate-decided")
+    record GateDecided(String run, Instant at, Optional<String> stage, Optional<Side> side, String phase, List<Side> judged,
+                       VerdictOutcome outcome, Decision decision, String reason, int windows, int plannedWindows, Instant started,
+                       Duration took) implements Event {
+        public GateDecided {
+            common(run, at, stage, side);
+            Objects.requireNonNull(phase, "phase");
+            judged = List.copyOf(judged);
+            Objects.requireNonNull(outcome, "outcome");
+            Objects.requireNonNull(decision, "decision");
+            Objects.requireNonNull(reason, "reason");
+            Objects.requireNonNull(started, "started");
+            Objects.requireNonNull(took, "took");
+        }
+
+        @Override
+        public String message() {
+            return title(phase) + " " + outcome + " → " + decision + ": " + reason;
+        }
+    }
+
+    /**
+     * A person's consent was asked before the stage changes (by the Jenkins step, through the CLI).
+     *
+     * @param submitters who may answer
+     * @param timeout how long the question stays open
+     * @param plan what will change, in one line
+     */
+    @Type("approval-asked")
+    record ApprovalAsked(String run, Instant at, Optional<String> stage, Optional<Side> side, List<String> submitters, Duration timeout,
+                         String plan) implements Event {
+        public ApprovalAsked {
+            common(run, at, stage, side);
+            submitters = List.copyOf(submitters);
+            Objects.requireNonNull(timeout, "timeout");
+            Objects.requireNonNull(plan, "plan");
+        }
+
+        @Override
+        public String message() {
+            return "approval asked of " + String.join(",", submitters) + " within " + Durations.format(timeout) + ": " + plan;
+        }
+    }
+
+    /**
+     * The answer to an approval.
+     *
+     * @param approved whether the stage may go ahead
+     * @param by who answered, or empty when nobody did (a timeout)
+     * @param reason what the answer or the timeout said, or empty
+     */
+    @Type("approval-answered")
+    record ApprovalAnswered(String run, Instant at, Optional<String> stage, Optional<Side> side, boolean approved, Optional<String> by,
+                            Optional<String> reason) implements Event {
+        public ApprovalAnswered {
+            common(run, at, stage, side);
+            Objects.requireNonNull(by, "by");
+            Objects.requireNonNull(reason, "reason");
+        }
+
+        @Override
+        public String message() {
+            return (approved ? "approved" : "not approved") + by.map(b -> " by " + b).orElse("") + reason.map(r -> ": " + r).orElse("");
+        }
+    }
+
+    /**
+     * The run holds the stage's lease.
+     *
+     * @param lease the lease's name, such as {@code dualdeploy-loan-api-prod}
+     * @param holder the holder written into it (the run id, plus {@code BUILD_TAG} when set)
+     * @param ttl how long it lives without renewal
+     */
+    @Type("lock-acquired")
+    record LockAcquired(String run, Instant at, Optional<String> stage, Optional<Side> side, String lease, String holder, Duration ttl)
+            implements Event {
+        public LockAcquired {
+            common(run, at, stage, side);
+            Objects.requireNonNull(lease, "lease");
+            Objects.requireNonNull(holder, "holder");
+            Objects.requireNonNull(ttl, "ttl");
+        }
+
+        @Override
+        public String message() {
+            return "lease " + lease + " acquired as " + holder + " for " + Durations.format(ttl);
+        }
+    }
+
+    /**
+     * The run no longer holds the stage's lease: released at the end, or lost (expired, taken).
+     *
+     * @param lease the lease's name
+     * @param reason {@code released}, or how it was lost
+     * @param holder who holds it now, or empty
+     */
+    @Type("lock-lost")
+    record LockLost(String run, Instant at, Optional<String> stage, Optional<Side> side, String lease, String reason,
+                    Optional<String> holder) implements Event {
+        public LockLost {
+            common(run, at, stage, side);
+            Objects.requireNonNull(lease, "lease");
+            Objects.requireNonNull(reason, "reason");
+            Objects.requireNonNull(holder, "holder");
+        }
+
+        @Override
+        public String message() {
+            return "lease " + lease + " lost: " + reason + holder.map(h -> " (now held by " + h + ")").orElse("");
+        }
+    }
+
+    /**
+     * The run was told to stop (SIGTERM, SIGINT) and stops starting new work.
+     *
+     * @param reason what stopped it, such as {@code SIGTERM}
+     */
+    @Type("aborted")
+    record Aborted(String run, Instant at, Optional<String> stage, Optional<Side> side, String reason) implements Event {
+        public Aborted {
+            common(run, at, stage, side);
+            Objects.requireNonNull(reason, "reason");
+        }
+
+        @Override
+        public String message() {
+            return "aborted: " + reason;
+        }
+    }
+
+    /** The type name of an event class, from its {@link Type} annotation. */
+    static String typeName(Class<? extends Event> type) {
+        Type name = type.getAnnotation(Type.class);
+        if (name == null) {
+            throw new IllegalStateException(type.getSimpleName() + " has no @Event.Type name");
+        }
+        return name.value();
+    }
+
+    /** The type name of this event. */
+    default String type() {
+        return typeName(getClass());
+    }
+
+    private static void common(String run, Instant at, Optional<String> stage, Optional<Side> side) {
+        RunIds.check(run);
+        Objects.requireNonNull(at, "at");
+        Objects.requireNonNull(stage, "stage");
+        Objects.requireNonNull(side, "side");
+    }
+
+    /** How the gate names a phase in logs: {@code gate}, {@code gate canary}, {@code gate follow}. */
+    private static String title(String phase) {
+        return phase.equals("gate") ? "gate" : "gate " + phase;
+    }
+
+    private static String seconds(Duration duration) {
+        return String.format(Locale.ROOT, "%.1fs", duration.toMillis() / 1000.0);
+    }
+
+    private static String number(double value) {
+        if (value == Math.rint(value) && Math.abs(value) < 1e15) {
+            return String.valueOf((long) value);
+        }
+        return String.format(Locale.ROOT, "%.6g", value).replaceAll("0+(e|$)", "$1").replaceAll("\\.(e|$)", "$1");
+    }
+}

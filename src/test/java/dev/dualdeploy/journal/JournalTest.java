@@ -1,0 +1,313 @@
+package dev.dualdeploy.journal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+
+import dev.dualdeploy.config.Side;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Issue 9 (the journal): what goes into a run's file comes back, a kill -9 costs at most one event, and bad input is refused. */
+class JournalTest {
+
+    static final Instant T = Instant.parse("2026-12-01T05:28:48.123Z");
+    static final String RUN = "20261201T052848.123Z-0123456789abcdef";
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void everyKindOfEventComesBackEqualFromTheFile() {
+        Journal journal = new Journal(dir.resolve("journal"));
+        List<Event> events = Events.everyKind(RUN, T);
+        Set<String> kinds = new HashSet<>();
+        events.forEach(e -> kinds.add(e.type()));
+        assertThat(kinds).as("the sample covers every event kind").containsExactlyInAnyOrderElementsOf(EventCodec.typeNames());
+        events.forEach(journal::append);
+
+        RunLog log = journal.read(RUN);
+
+        assertThat(log.events()).containsExactlyElementsOf(events);
+        assertThat(log.torn()).isFalse();
+        assertThat(log.interrupted()).isFalse();
+        assertThat(journal.list()).singleElement().satisfies(r -> {
+            assertThat(r.run()).isEqualTo(RUN);
+            assertThat(r.started()).contains(T);
+            assertThat(r.command()).contains("deploy");
+            assertThat(r.stages()).containsExactly("sandbox");
+            assertThat(r.by()).contains("jenkins-loan-api-main-42");
+            assertThat(r.outcome()).contains("ROLLED_BACK");
+            assertThat(r.exitCode()).contains(1);
+            assertThat(r.events()).isEqualTo(events.size());
+        });
+    }
+
+    @Test
+    void theTypeNamesArePinnedBecauseOldJournalsMustStayReadable() {
+        // A rename here makes every journal written before it unreadable: add a name, never change one.
+        assertThat(EventCodec.typeNames()).containsExactlyInAnyOrder("run-started", "run-ended", "stage-started", "stage-ended",
+                "rollout-started", "rollout-progress", "rollout-ended", "read-back", "parity", "last-good-recorded", "rollback-started",
+                "rollback-ended", "gate-started", "gate-skipped", "gate-window-measured", "check-verdict", "gate-decided",
+                "approval-asked", "approval-answered", "lock-acquired", "lock-lost", "aborted");
+    }
+
+    @Test
+    void theJsonOfALineIsStableKebabCaseTypedWithNullForAbsent() throws IOException {
+        Journal journal = new Journal(dir);
+        journal.append(new Event.RolloutEnded(RUN, T, Optional.of("prod"), Optional.of(Side.KUBERNETES), Event.RolloutStatus.FAILED,
+                "pod loan-api-7f: ImagePullBackOff", Duration.ofMillis(1500)));
+        journal.append(new Event.ReadBack(RUN, T, Optional.of("prod"), Optional.of(Side.LEGACY), "ecs prod/loan-api", Optional.empty(),
+                Optional.empty(), Optional.empty(), Optional.empty(), Event.Health.ABSENT, "no service"));
+
+        assertThat(Files.readAllLines(dir.resolve(RUN + ".jsonl"))).containsExactly(
+                "{\"type\":\"rollout-ended\",\"run\":\"" + RUN + "\",\"at\":\"2026-12-01T05:28:48.123Z\",\"stage\":\"prod\","
+                        + "\"side\":\"kubernetes\",\"status\":\"FAILED\",\"reason\":\"pod loan-api-7f: ImagePullBackOff\",\"took\":\"PT1.5S\"}",
+                "{\"type\":\"read-back\",\"run\":\"" + RUN + "\",\"at\":\"2026-12-01T05:28:48.123Z\",\"stage\":\"prod\","
+                        + "\"side\":\"legacy\",\"target\":\"ecs prod/loan-api\",\"image\":null,\"digest\":null,\"version\":null,"
+                        + "\"lastGood\":null,\"health\":\"ABSENT\",\"detail\":\"no service\"}");
+    }
+
+    @Test
+    void controlAndNonAsciiCharactersAreEscapedInTheFileAndComeBackUnchanged() throws IOException {
+        Journal journal = new Journal(dir);
+        String reason = "line\nforged \u001b[31mred\u001b[0m \u202eevil\u007f ü→漢字";
+        Event event = new Event.Aborted(RUN, T, Optional.of("pro\rd"), Optional.empty(), reason);
+        journal.append(event);
+
+        String file = Files.readString(dir.resolve(RUN + ".jsonl"), StandardCharsets.UTF_8);
+        assertThat(file).hasLineCount(1).contains("\\n", "\\u001B", "\\u202E", "\\u007F", "\\u00FC");
+        assertThat(file.chars().filter(c -> c != '\n').allMatch(c -> c >= 0x20 && c < 0x7f)).as("printable ASCII only").isTrue();
+        assertThat(journal.read(RUN).events()).containsExactly(event);
+    }
+
+    @Test
+    void aTornLastLineIsLeftOutAndTheRunIsInterrupted() throws IOException {
+        Journal journal = new Journal(dir);
+        List<Event> events = Events.everyKind(RUN, T);
+        events.forEach(journal::append);
+        Path file = dir.resolve(RUN + ".jsonl");
+        long size = Files.size(file);
+        String last = Files.readAllLines(file).get(events.size() - 1);
+        // As kill -9 during the last append would leave it: the run-ended line cut off halfway, no line break.
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            channel.truncate(size - 1 - last.length() / 2);
+        }
+
+        RunLog log = journal.read(RUN);
+
+        assertThat(log.events()).containsExactlyElementsOf(events.subList(0, events.size() - 1));
+        assertThat(log.torn()).isTrue();
+        assertThat(log.interrupted()).isTrue();
+        assertThat(journal.list()).singleElement().satisfies(r -> {
+            assertThat(r.interrupted()).isTrue();
+            assertThat(r.outcome()).isEmpty();
+            assertThat(r.events()).isEqualTo(events.size() - 1);
+        });
+    }
+
+    @Test
+    void aCorruptLineThatIsNotTheTornLastOneIsAnErrorNamingTheFileAndTheLine() throws IOException {
+        Journal journal = new Journal(dir);
+        Events.everyKind(RUN, T).subList(0, 4).forEach(journal::append);
+        Path file = dir.resolve(RUN + ".jsonl");
+        List<String> lines = new ArrayList<>(Files.readAllLines(file));
+        lines.set(2, lines.get(2).substring(0, 40) + "SECRET-ish content}");
+        Files.write(file, lines);
+
+        assertThatThrownBy(() -> journal.read(RUN)).isInstanceOf(JournalException.class)
+                .hasMessage(file + ": line 3: not a JSON object (a corrupt line)");
+        assertThatThrownBy(journal::list).isInstanceOf(JournalException.class).hasMessageContaining("line 3");
+    }
+
+    @Test
+    void anUnknownEventTypeFromANewerVersionIsAnErrorNamingTheTypeAndTheLine() throws IOException {
+        Path file = dir.resolve(RUN + ".jsonl");
+        Files.writeString(file, EventCodec.encode(Events.everyKind(RUN, T).get(0)) + "\n"
+                + "{\"type\":\"traffic-set\",\"run\":\"" + RUN + "\",\"at\":\"2026-12-01T05:28:48.123Z\",\"weight\":10}\n");
+
+        assertThatThrownBy(() -> new Journal(dir).read(RUN)).isInstanceOf(JournalException.class)
+                .hasMessageStartingWith(file + ": line 2: unknown event type 'traffic-set' (written by a newer dualdeploy?");
+    }
+
+    @Test
+    void aMissingOrMistypedFieldIsAnErrorNamingTheField() throws IOException {
+        Path file = dir.resolve(RUN + ".jsonl");
+        Files.writeString(file, "{\"type\":\"aborted\",\"run\":\"" + RUN + "\",\"at\":\"2026-12-01T05:28:48.123Z\",\"stage\":null,\"side\":null}\n");
+        assertThatThrownBy(() -> new Journal(dir).read(RUN))
+                .hasMessage(file + ": line 1: a aborted event that cannot be read: the field 'reason' is missing");
+
+        Files.writeString(file, "{\"type\":\"run-ended\",\"run\":\"" + RUN + "\",\"at\":\"2026-12-01T05:28:48.123Z\",\"stage\":null,"
+                + "\"side\":\"sideways\",\"outcome\":\"SUCCEEDED\",\"exitCode\":0,\"reason\":\"ok\"}\n");
+        assertThatThrownBy(() -> new Journal(dir).read(RUN))
+                .hasMessageStartingWith(file + ": line 1: a run-ended event that cannot be read: the field 'side' is not");
+    }
+
+    @Test
+    void runIdsThatCouldLeaveTheDirectoryOrForgeALineAreRefused() {
+        Journal journal = new Journal(dir);
+        for (String bad : List.of("../x", "..", "a/b", "a\\b", "x\ny", "", ".hidden", "a..b", "x".repeat(129), "ü")) {
+            assertThatThrownBy(() -> journal.read(bad)).as(bad).isInstanceOf(JournalException.class)
+                    .hasMessageContaining("is not a run id: expected at most 128 letters, digits, '.', '_' and '-'");
+        }
+        assertThatThrownBy(() -> journal.read("x\ny")).hasMessageStartingWith("'x\\ny' is not a run id");
+        assertThatThrownBy(() -> new Event.Aborted("../x", T, Optional.empty(), Optional.empty(), "x"))
+                .isInstanceOf(JournalException.class);
+        assertThatThrownBy(() -> journal.read(RUN)).isInstanceOf(JournalException.class).hasMessage("no run '" + RUN + "' in " + dir);
+        assertThat(RunIds.valid(RUN)).isTrue();
+    }
+
+    @Test
+    void runIdsSortByTimeAndDoNotCollideWithinOneMillisecond() {
+        Clock same = Clock.fixed(T, ZoneOffset.UTC);
+        Set<String> ids = new HashSet<>();
+        for (int i = 0; i < 10_000; i++) {
+            String id = RunIds.next(same);
+            assertThat(id).matches("20261201T052848\\.123Z-[0-9a-f]{16}");
+            assertThat(RunIds.valid(id)).isTrue();
+            ids.add(id);
+        }
+        assertThat(ids).hasSize(10_000);
+        String earlier = RunIds.next(Clock.fixed(T, ZoneOffset.UTC));
+        String later = RunIds.next(Clock.fixed(T.plusMillis(1), ZoneOffset.UTC));
+        String nextDay = RunIds.next(Clock.fixed(T.plus(Duration.ofDays(1)).minusSeconds(7200), ZoneOffset.UTC));
+        assertThat(List.of(nextDay, later, earlier)).isSortedAccordingTo((a, b) -> b.compareTo(a));
+    }
+
+    @Test
+    void aHugeLineOrFileIsRefusedInBoundedTimeAndMemory() throws IOException {
+        Path file = dir.resolve(RUN + ".jsonl");
+        // 8 MiB of one line with no break: read whole, it would be a string of 16 MiB; the reader stops at 64 KiB.
+        try (OutputStream out = Files.newOutputStream(file)) {
+            byte[] block = new byte[1024 * 1024];
+            Arrays.fill(block, (byte) 'x');
+            for (int i = 0; i < 8; i++) {
+                out.write(block);
+            }
+        }
+        Journal journal = new Journal(dir);
+        assertTimeoutPreemptively(Duration.ofSeconds(5), () -> assertThatThrownBy(() -> journal.read(RUN))
+                .isInstanceOf(JournalException.class)
+                .hasMessage(file + ": line 1 is longer than the 65536 bytes a journal line may hold (a corrupt file)"));
+
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            channel.truncate(0);
+            channel.write(ByteBuffer.wrap(new byte[] {'\n'}), Journal.MAX_FILE);
+        }
+        assertTimeoutPreemptively(Duration.ofSeconds(5), () -> assertThatThrownBy(() -> journal.read(RUN))
+                .hasMessage(file + " is " + (Journal.MAX_FILE + 1) + " bytes, over the " + Journal.MAX_FILE + " a run's journal may hold"));
+
+        Event huge = new Event.Aborted(RUN, T, Optional.empty(), Optional.empty(), "y".repeat(Journal.MAX_LINE));
+        Files.delete(file);
+        assertThatThrownBy(() -> journal.append(huge)).isInstanceOf(JournalException.class)
+                .hasMessageContaining("cannot journal a aborted event of").hasMessageContaining("a journal line holds at most 65536 bytes");
+        assertThat(file).doesNotExist();
+    }
+
+    @Test
+    void aFifoOrALinkUnderARunsNameIsNotRead() throws Exception {
+        Path target = dir.resolve("elsewhere");
+        Files.writeString(target, "x\n");
+        Files.createSymbolicLink(dir.resolve(RUN + ".jsonl"), target);
+        assertThatThrownBy(() -> new Journal(dir).read(RUN)).hasMessage(dir.resolve(RUN + ".jsonl")
+                + " is not a regular file; a journal holds one file per run");
+    }
+
+    @Test
+    void twoWritersAppendingToTwoRunsInOneNewDirectoryDoNotInterfere() throws Exception {
+        Path shared = dir.resolve("not").resolve("yet").resolve("there");
+        String other = "20261201T052848.123Z-fedcba9876543210";
+        int each = 300;
+        CyclicBarrier start = new CyclicBarrier(2);
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            List<Future<List<Event>>> writers = new ArrayList<>();
+            for (String run : List.of(RUN, other)) {
+                writers.add(pool.submit(() -> {
+                    // Each writer has its own Journal, as two processes would; both create the directory at once.
+                    Journal journal = new Journal(shared);
+                    List<Event> written = new ArrayList<>();
+                    start.await();
+                    for (int i = 0; i < each; i++) {
+                        Event e = new Event.RolloutProgress(run, T.plusMillis(i), Optional.of("sandbox"), Optional.of(Side.LEGACY),
+                                run.substring(run.length() - 4) + " event " + i);
+                        journal.append(e);
+                        written.add(e);
+                    }
+                    return written;
+                }));
+            }
+            List<Event> first = writers.get(0).get();
+            List<Event> second = writers.get(1).get();
+            Journal reader = new Journal(shared);
+            assertThat(reader.read(RUN).events()).hasSize(each).containsExactlyElementsOf(first);
+            assertThat(reader.read(other).events()).hasSize(each).containsExactlyElementsOf(second);
+            assertThat(reader.list()).extracting(RunSummary::run).containsExactly(other, RUN);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void listIgnoresFilesThatAreNotRunsAndAnEmptyOrMissingDirectoryHasNone() throws IOException {
+        assertThat(new Journal(dir.resolve("missing")).list()).isEmpty();
+        Files.writeString(dir.resolve("notes.txt"), "x");
+        Files.writeString(dir.resolve("..jsonl"), "x");
+        assertThat(new Journal(dir).list()).isEmpty();
+    }
+
+    @Test
+    void theJournalDependsOnlyOnConfigReleaseAndTextTypes() throws IOException {
+        // Dependency direction (ARCHITECTURE.md): pipeline emits events, report reads them; the journal reaches back
+        // into neither, nor into targets or analysis, so that its JSON does not change when they do.
+        try (var files = Files.list(Path.of("src/main/java/dev/dualdeploy/journal"))) {
+            for (Path file : files.toList()) {
+                for (String line : Files.readAllLines(file)) {
+                    if (line.startsWith("import dev.dualdeploy.")) {
+                        assertThat(line).as(file.getFileName().toString())
+                                .matches("import dev\\.dualdeploy\\.(config|release|text)\\.[A-Za-z]+;");
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void eachLineOfAProgressStyleMessageReadsAsToday() {
+        List<Event> events = Events.everyKind(RUN, T);
+        List<String> messages = events.stream().map(Event::message).toList();
+        assertThat(messages).contains(
+                "deploying 1.4.2 (" + Events.IMAGE + ") to legacy + kubernetes",
+                "SUCCEEDED: 3/3 ready (12.3s)",
+                "runs 1.4.2 abababababab, HEALTHY (3/3 ready)",
+                "gate canary: watching kubernetes for 15m in 30 windows of 30s; 1 checks",
+                "gate canary window 1/30: kubernetes error_rate 0.0021",
+                "gate canary window 2/30: legacy before-deploy error_rate could not be read: connection refused",
+                "gate canary PASS → PASS: all 1 checks passed over 15m (30 windows)",
+                "rollback TIMED_OUT: 1/2 tasks running after 10m (600.0s)",
+                "recorded 1.4.2 as the last good release on legacy + kubernetes",
+                "ROLLED_BACK: the gate FAILED [PARITY]");
+    }
+}
