@@ -5,9 +5,11 @@ import dev.dualdeploy.config.StageSpec;
 import dev.dualdeploy.pipeline.Parity;
 import dev.dualdeploy.pipeline.PlatformTargets;
 import dev.dualdeploy.pipeline.Status;
+import dev.dualdeploy.release.ImageRef;
 import dev.dualdeploy.release.Release;
 import dev.dualdeploy.report.JsonReport;
 import dev.dualdeploy.target.Sleeper;
+import dev.dualdeploy.target.TargetState;
 import java.time.Clock;
 import java.util.List;
 import picocli.CommandLine.Command;
@@ -47,9 +49,19 @@ final class StatusCommand extends BaseCommand {
             for (Status.SideStatus side : s.sides()) {
                 out().println(String.format("  %-10s %-8s %-12s %-12s %-11s %s", side.side().label(), side.enabled() ? "on" : "off",
                         side.state().version().orElse("-"), side.state().digest().map(Release::shortDigest).orElse("-"),
-                        side.health(), side.error().orElse(side.target() + ", " + side.state().detail())));
+                        side.health(), side.error().orElse(side.target() + ", " + side.state().detail() + lastGood(side.state()))));
             }
         }
         return code;
+    }
+
+    /** What failure recovery returns the side to, for the person deciding whether the stage is where it should be. */
+    private static String lastGood(TargetState state) {
+        if (state.lastGoodImage().isEmpty()) {
+            return state.readable() ? ", no last good release recorded" : "";
+        }
+        String image = state.lastGoodImage().get();
+        return state.onLastGood() ? ", on its last good release"
+                : ", last good " + ImageRef.findDigest(image).map(Release::shortDigest).orElse(image);
     }
 }

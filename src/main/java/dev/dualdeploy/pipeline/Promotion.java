@@ -160,8 +160,11 @@ public final class Promotion {
         List<SideReport> sides = sides(deploys);
         String what = (gate.phase().equals("gate") ? "gate " : "gate " + gate.phase() + " ") + gate.outcome() + ": " + gate.reason();
         if (gate.decision() == GateReport.Decision.PAUSE) {
-            String reason = what + "; " + Side.labels(judged) + " keep " + release.version() + " until a person runs the gate again"
-                    + " (dualdeploy gate) or rolls back (dualdeploy rollback)";
+            // Only a deploy whose gate passes records the release as last good; `dualdeploy gate` judges and changes
+            // nothing, so the way on is the same deploy again (it keeps the release and judges it again).
+            String reason = what + "; " + Side.labels(judged) + " keep " + release.version() + " until a person runs the same"
+                    + " deploy again (it keeps the release, judges it again, and records it as last good if the gate passes)"
+                    + " or rolls back (dualdeploy rollback)";
             reporter.event(stage.name(), null, StageOutcome.PAUSED + ": " + reason);
             return new StageReport(stage.name(), Optional.of(release), StageOutcome.PAUSED, reason, Parity.of(after(sides)), sides, runs);
         }

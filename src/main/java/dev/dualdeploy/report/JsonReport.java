@@ -193,11 +193,16 @@ public final class JsonReport {
     }
 
     private static ObjectNode state(TargetState state) {
-        return JSON.createObjectNode().put("image", state.image().orElse(null)).put("digest", state.digest().orElse(null))
+        ObjectNode node = JSON.createObjectNode();
+        node.put("image", state.image().orElse(null)).put("digest", state.digest().orElse(null))
                 .put("version", state.version().orElse(null)).put("lastGoodImage", state.lastGoodImage().orElse(null))
                 // Kept for readers of earlier versions: the image `rollback` would return to.
                 .put("previousImage", state.rollbackImage().orElse(null))
+                .put("previousGoodImage", state.previousGoodImage().orElse(null))
                 .put("health", state.health().name()).put("readable", state.readable()).put("detail", state.detail());
+        ArrayNode sides = node.putArray("lastGoodSides");
+        state.lastGoodSides().forEach(side -> sides.add(side.label()));
+        return node;
     }
 
     private static double seconds(Duration duration) {

@@ -160,6 +160,15 @@ class CliTest {
         assertThat(drift.code()).isEqualTo(3);
         assertThat(drift.json().get("stages").get(0).get("parity").get("status").asText()).isEqualTo("DRIFT");
         assertThat(Cli.run("status", "-f", config, "--stage", "prod").code()).as("without --check drift is reported, not an error").isZero();
+        // Each side's records, for the person deciding: both on their last good release, which passed on both sides
+        // for legacy and on kubernetes alone (deployed with --legacy=false) for kubernetes.
+        assertThat(Cli.run("status", "-f", config, "--stage", "prod").out().lines().filter(l -> l.startsWith("  ")))
+                .hasSize(2).allSatisfy(line -> assertThat(line).endsWith(", on its last good release"));
+        for (JsonNode side : drift.json().get("stages").get(0).get("sides")) {
+            assertThat(side.get("lastGoodSides").toString()).isEqualTo(side.get("side").asText().equals("legacy")
+                    ? "[\"legacy\",\"kubernetes\"]" : "[\"kubernetes\"]");
+            assertThat(side.get("previousGoodImage").isTextual()).as(side.toString()).isTrue();
+        }
 
         Run rollback = Cli.run("rollback", "-f", config, "--stage", "prod", "--side", "kubernetes");
         assertThat(rollback.code()).as(rollback.err()).isZero();

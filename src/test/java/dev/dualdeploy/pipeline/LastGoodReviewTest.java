@@ -112,7 +112,7 @@ class LastGoodReviewTest {
 
     /**
      * The same without any kill: the canary gate could not read its metrics and on_error is pause, so legacy keeps the
-     * release "until a person runs the gate again or rolls back". The person re-runs the deploy; its canary gate now
+     * release "until a person runs the same deploy again or rolls back". The person re-runs the deploy; its canary gate now
      * fails. Legacy must return to the release it ran before, never judged good on it.
      */
     @Test
@@ -132,6 +132,31 @@ class LastGoodReviewTest {
         assertThat(rerun.reason()).startsWith("gate canary FAIL");
         assertThat(runs(Side.LEGACY)).as("legacy, whose canary gate failed, must not keep the release").contains(GOOD.digest());
         assertThat(rerun.outcome()).as(rerun.reason()).isEqualTo(StageOutcome.ROLLED_BACK);
+    }
+
+    /**
+     * The way on from a pause that the reason names: the same deploy run again keeps the release, judges it again, and,
+     * when its gate passes, records it as the last good release on both sides (a later failure returns to it).
+     */
+    @Test
+    void aPausedPromotionRunAgainRecordsTheReleaseAsLastGoodWhenItsGatePasses() {
+        AtomicBoolean metricsDown = new AtomicBoolean(true);
+        MetricsProvider provider = (query, window) -> metricsDown.get() ? Measurement.failed(query, "metrics unreachable")
+                : Measurement.of(query, List.of(0.005));
+        StageReport paused = promotion(provider).run(gated(GateSpec.OnError.PAUSE), NEXT, new ToggleSpec(true, true), true, true);
+        assertThat(paused.outcome()).as(paused.reason()).isEqualTo(StageOutcome.PAUSED);
+        assertThat(paused.reason()).endsWith("legacy keep 1.2.0 until a person runs the same deploy again (it keeps the release,"
+                + " judges it again, and records it as last good if the gate passes) or rolls back (dualdeploy rollback)");
+        assertThat(target(Side.LEGACY).current().lastGoodImage()).contains(GOOD.image());
+        metricsDown.set(false);
+
+        StageReport rerun = promotion(provider).run(gated(GateSpec.OnError.PAUSE), NEXT, new ToggleSpec(true, true), true, true);
+
+        assertThat(rerun.outcome()).as(rerun.reason()).isEqualTo(StageOutcome.SUCCEEDED);
+        for (Side side : Side.values()) {
+            assertThat(runs(side)).as(side.label()).contains(NEXT.digest());
+            assertThat(target(side).current().lastGoodImage()).as(side.label()).contains(NEXT.image());
+        }
     }
 
     /**
