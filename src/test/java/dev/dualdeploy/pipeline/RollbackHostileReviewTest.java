@@ -1,0 +1,142 @@
+package dev.dualdeploy.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.dualdeploy.config.CheckSpec;
+import dev.dualdeploy.config.ConfigLoader;
+import dev.dualdeploy.config.DualDeploySpec;
+import dev.dualdeploy.config.GateSpec;
+import dev.dualdeploy.config.KubernetesSpec;
+import dev.dualdeploy.config.MetricsSpec;
+import dev.dualdeploy.config.Side;
+import dev.dualdeploy.config.StageSpec;
+import dev.dualdeploy.config.ToggleSpec;
+import dev.dualdeploy.local.KubernetesSimulator;
+import dev.dualdeploy.local.LocalEnvironment;
+import dev.dualdeploy.metrics.Measurement;
+import dev.dualdeploy.metrics.MetricsProvider;
+import dev.dualdeploy.release.Release;
+import dev.dualdeploy.target.DeployTarget;
+import dev.dualdeploy.target.RolloutResult;
+import dev.dualdeploy.target.Sleeper;
+import dev.dualdeploy.target.SteppedClock;
+import dev.dualdeploy.target.TargetException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Issue 8 items 1 and 16, second hostile review of {@link Rollback}, {@link LastGood}, {@link Recovery} and
+ * {@link Unanswered}: what a tired operator and a hostile platform do after the first review's cases pass. Each test
+ * sets the platforms up as ordinary commands (or a killed run, or a throttling platform) would, and asserts what runs
+ * on each side afterwards and what the person is told.
+ */
+class RollbackHostileReviewTest {
+
+    private static final Release OLDEST = LocalEnvironment.sampleRelease("0.9.0");
+    private static final Release GOOD = LocalEnvironment.sampleRelease("1.0.0");
+    private static final Release NEXT = LocalEnvironment.sampleRelease("1.2.0");
+    private static final String STAGE = "prod";
+
+    private LocalEnvironment env;
+    private DualDeploySpec config;
+    private PlatformTargets targets;
+    private final List<String> events = new CopyOnWriteArrayList<>();
+    private final Reporter reporter = (stage, side, message) -> events.add(Reporter.line(stage, side, message));
+
+    @BeforeEach
+    void start(@TempDir Path dir) {
+        env = LocalEnvironment.start(dir, OLDEST, 2);
+        config = new ConfigLoader().load(env.config());
+        targets = new PlatformTargets(Clock.systemUTC(), Sleeper.SYSTEM);
+        // Both sides record 1.0.0 as last good and 0.9.0 as the good release before it.
+        StageReport good = deploy(GOOD, new ToggleSpec(true, true));
+        assertThat(good.outcome()).as(good.reason()).isEqualTo(StageOutcome.SUCCEEDED);
+    }
+
+    @AfterEach
+    void stop() {
+        targets.close();
+        env.close();
+    }
+
+    private StageSpec stage() {
+        return config.stage(STAGE).orElseThrow();
+    }
+
+    private DeployTarget target(Side side) {
+        return targets.open(stage(), side, message -> events.add("[test/" + side.label() + "] " + message));
+    }
+
+    private StageReport deploy(Release release, ToggleSpec toggle) {
+        return new Deploy(targets, reporter).run(stage(), release, toggle, true);
+    }
+
+    private Optional<String> runs(Side side) {
+        return target(side).current().digest();
+    }
+
+    /**
+     * A killed run left legacy on 1.2.0, unjudged (last good 1.0.0, the one before it 0.9.0). Recovery or a rollback
+     * then calls the ECS target's rollback, and ECS throttles DescribeTaskDefinition for a moment (it does, per
+     * account, exactly when an incident makes everyone describe things; the SDK's one retry is used up). EcsTarget's
+     * imageOf takes any failure to describe a task definition for "no image", so the last good release and the running
+     * one both read as "nothing", which are equal: the target decides it runs its last good release and goes one
+     * further back. It moves its records to 0.9.0 (1.0.0 is forgotten) and switches the service to 0.9.0, past the
+     * stage's last good release, although the plan (and the DeployTarget contract) said "return to the last good one".
+     */
+    @Test
+    void anEcsRollbackFromAnUnjudgedReleaseWhoseDescribesAreThrottledDoesNotGoPastTheLastGoodRelease() {
+        RolloutResult killed = target(Side.LEGACY).deploy(NEXT).await(Duration.ofSeconds(30)); // then the kill
+        assertThat(killed.succeeded()).as(killed.reason()).isTrue();
+        assertThat(target(Side.LEGACY).current().lastGoodImage()).contains(GOOD.image());
+        int before = env.ecs().calls("DescribeTaskDefinition");
+        env.ecs().throttle("DescribeTaskDefinition", 4); // the two describes of the "which release runs" test, each retried once
+
+        String outcome;
+        try {
+            RolloutResult rollback = target(Side.LEGACY).rollback().await(Duration.ofSeconds(30));
+            outcome = rollback.status() + ": " + rollback.reason();
+        } catch (TargetException refused) {
+            outcome = "refused: " + refused.getMessage(); // refusing to guess is acceptable: nothing moved past 1.0.0
+        }
+        env.ecs().throttle("DescribeTaskDefinition", 0);
+
+        String why = outcome + " (describes: " + (env.ecs().calls("DescribeTaskDefinition") - before) + ")";
+        assertThat(runs(Side.LEGACY)).as("legacy must never go past its last good release 1.0.0: " + why)
+                .isNotEqualTo(Optional.of(OLDEST.digest()));
+        assertThat(target(Side.LEGACY).current().lastGoodImage()).as("the record of 1.0.0 must survive: " + why)
+                .contains(GOOD.image());
+    }
+
+    /** The stage with a gate of one error-rate SLO (canary: the side given), metrics read through the provider. */
+    private StageSpec gated(Optional<Side> canary) {
+        StageSpec stage = stage();
+        GateSpec gate = new GateSpec(canary, Duration.ofSeconds(30), Duration.ofSeconds(10), Duration.ofSeconds(20),
+                List.of(new CheckSpec.Slo("error_rate", 0.02, 1)),
+                Optional.of(new MetricsSpec(MetricsSpec.Provider.PROMETHEUS, Optional.of(URI.create("http://127.0.0.1:9")),
+                        Optional.empty(), Optional.empty(), MetricsSpec.Auth.NONE, Duration.ofSeconds(1), Duration.ZERO,
+                        Map.of("error_rate", "error_rate{side=\"{{side}}\"}"))),
+                100, 1, GateSpec.OnError.PAUSE, GateSpec.OnInconclusive.FAIL);
+        return new StageSpec(stage.name(), stage.toggle(), stage.legacy(), stage.kubernetes(), stage.timeout(), gate, stage.approval());
+    }
+
+    /** A promotion whose gate's time is stepped; the deploys are real. */
+    private Promotion promotion(MetricsProvider provider) {
+        SteppedClock stepped = new SteppedClock(Instant.now());
+        return new Promotion(targets, reporter, stage -> new Gate(LocalEnvironment.SERVICE, stage.name(), stage.gate(), provider,
+                stepped, stepped, reporter), Clock.systemUTC());
+    }
+}
