@@ -121,6 +121,45 @@ class RollbackHostileReviewTest {
                 .contains(GOOD.image());
     }
 
+    /**
+     * A canary promotion was killed after legacy got 1.2.0; kubernetes, untouched, runs the last good release 1.0.0.
+     * The stage's kubernetes side applies manifests, and the workspace the operator runs the rollback from holds
+     * manifests that do not (any longer) contain the Deployment (a renamed file, the branch of the failed release).
+     * A rollback never applies manifests, but the "already on it" health check of the staying side goes through
+     * DeployTarget#deploy, which reads them first and throws a ConfigException. Deploy.parallel rethrows it after
+     * legacy was rolled back: the CLI prints "bad input" with exit 2 ("nothing changed") and no report, although
+     * legacy was changed.
+     */
+    @Test
+    void aRollbackDoesNotReadManifestsToCheckTheHealthOfTheSideThatStays(@TempDir Path manifests) throws Exception {
+        Files.writeString(manifests.resolve("configmap.yaml"), """
+                apiVersion: v1
+                kind: ConfigMap
+                metadata: { name: app-settings, namespace: prod }
+                data: { level: info }
+                """);
+        StageSpec plain = stage();
+        KubernetesSpec k = plain.kubernetes().orElseThrow();
+        StageSpec withManifests = new StageSpec(plain.name(), plain.toggle(), plain.legacy(), Optional.of(new KubernetesSpec(
+                k.context(), k.namespace(), k.deployment(), k.container(), Optional.of(manifests), k.kubeconfig())),
+                plain.timeout(), plain.gate(), plain.approval());
+        RolloutResult killed = target(Side.LEGACY).deploy(NEXT).await(Duration.ofSeconds(30)); // the killed canary
+        assertThat(killed.succeeded()).as(killed.reason()).isTrue();
+
+        StageReport rollback;
+        try {
+            rollback = new Rollback(targets, reporter).run(withManifests, List.of(Side.LEGACY, Side.KUBERNETES));
+        } catch (RuntimeException e) {
+            throw new AssertionError("the rollback threw " + e.getClass().getSimpleName() + " (" + e.getMessage()
+                    + ") after changing legacy, which now runs " + runs(Side.LEGACY).orElse("nothing")
+                    + "; the CLI says exit " + (e instanceof dev.dualdeploy.config.ConfigException ? "2, nothing changed" : "70"), e);
+        }
+
+        assertThat(rollback.outcome()).as(rollback.reason()).isEqualTo(StageOutcome.SUCCEEDED);
+        assertThat(runs(Side.LEGACY)).contains(GOOD.digest());
+        assertThat(runs(Side.KUBERNETES)).contains(GOOD.digest());
+    }
+
     /** The stage with a gate of one error-rate SLO (canary: the side given), metrics read through the provider. */
     private StageSpec gated(Optional<Side> canary) {
         StageSpec stage = stage();
