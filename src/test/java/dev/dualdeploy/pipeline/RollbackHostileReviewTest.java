@@ -160,6 +160,39 @@ class RollbackHostileReviewTest {
         assertThat(runs(Side.KUBERNETES)).contains(GOOD.digest());
     }
 
+    /**
+     * The PAUSED reason tells the person to "run the gate again (dualdeploy gate) or roll back". They run the gate; it
+     * passes. Nothing records 1.2.0 as the last good release (gate changes nothing, and no message says the deploy must
+     * be run again), so the stage keeps 1.0.0 as last good while 1.2.0 serves for days. The next release crashes on
+     * kubernetes and recovery returns both sides to 1.0.0, two releases back, skipping the release the gate passed
+     * (whose schema migrations may already have run).
+     */
+    @Test
+    void aReleaseWhosePausedGateAPersonRanAgainAndPassedIsWhatTheNextFailureReturnsTo() {
+        AtomicBoolean metricsDown = new AtomicBoolean(true);
+        MetricsProvider provider = (query, window) -> metricsDown.get() ? Measurement.failed(query, "metrics unreachable")
+                : Measurement.of(query, List.of(0.005));
+        StageSpec gated = gated(Optional.empty());
+        StageReport paused = promotion(provider).run(gated, NEXT, new ToggleSpec(true, true), true, true);
+        assertThat(paused.outcome()).as(paused.reason()).isEqualTo(StageOutcome.PAUSED);
+        assertThat(paused.reason()).contains("runs the gate again (dualdeploy gate)");
+        metricsDown.set(false);
+        // What `dualdeploy gate --stage prod` does: judge what runs now, change nothing.
+        SteppedClock stepped = new SteppedClock(Instant.now());
+        GateReport again = new Gate(LocalEnvironment.SERVICE, STAGE, gated.gate(), provider, stepped, stepped, reporter)
+                .run(new Gate.Phase("gate", List.of(Side.LEGACY, Side.KUBERNETES), gated.gate().soak(),
+                        Map.of(Side.LEGACY, stepped.instant(), Side.KUBERNETES, stepped.instant())));
+        assertThat(again.decision()).as(again.reason()).isEqualTo(GateReport.Decision.PASS);
+
+        Release crashes = LocalEnvironment.sampleRelease("1.1.1");
+        env.kubernetes().breakImage(crashes.digest(), KubernetesSimulator.Breakage.CRASH);
+        StageReport failed = deploy(crashes, new ToggleSpec(true, true));
+
+        assertThat(failed.outcome()).as(failed.reason()).isEqualTo(StageOutcome.ROLLED_BACK);
+        assertThat(runs(Side.KUBERNETES)).as("the release the gate passed, not two back: " + failed.reason()).contains(NEXT.digest());
+        assertThat(runs(Side.LEGACY)).as(failed.reason()).contains(NEXT.digest());
+    }
+
     /** The stage with a gate of one error-rate SLO (canary: the side given), metrics read through the provider. */
     private StageSpec gated(Optional<Side> canary) {
         StageSpec stage = stage();
