@@ -193,6 +193,35 @@ class RollbackHostileReviewTest {
         assertThat(runs(Side.LEGACY)).as(failed.reason()).contains(NEXT.digest());
     }
 
+    /**
+     * 1.2.0 passed on both sides and is recorded on both "having passed on legacy+kubernetes". Then it misbehaves on
+     * legacy only and the operator runs {@code rollback --side legacy}: legacy goes back to 1.0.0 and its record moves
+     * there. Kubernetes keeps its record, which still claims that 1.2.0 passed on legacy. Later 1.2.0 goes to legacy
+     * again and is never judged there (a killed legacy-only deploy, or a paused gate). The next deploy of both sides
+     * sees both run 1.2.0 and "completes" legacy's record from kubernetes' stale claim ("a run stopped between
+     * recording the sides", which is false), so 1.2.0, rolled back on legacy by a person and never judged there since,
+     * becomes legacy's last good release: when the next release fails, legacy is returned to 1.2.0, not to 1.0.0. The
+     * first review's fix (records say on which sides they passed) is defeated by a one-side rollback, which leaves the
+     * other side's claim about this side in place.
+     */
+    @Test
+    void aReleaseRolledBackOnOneSideIsNotRecordedGoodThereAgainFromTheOtherSidesStaleClaim() {
+        assertThat(deploy(NEXT, new ToggleSpec(true, true)).outcome()).isEqualTo(StageOutcome.SUCCEEDED);
+        StageReport legacyBack = new Rollback(targets, reporter).run(stage(), List.of(Side.LEGACY));
+        assertThat(legacyBack.outcome()).as(legacyBack.reason()).isEqualTo(StageOutcome.SUCCEEDED);
+        assertThat(runs(Side.LEGACY)).contains(GOOD.digest());
+        RolloutResult unjudged = target(Side.LEGACY).deploy(NEXT).await(Duration.ofSeconds(30)); // killed before its gate
+        assertThat(unjudged.succeeded()).as(unjudged.reason()).isTrue();
+        Release crashes = LocalEnvironment.sampleRelease("1.1.1");
+        env.kubernetes().breakImage(crashes.digest(), KubernetesSimulator.Breakage.CRASH);
+
+        StageReport failed = deploy(crashes, new ToggleSpec(true, true));
+
+        assertThat(runs(Side.LEGACY)).as("legacy's last good release is 1.0.0: 1.2.0 was rolled back there and never judged"
+                + " since; " + failed.outcome() + ": " + failed.reason() + "; events: " + events).contains(GOOD.digest());
+        assertThat(events).noneMatch(e -> e.contains("a run stopped between recording the sides"));
+    }
+
     /** The stage with a gate of one error-rate SLO (canary: the side given), metrics read through the provider. */
     private StageSpec gated(Optional<Side> canary) {
         StageSpec stage = stage();
