@@ -95,4 +95,29 @@ class RollbackCliReviewTest {
         assertThat(rollback.code()).as(rollback.out() + rollback.err()).isEqualTo(ExitCodes.OK);
         assertThat(runs(Side.KUBERNETES)).contains(GOOD.digest());
     }
+
+    /**
+     * The refusals and the recovery summary send the person to "`dualdeploy status --output json`, which shows each
+     * side's records", and the README says the same. Which sides a record says its release passed on
+     * (last-good-sides) is what decides whether a record is completed or a recovery is called contradictory, yet the
+     * JSON does not show it (nor the raw previous-good record: "previousImage" is where a rollback would go).
+     */
+    @Test
+    void statusJsonShowsTheSidesEachLastGoodRecordSaysItPassedOn() {
+        StageReport kubernetesOnly = deploy(NEXT, new ToggleSpec(false, true));
+        assertThat(kubernetesOnly.outcome()).as(kubernetesOnly.reason()).isEqualTo(StageOutcome.SUCCEEDED);
+
+        Run status = Cli.run("status", "-f", env.config().toString(), "--output", "json");
+
+        assertThat(status.code()).as(status.err()).isEqualTo(ExitCodes.OK);
+        JsonNode prod = status.json().get("stages").findParents("stage").stream()
+                .filter(s -> s.get("stage").asText().equals("prod")).findFirst().orElseThrow();
+        JsonNode legacy = prod.get("sides").get(0);
+        JsonNode kubernetes = prod.get("sides").get(1);
+        assertThat(legacy.get("side").asText()).isEqualTo("legacy");
+        assertThat(legacy.has("lastGoodSides")).as("legacy: " + legacy).isTrue();
+        assertThat(legacy.get("lastGoodSides").toString()).contains("legacy").contains("kubernetes");
+        assertThat(kubernetes.get("lastGoodSides").toString()).as("kubernetes: " + kubernetes).contains("kubernetes")
+                .doesNotContain("legacy");
+    }
 }
