@@ -193,11 +193,15 @@ public final class JsonReport {
     }
 
     private static ObjectNode state(TargetState state) {
-        return JSON.createObjectNode().put("image", state.image().orElse(null)).put("digest", state.digest().orElse(null))
+        ObjectNode node = JSON.createObjectNode().put("image", state.image().orElse(null)).put("digest", state.digest().orElse(null))
                 .put("version", state.version().orElse(null)).put("lastGoodImage", state.lastGoodImage().orElse(null))
                 // Kept for readers of earlier versions: the image `rollback` would return to.
-                .put("previousImage", state.rollbackImage().orElse(null))
-                .put("health", state.health().name()).put("readable", state.readable()).put("detail", state.detail());
+                .put("previousImage", state.rollbackImage().orElse(null));
+        // The sides the record says its release passed on decide whether a record is completed or a recovery is called
+        // contradictory; the refusals send a person here to see them.
+        ArrayNode sides = node.putArray("lastGoodSides");
+        state.lastGoodSides().forEach(side -> sides.add(side.label()));
+        return node.put("health", state.health().name()).put("readable", state.readable()).put("detail", state.detail());
     }
 
     private static double seconds(Duration duration) {
