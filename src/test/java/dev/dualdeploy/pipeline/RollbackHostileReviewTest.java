@@ -222,6 +222,36 @@ class RollbackHostileReviewTest {
         assertThat(events).noneMatch(e -> e.contains("a run stopped between recording the sides"));
     }
 
+    /**
+     * A tired operator's typo: the stage's kubernetes {@code container:} names no container of the Deployment. Like a
+     * missing workload (which requirePresent now refuses before any change), this side cannot be deployed at all, and
+     * that is known from the first read (the side reads back with no image). Instead legacy is switched to 1.2.0 and
+     * rolled back, and the outcome is ROLLBACK_FAILED: "kubernetes FAILED ...; could not return kubernetes ... to the
+     * last good release: needs a person", about a side that was never changed, after two changes to prod for a config
+     * typo. It should be refused before any side changes, naming the container key.
+     */
+    @Test
+    void aKubernetesContainerNameThatIsNotInTheDeploymentIsRefusedBeforeLegacyChanges() {
+        StageSpec plain = stage();
+        KubernetesSpec k = plain.kubernetes().orElseThrow();
+        StageSpec typo = new StageSpec(plain.name(), plain.toggle(), plain.legacy(), Optional.of(new KubernetesSpec(
+                k.context(), k.namespace(), k.deployment(), "ap", k.manifests(), k.kubeconfig())),
+                plain.timeout(), plain.gate(), plain.approval());
+        int updates = env.ecs().calls("UpdateService");
+
+        StageReport report;
+        try {
+            report = new Deploy(targets, reporter).run(typo, NEXT, new ToggleSpec(true, true), true);
+        } catch (TargetException refused) {
+            report = null; // refused before any change (exit 4): what is asked
+        }
+
+        String what = report == null ? "refused" : report.outcome() + " (exit " + report.outcome().exitCode() + "): " + report.reason();
+        assertThat(env.ecs().calls("UpdateService") - updates).as("legacy must not be changed for a kubernetes config typo: " + what)
+                .isZero();
+        assertThat(runs(Side.LEGACY)).contains(GOOD.digest());
+    }
+
     /** The stage with a gate of one error-rate SLO (canary: the side given), metrics read through the provider. */
     private StageSpec gated(Optional<Side> canary) {
         StageSpec stage = stage();
