@@ -175,14 +175,16 @@ public final class KubernetesTarget implements DeployTarget, Preflight {
 
     @Override
     public Rollout deploy(Release release) {
-        // Manifests are read before anything is written: a malformed file must leave the deployment as it is.
-        List<Manifest> manifests = spec.manifests().map(this::loadManifests).orElse(List.of());
         Deployment before = call("read deployment", () -> resource().get());
         Optional<String> running = Optional.ofNullable(before).flatMap(this::container).map(Container::getImage);
         if (running.filter(release.image()::equals).isPresent()) {
+            // Nothing is applied, so the manifests are not read: a rollback checks the health of a side that stays
+            // this way, and manifests that no longer hold the Deployment must not fail it after the other side moved.
             progress.event("already runs " + release.version() + " (" + release.digest() + "); checking health only");
             return new KubernetesRollout(client, spec, release.image(), progress);
         }
+        // Manifests are read before anything is written: a malformed file must leave the deployment as it is.
+        List<Manifest> manifests = spec.manifests().map(this::loadManifests).orElse(List.of());
         Map<String, String> existing = before == null ? Map.of() : annotations(before);
         Map<String, String> record = new HashMap<>();
         Set<String> remove = new LinkedHashSet<>(List.of(ROLLED_BACK_FROM));

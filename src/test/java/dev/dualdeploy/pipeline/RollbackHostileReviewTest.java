@@ -1,0 +1,273 @@
+package dev.dualdeploy.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.dualdeploy.config.CheckSpec;
+import dev.dualdeploy.config.ConfigLoader;
+import dev.dualdeploy.config.DualDeploySpec;
+import dev.dualdeploy.config.GateSpec;
+import dev.dualdeploy.config.KubernetesSpec;
+import dev.dualdeploy.config.MetricsSpec;
+import dev.dualdeploy.config.Side;
+import dev.dualdeploy.config.StageSpec;
+import dev.dualdeploy.config.ToggleSpec;
+import dev.dualdeploy.local.KubernetesSimulator;
+import dev.dualdeploy.local.LocalEnvironment;
+import dev.dualdeploy.metrics.Measurement;
+import dev.dualdeploy.metrics.MetricsProvider;
+import dev.dualdeploy.release.Release;
+import dev.dualdeploy.target.DeployTarget;
+import dev.dualdeploy.target.RolloutResult;
+import dev.dualdeploy.target.Sleeper;
+import dev.dualdeploy.target.SteppedClock;
+import dev.dualdeploy.target.TargetException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Issue 8 items 1 and 16, second hostile review of {@link Rollback}, {@link LastGood}, {@link Recovery} and
+ * {@link Unanswered}: what a tired operator and a hostile platform do after the first review's cases pass. Each test
+ * sets the platforms up as ordinary commands (or a killed run, or a throttling platform) would, and asserts what runs
+ * on each side afterwards and what the person is told.
+ */
+class RollbackHostileReviewTest {
+
+    private static final Release OLDEST = LocalEnvironment.sampleRelease("0.9.0");
+    private static final Release GOOD = LocalEnvironment.sampleRelease("1.0.0");
+    private static final Release NEXT = LocalEnvironment.sampleRelease("1.2.0");
+    private static final String STAGE = "prod";
+
+    private LocalEnvironment env;
+    private DualDeploySpec config;
+    private PlatformTargets targets;
+    private final List<String> events = new CopyOnWriteArrayList<>();
+    private final Reporter reporter = (stage, side, message) -> events.add(Reporter.line(stage, side, message));
+
+    @BeforeEach
+    void start(@TempDir Path dir) {
+        env = LocalEnvironment.start(dir, OLDEST, 2);
+        config = new ConfigLoader().load(env.config());
+        targets = new PlatformTargets(Clock.systemUTC(), Sleeper.SYSTEM);
+        // Both sides record 1.0.0 as last good and 0.9.0 as the good release before it.
+        StageReport good = deploy(GOOD, new ToggleSpec(true, true));
+        assertThat(good.outcome()).as(good.reason()).isEqualTo(StageOutcome.SUCCEEDED);
+    }
+
+    @AfterEach
+    void stop() {
+        targets.close();
+        env.close();
+    }
+
+    private StageSpec stage() {
+        return config.stage(STAGE).orElseThrow();
+    }
+
+    private DeployTarget target(Side side) {
+        return targets.open(stage(), side, message -> events.add("[test/" + side.label() + "] " + message));
+    }
+
+    private StageReport deploy(Release release, ToggleSpec toggle) {
+        return new Deploy(targets, reporter).run(stage(), release, toggle, true);
+    }
+
+    private Optional<String> runs(Side side) {
+        return target(side).current().digest();
+    }
+
+    /**
+     * A killed run left legacy on 1.2.0, unjudged (last good 1.0.0, the one before it 0.9.0). Recovery or a rollback
+     * then calls the ECS target's rollback, and ECS throttles DescribeTaskDefinition for a moment (it does, per
+     * account, exactly when an incident makes everyone describe things; the SDK's one retry is used up). EcsTarget's
+     * imageOf takes any failure to describe a task definition for "no image", so the last good release and the running
+     * one both read as "nothing", which are equal: the target decides it runs its last good release and goes one
+     * further back. It moves its records to 0.9.0 (1.0.0 is forgotten) and switches the service to 0.9.0, past the
+     * stage's last good release, although the plan (and the DeployTarget contract) said "return to the last good one".
+     */
+    @Test
+    void anEcsRollbackFromAnUnjudgedReleaseWhoseDescribesAreThrottledDoesNotGoPastTheLastGoodRelease() {
+        RolloutResult killed = target(Side.LEGACY).deploy(NEXT).await(Duration.ofSeconds(30)); // then the kill
+        assertThat(killed.succeeded()).as(killed.reason()).isTrue();
+        assertThat(target(Side.LEGACY).current().lastGoodImage()).contains(GOOD.image());
+        int before = env.ecs().calls("DescribeTaskDefinition");
+        env.ecs().throttle("DescribeTaskDefinition", 4); // the two describes of the "which release runs" test, each retried once
+
+        String outcome;
+        try {
+            RolloutResult rollback = target(Side.LEGACY).rollback().await(Duration.ofSeconds(30));
+            outcome = rollback.status() + ": " + rollback.reason();
+        } catch (TargetException refused) {
+            outcome = "refused: " + refused.getMessage(); // refusing to guess is acceptable: nothing moved past 1.0.0
+        }
+        env.ecs().throttle("DescribeTaskDefinition", 0);
+
+        String why = outcome + " (describes: " + (env.ecs().calls("DescribeTaskDefinition") - before) + ")";
+        assertThat(runs(Side.LEGACY)).as("legacy must never go past its last good release 1.0.0: " + why)
+                .isNotEqualTo(Optional.of(OLDEST.digest()));
+        assertThat(target(Side.LEGACY).current().lastGoodImage()).as("the record of 1.0.0 must survive: " + why)
+                .contains(GOOD.image());
+    }
+
+    /**
+     * A canary promotion was killed after legacy got 1.2.0; kubernetes, untouched, runs the last good release 1.0.0.
+     * The stage's kubernetes side applies manifests, and the workspace the operator runs the rollback from holds
+     * manifests that do not (any longer) contain the Deployment (a renamed file, the branch of the failed release).
+     * A rollback never applies manifests, but the "already on it" health check of the staying side goes through
+     * DeployTarget#deploy, which reads them first and throws a ConfigException. Deploy.parallel rethrows it after
+     * legacy was rolled back: the CLI prints "bad input" with exit 2 ("nothing changed") and no report, although
+     * legacy was changed.
+     */
+    @Test
+    void aRollbackDoesNotReadManifestsToCheckTheHealthOfTheSideThatStays(@TempDir Path manifests) throws Exception {
+        Files.writeString(manifests.resolve("configmap.yaml"), """
+                apiVersion: v1
+                kind: ConfigMap
+                metadata: { name: app-settings, namespace: prod }
+                data: { level: info }
+                """);
+        StageSpec plain = stage();
+        KubernetesSpec k = plain.kubernetes().orElseThrow();
+        StageSpec withManifests = new StageSpec(plain.name(), plain.toggle(), plain.legacy(), Optional.of(new KubernetesSpec(
+                k.context(), k.namespace(), k.deployment(), k.container(), Optional.of(manifests), k.kubeconfig())),
+                plain.timeout(), plain.gate(), plain.approval());
+        RolloutResult killed = target(Side.LEGACY).deploy(NEXT).await(Duration.ofSeconds(30)); // the killed canary
+        assertThat(killed.succeeded()).as(killed.reason()).isTrue();
+
+        StageReport rollback;
+        try {
+            rollback = new Rollback(targets, reporter).run(withManifests, List.of(Side.LEGACY, Side.KUBERNETES));
+        } catch (RuntimeException e) {
+            throw new AssertionError("the rollback threw " + e.getClass().getSimpleName() + " (" + e.getMessage()
+                    + ") after changing legacy, which now runs " + runs(Side.LEGACY).orElse("nothing")
+                    + "; the CLI says exit " + (e instanceof dev.dualdeploy.config.ConfigException ? "2, nothing changed" : "70"), e);
+        }
+
+        assertThat(rollback.outcome()).as(rollback.reason()).isEqualTo(StageOutcome.SUCCEEDED);
+        assertThat(runs(Side.LEGACY)).contains(GOOD.digest());
+        assertThat(runs(Side.KUBERNETES)).contains(GOOD.digest());
+    }
+
+    /**
+     * The PAUSED reason tells the person to "run the gate again (dualdeploy gate) or roll back". They run the gate; it
+     * passes. Nothing records 1.2.0 as the last good release (gate changes nothing, and no message says the deploy must
+     * be run again), so the stage keeps 1.0.0 as last good while 1.2.0 serves for days. The next release crashes on
+     * kubernetes and recovery returns both sides to 1.0.0, two releases back, skipping the release the gate passed
+     * (whose schema migrations may already have run).
+     */
+    @Test
+    void aReleaseWhosePausedGateAPersonRanAgainAndPassedIsWhatTheNextFailureReturnsTo() {
+        AtomicBoolean metricsDown = new AtomicBoolean(true);
+        MetricsProvider provider = (query, window) -> metricsDown.get() ? Measurement.failed(query, "metrics unreachable")
+                : Measurement.of(query, List.of(0.005));
+        StageSpec gated = gated(Optional.empty());
+        StageReport paused = promotion(provider).run(gated, NEXT, new ToggleSpec(true, true), true, true);
+        assertThat(paused.outcome()).as(paused.reason()).isEqualTo(StageOutcome.PAUSED);
+        assertThat(paused.reason()).contains("runs the gate again (dualdeploy gate)");
+        metricsDown.set(false);
+        // What `dualdeploy gate --stage prod` does: judge what runs now, change nothing.
+        SteppedClock stepped = new SteppedClock(Instant.now());
+        GateReport again = new Gate(LocalEnvironment.SERVICE, STAGE, gated.gate(), provider, stepped, stepped, reporter)
+                .run(new Gate.Phase("gate", List.of(Side.LEGACY, Side.KUBERNETES), gated.gate().soak(),
+                        Map.of(Side.LEGACY, stepped.instant(), Side.KUBERNETES, stepped.instant())));
+        assertThat(again.decision()).as(again.reason()).isEqualTo(GateReport.Decision.PASS);
+
+        Release crashes = LocalEnvironment.sampleRelease("1.1.1");
+        env.kubernetes().breakImage(crashes.digest(), KubernetesSimulator.Breakage.CRASH);
+        StageReport failed = deploy(crashes, new ToggleSpec(true, true));
+
+        assertThat(failed.outcome()).as(failed.reason()).isEqualTo(StageOutcome.ROLLED_BACK);
+        assertThat(runs(Side.KUBERNETES)).as("the release the gate passed, not two back: " + failed.reason()).contains(NEXT.digest());
+        assertThat(runs(Side.LEGACY)).as(failed.reason()).contains(NEXT.digest());
+    }
+
+    /**
+     * 1.2.0 passed on both sides and is recorded on both "having passed on legacy+kubernetes". Then it misbehaves on
+     * legacy only and the operator runs {@code rollback --side legacy}: legacy goes back to 1.0.0 and its record moves
+     * there. Kubernetes keeps its record, which still claims that 1.2.0 passed on legacy. Later 1.2.0 goes to legacy
+     * again and is never judged there (a killed legacy-only deploy, or a paused gate). The next deploy of both sides
+     * sees both run 1.2.0 and "completes" legacy's record from kubernetes' stale claim ("a run stopped between
+     * recording the sides", which is false), so 1.2.0, rolled back on legacy by a person and never judged there since,
+     * becomes legacy's last good release: when the next release fails, legacy is returned to 1.2.0, not to 1.0.0. The
+     * first review's fix (records say on which sides they passed) is defeated by a one-side rollback, which leaves the
+     * other side's claim about this side in place.
+     */
+    @Test
+    void aReleaseRolledBackOnOneSideIsNotRecordedGoodThereAgainFromTheOtherSidesStaleClaim() {
+        assertThat(deploy(NEXT, new ToggleSpec(true, true)).outcome()).isEqualTo(StageOutcome.SUCCEEDED);
+        StageReport legacyBack = new Rollback(targets, reporter).run(stage(), List.of(Side.LEGACY));
+        assertThat(legacyBack.outcome()).as(legacyBack.reason()).isEqualTo(StageOutcome.SUCCEEDED);
+        assertThat(runs(Side.LEGACY)).contains(GOOD.digest());
+        RolloutResult unjudged = target(Side.LEGACY).deploy(NEXT).await(Duration.ofSeconds(30)); // killed before its gate
+        assertThat(unjudged.succeeded()).as(unjudged.reason()).isTrue();
+        Release crashes = LocalEnvironment.sampleRelease("1.1.1");
+        env.kubernetes().breakImage(crashes.digest(), KubernetesSimulator.Breakage.CRASH);
+
+        StageReport failed = deploy(crashes, new ToggleSpec(true, true));
+
+        assertThat(runs(Side.LEGACY)).as("legacy's last good release is 1.0.0: 1.2.0 was rolled back there and never judged"
+                + " since; " + failed.outcome() + ": " + failed.reason() + "; events: " + events).contains(GOOD.digest());
+        assertThat(events).noneMatch(e -> e.contains("a run stopped between recording the sides"));
+    }
+
+    /**
+     * A tired operator's typo: the stage's kubernetes {@code container:} names no container of the Deployment. Like a
+     * missing workload (which requirePresent now refuses before any change), this side cannot be deployed at all, and
+     * that is known from the first read (the side reads back with no image). Instead legacy is switched to 1.2.0 and
+     * rolled back, and the outcome is ROLLBACK_FAILED: "kubernetes FAILED ...; could not return kubernetes ... to the
+     * last good release: needs a person", about a side that was never changed, after two changes to prod for a config
+     * typo. It should be refused before any side changes, naming the container key.
+     */
+    @Test
+    void aKubernetesContainerNameThatIsNotInTheDeploymentIsRefusedBeforeLegacyChanges() {
+        StageSpec plain = stage();
+        KubernetesSpec k = plain.kubernetes().orElseThrow();
+        StageSpec typo = new StageSpec(plain.name(), plain.toggle(), plain.legacy(), Optional.of(new KubernetesSpec(
+                k.context(), k.namespace(), k.deployment(), "ap", k.manifests(), k.kubeconfig())),
+                plain.timeout(), plain.gate(), plain.approval());
+        int updates = env.ecs().calls("UpdateService");
+
+        StageReport report;
+        try {
+            report = new Deploy(targets, reporter).run(typo, NEXT, new ToggleSpec(true, true), true);
+        } catch (TargetException refused) {
+            report = null; // refused before any change (exit 4): what is asked
+        }
+
+        String what = report == null ? "refused" : report.outcome() + " (exit " + report.outcome().exitCode() + "): " + report.reason();
+        assertThat(env.ecs().calls("UpdateService") - updates).as("legacy must not be changed for a kubernetes config typo: " + what)
+                .isZero();
+        assertThat(runs(Side.LEGACY)).contains(GOOD.digest());
+    }
+
+    /** The stage with a gate of one error-rate SLO (canary: the side given), metrics read through the provider. */
+    private StageSpec gated(Optional<Side> canary) {
+        StageSpec stage = stage();
+        GateSpec gate = new GateSpec(canary, Duration.ofSeconds(30), Duration.ofSeconds(10), Duration.ofSeconds(20),
+                List.of(new CheckSpec.Slo("error_rate", 0.02, 1)),
+                Optional.of(new MetricsSpec(MetricsSpec.Provider.PROMETHEUS, Optional.of(URI.create("http://127.0.0.1:9")),
+                        Optional.empty(), Optional.empty(), MetricsSpec.Auth.NONE, Duration.ofSeconds(1), Duration.ZERO,
+                        Map.of("error_rate", "error_rate{side=\"{{side}}\"}"))),
+                100, 1, GateSpec.OnError.PAUSE, GateSpec.OnInconclusive.FAIL);
+        return new StageSpec(stage.name(), stage.toggle(), stage.legacy(), stage.kubernetes(), stage.timeout(), gate, stage.approval());
+    }
+
+    /** A promotion whose gate's time is stepped; the deploys are real. */
+    private Promotion promotion(MetricsProvider provider) {
+        SteppedClock stepped = new SteppedClock(Instant.now());
+        return new Promotion(targets, reporter, stage -> new Gate(LocalEnvironment.SERVICE, stage.name(), stage.gate(), provider,
+                stepped, stepped, reporter), Clock.systemUTC());
+    }
+}
