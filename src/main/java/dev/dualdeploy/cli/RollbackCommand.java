@@ -24,20 +24,24 @@ final class RollbackCommand extends BaseCommand {
     @Option(names = "--stage", required = true, paramLabel = "NAME", description = "The stage to roll back.")
     String stage;
 
-    @Option(names = "--side", defaultValue = "both", paramLabel = "SIDE",
-            description = "legacy, kubernetes or both (default: ${DEFAULT-VALUE}: every configured side).")
+    @Option(names = "--side", paramLabel = "SIDE",
+            description = "legacy, kubernetes or both (every configured side). Default: the sides the stage deploys to (its"
+                    + " deploy toggle), as a deploy and its recovery do.")
     Which side;
 
     @Override
     public Integer call() {
         DualDeploySpec config = config();
         StageSpec stageSpec = stage(config, stage);
+        // Without --side, the sides the stage deploys to: a side toggled off (a legacy side being decommissioned) is
+        // not one a deploy or its recovery touches, and its platform need not answer for the others to go back.
         List<Side> sides = List.of(Side.values()).stream()
-                .filter(s -> side == Which.both || s.label().equals(side.name()))
+                .filter(s -> side == null ? stageSpec.toggle().on(s) : side == Which.both || s.label().equals(side.name()))
                 .filter(stageSpec::configured)
                 .toList();
         if (sides.isEmpty()) {
-            throw new UsageException("stage " + stage + " has no " + side + " side to roll back");
+            throw new UsageException(side == null ? "stage " + stage + " deploys to no side; name one with --side"
+                    : "stage " + stage + " has no " + side + " side to roll back");
         }
         StageReport report;
         try (PlatformTargets targets = new PlatformTargets(Clock.systemUTC(), Sleeper.SYSTEM)) {

@@ -126,9 +126,17 @@ public final class Deploy {
      */
     static void requirePresent(StageSpec stage, Map<Side, DeployTarget> opened, Map<Side, TargetState> read, List<Side> sides) {
         for (Side side : sides) {
-            if (read.get(side).health() == TargetState.Health.ABSENT && !opened.get(side).creates()) {
+            TargetState state = read.get(side);
+            if (opened.get(side).creates() || !state.readable()) {
+                continue;
+            }
+            if (state.health() == TargetState.Health.ABSENT) {
                 throw new TargetException("stage " + stage.name() + ": " + opened.get(side).describe() + " does not exist ("
-                        + read.get(side).detail() + ") and a deploy does not create it; nothing was changed");
+                        + state.detail() + ") and a deploy does not create it; nothing was changed");
+            }
+            if (state.image().isEmpty()) {
+                throw new TargetException("stage " + stage.name() + ": " + opened.get(side).describe() + " runs no container of the"
+                        + " name the config gives (" + side.label() + " container:) (" + state.detail() + "); nothing was changed");
             }
         }
     }

@@ -47,6 +47,15 @@ final class LastGood {
         if (behind.isEmpty() || recorded.isEmpty()) {
             return states; // the records agree, or no record says the release passed on the sides that lack it
         }
+        List<Side> rolledBack = behind.stream().filter(s -> states.get(s).rolledBackFrom().equals(image)).toList();
+        if (!rolledBack.isEmpty()) {
+            // The side was rolled back from this release since the other side's record was made: that record's claim
+            // for it is stale, and the release now runs there unjudged.
+            reporter.event(stage.name(), null, "every side runs " + states.get(recorded.get()).version().orElse(image.get()) + ", but "
+                    + Side.labels(rolledBack) + " was rolled back from it since " + recorded.get().label()
+                    + " recorded it: not recorded as last good there until it passes again");
+            return states;
+        }
         Optional<Release> pinned = release(image.get(), states.get(recorded.get()));
         if (pinned.isEmpty()) {
             return states; // only releases pinned by digest are ever recorded as passed

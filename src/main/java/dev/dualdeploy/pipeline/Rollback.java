@@ -121,11 +121,14 @@ public final class Rollback {
     static Plan plan(List<Side> sides, Map<Side, TargetState> states) {
         for (Side side : sides) {
             TargetState state = states.get(side);
+            // A side that is gone or silent stops the rollback of both; the other one can still go back alone.
+            String alone = sides.size() > 1 ? " (to roll back " + sides.stream().filter(s -> s != side).findFirst().orElseThrow().label()
+                    + " alone: --side " + sides.stream().filter(s -> s != side).findFirst().orElseThrow().label() + ")" : "";
             if (state.health() == TargetState.Health.ABSENT) {
-                return Plan.refuse(side.label() + " does not exist (" + state.detail() + ")");
+                return Plan.refuse(side.label() + " does not exist (" + state.detail() + ")" + alone);
             }
             if (!state.readable()) {
-                return Plan.refuse(Parity.cannotBeRead(side, state));
+                return Plan.refuse(Parity.cannotBeRead(side, state) + alone);
             }
             if (state.image().isEmpty()) {
                 return Plan.refuse(side.label() + " runs no image that can be read (" + state.detail() + ")");

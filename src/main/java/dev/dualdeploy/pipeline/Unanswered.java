@@ -19,11 +19,17 @@ import java.util.function.Supplier;
  * The platforms that did not answer (or refused us) in this run, by endpoint, so that no later call of the same run
  * waits for them again. Without it a command pays a call's whole timeout with its retries once per call: a rollback
  * that cannot read a side then reads it back, and pays twice; a status reads every stage on the same platform. With
- * it, a command against a silent platform takes one call's timeout per side ({@link Timeouts#call()}), read at once.
+ * it, a command against a silent platform takes at most two calls' timeouts per endpoint ({@link Timeouts#call()}).
+ * An endpoint is given up only after {@value #GIVE_UP_AFTER} network faults in a row, and any answer forgets them: one
+ * timed-out read (a blip) must not leave a side unrecovered on a release that failed.
  */
 final class Unanswered {
 
+    /** Network faults in a row after which an endpoint is not asked again in the run. */
+    static final int GIVE_UP_AFTER = 2;
+
     private final Map<String, String> faults = new ConcurrentHashMap<>();
+    private final Map<String, Integer> inARow = new ConcurrentHashMap<>();
     private final Duration read;
 
     Unanswered(Duration read) {
@@ -60,14 +66,19 @@ final class Unanswered {
                 throw new TargetException(target.describe() + ": " + known + " (not asked again)");
             }
             try {
-                return action.get();
+                T answer = action.get();
+                inARow.remove(where);
+                return answer;
             } catch (TargetException e) {
                 if (e.getCause() == null || !Faults.network(e.getCause())) {
+                    inARow.remove(where);
                     throw e; // the platform answered (with a refusal or an error): asking again may do better
                 }
                 // A client's own words for a hung or refused endpoint can be a bare class name; say what and where.
                 String fault = Faults.describe(e.getCause(), where, read);
-                faults.putIfAbsent(where, fault);
+                if (inARow.merge(where, 1, Integer::sum) >= GIVE_UP_AFTER) {
+                    faults.putIfAbsent(where, fault);
+                }
                 String message = Status.oneLine(e.getMessage());
                 throw message.contains(fault) ? e : new TargetException(target.describe() + ": " + fault, e.getCause());
             }

@@ -22,10 +22,12 @@ import java.util.Set;
  *               read
  * @param lastGoodSides the sides on which the last good release passed when it was recorded (the stage's enabled sides
  *                      of that run); empty when unknown (a record made before a change, or moved by a rollback)
+ * @param rolledBackFrom the image this side was last rolled back from, until a release is next recorded good on it; a
+ *                       record another side keeps of that release is never completed here
  */
 public record TargetState(Optional<String> image, Optional<String> digest, Optional<String> version,
                           Optional<String> lastGoodImage, Optional<String> previousGoodImage, Health health, String detail,
-                          Set<Side> lastGoodSides) {
+                          Set<Side> lastGoodSides, Optional<String> rolledBackFrom) {
 
     public TargetState {
         lastGoodSides = lastGoodSides.isEmpty() ? Set.of() : Collections.unmodifiableSet(EnumSet.copyOf(lastGoodSides)); // in side order
@@ -34,7 +36,14 @@ public record TargetState(Optional<String> image, Optional<String> digest, Optio
     /** A state whose last good record does not say on which sides it passed. */
     public TargetState(Optional<String> image, Optional<String> digest, Optional<String> version,
                        Optional<String> lastGoodImage, Optional<String> previousGoodImage, Health health, String detail) {
-        this(image, digest, version, lastGoodImage, previousGoodImage, health, detail, Set.of());
+        this(image, digest, version, lastGoodImage, previousGoodImage, health, detail, Set.of(), Optional.empty());
+    }
+
+    /** A state of a side that was not rolled back since its last good record. */
+    public TargetState(Optional<String> image, Optional<String> digest, Optional<String> version,
+                       Optional<String> lastGoodImage, Optional<String> previousGoodImage, Health health, String detail,
+                       Set<Side> lastGoodSides) {
+        this(image, digest, version, lastGoodImage, previousGoodImage, health, detail, lastGoodSides, Optional.empty());
     }
 
     /**

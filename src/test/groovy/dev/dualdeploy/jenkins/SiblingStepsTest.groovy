@@ -94,7 +94,7 @@ class SiblingStepsTest extends PipelineFixture {
         setUpPipeline()
         answers.rollback = { Map e -> [command: 'rollback', exitCode: 4, outcome: 'ROLLBACK_FAILED', reason: 'rollback failed: legacy: no previous release'] }
         Throwable failure = catchThrowable { runPipeline("dualDeployRollback(stage: 'prod')") }
-        assertThat(cliCalls[0].env).containsEntry('DD_SIDE', 'both')
+        assertThat(cliCalls[0].env).as('no side: the CLI rolls back the sides the stage deploys to').doesNotContainKey('DD_SIDE')
         assertThat(failure).hasMessageContaining('dualdeploy rollback of prod failed (exit 4): rollback failed: legacy: no previous release')
     }
 

@@ -27,6 +27,7 @@ import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.ecs.EcsClient;
 import software.amazon.awssdk.services.ecs.EcsClientBuilder;
+import software.amazon.awssdk.services.ecs.model.ClientException;
 import software.amazon.awssdk.services.ecs.model.ContainerDefinition;
 import software.amazon.awssdk.services.ecs.model.DesiredStatus;
 import software.amazon.awssdk.services.ecs.model.DescribeTaskDefinitionResponse;
@@ -55,6 +56,8 @@ public final class EcsTarget implements DeployTarget {
     public static final String TAG_PREVIOUS_GOOD = "dualdeploy:previous-good-task-definition";
     /** Service tag: the sides on which the last good release passed when it was recorded, such as {@code legacy+kubernetes}. */
     public static final String TAG_LAST_GOOD_SIDES = "dualdeploy:last-good-sides";
+    /** Service tag: the task definition the service was last rolled back from, until a release is next recorded good. */
+    public static final String TAG_ROLLED_BACK_FROM = "dualdeploy:rolled-back-from";
     /**
      * Tags a new revision must not inherit from the one it copies; the last is the per-revision record of earlier
      * versions, which the service's tags replace, dropped so that it cannot mislead anyone reading the revision.
@@ -119,7 +122,8 @@ public final class EcsTarget implements DeployTarget {
                 + (running.size() > 1 ? ", tasks run " + running.size() + " digests" : "")
                 + ", " + lastSegment(s.taskDefinition());
         return new TargetState(image, digest, tag(definition, TAG_VERSION), lastGood, previousGood, health, detail,
-                TargetState.parseSidesRecord(records.get(TAG_LAST_GOOD_SIDES)));
+                TargetState.parseSidesRecord(records.get(TAG_LAST_GOOD_SIDES)),
+                Optional.ofNullable(records.get(TAG_ROLLED_BACK_FROM)).flatMap(this::imageOf));
     }
 
     @Override
@@ -159,6 +163,9 @@ public final class EcsTarget implements DeployTarget {
         Map<String, String> records = tags(service);
         String last = records.get(TAG_LAST_GOOD);
         String sides = TargetState.sidesRecord(passedOn);
+        if (records.containsKey(TAG_ROLLED_BACK_FROM)) {
+            call("untag service", () -> client.untagResource(r -> r.resourceArn(service.serviceArn()).tagKeys(TAG_ROLLED_BACK_FROM)));
+        }
         if (!service.taskDefinition().equals(last) || !sides.equals(records.getOrDefault(TAG_LAST_GOOD_SIDES, ""))) {
             Map<String, String> record = new LinkedHashMap<>();
             record.put(TAG_LAST_GOOD, service.taskDefinition());
@@ -193,7 +200,7 @@ public final class EcsTarget implements DeployTarget {
             // A failed or unmarked release runs: return to the last good one; the records stay, so a second rollback
             // converges here instead of re-deploying what failed.
             progress.event("rolling back from " + lastSegment(service.taskDefinition()) + " to the last good " + lastSegment(lastGood));
-            return update(lastGood, "rollback");
+            return rolledBack(service, update(lastGood, "rollback"));
         }
         String previous = records.get(TAG_PREVIOUS_GOOD);
         // A rollback killed between moving the records and removing the record before (or an untag that failed) leaves
@@ -211,7 +218,22 @@ public final class EcsTarget implements DeployTarget {
         call("untag service", () -> client.untagResource(r -> r.resourceArn(service.serviceArn()).tagKeys(TAG_PREVIOUS_GOOD)));
         progress.event("rolling back from " + lastSegment(service.taskDefinition()) + " to the good release before it, "
                 + lastSegment(previous));
-        return update(previous, "rollback");
+        return rolledBack(service, update(previous, "rollback"));
+    }
+
+    /**
+     * Records what the service was rolled back from, once the switch is made: written before it, a rollback killed in
+     * between would mark a release that never left as rolled back from, and a record another side keeps of it (which
+     * is what {@code LastGood} completes after such a kill) would never be completed here.
+     */
+    private Rollout rolledBack(Service before, Rollout rollout) {
+        try {
+            writeRecords(before, Map.of(TAG_ROLLED_BACK_FROM, before.taskDefinition()));
+        } catch (TargetException e) {
+            // The rollback itself is under way and is followed; only a safeguard for a later run is missing.
+            progress.event("could not record what the service was rolled back from: " + e.getMessage());
+        }
+        return rollout;
     }
 
     private void writeRecords(Service service, Map<String, String> tags) {
@@ -227,12 +249,21 @@ public final class EcsTarget implements DeployTarget {
         return tags;
     }
 
-    /** The named container's image in a task definition; empty if the definition is gone or lacks the container. */
+    /**
+     * The named container's image in a task definition; empty if the definition is gone (ECS answers ClientException)
+     * or lacks the container.
+     *
+     * @throws TargetException if ECS could not be asked (throttled, unreachable): an image that could not be read is
+     *         not "no image", or a rollback would take two unknown images for equal and go one release too far
+     */
     private Optional<String> imageOf(String taskDefinitionArn) {
         try {
             return container(taskDefinition(taskDefinitionArn).taskDefinition()).map(ContainerDefinition::image);
-        } catch (TargetException gone) {
-            return Optional.empty();
+        } catch (TargetException e) {
+            if (e.getCause() instanceof ClientException) {
+                return Optional.empty();
+            }
+            throw e;
         }
     }
 

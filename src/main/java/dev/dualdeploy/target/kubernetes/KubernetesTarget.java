@@ -80,7 +80,8 @@ public final class KubernetesTarget implements DeployTarget, Preflight {
     public static final String CHANGE_CAUSE = "kubernetes.io/change-cause";
     /** How often a patch is re-read and re-applied after a write conflict before the deploy fails. */
     private static final int CONFLICT_ATTEMPTS = 10;
-    private static final List<String> GOOD_RECORDS = List.of(LAST_GOOD_IMAGE, LAST_GOOD_VERSION, LAST_GOOD_SIDES, PREVIOUS_GOOD_IMAGE, PREVIOUS_GOOD_VERSION);
+    private static final List<String> GOOD_RECORDS = List.of(LAST_GOOD_IMAGE, LAST_GOOD_VERSION, LAST_GOOD_SIDES, PREVIOUS_GOOD_IMAGE, PREVIOUS_GOOD_VERSION,
+            ROLLED_BACK_FROM);
     /** The most one manifest file may hold: manifests are small, and a wrong path (a device, a dump) must fail fast. */
     private static final long MAX_MANIFEST_BYTES = 4L * 1024 * 1024;
     private static final ObjectMapper MANIFEST_YAML = new YAMLMapper();
@@ -170,7 +171,8 @@ public final class KubernetesTarget implements DeployTarget, Preflight {
                 + failing.or(() -> KubernetesRollout.deadlineExceeded(deployment)).map(f -> ", failing: " + f).orElse("");
         return new TargetState(image, digest, Optional.ofNullable(annotations.get(VERSION)),
                 Optional.ofNullable(annotations.get(LAST_GOOD_IMAGE)), Optional.ofNullable(annotations.get(PREVIOUS_GOOD_IMAGE)),
-                health, detail, TargetState.parseSidesRecord(annotations.get(LAST_GOOD_SIDES)));
+                health, detail, TargetState.parseSidesRecord(annotations.get(LAST_GOOD_SIDES)),
+                Optional.ofNullable(annotations.get(ROLLED_BACK_FROM)));
     }
 
     @Override
@@ -187,7 +189,8 @@ public final class KubernetesTarget implements DeployTarget, Preflight {
         List<Manifest> manifests = spec.manifests().map(this::loadManifests).orElse(List.of());
         Map<String, String> existing = before == null ? Map.of() : annotations(before);
         Map<String, String> record = new HashMap<>();
-        Set<String> remove = new LinkedHashSet<>(List.of(ROLLED_BACK_FROM));
+        // rolled-back-from stays until a release is recorded good: a deploy alone does not make it good again.
+        Set<String> remove = new LinkedHashSet<>();
         record.put(VERSION, release.version());
         record.put(DIGEST, release.digest());
         record.put(CHANGE_CAUSE, "dualdeploy: release " + release.version() + " (" + release.image() + ")");
@@ -228,12 +231,13 @@ public final class KubernetesTarget implements DeployTarget, Preflight {
         String last = annotations.get(LAST_GOOD_IMAGE);
         String sides = TargetState.sidesRecord(passedOn);
         if (!release.image().equals(last) || !release.version().equals(annotations.get(LAST_GOOD_VERSION))
-                || !sides.equals(annotations.getOrDefault(LAST_GOOD_SIDES, ""))) {
+                || !sides.equals(annotations.getOrDefault(LAST_GOOD_SIDES, "")) || annotations.containsKey(ROLLED_BACK_FROM)) {
             Map<String, String> record = new HashMap<>();
             Set<String> remove = new LinkedHashSet<>();
             record.put(LAST_GOOD_IMAGE, release.image());
             record.put(LAST_GOOD_VERSION, release.version());
             putOrRemove(record, remove, LAST_GOOD_SIDES, sides.isEmpty() ? null : sides);
+            remove.add(ROLLED_BACK_FROM);
             boolean shifted = last != null && !last.equals(release.image());
             if (shifted) {
                 record.put(PREVIOUS_GOOD_IMAGE, last);
