@@ -1,0 +1,46 @@
+package dev.dualdeploy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The layout rules of issue 9 ("the house, put in order") that a scan of the sources can check cheaply, so that a
+ * later change cannot quietly undo a move.
+ */
+class HouseRulesTest {
+
+    private static final Path MAIN = Path.of("src/main/java/dev/dualdeploy");
+
+    /** The Java files under {@code root}, as paths relative to it with forward slashes, such as {@code cli/Main.java}. */
+    private static List<String> sources(Path root) throws IOException {
+        try (Stream<Path> files = Files.walk(root)) {
+            return files.filter(f -> f.toString().endsWith(".java"))
+                    .map(f -> root.relativize(f).toString().replace('\\', '/')).sorted().toList();
+        }
+    }
+
+    /** The files under {@code root} (outside the packages {@code allowed}) whose text holds {@code needle}. */
+    private static List<String> offenders(Path root, String needle, String... allowed) throws IOException {
+        List<String> found = new ArrayList<>();
+        for (String file : sources(root)) {
+            if (Stream.of(allowed).noneMatch(file::startsWith) && Files.readString(root.resolve(file)).contains(needle)) {
+                found.add(file);
+            }
+        }
+        return found;
+    }
+
+    /** Issue 9 move 4: exit codes belong to the CLI alone; the engine says how a stage ended, never with a number. */
+    @Test
+    void exitCodesAreTheCliAlone() throws IOException {
+        assertThat(offenders(MAIN, "int exitCode()", "cli/")).as("engine types that carry a CLI exit code").isEmpty();
+        assertThat(offenders(MAIN, "import dev.dualdeploy.cli.", "cli/")).as("main code outside cli/ importing cli").isEmpty();
+    }
+}
