@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Test;
 class HouseRulesTest {
 
     private static final Path MAIN = Path.of("src/main/java/dev/dualdeploy");
+    private static final Path TEST = Path.of("src/test/java/dev/dualdeploy");
 
     /** The Java files under {@code root}, as paths relative to it with forward slashes, such as {@code cli/Main.java}. */
     private static List<String> sources(Path root) throws IOException {
@@ -26,11 +27,11 @@ class HouseRulesTest {
         }
     }
 
-    /** The files under {@code root} (outside the packages {@code allowed}) whose text holds {@code needle}. */
+    /** The files under {@code root} (outside the packages {@code allowed}) with a line that begins with {@code needle}. */
     private static List<String> offenders(Path root, String needle, String... allowed) throws IOException {
         List<String> found = new ArrayList<>();
         for (String file : sources(root)) {
-            if (Stream.of(allowed).noneMatch(file::startsWith) && Files.readString(root.resolve(file)).contains(needle)) {
+            if (Stream.of(allowed).noneMatch(file::startsWith) && Files.readAllLines(root.resolve(file)).stream().anyMatch(line -> line.strip().startsWith(needle))) {
                 found.add(file);
             }
         }
@@ -40,7 +41,20 @@ class HouseRulesTest {
     /** Issue 9 move 4: exit codes belong to the CLI alone; the engine says how a stage ended, never with a number. */
     @Test
     void exitCodesAreTheCliAlone() throws IOException {
-        assertThat(offenders(MAIN, "int exitCode()", "cli/")).as("engine types that carry a CLI exit code").isEmpty();
+        assertThat(offenders(MAIN, "public int exitCode()", "cli/")).as("engine types that carry a CLI exit code").isEmpty();
         assertThat(offenders(MAIN, "import dev.dualdeploy.cli.", "cli/")).as("main code outside cli/ importing cli").isEmpty();
+    }
+
+    /**
+     * Issue 9 move 6: {@code bench} and the local environment (with its demo) are leaves. Only the CLI starts them;
+     * the engine never imports them, and test helpers do not import a benchmark (the random draws they share with it
+     * live in {@code local/Sampling}).
+     */
+    @Test
+    void benchAndLocalAreLeaves() throws IOException {
+        assertThat(offenders(MAIN, "import dev.dualdeploy.bench.", "bench/", "cli/")).as("main code importing bench").isEmpty();
+        assertThat(offenders(MAIN, "import dev.dualdeploy.local.", "local/", "bench/", "cli/"))
+                .as("engine code importing the local environment").isEmpty();
+        assertThat(offenders(TEST, "import dev.dualdeploy.bench.", "bench/")).as("tests outside bench/ importing bench").isEmpty();
     }
 }
