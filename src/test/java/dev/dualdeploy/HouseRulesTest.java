@@ -18,6 +18,7 @@ class HouseRulesTest {
 
     private static final Path MAIN = Path.of("src/main/java/dev/dualdeploy");
     private static final Path TEST = Path.of("src/test/java/dev/dualdeploy");
+    private static final int MAX_LINES = 300;
 
     /** The Java files under {@code root}, as paths relative to it with forward slashes, such as {@code cli/Main.java}. */
     private static List<String> sources(Path root) throws IOException {
@@ -56,5 +57,26 @@ class HouseRulesTest {
         assertThat(offenders(MAIN, "import dev.dualdeploy.local.", "local/", "bench/", "cli/"))
                 .as("engine code importing the local environment").isEmpty();
         assertThat(offenders(TEST, "import dev.dualdeploy.bench.", "bench/")).as("tests outside bench/ importing bench").isEmpty();
+    }
+
+    /**
+     * Issue 9 move 3: the gate is split by concept. {@code pipeline/Gate} is the soak loop; measuring a window (queries,
+     * templates, HTTP probes) and each check's state live in {@code analysis}, which knows nothing of the pipeline.
+     * No class of either grows past {@value #MAX_LINES} lines.
+     */
+    @Test
+    void theGateIsSplitByConcept() throws IOException {
+        assertThat(offenders(MAIN.resolve("pipeline"), "import java.net.http.")).as("pipeline code sending HTTP itself").isEmpty();
+        assertThat(offenders(MAIN.resolve("analysis"), "import dev.dualdeploy.pipeline.")).as("analysis importing pipeline").isEmpty();
+        List<String> tooLong = new ArrayList<>();
+        for (String file : sources(MAIN.resolve("analysis"))) {
+            if (Files.readAllLines(MAIN.resolve("analysis").resolve(file)).size() > MAX_LINES) {
+                tooLong.add("analysis/" + file);
+            }
+        }
+        if (Files.readAllLines(MAIN.resolve("pipeline/Gate.java")).size() > MAX_LINES) {
+            tooLong.add("pipeline/Gate.java");
+        }
+        assertThat(tooLong).as("gate classes over " + MAX_LINES + " lines").isEmpty();
     }
 }
