@@ -6,6 +6,7 @@ import dev.dualdeploy.config.CheckSpec;
 import dev.dualdeploy.config.GateSpec;
 import dev.dualdeploy.config.MetricsSpec;
 import dev.dualdeploy.config.Side;
+import dev.dualdeploy.local.Sampling;
 import dev.dualdeploy.metrics.Measurement;
 import dev.dualdeploy.metrics.MetricsProvider;
 import dev.dualdeploy.pipeline.Gate;

@@ -1,6 +1,7 @@
 package dev.dualdeploy.cli;
 
 import dev.dualdeploy.pipeline.Parity;
+import dev.dualdeploy.pipeline.StageOutcome;
 import dev.dualdeploy.pipeline.StageReport;
 
 /** The CLI's exit codes; the README and {@code --help} list the same. */
@@ -37,11 +38,24 @@ public final class ExitCodes {
     }
 
     /**
+     * The exit code that says how a stage ended: {@link #OK} when it succeeded or was skipped, {@link #FAILED} when the
+     * release failed (rolled back, or left failed with --no-rollback), {@link #NEEDS_ATTENTION} when a rollback failed
+     * or the gate paused. The engine carries no exit codes: this mapping is the only one.
+     */
+    public static int of(StageOutcome outcome) {
+        return switch (outcome) {
+            case SUCCEEDED, SKIPPED -> OK;
+            case ROLLED_BACK, FAILED -> FAILED;
+            case ROLLBACK_FAILED, PAUSED -> NEEDS_ATTENTION;
+        };
+    }
+
+    /**
      * The exit code of a {@code deploy} or {@code rollback}: its outcome's, but {@link #NEEDS_ATTENTION} whenever a side
      * could not be read at the end (parity UNREADABLE), even with {@code --no-rollback}: nobody knows what runs there.
      */
     static int of(StageReport report) {
-        int code = report.outcome().exitCode();
+        int code = of(report.outcome());
         return report.parity().status() == Parity.Status.UNREADABLE ? Math.max(code, NEEDS_ATTENTION) : code;
     }
 }

@@ -2,7 +2,7 @@ package dev.dualdeploy.analysis;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.dualdeploy.bench.Sampling;
+import dev.dualdeploy.local.Sampling;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalDouble;

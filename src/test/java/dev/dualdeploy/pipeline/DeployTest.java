@@ -2,6 +2,7 @@ package dev.dualdeploy.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.dualdeploy.cli.ExitCodes;
 import dev.dualdeploy.config.ConfigLoader;
 import dev.dualdeploy.config.DualDeploySpec;
 import dev.dualdeploy.config.Side;
@@ -144,7 +145,7 @@ class DeployTest {
         StageReport report = deploy("preprod", bad, new ToggleSpec(true, true));
 
         assertThat(report.outcome()).isEqualTo(StageOutcome.ROLLED_BACK);
-        assertThat(report.outcome().exitCode()).isEqualTo(1);
+        assertThat(ExitCodes.of(report.outcome())).isEqualTo(1);
         assertThat(report.reason()).startsWith("legacy FAILED: task ").contains("EssentialContainerExited")
                 .endsWith("; rolled back legacy + kubernetes to the last good release");
         SideReport kubernetes = side(report, Side.KUBERNETES);
@@ -185,7 +186,7 @@ class DeployTest {
         StageReport report = deploy("sandbox", bad, new ToggleSpec(true, true));
 
         assertThat(report.outcome()).isEqualTo(StageOutcome.ROLLBACK_FAILED);
-        assertThat(report.outcome().exitCode()).isEqualTo(4);
+        assertThat(ExitCodes.of(report.outcome())).isEqualTo(4);
         assertThat(report.reason()).contains("could not return legacy (rollback FAILED: ").endsWith(") to the last good release: needs a person");
         assertThat(side(report, Side.LEGACY).rollback().orElseThrow().status()).isEqualTo(RolloutResult.Status.FAILED);
         assertThat(side(report, Side.KUBERNETES).after().digest()).contains(previous.digest());

@@ -2,6 +2,7 @@ package dev.dualdeploy.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.dualdeploy.cli.ExitCodes;
 import dev.dualdeploy.config.CheckSpec;
 import dev.dualdeploy.config.ConfigLoader;
 import dev.dualdeploy.config.DualDeploySpec;
@@ -305,7 +306,7 @@ class LastGoodReviewTest {
         assertThat(runs(Side.LEGACY)).contains(GOOD.digest());
         if (report != null) {
             assertThat(report.outcome()).as(report.reason() + " [" + report.parity().reason() + "]").isNotEqualTo(StageOutcome.ROLLED_BACK);
-            assertThat(report.outcome().exitCode()).isEqualTo(4);
+            assertThat(ExitCodes.of(report.outcome())).isEqualTo(4);
         }
     }
 

@@ -1,7 +1,7 @@
 package dev.dualdeploy.testing;
 
 import com.sun.net.httpserver.HttpServer;
-import dev.dualdeploy.bench.Sampling;
+import dev.dualdeploy.local.Sampling;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

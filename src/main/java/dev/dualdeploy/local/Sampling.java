@@ -1,8 +1,12 @@
-package dev.dualdeploy.bench;
+package dev.dualdeploy.local;
 
 import java.util.SplittableRandom;
 
-/** The random draws the simulations share, so seeded runs stay comparable. */
+/**
+ * The random draws the simulations share (the gate benchmark's traces, the tests' simulated traffic), so seeded runs
+ * stay comparable. It lives with the local environment's traffic model rather than in {@code bench}, so that test
+ * helpers need not import a benchmark, and not in {@code analysis}, because no judge draws random numbers.
+ */
 public final class Sampling {
 
     private Sampling() {

@@ -1,0 +1,81 @@
+package dev.dualdeploy.analysis;
+
+import dev.dualdeploy.config.CheckSpec;
+import dev.dualdeploy.config.Side;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/**
+ * An HTTP probe, once a window: FAILs when it answers other than expected {@code failures} times in a row. Its
+ * verdict is whole after every window, so a gate stopped early keeps it.
+ */
+final class HttpTracker extends BaseTracker {
+    private final CheckSpec.Http probe;
+    private final Meter meter;
+    private final Consumer<String> progress;
+    private final URI url;
+    private final String label;
+    private final List<Double> codes = new ArrayList<>();
+    private int inARow;
+    private int bad;
+
+    /**
+     * @param side the side whose {@code {{side}}} the URL names, or empty for one probe of a URL without it
+     * @param progress where a bad answer is said as it happens
+     */
+    HttpTracker(CheckSpec.Http check, Optional<Side> side, Meter meter, Consumer<String> progress) {
+        super("http", "http " + check.url() + side.map(s -> " [" + s.label() + "]").orElse(""));
+        this.probe = check;
+        this.meter = meter;
+        this.progress = progress;
+        this.url = URI.create(meter.fill(check.url(), side, meter.spec().interval()));
+        this.label = side.map(Side::label).orElse("probe");
+    }
+
+    @Override
+    public Optional<Verdict> window(WindowReading data) {
+        Optional<Meter.Answer> got = meter.probe(url, probe.timeout());
+        if (got.isEmpty()) {
+            return Optional.empty();
+        }
+        int code = got.get().code();
+        String answer = got.get().said();
+        codes.add((double) code);
+        if (code == probe.expect()) {
+            inARow = 0;
+            return Optional.empty();
+        }
+        bad++;
+        inARow++;
+        progress.accept("http probe " + url + " " + answer + ", expected " + probe.expect() + " (" + inARow + " in a row)");
+        if (inARow >= probe.failures()) {
+            return fail(Verdict.fail(check, "GET " + url + " " + answer + ", expected " + probe.expect() + ", " + inARow
+                    + " times in a row"));
+        }
+        return Optional.empty();
+    }
+
+    @Override
+    boolean decidedEachWindow() {
+        return true;
+    }
+
+    @Override
+    Verdict judge(Duration took) {
+        if (codes.isEmpty()) {
+            return Verdict.inconclusive(check, "no probe was made");
+        }
+        return Verdict.pass(check, (codes.size() - bad) + " of " + codes.size() + " probes of " + url + " answered "
+                + probe.expect() + (bad == 0 ? "" : "; the " + bad + " others never " + probe.failures() + " in a row"));
+    }
+
+    @Override
+    Map<String, List<Double>> samples() {
+        return Map.of(label, List.copyOf(codes));
+    }
+}
