@@ -2,6 +2,7 @@ package dev.dualdeploy.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.dualdeploy.cli.ExitCodes;
 import dev.dualdeploy.config.CheckSpec;
 import dev.dualdeploy.config.ConfigLoader;
 import dev.dualdeploy.config.DualDeploySpec;
@@ -242,7 +243,7 @@ class RollbackHostileReviewTest {
             report = null; // refused before any change (exit 4): what is asked
         }
 
-        String what = report == null ? "refused" : report.outcome() + " (exit " + report.outcome().exitCode() + "): " + report.reason();
+        String what = report == null ? "refused" : report.outcome() + " (exit " + ExitCodes.of(report.outcome()) + "): " + report.reason();
         assertThat(env.ecs().calls("UpdateService") - updates).as("legacy must not be changed for a kubernetes config typo: " + what)
                 .isZero();
         assertThat(runs(Side.LEGACY)).contains(GOOD.digest());
