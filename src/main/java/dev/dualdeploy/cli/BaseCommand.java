@@ -6,7 +6,7 @@ import dev.dualdeploy.config.ConfigProblem;
 import dev.dualdeploy.config.DualDeploySpec;
 import dev.dualdeploy.config.StageSpec;
 import dev.dualdeploy.pipeline.Reporter;
-import dev.dualdeploy.target.kubernetes.Kubeconfig;
+import dev.dualdeploy.targets.kubernetes.Kubeconfig;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;

@@ -2,7 +2,7 @@ package dev.dualdeploy.pipeline;
 
 import dev.dualdeploy.config.Side;
 import dev.dualdeploy.release.Release;
-import dev.dualdeploy.target.TargetState;
+import dev.dualdeploy.targets.TargetState;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;

@@ -4,8 +4,8 @@ import dev.dualdeploy.config.Side;
 import dev.dualdeploy.config.StageSpec;
 import dev.dualdeploy.config.ToggleSpec;
 import dev.dualdeploy.release.Release;
-import dev.dualdeploy.target.DeployTarget;
-import dev.dualdeploy.target.TargetState;
+import dev.dualdeploy.targets.DeployTarget;
+import dev.dualdeploy.targets.TargetState;
 import java.util.ArrayList;
 import java.util.List;
 

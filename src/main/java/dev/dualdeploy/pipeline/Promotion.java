@@ -5,9 +5,9 @@ import dev.dualdeploy.config.Side;
 import dev.dualdeploy.config.StageSpec;
 import dev.dualdeploy.config.ToggleSpec;
 import dev.dualdeploy.release.Release;
-import dev.dualdeploy.target.DeployTarget;
-import dev.dualdeploy.target.RolloutResult;
-import dev.dualdeploy.target.TargetState;
+import dev.dualdeploy.targets.DeployTarget;
+import dev.dualdeploy.targets.RolloutResult;
+import dev.dualdeploy.targets.TargetState;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -50,7 +50,7 @@ public final class Promotion {
      * @param toggle which sides get the release
      * @param rollbackOnFailure whether a failed release (deploy or gate) is rolled back automatically
      * @param gate whether the gate runs; false deploys and verifies only
-     * @throws dev.dualdeploy.target.TargetException if the stage succeeded but the release could not be recorded as
+     * @throws dev.dualdeploy.targets.TargetException if the stage succeeded but the release could not be recorded as
      *         its last good release
      */
     public StageReport run(StageSpec stage, Release release, ToggleSpec toggle, boolean rollbackOnFailure, boolean gate) {

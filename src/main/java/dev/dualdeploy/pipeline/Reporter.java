@@ -1,7 +1,7 @@
 package dev.dualdeploy.pipeline;
 
 import dev.dualdeploy.config.Side;
-import dev.dualdeploy.target.Progress;
+import dev.dualdeploy.targets.Progress;
 
 /** Where the engine reports progress for people: one event per line, prefixed with stage and side. */
 @FunctionalInterface

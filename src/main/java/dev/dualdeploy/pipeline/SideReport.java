@@ -1,8 +1,8 @@
 package dev.dualdeploy.pipeline;
 
 import dev.dualdeploy.config.Side;
-import dev.dualdeploy.target.RolloutResult;
-import dev.dualdeploy.target.TargetState;
+import dev.dualdeploy.targets.RolloutResult;
+import dev.dualdeploy.targets.TargetState;
 import java.time.Duration;
 import java.util.Optional;
 

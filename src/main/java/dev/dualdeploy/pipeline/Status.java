@@ -2,9 +2,9 @@ package dev.dualdeploy.pipeline;
 
 import dev.dualdeploy.config.Side;
 import dev.dualdeploy.config.StageSpec;
-import dev.dualdeploy.target.DeployTarget;
-import dev.dualdeploy.target.TargetException;
-import dev.dualdeploy.target.TargetState;
+import dev.dualdeploy.targets.DeployTarget;
+import dev.dualdeploy.targets.TargetException;
+import dev.dualdeploy.targets.TargetState;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;

@@ -15,7 +15,7 @@ import dev.dualdeploy.pipeline.Reporter;
 import dev.dualdeploy.pipeline.StageOutcome;
 import dev.dualdeploy.pipeline.StageReport;
 import dev.dualdeploy.release.Release;
-import dev.dualdeploy.target.Sleeper;
+import dev.dualdeploy.targets.Sleeper;
 import dev.dualdeploy.testing.Cli;
 import dev.dualdeploy.testing.Cli.Run;
 import java.nio.file.Files;

@@ -2,7 +2,7 @@ package dev.dualdeploy.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.dualdeploy.target.kubernetes.Kubeconfig;
+import dev.dualdeploy.targets.kubernetes.Kubeconfig;
 import dev.dualdeploy.testing.Cli;
 import dev.dualdeploy.testing.LoopbackListener;
 import java.io.IOException;

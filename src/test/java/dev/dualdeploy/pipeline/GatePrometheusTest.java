@@ -9,7 +9,7 @@ import dev.dualdeploy.config.Side;
 import dev.dualdeploy.config.StageSpec;
 import dev.dualdeploy.metrics.MetricsProvider;
 import dev.dualdeploy.metrics.Providers;
-import dev.dualdeploy.target.Sleeper;
+import dev.dualdeploy.targets.Sleeper;
 import dev.dualdeploy.testing.PrometheusPeer;
 import dev.dualdeploy.testing.TrafficService;
 import java.nio.file.Path;

@@ -1,11 +1,11 @@
-package dev.dualdeploy.target.kubernetes;
+package dev.dualdeploy.targets.kubernetes;
 
 import dev.dualdeploy.config.KubernetesSpec;
 import dev.dualdeploy.net.Faults;
 import dev.dualdeploy.net.Timeouts;
-import dev.dualdeploy.target.Progress;
-import dev.dualdeploy.target.Rollout;
-import dev.dualdeploy.target.RolloutResult;
+import dev.dualdeploy.targets.Progress;
+import dev.dualdeploy.targets.Rollout;
+import dev.dualdeploy.targets.RolloutResult;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -30,9 +30,9 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;

@@ -1,4 +1,4 @@
-package dev.dualdeploy.target.kubernetes;
+package dev.dualdeploy.targets.kubernetes;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -8,10 +8,10 @@ import dev.dualdeploy.config.KubernetesSpec;
 import dev.dualdeploy.config.Side;
 import dev.dualdeploy.local.KubernetesSimulator;
 import dev.dualdeploy.release.Release;
-import dev.dualdeploy.target.RolloutResult;
-import dev.dualdeploy.target.Sleeper;
-import dev.dualdeploy.target.TargetException;
-import dev.dualdeploy.target.TargetState;
+import dev.dualdeploy.targets.RolloutResult;
+import dev.dualdeploy.targets.Sleeper;
+import dev.dualdeploy.targets.TargetException;
+import dev.dualdeploy.targets.TargetState;
 import dev.dualdeploy.testing.Images;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClientException;

@@ -1,11 +1,11 @@
-package dev.dualdeploy.target.ecs;
+package dev.dualdeploy.targets.ecs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.dualdeploy.config.EcsSpec;
 import dev.dualdeploy.net.Timeouts;
-import dev.dualdeploy.target.RolloutResult;
-import dev.dualdeploy.target.SteppedClock;
+import dev.dualdeploy.targets.RolloutResult;
+import dev.dualdeploy.targets.SteppedClock;
 import dev.dualdeploy.testing.LoopbackListener;
 import java.io.IOException;
 import java.net.URI;

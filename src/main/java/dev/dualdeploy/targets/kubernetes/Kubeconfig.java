@@ -1,4 +1,4 @@
-package dev.dualdeploy.target.kubernetes;
+package dev.dualdeploy.targets.kubernetes;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -10,7 +10,7 @@ import dev.dualdeploy.config.CredentialFile;
 import dev.dualdeploy.config.DualDeploySpec;
 import dev.dualdeploy.config.KubernetesSpec;
 import dev.dualdeploy.config.StageSpec;
-import dev.dualdeploy.target.TargetException;
+import dev.dualdeploy.targets.TargetException;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.internal.SSLUtils;
 import java.io.ByteArrayInputStream;
@@ -167,7 +167,7 @@ public final class Kubeconfig {
      * Reads only local files.
      *
      * @throws ConfigException for a missing context or certificate data that cannot be loaded
-     * @throws dev.dualdeploy.target.TargetException if fabric8 cannot use the files for another reason
+     * @throws dev.dualdeploy.targets.TargetException if fabric8 cannot use the files for another reason
      */
     Config clientConfig(KubernetesSpec spec) {
         String context = check(spec.context()).orElse(null);

@@ -1,4 +1,4 @@
-package dev.dualdeploy.target;
+package dev.dualdeploy.targets;
 
 /** Where a target reports progress: one event per call, one line for a person. */
 @FunctionalInterface

@@ -1,13 +1,13 @@
-package dev.dualdeploy.target.ecs;
+package dev.dualdeploy.targets.ecs;
 
 import dev.dualdeploy.config.EcsSpec;
 import dev.dualdeploy.net.Faults;
 import dev.dualdeploy.net.Timeouts;
-import dev.dualdeploy.target.Progress;
-import dev.dualdeploy.target.Rollout;
-import dev.dualdeploy.target.RolloutResult;
-import dev.dualdeploy.target.Sleeper;
-import dev.dualdeploy.target.TargetException;
+import dev.dualdeploy.targets.Progress;
+import dev.dualdeploy.targets.Rollout;
+import dev.dualdeploy.targets.RolloutResult;
+import dev.dualdeploy.targets.Sleeper;
+import dev.dualdeploy.targets.TargetException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -20,8 +20,8 @@ import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import software.amazon.awssdk.services.ecs.EcsClient;
 import software.amazon.awssdk.services.ecs.model.Container;
-import software.amazon.awssdk.services.ecs.model.DesiredStatus;
 import software.amazon.awssdk.services.ecs.model.Deployment;
+import software.amazon.awssdk.services.ecs.model.DesiredStatus;
 import software.amazon.awssdk.services.ecs.model.Service;
 import software.amazon.awssdk.services.ecs.model.Task;
 

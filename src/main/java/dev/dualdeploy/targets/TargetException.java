@@ -1,4 +1,4 @@
-package dev.dualdeploy.target;
+package dev.dualdeploy.targets;
 
 /** A target could not read or write the platform; the message says what and where. */
 public final class TargetException extends RuntimeException {

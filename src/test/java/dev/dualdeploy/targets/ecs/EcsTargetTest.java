@@ -1,4 +1,4 @@
-package dev.dualdeploy.target.ecs;
+package dev.dualdeploy.targets.ecs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -7,10 +7,10 @@ import static org.awaitility.Awaitility.await;
 import dev.dualdeploy.config.Side;
 import dev.dualdeploy.local.EcsSimulator;
 import dev.dualdeploy.release.Release;
-import dev.dualdeploy.target.RolloutResult;
-import dev.dualdeploy.target.Sleeper;
-import dev.dualdeploy.target.TargetException;
-import dev.dualdeploy.target.TargetState;
+import dev.dualdeploy.targets.RolloutResult;
+import dev.dualdeploy.targets.Sleeper;
+import dev.dualdeploy.targets.TargetException;
+import dev.dualdeploy.targets.TargetState;
 import dev.dualdeploy.testing.EcsFixture;
 import dev.dualdeploy.testing.Images;
 import java.time.Clock;

@@ -1,4 +1,4 @@
-package dev.dualdeploy.target;
+package dev.dualdeploy.targets;
 
 import java.time.Duration;
 

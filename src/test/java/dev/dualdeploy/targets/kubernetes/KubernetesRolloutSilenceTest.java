@@ -1,11 +1,11 @@
-package dev.dualdeploy.target.kubernetes;
+package dev.dualdeploy.targets.kubernetes;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.dualdeploy.config.KubernetesSpec;
 import dev.dualdeploy.local.KubernetesSimulator;
 import dev.dualdeploy.net.Timeouts;
-import dev.dualdeploy.target.RolloutResult;
+import dev.dualdeploy.targets.RolloutResult;
 import dev.dualdeploy.testing.Images;
 import dev.dualdeploy.testing.SilencingProxy;
 import io.fabric8.kubernetes.client.ConfigBuilder;

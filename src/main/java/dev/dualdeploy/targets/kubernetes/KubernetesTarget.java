@@ -1,4 +1,4 @@
-package dev.dualdeploy.target.kubernetes;
+package dev.dualdeploy.targets.kubernetes;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -13,13 +13,13 @@ import dev.dualdeploy.net.Faults;
 import dev.dualdeploy.net.Timeouts;
 import dev.dualdeploy.release.ImageRef;
 import dev.dualdeploy.release.Release;
-import dev.dualdeploy.target.DeployTarget;
-import dev.dualdeploy.target.Preflight;
-import dev.dualdeploy.target.Progress;
-import dev.dualdeploy.target.Rollout;
-import dev.dualdeploy.target.Sleeper;
-import dev.dualdeploy.target.TargetException;
-import dev.dualdeploy.target.TargetState;
+import dev.dualdeploy.targets.DeployTarget;
+import dev.dualdeploy.targets.Preflight;
+import dev.dualdeploy.targets.Progress;
+import dev.dualdeploy.targets.Rollout;
+import dev.dualdeploy.targets.Sleeper;
+import dev.dualdeploy.targets.TargetException;
+import dev.dualdeploy.targets.TargetState;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.HasMetadata;

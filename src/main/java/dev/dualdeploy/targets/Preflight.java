@@ -1,4 +1,4 @@
-package dev.dualdeploy.target;
+package dev.dualdeploy.targets;
 
 /**
  * A target whose deploy reads inputs of its own (such as manifest files) that can be checked before any side of a

@@ -1,4 +1,4 @@
-package dev.dualdeploy.target;
+package dev.dualdeploy.targets;
 
 import dev.dualdeploy.config.Side;
 import java.util.Collections;

@@ -1,4 +1,4 @@
-package dev.dualdeploy.target.kubernetes;
+package dev.dualdeploy.targets.kubernetes;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
