@@ -11,7 +11,7 @@ import dev.dualdeploy.metrics.Measurement;
 import dev.dualdeploy.metrics.MetricsProvider;
 import dev.dualdeploy.pipeline.Gate;
 import dev.dualdeploy.pipeline.GateReport;
-import dev.dualdeploy.targets.SteppedClock;
+import dev.dualdeploy.time.SteppedClock;
 import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;

@@ -6,7 +6,7 @@ import dev.dualdeploy.pipeline.PlatformTargets;
 import dev.dualdeploy.pipeline.Promotion;
 import dev.dualdeploy.pipeline.StageReport;
 import dev.dualdeploy.report.JUnitReport;
-import dev.dualdeploy.targets.Sleeper;
+import dev.dualdeploy.time.Sleeper;
 import java.nio.file.Path;
 import java.time.Clock;
 import picocli.CommandLine.Command;

@@ -5,7 +5,7 @@ import dev.dualdeploy.metrics.MetricsProvider;
 import dev.dualdeploy.metrics.Providers;
 import dev.dualdeploy.pipeline.Gate;
 import dev.dualdeploy.pipeline.Reporter;
-import dev.dualdeploy.targets.Sleeper;
+import dev.dualdeploy.time.Sleeper;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;

@@ -6,7 +6,7 @@ import dev.dualdeploy.pipeline.Plan;
 import dev.dualdeploy.pipeline.PlatformTargets;
 import dev.dualdeploy.release.Release;
 import dev.dualdeploy.report.JsonReport;
-import dev.dualdeploy.targets.Sleeper;
+import dev.dualdeploy.time.Sleeper;
 import java.time.Clock;
 import java.util.List;
 import picocli.CommandLine.Command;

@@ -6,7 +6,7 @@ import dev.dualdeploy.config.StageSpec;
 import dev.dualdeploy.pipeline.PlatformTargets;
 import dev.dualdeploy.pipeline.Rollback;
 import dev.dualdeploy.pipeline.StageReport;
-import dev.dualdeploy.targets.Sleeper;
+import dev.dualdeploy.time.Sleeper;
 import java.time.Clock;
 import java.util.List;
 import picocli.CommandLine.Command;

@@ -12,7 +12,7 @@ import dev.dualdeploy.config.Side;
 import dev.dualdeploy.metrics.Measurement;
 import dev.dualdeploy.metrics.MetricsProvider;
 import dev.dualdeploy.metrics.Window;
-import dev.dualdeploy.targets.Sleeper;
+import dev.dualdeploy.time.Sleeper;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;

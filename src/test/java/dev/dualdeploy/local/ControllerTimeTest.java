@@ -2,7 +2,7 @@ package dev.dualdeploy.local;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.dualdeploy.targets.SteppedClock;
+import dev.dualdeploy.time.SteppedClock;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentCondition;
 import io.fabric8.kubernetes.client.KubernetesClient;

@@ -3,7 +3,7 @@ package dev.dualdeploy.local;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.dualdeploy.config.Side;
-import dev.dualdeploy.targets.SteppedClock;
+import dev.dualdeploy.time.SteppedClock;
 import java.time.Duration;
 import java.time.Instant;
 import org.junit.jupiter.api.Test;

@@ -11,7 +11,7 @@ import dev.dualdeploy.metrics.Measurement;
 import dev.dualdeploy.metrics.MetricQuery;
 import dev.dualdeploy.metrics.MetricsProvider;
 import dev.dualdeploy.metrics.Window;
-import dev.dualdeploy.targets.SteppedClock;
+import dev.dualdeploy.time.SteppedClock;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;

@@ -1,4 +1,4 @@
-package dev.dualdeploy.targets;
+package dev.dualdeploy.time;
 
 import java.time.Duration;
 
