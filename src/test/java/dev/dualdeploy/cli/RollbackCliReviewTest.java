@@ -3,29 +3,15 @@ package dev.dualdeploy.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.dualdeploy.config.ConfigLoader;
-import dev.dualdeploy.config.DualDeploySpec;
 import dev.dualdeploy.config.Side;
-import dev.dualdeploy.config.StageSpec;
 import dev.dualdeploy.config.ToggleSpec;
-import dev.dualdeploy.local.LocalEnvironment;
-import dev.dualdeploy.pipeline.Deploy;
-import dev.dualdeploy.pipeline.PlatformTargets;
-import dev.dualdeploy.pipeline.Reporter;
 import dev.dualdeploy.pipeline.StageOutcome;
 import dev.dualdeploy.pipeline.StageReport;
-import dev.dualdeploy.release.Release;
 import dev.dualdeploy.testing.Cli;
 import dev.dualdeploy.testing.Cli.Run;
-import dev.dualdeploy.time.Sleeper;
+import dev.dualdeploy.testing.LocalStageTest;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
-import java.util.List;
-import java.util.Optional;
-import java.util.concurrent.CopyOnWriteArrayList;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,44 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Issue 8 item 1, second hostile review, end to end through the CLI: what a tired operator types, the exit code, and
  * whether what they are pointed to shows what they need.
  */
-class RollbackCliReviewTest {
-
-    private static final Release OLDEST = LocalEnvironment.sampleRelease("0.9.0");
-    private static final Release GOOD = LocalEnvironment.sampleRelease("1.0.0");
-    private static final Release NEXT = LocalEnvironment.sampleRelease("1.2.0");
-
-    private LocalEnvironment env;
-    private DualDeploySpec config;
-    private PlatformTargets targets;
-    private final List<String> events = new CopyOnWriteArrayList<>();
-    private final Reporter reporter = (stage, side, message) -> events.add(Reporter.line(stage, side, message));
-
-    @BeforeEach
-    void start(@TempDir Path dir) {
-        env = LocalEnvironment.start(dir, OLDEST, 2);
-        config = new ConfigLoader().load(env.config());
-        targets = new PlatformTargets(Clock.systemUTC(), Sleeper.SYSTEM);
-        StageReport good = deploy(GOOD, new ToggleSpec(true, true));
-        assertThat(good.outcome()).as(good.reason()).isEqualTo(StageOutcome.SUCCEEDED);
-    }
-
-    @AfterEach
-    void stop() {
-        targets.close();
-        env.close();
-    }
-
-    private StageSpec prod() {
-        return config.stage("prod").orElseThrow();
-    }
-
-    private StageReport deploy(Release release, ToggleSpec toggle) {
-        return new Deploy(targets, reporter).run(prod(), release, toggle, true);
-    }
-
-    private Optional<String> runs(Side side) {
-        return targets.open(prod(), side, message -> { }).current().digest();
-    }
+class RollbackCliReviewTest extends LocalStageTest {
 
     /**
      * The migration is done: prod deploys to kubernetes only ({@code deploy: {legacy: false}}), and the legacy ECS

@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.dualdeploy.config.CheckSpec;
-import dev.dualdeploy.config.ConfigLoader;
-import dev.dualdeploy.config.DualDeploySpec;
 import dev.dualdeploy.config.GateSpec;
 import dev.dualdeploy.config.MetricsSpec;
 import dev.dualdeploy.config.Side;
@@ -20,10 +18,9 @@ import dev.dualdeploy.release.Release;
 import dev.dualdeploy.targets.DeployTarget;
 import dev.dualdeploy.targets.RolloutResult;
 import dev.dualdeploy.targets.TargetException;
-import dev.dualdeploy.time.Sleeper;
+import dev.dualdeploy.testing.LocalStageTest;
 import dev.dualdeploy.time.SteppedClock;
 import java.net.URI;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -31,11 +28,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CopyOnWriteArrayList;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Issue 8 item 1: a re-run after an interrupted deploy must return every enabled side that does not run the stage's
@@ -44,50 +38,19 @@ import org.junit.jupiter.api.io.TempDir;
  * then runs the engine again, and asserts the digest that runs on each side afterwards, the outcome, the parity and
  * the reason. Each test has its own local environment, so no test depends on another's leftovers.
  */
-class KilledRunTest {
+class KilledRunTest extends LocalStageTest {
 
-    private static final Release GOOD = LocalEnvironment.sampleRelease("1.0.0");
     private static final Release CRASHES_ON_KUBERNETES = LocalEnvironment.sampleRelease("1.1.0");
     private static final Release UNPULLABLE_ON_ECS = LocalEnvironment.sampleRelease("1.1.1");
-    private static final String STAGE = "prod";
-
-    private LocalEnvironment env;
-    private DualDeploySpec config;
-    private PlatformTargets targets;
-    private final List<String> events = new CopyOnWriteArrayList<>();
-    private final Reporter reporter = (stage, side, message) -> events.add(Reporter.line(stage, side, message));
 
     @BeforeEach
-    void start(@TempDir Path dir) {
-        env = LocalEnvironment.start(dir, LocalEnvironment.sampleRelease("0.9.0"), 2);
-        config = new ConfigLoader().load(env.config());
-        targets = new PlatformTargets(Clock.systemUTC(), Sleeper.SYSTEM);
+    void breakReleases() {
         env.kubernetes().breakImage(CRASHES_ON_KUBERNETES.digest(), KubernetesSimulator.Breakage.CRASH);
         env.ecs().breakImage(UNPULLABLE_ON_ECS.digest(), EcsSimulator.Breakage.PULL);
-        StageReport good = deploy(GOOD);
-        assertThat(good.outcome()).as(good.reason()).isEqualTo(StageOutcome.SUCCEEDED);
-    }
-
-    @AfterEach
-    void stop() {
-        targets.close();
-        env.close();
-    }
-
-    private StageSpec stage() {
-        return config.stage(STAGE).orElseThrow();
-    }
-
-    private DeployTarget target(Side side) {
-        return targets.open(stage(), side, message -> events.add("[killed run/" + side.label() + "] " + message));
     }
 
     private StageReport deploy(Release release) {
-        return new Deploy(targets, reporter).run(stage(), release, new ToggleSpec(true, true), true);
-    }
-
-    private Optional<String> runs(Side side) {
-        return target(side).current().digest();
+        return deploy(release, BOTH);
     }
 
     private void assertBackOnGood(StageReport report) {

@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.dualdeploy.cli.ExitCodes;
 import dev.dualdeploy.config.CheckSpec;
-import dev.dualdeploy.config.ConfigLoader;
-import dev.dualdeploy.config.DualDeploySpec;
 import dev.dualdeploy.config.GateSpec;
 import dev.dualdeploy.config.KubernetesSpec;
 import dev.dualdeploy.config.MetricsSpec;
@@ -18,74 +16,23 @@ import dev.dualdeploy.local.LocalEnvironment;
 import dev.dualdeploy.metrics.Measurement;
 import dev.dualdeploy.metrics.MetricsProvider;
 import dev.dualdeploy.release.Release;
-import dev.dualdeploy.targets.DeployTarget;
 import dev.dualdeploy.targets.RolloutResult;
 import dev.dualdeploy.targets.TargetException;
-import dev.dualdeploy.time.Sleeper;
-import dev.dualdeploy.time.SteppedClock;
+import dev.dualdeploy.testing.LocalStageTest;
 import java.net.URI;
-import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Issue 8 item 1, hostile review of the one-last-good-release rule ({@link LastGood}): sides deployed one at a time,
  * paused and killed gates, and rollbacks that can be made on one side only. Each test sets the platforms up as an
  * operator's ordinary commands (or a killed run) would and asserts what runs on each side, the outcome and the reason.
  */
-class LastGoodReviewTest {
-
-    private static final Release OLDEST = LocalEnvironment.sampleRelease("0.9.0");
-    private static final Release GOOD = LocalEnvironment.sampleRelease("1.0.0");
-    private static final Release NEXT = LocalEnvironment.sampleRelease("1.2.0");
-    private static final String STAGE = "prod";
-
-    private LocalEnvironment env;
-    private DualDeploySpec config;
-    private PlatformTargets targets;
-    private final List<String> events = new CopyOnWriteArrayList<>();
-    private final Reporter reporter = (stage, side, message) -> events.add(Reporter.line(stage, side, message));
-
-    @BeforeEach
-    void start(@TempDir Path dir) {
-        env = LocalEnvironment.start(dir, OLDEST, 2);
-        config = new ConfigLoader().load(env.config());
-        targets = new PlatformTargets(Clock.systemUTC(), Sleeper.SYSTEM);
-        StageReport good = deploy(GOOD, new ToggleSpec(true, true));
-        assertThat(good.outcome()).as(good.reason()).isEqualTo(StageOutcome.SUCCEEDED);
-    }
-
-    @AfterEach
-    void stop() {
-        targets.close();
-        env.close();
-    }
-
-    private StageSpec stage() {
-        return config.stage(STAGE).orElseThrow();
-    }
-
-    private DeployTarget target(Side side) {
-        return targets.open(stage(), side, message -> events.add("[killed run/" + side.label() + "] " + message));
-    }
-
-    private StageReport deploy(Release release, ToggleSpec toggle) {
-        return new Deploy(targets, reporter).run(stage(), release, toggle, true);
-    }
-
-    private Optional<String> runs(Side side) {
-        return target(side).current().digest();
-    }
+class LastGoodReviewTest extends LocalStageTest {
 
     /**
      * The migration flow: a release goes to kubernetes alone first (a toggle), passes, and is recorded there; then a
@@ -424,10 +371,4 @@ class LastGoodReviewTest {
         return (query, window) -> Measurement.of(query, List.of(query.side().equals(bad.label()) ? 0.10 : 0.005));
     }
 
-    /** A promotion whose gate's time is stepped; the deploys are real. */
-    private Promotion promotion(MetricsProvider provider) {
-        SteppedClock stepped = new SteppedClock(Instant.now());
-        return new Promotion(targets, reporter, stage -> new Gate(LocalEnvironment.SERVICE, stage.name(), stage.gate(), provider,
-                stepped, stepped, reporter), Clock.systemUTC());
-    }
 }

@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.dualdeploy.cli.ExitCodes;
 import dev.dualdeploy.config.CheckSpec;
-import dev.dualdeploy.config.ConfigLoader;
-import dev.dualdeploy.config.DualDeploySpec;
 import dev.dualdeploy.config.GateSpec;
 import dev.dualdeploy.config.KubernetesSpec;
 import dev.dualdeploy.config.MetricsSpec;
@@ -20,21 +18,15 @@ import dev.dualdeploy.release.Release;
 import dev.dualdeploy.targets.DeployTarget;
 import dev.dualdeploy.targets.RolloutResult;
 import dev.dualdeploy.targets.TargetException;
-import dev.dualdeploy.time.Sleeper;
-import dev.dualdeploy.time.SteppedClock;
+import dev.dualdeploy.testing.LocalStageTest;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -44,50 +36,7 @@ import org.junit.jupiter.api.io.TempDir;
  * sets the platforms up as ordinary commands (or a killed run, or a throttling platform) would, and asserts what runs
  * on each side afterwards and what the person is told.
  */
-class RollbackHostileReviewTest {
-
-    private static final Release OLDEST = LocalEnvironment.sampleRelease("0.9.0");
-    private static final Release GOOD = LocalEnvironment.sampleRelease("1.0.0");
-    private static final Release NEXT = LocalEnvironment.sampleRelease("1.2.0");
-    private static final String STAGE = "prod";
-
-    private LocalEnvironment env;
-    private DualDeploySpec config;
-    private PlatformTargets targets;
-    private final List<String> events = new CopyOnWriteArrayList<>();
-    private final Reporter reporter = (stage, side, message) -> events.add(Reporter.line(stage, side, message));
-
-    @BeforeEach
-    void start(@TempDir Path dir) {
-        env = LocalEnvironment.start(dir, OLDEST, 2);
-        config = new ConfigLoader().load(env.config());
-        targets = new PlatformTargets(Clock.systemUTC(), Sleeper.SYSTEM);
-        // Both sides record 1.0.0 as last good and 0.9.0 as the good release before it.
-        StageReport good = deploy(GOOD, new ToggleSpec(true, true));
-        assertThat(good.outcome()).as(good.reason()).isEqualTo(StageOutcome.SUCCEEDED);
-    }
-
-    @AfterEach
-    void stop() {
-        targets.close();
-        env.close();
-    }
-
-    private StageSpec stage() {
-        return config.stage(STAGE).orElseThrow();
-    }
-
-    private DeployTarget target(Side side) {
-        return targets.open(stage(), side, message -> events.add("[test/" + side.label() + "] " + message));
-    }
-
-    private StageReport deploy(Release release, ToggleSpec toggle) {
-        return new Deploy(targets, reporter).run(stage(), release, toggle, true);
-    }
-
-    private Optional<String> runs(Side side) {
-        return target(side).current().digest();
-    }
+class RollbackHostileReviewTest extends LocalStageTest {
 
     /**
      * A killed run left legacy on 1.2.0, unjudged (last good 1.0.0, the one before it 0.9.0). Recovery or a rollback
@@ -261,10 +210,4 @@ class RollbackHostileReviewTest {
         return new StageSpec(stage.name(), stage.toggle(), stage.legacy(), stage.kubernetes(), stage.timeout(), gate, stage.approval());
     }
 
-    /** A promotion whose gate's time is stepped; the deploys are real. */
-    private Promotion promotion(MetricsProvider provider) {
-        SteppedClock stepped = new SteppedClock(Instant.now());
-        return new Promotion(targets, reporter, stage -> new Gate(LocalEnvironment.SERVICE, stage.name(), stage.gate(), provider,
-                stepped, stepped, reporter), Clock.systemUTC());
-    }
 }
