@@ -5,7 +5,6 @@ import dev.dualdeploy.config.StageSpec;
 import dev.dualdeploy.pipeline.Parity;
 import dev.dualdeploy.pipeline.PlatformTargets;
 import dev.dualdeploy.pipeline.Status;
-import dev.dualdeploy.release.ImageRef;
 import dev.dualdeploy.release.Release;
 import dev.dualdeploy.report.JsonReport;
 import dev.dualdeploy.targets.TargetState;
@@ -62,6 +61,6 @@ final class StatusCommand extends BaseCommand {
         }
         String image = state.lastGoodImage().get();
         return state.onLastGood() ? ", on its last good release"
-                : ", last good " + ImageRef.findDigest(image).map(Release::shortDigest).orElse(image);
+                : ", last good " + Release.shortImage(image);
     }
 }

@@ -2,7 +2,6 @@ package dev.dualdeploy.pipeline;
 
 import dev.dualdeploy.config.Side;
 import dev.dualdeploy.config.StageSpec;
-import dev.dualdeploy.release.ImageRef;
 import dev.dualdeploy.release.Release;
 import dev.dualdeploy.targets.DeployTarget;
 import dev.dualdeploy.targets.RolloutResult;
@@ -122,8 +121,8 @@ public final class Rollback {
         for (Side side : sides) {
             TargetState state = states.get(side);
             // A side that is gone or silent stops the rollback of both; the other one can still go back alone.
-            String alone = sides.size() > 1 ? " (to roll back " + sides.stream().filter(s -> s != side).findFirst().orElseThrow().label()
-                    + " alone: --side " + sides.stream().filter(s -> s != side).findFirst().orElseThrow().label() + ")" : "";
+            String other = sides.stream().filter(s -> s != side).map(Side::label).findFirst().orElse("");
+            String alone = other.isEmpty() ? "" : " (to roll back " + other + " alone: --side " + other + ")";
             if (state.health() == TargetState.Health.ABSENT) {
                 return Plan.refuse(side.label() + " does not exist (" + state.detail() + ")" + alone);
             }
@@ -206,17 +205,14 @@ public final class Rollback {
     }
 
     private static String each(List<Side> sides, Function<Side, String> image) {
-        return String.join(", ", sides.stream().map(s -> s.label() + " " + shortImage(image.apply(s))).toList());
+        return String.join(", ", sides.stream().map(s -> s.label() + " " + Release.shortImage(image.apply(s))).toList());
     }
 
     /** An image as people read it in a reason: its version where a side records one, and its short digest. */
     static String label(String image, Map<Side, TargetState> states) {
         Optional<String> version = states.values().stream().filter(s -> s.image().equals(Optional.of(image)))
                 .map(TargetState::version).flatMap(Optional::stream).findFirst();
-        return version.map(v -> v + " (" + shortImage(image) + ")").orElse(shortImage(image));
+        return version.map(v -> v + " (" + Release.shortImage(image) + ")").orElse(Release.shortImage(image));
     }
 
-    private static String shortImage(String image) {
-        return ImageRef.findDigest(image).map(Release::shortDigest).orElse(image);
-    }
 }

@@ -37,6 +37,11 @@ public record Release(String repository, String digest, String version) {
         return repository + "@" + digest;
     }
 
+    /** An image reference as people quote it: the short digest if it has one, else the reference itself. */
+    public static String shortImage(String image) {
+        return ImageRef.findDigest(image).map(Release::shortDigest).orElse(image);
+    }
+
     /** The first 12 hex digits of a digest, as people quote them. */
     public static String shortDigest(String digest) {
         String hex = digest.substring(digest.indexOf(':') + 1);
