@@ -79,4 +79,16 @@ class HouseRulesTest {
         }
         assertThat(tooLong).as("gate classes over " + MAX_LINES + " lines").isEmpty();
     }
+
+    /**
+     * Issue 9 move 1: the platform factory lives in {@code targets}, beside the targets it picks; the pipeline composes
+     * targets and never chooses a platform. Dependencies flow {@code pipeline → targets}, never back.
+     */
+    @Test
+    void thePlatformFactoryLivesInTargets() throws IOException {
+        assertThat(offenders(MAIN.resolve("targets"), "import dev.dualdeploy.pipeline.")).as("targets importing pipeline").isEmpty();
+        assertThat(offenders(MAIN.resolve("pipeline"), "import dev.dualdeploy.targets.ecs.")).as("pipeline naming a platform").isEmpty();
+        assertThat(offenders(MAIN.resolve("pipeline"), "import dev.dualdeploy.targets.kubernetes.")).as("pipeline naming a platform").isEmpty();
+        assertThat(Files.exists(MAIN.resolve("targets/PlatformTargets.java"))).as("the factory in targets").isTrue();
+    }
 }

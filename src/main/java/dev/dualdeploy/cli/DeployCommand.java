@@ -2,10 +2,10 @@ package dev.dualdeploy.cli;
 
 import dev.dualdeploy.config.DualDeploySpec;
 import dev.dualdeploy.config.StageSpec;
-import dev.dualdeploy.pipeline.PlatformTargets;
 import dev.dualdeploy.pipeline.Promotion;
 import dev.dualdeploy.pipeline.StageReport;
 import dev.dualdeploy.report.JUnitReport;
+import dev.dualdeploy.targets.PlatformTargets;
 import dev.dualdeploy.time.Sleeper;
 import java.nio.file.Path;
 import java.time.Clock;

@@ -544,7 +544,7 @@ public final class ConfigLoader {
                         "ecs: {cluster: sandbox, service: loan-api, container: app, region: eu-west-1}");
                 return null;
             }
-            return new LegacySpec(ecs(node.get("ecs"), path + ".ecs"));
+            return ecs(node.get("ecs"), path + ".ecs");
         }
 
         private EcsSpec ecs(JsonNode node, String path) {

@@ -1,10 +1,17 @@
 package dev.dualdeploy.config;
 
+import java.util.function.Function;
+
 /**
- * The legacy side of a stage. Exactly one orchestrator is configured; today that is ECS (VM targets are recognised
- * by the validator and refused with a clear error until they are implemented).
- *
- * @param ecs the ECS service
+ * The legacy side of a stage: a closed choice of orchestrator. Today that is ECS; VM targets are recognised by the
+ * validator and refused with a clear error until they are implemented, and then join this list as {@code VmSpec}.
  */
-public record LegacySpec(EcsSpec ecs) {
+public sealed interface LegacySpec permits EcsSpec {
+
+    /**
+     * Picks by orchestrator. Java 17 has no exhaustive switch over types, so each orchestrator is a parameter here:
+     * adding VM adds one, and every place that chooses (the target factory, the endpoint it names) stops compiling
+     * until it handles VM, instead of falling through to ECS at run time.
+     */
+    <T> T match(Function<EcsSpec, T> ecs);
 }

@@ -9,6 +9,7 @@ import dev.dualdeploy.targets.Preflight;
 import dev.dualdeploy.targets.RolloutResult;
 import dev.dualdeploy.targets.TargetException;
 import dev.dualdeploy.targets.TargetState;
+import dev.dualdeploy.targets.Targets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;

@@ -6,6 +6,7 @@ import dev.dualdeploy.config.ToggleSpec;
 import dev.dualdeploy.release.Release;
 import dev.dualdeploy.targets.DeployTarget;
 import dev.dualdeploy.targets.TargetState;
+import dev.dualdeploy.targets.Targets;
 import java.util.ArrayList;
 import java.util.List;
 

@@ -8,6 +8,7 @@ import dev.dualdeploy.release.Release;
 import dev.dualdeploy.targets.DeployTarget;
 import dev.dualdeploy.targets.RolloutResult;
 import dev.dualdeploy.targets.TargetState;
+import dev.dualdeploy.targets.Targets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;

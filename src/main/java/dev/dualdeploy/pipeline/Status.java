@@ -5,6 +5,8 @@ import dev.dualdeploy.config.StageSpec;
 import dev.dualdeploy.targets.DeployTarget;
 import dev.dualdeploy.targets.TargetException;
 import dev.dualdeploy.targets.TargetState;
+import dev.dualdeploy.text.Text;
+import dev.dualdeploy.targets.Targets;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
@@ -64,7 +66,7 @@ public final class Status {
     private final Reporter reporter;
 
     /**
-     * @param targets where the sides are read; {@link PlatformTargets} asks a platform that did not answer only once
+     * @param targets where the sides are read; {@link dev.dualdeploy.targets.PlatformTargets} asks a platform that did not answer only once
      *                per run, so that every later stage on it does not wait again
      */
     public Status(Targets targets, Reporter reporter) {
@@ -74,8 +76,7 @@ public final class Status {
 
     /** The first line of a message, at most 300 characters: a status table has one line per side. */
     static String oneLine(String message) {
-        String first = message == null ? "no reason given" : message.lines().findFirst().orElse("").strip();
-        return first.length() > 300 ? first.substring(0, 300) + "…" : first;
+        return Text.oneLine(message);
     }
 
     /** Reads the stages in order; never throws for a platform fault (it becomes the side's error). */

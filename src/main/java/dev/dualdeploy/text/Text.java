@@ -61,6 +61,12 @@ public final class Text {
         return line(text, MAX_LINE);
     }
 
+    /** The first line of a message, at most 300 characters, as a table or a reason shows it ({@code null}: no reason given). */
+    public static String oneLine(String message) {
+        String first = message == null ? "no reason given" : message.lines().findFirst().orElse("").strip();
+        return first.length() > 300 ? first.substring(0, 300) + "…" : first;
+    }
+
     /**
      * Whether a character must not reach a terminal raw: a C0 or C1 control or DEL, a format character (the
      * bidirectional overrides and isolates, zero-width characters, a byte-order mark), a line or paragraph separator,

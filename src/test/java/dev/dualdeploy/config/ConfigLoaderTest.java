@@ -52,13 +52,13 @@ class ConfigLoaderTest {
         assertThat(spec.stages()).extracting(StageSpec::name).containsExactly("sandbox", "preprod", "prod");
         StageSpec sandbox = spec.stage("sandbox").orElseThrow();
         assertThat(sandbox.toggle()).isEqualTo(new ToggleSpec(true, true));
-        assertThat(sandbox.legacy().orElseThrow().ecs().region()).isEqualTo("eu-west-1");
+        assertThat(((EcsSpec) sandbox.legacy().orElseThrow()).region()).isEqualTo("eu-west-1");
         assertThat(sandbox.kubernetes().orElseThrow().manifests()).contains(Path.of("/repo/deploy/k8s"));
         assertThat(sandbox.kubernetes().orElseThrow().context()).contains("sandbox");
         assertThat(sandbox.timeout()).isEqualTo(Duration.ofMinutes(10));
         StageSpec preprod = spec.stage("preprod").orElseThrow();
         assertThat(preprod.toggle()).as("a configured side defaults to on").isEqualTo(new ToggleSpec(true, true));
-        assertThat(preprod.legacy().orElseThrow().ecs().poll()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(((EcsSpec) preprod.legacy().orElseThrow()).poll()).isEqualTo(Duration.ofSeconds(5));
         assertThat(preprod.timeout()).isEqualTo(Duration.ofMinutes(10));
         StageSpec prod = spec.stage("prod").orElseThrow();
         assertThat(prod.toggle()).isEqualTo(new ToggleSpec(false, true));

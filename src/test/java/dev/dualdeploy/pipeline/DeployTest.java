@@ -1,5 +1,6 @@
 package dev.dualdeploy.pipeline;
 
+import dev.dualdeploy.targets.PlatformTargets;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.dualdeploy.cli.ExitCodes;

@@ -1,5 +1,7 @@
 package dev.dualdeploy.pipeline;
 
+import dev.dualdeploy.targets.Unanswered;
+import dev.dualdeploy.targets.Targets;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.dualdeploy.config.ConfigLoader;

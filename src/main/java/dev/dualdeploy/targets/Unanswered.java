@@ -1,14 +1,10 @@
-package dev.dualdeploy.pipeline;
+package dev.dualdeploy.targets;
 
 import dev.dualdeploy.config.Side;
 import dev.dualdeploy.net.Faults;
 import dev.dualdeploy.net.Timeouts;
 import dev.dualdeploy.release.Release;
-import dev.dualdeploy.targets.DeployTarget;
-import dev.dualdeploy.targets.Preflight;
-import dev.dualdeploy.targets.Rollout;
-import dev.dualdeploy.targets.TargetException;
-import dev.dualdeploy.targets.TargetState;
+import dev.dualdeploy.text.Text;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
@@ -23,7 +19,7 @@ import java.util.function.Supplier;
  * An endpoint is given up only after {@value #GIVE_UP_AFTER} network faults in a row, and any answer forgets them: one
  * timed-out read (a blip) must not leave a side unrecovered on a release that failed.
  */
-final class Unanswered {
+public final class Unanswered {
 
     /** Network faults in a row after which an endpoint is not asked again in the run. */
     static final int GIVE_UP_AFTER = 2;
@@ -32,11 +28,12 @@ final class Unanswered {
     private final Map<String, Integer> inARow = new ConcurrentHashMap<>();
     private final Duration read;
 
-    Unanswered(Duration read) {
+    /** @param read the read timeout a fault is described with, such as "no answer within 10s" */
+    public Unanswered(Duration read) {
         this.read = read;
     }
 
-    Unanswered() {
+    public Unanswered() {
         this(Timeouts.current().read());
     }
 
@@ -46,7 +43,7 @@ final class Unanswered {
      *
      * @param endpoint where the target's platform is reached, asked only when a fault is to be remembered
      */
-    DeployTarget guard(DeployTarget target, Supplier<String> endpoint) {
+    public DeployTarget guard(DeployTarget target, Supplier<String> endpoint) {
         return new Guarded(target, endpoint);
     }
 
@@ -79,7 +76,7 @@ final class Unanswered {
                 if (inARow.merge(where, 1, Integer::sum) >= GIVE_UP_AFTER) {
                     faults.putIfAbsent(where, fault);
                 }
-                String message = Status.oneLine(e.getMessage());
+                String message = Text.oneLine(e.getMessage());
                 throw message.contains(fault) ? e : new TargetException(target.describe() + ": " + fault, e.getCause());
             }
         }

@@ -1,11 +1,9 @@
-package dev.dualdeploy.pipeline;
+package dev.dualdeploy.targets;
 
-import dev.dualdeploy.config.EcsSpec;
 import dev.dualdeploy.config.KubernetesSpec;
+import dev.dualdeploy.config.LegacySpec;
 import dev.dualdeploy.config.Side;
 import dev.dualdeploy.config.StageSpec;
-import dev.dualdeploy.targets.DeployTarget;
-import dev.dualdeploy.targets.Progress;
 import dev.dualdeploy.targets.ecs.EcsTarget;
 import dev.dualdeploy.targets.kubernetes.KubernetesTarget;
 import dev.dualdeploy.time.Sleeper;
@@ -17,8 +15,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import software.amazon.awssdk.services.ecs.EcsClient;
 
 /**
- * Targets on real platforms: one Kubernetes client per kubeconfig and context, one ECS client per region and
- * endpoint, shared by every stage that names the same ones. A platform that did not answer is not asked again by
+ * The platform factory: picks the target of a side from the stage's config (Kubernetes, or the legacy side's one
+ * orchestrator, chosen in one place: {@link #legacy}). Targets on real platforms: one Kubernetes client per kubeconfig
+ * and context, one ECS client per region and endpoint, shared by every stage that names the same ones. A platform that did not answer is not asked again by
  * any target opened here (see {@link Unanswered}), so a command's wait for it is bounded by one call per side.
  */
 public final class PlatformTargets implements Targets {
@@ -46,10 +45,16 @@ public final class PlatformTargets implements Targets {
                     spec.context().orElse("")), k -> KubernetesTarget.connect(spec));
             return new KubernetesTarget(client, spec, progress);
         }
-        EcsSpec spec = stage.legacy().map(l -> l.ecs()).orElseThrow(() -> notConfigured(stage, side));
-        EcsClient client = ecs.computeIfAbsent(List.of(spec.region(), spec.endpoint().map(Object::toString).orElse("")),
-                k -> EcsTarget.connect(spec));
-        return new EcsTarget(client, spec, progress, sleeper, clock);
+        return legacy(stage.legacy().orElseThrow(() -> notConfigured(stage, side)), progress);
+    }
+
+    /** The one place a legacy orchestrator is picked by its spec's type; VM joins here as a second argument. */
+    private DeployTarget legacy(LegacySpec spec, Progress progress) {
+        return spec.match(ecsSpec -> {
+            EcsClient client = ecs.computeIfAbsent(List.of(ecsSpec.region(), ecsSpec.endpoint().map(Object::toString).orElse("")),
+                    k -> EcsTarget.connect(ecsSpec));
+            return new EcsTarget(client, ecsSpec, progress, sleeper, clock);
+        });
     }
 
     @Override
@@ -59,8 +64,8 @@ public final class PlatformTargets implements Targets {
                     spec.context().orElse("")))).map(client -> client.getMasterUrl().toString().replaceAll("/$", ""))
                     .orElse(side.label());
         }
-        return stage.legacy().map(l -> l.ecs()).map(spec -> spec.endpoint().map(Object::toString)
-                .orElse("ECS in " + spec.region())).orElse(side.label());
+        return stage.legacy().map(spec -> spec.match(ecsSpec -> ecsSpec.endpoint().map(Object::toString)
+                .orElse("ECS in " + ecsSpec.region()))).orElse(side.label());
     }
 
     private static IllegalArgumentException notConfigured(StageSpec stage, Side side) {

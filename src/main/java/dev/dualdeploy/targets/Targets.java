@@ -1,9 +1,7 @@
-package dev.dualdeploy.pipeline;
+package dev.dualdeploy.targets;
 
 import dev.dualdeploy.config.Side;
 import dev.dualdeploy.config.StageSpec;
-import dev.dualdeploy.targets.DeployTarget;
-import dev.dualdeploy.targets.Progress;
 
 /** Opens the deploy target of one side of one stage; closing releases every client it opened. */
 public interface Targets extends AutoCloseable {
@@ -11,7 +9,7 @@ public interface Targets extends AutoCloseable {
     /**
      * The target for a configured side (not idempotent: each call makes a new target over shared clients).
      *
-     * @throws dev.dualdeploy.targets.TargetException if the side's client cannot be set up (unreadable kubeconfig)
+     * @throws TargetException if the side's client cannot be set up (unreadable kubeconfig)
      * @throws IllegalArgumentException if the side is not configured in the stage
      */
     DeployTarget open(StageSpec stage, Side side, Progress progress);
