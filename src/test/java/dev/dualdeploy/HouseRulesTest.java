@@ -91,4 +91,39 @@ class HouseRulesTest {
         assertThat(offenders(MAIN.resolve("pipeline"), "import dev.dualdeploy.targets.kubernetes.")).as("pipeline naming a platform").isEmpty();
         assertThat(Files.exists(MAIN.resolve("targets/PlatformTargets.java"))).as("the factory in targets").isTrue();
     }
+
+    /** What reads or waits on the real time; only the CLI, the local environment and the benchmarks may. */
+    private static final List<String> REAL_TIME = List.of("System.nanoTime", "System.currentTimeMillis", "Sleeper.SYSTEM",
+            "Thread.sleep", "Clock.systemUTC", "Clock.systemDefaultZone", "Instant.now()");
+
+    /**
+     * Issue 9 move 2: time is injected. The engine takes the {@code Clock} and {@code Sleeper} it is given, so a test
+     * steps a rollout's timeout or a soak instead of waiting it out; the real time is chosen in {@code cli/} (and the
+     * local environment and the benchmarks, which are leaves).
+     */
+    @Test
+    void theEngineTakesTheTimeItIsGiven() throws IOException {
+        List<String> found = new ArrayList<>();
+        for (String engine : List.of("pipeline", "targets", "analysis", "metrics", "journal")) {
+            Path root = MAIN.resolve(engine);
+            if (!Files.isDirectory(root)) {
+                continue;
+            }
+            for (String file : sources(root)) {
+                List<String> lines = Files.readAllLines(root.resolve(file));
+                for (int i = 0; i < lines.size(); i++) {
+                    String code = lines.get(i).strip();
+                    if (code.startsWith("*") || code.startsWith("//") || code.startsWith("/*")) {
+                        continue; // a comment may name what it avoids
+                    }
+                    for (String needle : REAL_TIME) {
+                        if (code.contains(needle)) {
+                            found.add(engine + "/" + file + ":" + (i + 1) + " " + needle);
+                        }
+                    }
+                }
+            }
+        }
+        assertThat(found).as("engine code reading or waiting on the real time").isEmpty();
+    }
 }

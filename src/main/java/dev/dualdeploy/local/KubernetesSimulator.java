@@ -143,7 +143,7 @@ public final class KubernetesSimulator implements AutoCloseable {
      * The API server with a controller that runs only when {@link #reconcile()} is called, in {@code clock}'s time
      * (pod start and failure delays, progress deadlines): a test steps the clock and drives every pass itself.
      */
-    static KubernetesSimulator startDriven(Clock clock) {
+    public static KubernetesSimulator startDriven(Clock clock) {
         return new KubernetesSimulator(clock, false);
     }
 

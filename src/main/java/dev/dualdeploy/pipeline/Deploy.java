@@ -11,6 +11,7 @@ import dev.dualdeploy.targets.TargetException;
 import dev.dualdeploy.targets.TargetState;
 import dev.dualdeploy.targets.Targets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
@@ -169,19 +170,19 @@ public final class Deploy {
     }
 
     private RolloutResult rollout(StageSpec stage, Side side, DeployTarget target, Release release) {
-        long started = System.nanoTime();
+        Instant started = targets.clock().instant();
         try {
             RolloutResult result = target.deploy(release).await(stage.timeout());
             reporter.event(stage.name(), side, result.status() + ": " + result.reason() + " (" + seconds(result.took()) + ")");
             return result;
         } catch (TargetException e) {
             reporter.event(stage.name(), side, "FAILED: " + e.getMessage());
-            return new RolloutResult(RolloutResult.Status.FAILED, e.getMessage(), Duration.ofNanos(System.nanoTime() - started));
+            return new RolloutResult(RolloutResult.Status.FAILED, e.getMessage(), Duration.between(started, targets.clock().instant()));
         }
     }
 
     RolloutResult rollback(StageSpec stage, Side side, DeployTarget target, Map<Side, String> errors) {
-        long started = System.nanoTime();
+        Instant started = targets.clock().instant();
         try {
             RolloutResult result = target.rollback().await(stage.timeout());
             reporter.event(stage.name(), side, "rollback " + result.status() + ": " + result.reason() + " (" + seconds(result.took()) + ")");
@@ -191,7 +192,7 @@ public final class Deploy {
                 errors.put(side, e.getMessage());
             }
             reporter.event(stage.name(), side, "rollback FAILED: " + e.getMessage());
-            return new RolloutResult(RolloutResult.Status.FAILED, e.getMessage(), Duration.ofNanos(System.nanoTime() - started));
+            return new RolloutResult(RolloutResult.Status.FAILED, e.getMessage(), Duration.between(started, targets.clock().instant()));
         }
     }
 

@@ -9,6 +9,7 @@ import dev.dualdeploy.targets.TargetException;
 import dev.dualdeploy.targets.TargetState;
 import dev.dualdeploy.targets.Targets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
@@ -186,7 +187,7 @@ public final class Rollback {
 
     /** Checks the health of a side that already runs the release the others return to; nothing is written. */
     private RolloutResult follow(StageSpec stage, Side side, DeployTarget target, String to, TargetState state) {
-        long started = System.nanoTime();
+        Instant started = targets.clock().instant();
         Optional<Release> release = LastGood.release(to, state);
         try {
             RolloutResult result;
@@ -195,13 +196,13 @@ public final class Rollback {
             } else {
                 TargetState now = target.current();
                 result = new RolloutResult(now.health() == TargetState.Health.HEALTHY ? RolloutResult.Status.SUCCEEDED
-                        : RolloutResult.Status.FAILED, now.health() + ": " + now.detail(), Duration.ofNanos(System.nanoTime() - started));
+                        : RolloutResult.Status.FAILED, now.health() + ": " + now.detail(), Duration.between(started, targets.clock().instant()));
             }
             reporter.event(stage.name(), side, "already on it: " + result.status() + ": " + result.reason());
             return result;
         } catch (TargetException e) {
             reporter.event(stage.name(), side, "already on it, but its health could not be checked: " + e.getMessage());
-            return new RolloutResult(RolloutResult.Status.FAILED, e.getMessage(), Duration.ofNanos(System.nanoTime() - started));
+            return new RolloutResult(RolloutResult.Status.FAILED, e.getMessage(), Duration.between(started, targets.clock().instant()));
         }
     }
 

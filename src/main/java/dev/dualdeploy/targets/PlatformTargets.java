@@ -43,7 +43,7 @@ public final class PlatformTargets implements Targets {
             KubernetesSpec spec = stage.kubernetes().orElseThrow(() -> notConfigured(stage, side));
             KubernetesClient client = kubernetes.computeIfAbsent(List.of(spec.kubeconfig().map(Object::toString).orElse(""),
                     spec.context().orElse("")), k -> KubernetesTarget.connect(spec));
-            return new KubernetesTarget(client, spec, progress);
+            return new KubernetesTarget(client, spec, progress, sleeper, clock);
         }
         return legacy(stage.legacy().orElseThrow(() -> notConfigured(stage, side)), progress);
     }
@@ -55,6 +55,11 @@ public final class PlatformTargets implements Targets {
                     k -> EcsTarget.connect(ecsSpec));
             return new EcsTarget(client, ecsSpec, progress, sleeper, clock);
         });
+    }
+
+    @Override
+    public Clock clock() {
+        return clock;
     }
 
     @Override

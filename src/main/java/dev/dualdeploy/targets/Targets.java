@@ -2,6 +2,7 @@ package dev.dualdeploy.targets;
 
 import dev.dualdeploy.config.Side;
 import dev.dualdeploy.config.StageSpec;
+import java.time.Clock;
 
 /** Opens the deploy target of one side of one stage; closing releases every client it opened. */
 public interface Targets extends AutoCloseable {
@@ -21,6 +22,12 @@ public interface Targets extends AutoCloseable {
     default String endpoint(StageSpec stage, Side side) {
         return side.label();
     }
+
+    /**
+     * The time the targets opened here measure rollouts in, and the pipeline measures what it does with: the real
+     * clock in the CLI, a stepped clock in tests. Engine code never reads the real time itself (HouseRulesTest).
+     */
+    Clock clock();
 
     /** Closes the platform clients; targets opened before are unusable afterwards. */
     @Override

@@ -25,6 +25,7 @@ import dev.dualdeploy.targets.Targets;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.EnumMap;
 import java.util.List;
@@ -145,6 +146,15 @@ class UnreadableSideReportTest {
         public DeployTarget open(StageSpec stage, Side side, Progress progress) {
             return fakes.get(side);
         }
+
+        @Override
+
+        public Clock clock() {
+
+            return Clock.systemUTC();
+
+        }
+
 
         @Override
         public void close() {

@@ -1,6 +1,5 @@
 package dev.dualdeploy.pipeline;
 
-import dev.dualdeploy.targets.PlatformTargets;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.dualdeploy.cli.ExitCodes;
@@ -13,6 +12,7 @@ import dev.dualdeploy.local.EcsSimulator;
 import dev.dualdeploy.local.KubernetesSimulator;
 import dev.dualdeploy.local.LocalEnvironment;
 import dev.dualdeploy.release.Release;
+import dev.dualdeploy.targets.PlatformTargets;
 import dev.dualdeploy.targets.RolloutResult;
 import dev.dualdeploy.targets.TargetState;
 import dev.dualdeploy.time.Sleeper;

@@ -1,6 +1,5 @@
 package dev.dualdeploy.pipeline;
 
-import dev.dualdeploy.targets.PlatformTargets;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.dualdeploy.analysis.Verdict;
@@ -16,6 +15,7 @@ import dev.dualdeploy.local.LocalEnvironment;
 import dev.dualdeploy.metrics.Measurement;
 import dev.dualdeploy.metrics.MetricsProvider;
 import dev.dualdeploy.release.Release;
+import dev.dualdeploy.targets.PlatformTargets;
 import dev.dualdeploy.targets.TargetState;
 import dev.dualdeploy.time.Sleeper;
 import dev.dualdeploy.time.SteppedClock;

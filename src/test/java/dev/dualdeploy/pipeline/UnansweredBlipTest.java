@@ -1,7 +1,5 @@
 package dev.dualdeploy.pipeline;
 
-import dev.dualdeploy.targets.Unanswered;
-import dev.dualdeploy.targets.Targets;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.dualdeploy.config.ConfigLoader;
@@ -15,8 +13,11 @@ import dev.dualdeploy.targets.Rollout;
 import dev.dualdeploy.targets.RolloutResult;
 import dev.dualdeploy.targets.TargetException;
 import dev.dualdeploy.targets.TargetState;
+import dev.dualdeploy.targets.Targets;
+import dev.dualdeploy.targets.Unanswered;
 import java.net.SocketTimeoutException;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.EnumMap;
 import java.util.List;
@@ -123,6 +124,15 @@ class UnansweredBlipTest {
                 return unanswered.guard(fakes.get(side), () -> side == Side.LEGACY ? "https://ecs.eu-west-1.amazonaws.com"
                         : "https://127.0.0.1:6443");
             }
+
+            @Override
+
+            public Clock clock() {
+
+                return Clock.systemUTC();
+
+            }
+
 
             @Override
             public void close() {

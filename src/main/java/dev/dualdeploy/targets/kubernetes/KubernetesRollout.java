@@ -19,7 +19,9 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -35,7 +37,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 
 /**
@@ -44,7 +46,8 @@ import java.util.stream.Stream;
  * {@link #FAILING} ends the rollout at once, without waiting for the progress deadline. An API server that stops
  * answering ends it too, once it has not answered for one whole call ({@link Timeouts#call()}): the informers' resync
  * keeps re-checking from their cache, but nothing can be followed, and waiting for the stage's timeout would hold the
- * run for minutes.
+ * run for minutes. Waiting is for events, in real time; the timeout and that patience are measured in the injected
+ * clock, so a test steps them instead of waiting them out.
  */
 final class KubernetesRollout implements Rollout {
 
@@ -54,27 +57,35 @@ final class KubernetesRollout implements Rollout {
     static final String REVISION = "deployment.kubernetes.io/revision";
     /** A safety re-check in case an event was missed; events, not this, drive the rollout. */
     private static final long RESYNC_MILLIS = 5_000;
+    /**
+     * The longest real wait for an event before the injected clock is read again. Events end the wait at once; the
+     * deadline is the clock's, so a stepped clock in a test is noticed this soon instead of after the real timeout.
+     */
+    static final Duration WAKE = Duration.ofMillis(100);
 
     private final KubernetesClient client;
     private final KubernetesSpec spec;
     private final String image;
     private final Progress progress;
+    private final Clock clock;
     private String lastProgress = "";
-    private String lastState = "no status yet";
+    private volatile String lastState = "no status yet";
 
-    KubernetesRollout(KubernetesClient client, KubernetesSpec spec, String image, Progress progress) {
+    KubernetesRollout(KubernetesClient client, KubernetesSpec spec, String image, Progress progress, Clock clock) {
         this.client = client;
         this.spec = spec;
         this.image = image;
         this.progress = progress;
+        this.clock = clock;
     }
 
     @Override
     public RolloutResult await(Duration timeout) {
-        long started = System.nanoTime();
+        Instant started = clock.instant();
+        Instant deadline = started.plus(timeout);
         CompletableFuture<RolloutResult> done = new CompletableFuture<>();
-        AtomicLong answered = new AtomicLong(started);
-        long patience = Timeouts.current().call().toNanos();
+        AtomicReference<Instant> answered = new AtomicReference<>(started);
+        Duration patience = Timeouts.current().call();
         ScheduledExecutorService serial = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "rollout-" + spec.deployment());
             t.setDaemon(true);
@@ -86,13 +97,13 @@ final class KubernetesRollout implements Rollout {
             }
             try {
                 Optional<RolloutResult> end = evaluate(started);
-                answered.set(System.nanoTime());
+                answered.set(clock.instant());
                 end.ifPresent(done::complete);
             } catch (KubernetesClientException e) {
                 // A transient API fault: keep following; the timeout bounds how long we try, unless the API server
                 // itself has stopped answering.
                 lastState = "API error: " + KubernetesTarget.summary(client, e);
-                if (Faults.network(e) && System.nanoTime() - answered.get() >= patience) {
+                if (Faults.network(e) && Duration.between(answered.get(), clock.instant()).compareTo(patience) >= 0) {
                     done.complete(result(RolloutResult.Status.FAILED, "the platform stopped answering, so the rollout cannot be"
                             + " followed: " + lastState, started));
                 }
@@ -131,10 +142,18 @@ final class KubernetesRollout implements Rollout {
             // Checked now and then at the resync interval whatever the informers do: one that cannot list or watch
             // delivers nothing, and only a check can see that the API server stopped answering.
             serial.scheduleWithFixedDelay(check, 0, RESYNC_MILLIS, TimeUnit.MILLISECONDS);
-            long left = timeout.toNanos() - (System.nanoTime() - started);
-            return done.get(Math.max(0, left), TimeUnit.NANOSECONDS);
-        } catch (TimeoutException e) {
-            return result(RolloutResult.Status.TIMED_OUT, "not complete after " + timeout.toSeconds() + "s: " + lastState, started);
+            // Events end the wait; the deadline is the injected clock's, read again at least every WAKE.
+            for (Instant now = clock.instant(); now.isBefore(deadline); now = clock.instant()) {
+                Duration left = Duration.between(now, deadline);
+                try {
+                    return done.get((left.compareTo(WAKE) < 0 ? left : WAKE).toNanos(), TimeUnit.NANOSECONDS);
+                } catch (TimeoutException notYet) {
+                    // no verdict yet: read the clock again
+                }
+            }
+            // A verdict reached at the deadline wins over the timeout.
+            return done.getNow(result(RolloutResult.Status.TIMED_OUT, "not complete after " + timeout.toSeconds() + "s: "
+                    + lastState, started));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return result(RolloutResult.Status.FAILED, "interrupted while following the rollout", started);
@@ -170,7 +189,7 @@ final class KubernetesRollout implements Rollout {
         }
     }
 
-    private Optional<RolloutResult> evaluate(long started) {
+    private Optional<RolloutResult> evaluate(Instant started) {
         Deployment deployment = client.apps().deployments().inNamespace(spec.namespace()).withName(spec.deployment()).get();
         if (deployment == null) {
             return Optional.of(result(RolloutResult.Status.FAILED, "deployment " + spec.namespace() + "/"
@@ -334,7 +353,7 @@ final class KubernetesRollout implements Rollout {
         return value == null ? 0 : value;
     }
 
-    private static RolloutResult result(RolloutResult.Status status, String reason, long started) {
-        return new RolloutResult(status, reason, Duration.ofNanos(System.nanoTime() - started));
+    private RolloutResult result(RolloutResult.Status status, String reason, Instant started) {
+        return new RolloutResult(status, reason, Duration.between(started, clock.instant()));
     }
 }

@@ -40,6 +40,7 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -91,11 +92,19 @@ public final class KubernetesTarget implements DeployTarget, Preflight {
     private final KubernetesClient client;
     private final KubernetesSpec spec;
     private final Progress progress;
+    private final Sleeper sleeper;
+    private final Clock clock;
 
-    public KubernetesTarget(KubernetesClient client, KubernetesSpec spec, Progress progress) {
+    /**
+     * @param sleeper pauses between attempts of a write that met a conflict
+     * @param clock the time a rollout's timeout and patience are measured in (a stepped clock in tests)
+     */
+    public KubernetesTarget(KubernetesClient client, KubernetesSpec spec, Progress progress, Sleeper sleeper, Clock clock) {
         this.client = client;
         this.spec = spec;
         this.progress = progress;
+        this.sleeper = sleeper;
+        this.clock = clock;
     }
 
     /**
@@ -183,7 +192,7 @@ public final class KubernetesTarget implements DeployTarget, Preflight {
             // Nothing is applied, so the manifests are not read: a rollback checks the health of a side that stays
             // this way, and manifests that no longer hold the Deployment must not fail it after the other side moved.
             progress.event("already runs " + release.version() + " (" + release.digest() + "); checking health only");
-            return new KubernetesRollout(client, spec, release.image(), progress);
+            return new KubernetesRollout(client, spec, release.image(), progress, clock);
         }
         // Manifests are read before anything is written: a malformed file must leave the deployment as it is.
         List<Manifest> manifests = spec.manifests().map(this::loadManifests).orElse(List.of());
@@ -216,7 +225,7 @@ public final class KubernetesTarget implements DeployTarget, Preflight {
             patch(Optional.of(release.image()), record, remove);
         }
         progress.event("set " + spec.container() + " to " + release.image() + running.map(p -> " (was " + p + ")").orElse(""));
-        return new KubernetesRollout(client, spec, release.image(), progress);
+        return new KubernetesRollout(client, spec, release.image(), progress, clock);
     }
 
     @Override
@@ -295,7 +304,7 @@ public final class KubernetesTarget implements DeployTarget, Preflight {
         putOrRemove(record, remove, DIGEST, ImageRef.findDigest(to).orElse(null));
         patch(Optional.of(to), record, remove);
         progress.event("rolling back " + spec.container() + " from " + current + " to " + to);
-        return new KubernetesRollout(client, spec, to, progress);
+        return new KubernetesRollout(client, spec, to, progress, clock);
     }
 
     private static void putOrRemove(Map<String, String> record, Set<String> remove, String key, String value) {
@@ -330,7 +339,7 @@ public final class KubernetesTarget implements DeployTarget, Preflight {
                     throw new TargetException(describe() + ": cannot patch deployment: " + summary(client, e)
                             + (e.getCode() == 409 ? " (after " + attempt + " attempts)" : ""), e);
                 }
-                Sleeper.SYSTEM.sleep(Duration.ofMillis(20L * attempt + ThreadLocalRandom.current().nextLong(20)));
+                sleeper.sleep(Duration.ofMillis(20L * attempt + ThreadLocalRandom.current().nextLong(20)));
             }
         }
     }

@@ -8,10 +8,12 @@ import dev.dualdeploy.net.Timeouts;
 import dev.dualdeploy.targets.RolloutResult;
 import dev.dualdeploy.testing.Images;
 import dev.dualdeploy.testing.SilencingProxy;
+import dev.dualdeploy.time.Sleeper;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import java.net.URI;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -73,7 +75,7 @@ class KubernetesRolloutSilenceTest {
                 if (message.startsWith("updated") || message.startsWith("waiting")) {
                     proxy.silence();
                 }
-            });
+            }, Sleeper.SYSTEM, Clock.systemUTC());
 
             RolloutResult result = target.deploy(Images.release('b', "1.1.0")).await(Duration.ofMinutes(2));
 

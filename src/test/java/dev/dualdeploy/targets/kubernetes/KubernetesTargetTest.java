@@ -18,6 +18,7 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -57,7 +58,7 @@ class KubernetesTargetTest {
 
     private KubernetesTarget target(String namespace, Optional<Path> manifests) {
         KubernetesSpec spec = new KubernetesSpec(Optional.empty(), namespace, "loan-api", "app", manifests, Optional.empty());
-        return new KubernetesTarget(sim.client(), spec, events::add);
+        return new KubernetesTarget(sim.client(), spec, events::add, Sleeper.SYSTEM, Clock.systemUTC());
     }
 
     private static String namespace() {
