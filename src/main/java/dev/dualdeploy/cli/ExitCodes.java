@@ -19,8 +19,9 @@ public final class ExitCodes {
     /** {@code status --check} found DRIFT: the enabled sides of a stage run different digests. */
     public static final int DRIFT = 3;
     /**
-     * A platform could not be read or changed, a rollback failed, or a gate could not read its metrics and its
-     * on_error is pause: a person must look.
+     * A platform could not be read or changed, a rollback failed, another writer replaced the release on a side during
+     * the deploy (SUPERSEDED: that side is left to it), or a gate could not read its metrics and its on_error is pause:
+     * a person must look.
      */
     public static final int NEEDS_ATTENTION = 4;
     /** A bug in dualdeploy; rerun with --stacktrace and report it. */
@@ -31,7 +32,7 @@ public final class ExitCodes {
             + "  1   the release failed, rolled back to the last good release (gate: FAIL)%n"
             + "  2   bad input (config, flags, image reference); nothing was changed%n"
             + "  3   status --check found DRIFT between the sides of a stage%n"
-            + "  4   needs a person: a platform failed, a rollback failed, or a gate paused%n"
+            + "  4   needs a person: a platform failed, a rollback failed, another writer superseded a side, or a gate paused%n"
             + "  70  internal error (rerun with --stacktrace and report it)%n";
 
     private ExitCodes() {
@@ -39,14 +40,14 @@ public final class ExitCodes {
 
     /**
      * The exit code that says how a stage ended: {@link #OK} when it succeeded or was skipped, {@link #FAILED} when the
-     * release failed (rolled back, or left failed with --no-rollback), {@link #NEEDS_ATTENTION} when a rollback failed
-     * or the gate paused. The engine carries no exit codes: this mapping is the only one.
+     * release failed (rolled back, or left failed with --no-rollback), {@link #NEEDS_ATTENTION} when a rollback failed,
+     * another writer superseded a side, or the gate paused. The engine carries no exit codes: this mapping is the only one.
      */
     public static int of(StageOutcome outcome) {
         return switch (outcome) {
             case SUCCEEDED, SKIPPED -> OK;
             case ROLLED_BACK, FAILED -> FAILED;
-            case ROLLBACK_FAILED, PAUSED -> NEEDS_ATTENTION;
+            case ROLLBACK_FAILED, SUPERSEDED, PAUSED -> NEEDS_ATTENTION;
         };
     }
 

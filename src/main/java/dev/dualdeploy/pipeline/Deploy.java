@@ -96,11 +96,19 @@ public final class Deploy {
                 return report(stage, release, sides, opened, rollouts, Optional.empty(), after, failure, false);
             }
             reporter.event(stage.name(), null, "release failed: " + failure.get() + "; returning every enabled side to its last good release");
-            Recovery.Result recovery = Recovery.run(stage, opened, before, this, pool, reporter);
+            Recovery.Result recovery = Recovery.run(stage, opened, before, Optional.of(release.image()), superseded(rollouts),
+                    this, pool, reporter);
             return report(stage, release, sides, opened, rollouts, Optional.of(recovery), recovery.after(), failure, true);
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    /** The sides whose rollout saw another writer replace the release, with what they run now. */
+    private static Map<Side, String> superseded(Map<Side, RolloutResult> rollouts) {
+        Map<Side, String> superseded = new EnumMap<>(Side.class);
+        rollouts.forEach((side, result) -> result.supersededBy().ifPresent(now -> superseded.put(side, now)));
+        return superseded;
     }
 
     private static List<Side> enabled(ToggleSpec toggle) {
@@ -241,11 +249,12 @@ public final class Deploy {
             outcome = StageOutcome.SUCCEEDED;
             reason = "every enabled side runs " + release.version() + " (" + Release.shortDigest(release.digest()) + ")";
         } else if (!rollbackOnFailure) {
-            outcome = StageOutcome.FAILED;
+            // Another writer's change is not "the failed release still in place": a person must look (exit 4).
+            outcome = superseded(rollouts).isEmpty() ? StageOutcome.FAILED : StageOutcome.SUPERSEDED;
             reason = failure.get() + "; automatic rollback is off, the failed release is still in place";
         } else {
             Recovery.Result result = recovery.orElseThrow();
-            outcome = result.recovered() ? StageOutcome.ROLLED_BACK : StageOutcome.ROLLBACK_FAILED;
+            outcome = result.outcome();
             reason = failure.get() + "; " + result.summary();
         }
         reporter.event(stage.name(), null, outcome + ": " + reason + " [" + parity.status() + "]");

@@ -196,7 +196,8 @@ public final class Promotion {
         ExecutorService pool = Executors.newFixedThreadPool(run.sides().size());
         Recovery.Result recovery;
         try {
-            recovery = Recovery.run(stage, opened, run.before(), run.deploy(), pool, reporter);
+            recovery = Recovery.run(stage, opened, run.before(), Optional.of(run.release().image()), Map.of(), run.deploy(),
+                    pool, reporter);
         } finally {
             pool.shutdownNow();
         }
@@ -214,7 +215,7 @@ public final class Promotion {
                     rollback, error, recovery.after().get(side), took));
         }
         List<SideReport> all = new ArrayList<>(merged.values());
-        StageOutcome outcome = recovery.recovered() ? StageOutcome.ROLLED_BACK : StageOutcome.ROLLBACK_FAILED;
+        StageOutcome outcome = recovery.outcome();
         String note = untouched.filter(s -> !recovery.rolledBack().contains(s)).map(s -> "; " + s.label() + " was never changed").orElse("");
         String reason = what + "; " + recovery.summary() + (recovery.recovered() ? note : "");
         Parity parity = Parity.of(after(all));

@@ -2,6 +2,7 @@ package dev.dualdeploy.pipeline;
 
 import dev.dualdeploy.config.Side;
 import dev.dualdeploy.config.StageSpec;
+import dev.dualdeploy.release.Release;
 import dev.dualdeploy.targets.DeployTarget;
 import dev.dualdeploy.targets.RolloutResult;
 import dev.dualdeploy.targets.TargetState;
@@ -17,7 +18,10 @@ import java.util.concurrent.ExecutorService;
 /**
  * After a failed release, returns every enabled side of a stage that does not run its last good release to it,
  * whichever run put it there (this one, or an earlier run that was killed), and reads the result back. A side already
- * on its last good release is read and never written.
+ * on its last good release is read and never written. A side another writer changed during this run (superseded: it
+ * runs neither this run's release nor what it ran when the run began, or its rollout saw the release replaced) is not
+ * rolled back: the change is the other writer's, and putting the last good release back over it would undo their
+ * deploy unseen; the result says so, and the stage needs a person.
  */
 final class Recovery {
 
@@ -29,16 +33,41 @@ final class Recovery {
      * @param after what runs on each side afterwards, as read back
      * @param rolledBack the sides that were rolled back
      * @param stuck why a side is not on its last good release afterwards; empty when every side is
+     * @param superseded the sides left to another writer, not rolled back, with what they run
      */
     record Result(Map<Side, RolloutResult> rollbacks, Map<Side, String> errors, Map<Side, TargetState> after,
-                  List<Side> rolledBack, Map<Side, String> stuck, Optional<String> drift) {
+                  List<Side> rolledBack, Map<Side, String> stuck, Optional<String> drift, Map<Side, String> superseded) {
 
         boolean recovered() {
-            return stuck.isEmpty() && drift.isEmpty();
+            return stuck.isEmpty() && drift.isEmpty() && superseded.isEmpty();
+        }
+
+        /** ROLLED_BACK, ROLLBACK_FAILED (a side stuck: it wins, being worse), or SUPERSEDED. */
+        StageOutcome outcome() {
+            if (!stuck.isEmpty() || drift.isPresent()) {
+                return StageOutcome.ROLLBACK_FAILED;
+            }
+            return superseded.isEmpty() ? StageOutcome.ROLLED_BACK : StageOutcome.SUPERSEDED;
+        }
+
+        /** One clause for the stage's reason, naming each side left to another writer and what it runs. */
+        private String leftToOthers() {
+            List<String> each = new ArrayList<>();
+            superseded.forEach((side, image) -> each.add(side.label() + " was not rolled back: superseded by "
+                    + Release.shortImage(image) + " (" + image + "), another writer's change, which is theirs now"));
+            return String.join("; ", each) + "; a person must look";
         }
 
         /** One clause for the stage's reason, such as {@code rolled back kubernetes to the last good release}. */
         String summary() {
+            if (superseded.isEmpty()) {
+                return ours();
+            }
+            boolean acted = !rolledBack.isEmpty() || !stuck.isEmpty() || drift.isPresent();
+            return (acted ? ours() + "; " : "") + leftToOthers();
+        }
+
+        private String ours() {
             if (stuck.isEmpty() && drift.isPresent()) {
                 return "every side is back on its own last good release, but they differ (" + drift.get() + "), though the"
                         + " records say they should not: the sides' last good records disagree; needs a person (dualdeploy status"
@@ -49,7 +78,10 @@ final class Recovery {
                 stuck.forEach((side, reason) -> why.add(side.label() + " (" + reason + ")"));
                 return "could not return " + String.join(" + ", why) + " to the last good release: needs a person";
             }
-            String apart = after.size() > 1 && Parity.of(after).status() == Parity.Status.DRIFT
+            Map<Side, TargetState> ours = new EnumMap<>(Side.class);
+            ours.putAll(after);
+            ours.keySet().removeAll(superseded.keySet());
+            String apart = ours.size() > 1 && Parity.of(ours).status() == Parity.Status.DRIFT
                     ? " (the sides run different last good releases, as they were deployed one at a time)" : "";
             return (rolledBack.isEmpty() ? "no side needed a rollback: every side runs its last good release"
                     : "rolled back " + Side.labels(rolledBack) + " to the last good release") + apart;
@@ -59,18 +91,30 @@ final class Recovery {
     private Recovery() {
     }
 
+    /** Recovers the sides, knowing nothing of what this run wrote: no side is taken for another writer's. */
+    static Result run(StageSpec stage, Map<Side, DeployTarget> opened, Map<Side, TargetState> before, Deploy deploy,
+                      ExecutorService pool, Reporter reporter) {
+        return run(stage, opened, before, Optional.empty(), Map.of(), deploy, pool, reporter);
+    }
+
     /**
      * Recovers the sides.
      *
      * @param opened the enabled sides of the stage and their targets
      * @param before what each side ran when this run began; a side without a last good record is left as it is, and
      *               counts as recovered only if it still runs what it ran before
+     * @param ours the image this run put on the stage; a side found running neither it nor what it ran when the run
+     *             began was changed by another writer meanwhile, and is left to it
+     * @param superseded the sides whose rollout saw another writer replace the release, with what they run now
      */
-    static Result run(StageSpec stage, Map<Side, DeployTarget> opened, Map<Side, TargetState> before, Deploy deploy,
-                      ExecutorService pool, Reporter reporter) {
+    static Result run(StageSpec stage, Map<Side, DeployTarget> opened, Map<Side, TargetState> before, Optional<String> ours,
+                      Map<Side, String> superseded, Deploy deploy, ExecutorService pool, Reporter reporter) {
         Map<Side, String> unreadable = new EnumMap<>(Side.class);
         Map<Side, TargetState> now = read(opened, unreadable);
-        List<Side> rollBack = opened.keySet().stream().filter(s -> !unreadable.containsKey(s))
+        Map<Side, String> theirs = theirs(opened, before, now, unreadable, ours, superseded);
+        theirs.forEach((side, image) -> reporter.event(stage.name(), side, "not rolled back: superseded by "
+                + Release.shortImage(image) + " (" + image + "), which another writer put there during this run"));
+        List<Side> rollBack = opened.keySet().stream().filter(s -> !unreadable.containsKey(s) && !theirs.containsKey(s))
                 .filter(s -> now.get(s).lastGoodImage().isPresent() && !now.get(s).onLastGood()).toList();
         if (!rollBack.isEmpty()) {
             reporter.event(stage.name(), null, "returning " + Side.labels(rollBack) + " to the last good release");
@@ -88,6 +132,9 @@ final class Recovery {
         for (Side side : opened.keySet()) {
             TargetState state = after.get(side);
             RolloutResult rollback = rollbacks.get(side);
+            if (theirs.containsKey(side)) {
+                continue; // left to the other writer on purpose: said in the result, not stuck
+            }
             if (unreadable.containsKey(side)) {
                 stuck.put(side, "cannot be read: " + unreadable.get(side));
             } else if (errors.containsKey(side)) {
@@ -106,14 +153,49 @@ final class Recovery {
         // side that records another (or, for records that do not say, sides that ran one release when this run began)
         // leaves every side "on its last good release" with the stage in DRIFT: no recovery a person may be told
         // succeeded.
+        // A side left to another writer differs from the others by their doing, not by the records: it is left out.
+        Map<Side, TargetState> judged = new EnumMap<>(Side.class);
+        judged.putAll(after);
+        judged.keySet().removeAll(theirs.keySet());
+        Map<Side, TargetState> judgedBefore = new EnumMap<>(Side.class);
+        judgedBefore.putAll(before);
+        judgedBefore.keySet().removeAll(theirs.keySet());
         Optional<String> drift = Optional.empty();
-        Parity parity = Parity.of(after);
-        if (stuck.isEmpty() && opened.size() > 1 && parity.status() == Parity.Status.DRIFT
-                && (contradicted(after) || unmarked(after) && before.keySet().containsAll(opened.keySet())
-                && Parity.of(before).status() == Parity.Status.PARITY)) {
+        Parity parity = Parity.of(judged);
+        if (stuck.isEmpty() && judged.size() > 1 && parity.status() == Parity.Status.DRIFT
+                && (contradicted(judged) || unmarked(judged) && judgedBefore.keySet().containsAll(judged.keySet())
+                && Parity.of(judgedBefore).status() == Parity.Status.PARITY)) {
             drift = Optional.of(parity.reason());
         }
-        return new Result(rollbacks, errors, after, rollBack, stuck, drift);
+        return new Result(rollbacks, errors, after, rollBack, stuck, drift, theirs);
+    }
+
+    /**
+     * The sides another writer changed during this run, with what they run: those whose rollout saw the release
+     * replaced, and those found running neither this run's release nor what they ran when it began (a change after
+     * the rollout ended, such as between the deploy and a failed gate). A side on its last good release needs no
+     * rollback whoever put it there, and a side not read at the start cannot be told apart from an earlier run's.
+     */
+    private static Map<Side, String> theirs(Map<Side, DeployTarget> opened, Map<Side, TargetState> before,
+                                            Map<Side, TargetState> now, Map<Side, String> unreadable, Optional<String> ours,
+                                            Map<Side, String> superseded) {
+        Map<Side, String> theirs = new EnumMap<>(Side.class);
+        for (Side side : opened.keySet()) {
+            if (superseded.containsKey(side)) {
+                theirs.put(side, now.get(side).image().filter(i -> !unreadable.containsKey(side)).orElse(superseded.get(side)));
+                continue;
+            }
+            TargetState state = now.get(side);
+            TargetState was = before.get(side);
+            if (ours.isEmpty() || unreadable.containsKey(side) || was == null || !was.readable() || state.onLastGood()) {
+                continue;
+            }
+            Optional<String> image = state.image();
+            if (image.isPresent() && !image.equals(ours) && !image.equals(was.image())) {
+                theirs.put(side, image.get());
+            }
+        }
+        return theirs;
     }
 
     /**

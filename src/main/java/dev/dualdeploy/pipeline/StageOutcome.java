@@ -11,6 +11,12 @@ public enum StageOutcome {
     /** The release failed and at least one side could not be returned to its last good release: needs a person. */
     ROLLBACK_FAILED,
     /**
+     * Another writer replaced the release on a side during the stage (a Deployment's image, an ECS service's task
+     * definition): that side is left as the other writer set it, not rolled back, and the reason names what it runs;
+     * the other sides this run changed are back on their last good release. Needs a person.
+     */
+    SUPERSEDED,
+    /**
      * The gate could not judge the release (its metrics could not be read) and its on_error is pause: the release
      * stays in place, and a person decides whether to run the gate again or roll back.
      */

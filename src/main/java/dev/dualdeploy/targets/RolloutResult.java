@@ -1,6 +1,7 @@
 package dev.dualdeploy.targets;
 
 import java.time.Duration;
+import java.util.Optional;
 
 /**
  * How a rollout ended.
@@ -8,11 +9,29 @@ import java.time.Duration;
  * @param status SUCCEEDED, FAILED or TIMED_OUT
  * @param reason what a person needs to know, such as the pod, container and kubelet message; never empty
  * @param took how long the rollout was followed
+ * @param supersededBy what runs on the target now, when the rollout FAILED because another writer replaced the release
+ *                     underneath it (the Deployment's image or digest record, the ECS service's task definition): that
+ *                     change is the other writer's, and failure recovery must not silently put it back; empty otherwise
  */
-public record RolloutResult(Status status, String reason, Duration took) {
+public record RolloutResult(Status status, String reason, Duration took, Optional<String> supersededBy) {
 
     /** The end state of a rollout. */
     public enum Status { SUCCEEDED, FAILED, TIMED_OUT }
+
+    /** A rollout that was not superseded. */
+    public RolloutResult(Status status, String reason, Duration took) {
+        this(status, reason, took, Optional.empty());
+    }
+
+    /**
+     * A rollout that ended at once because another writer replaced the release it was following.
+     *
+     * @param now what runs on the target now (an image, or a digest record), as the other writer set it
+     * @param reason starting {@code superseded by …}, naming what now runs in its short form
+     */
+    public static RolloutResult superseded(String now, String reason, Duration took) {
+        return new RolloutResult(Status.FAILED, reason, took, Optional.of(now));
+    }
 
     public boolean succeeded() {
         return status == Status.SUCCEEDED;

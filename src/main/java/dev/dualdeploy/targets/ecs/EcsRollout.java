@@ -3,6 +3,7 @@ package dev.dualdeploy.targets.ecs;
 import dev.dualdeploy.config.EcsSpec;
 import dev.dualdeploy.net.Faults;
 import dev.dualdeploy.net.Timeouts;
+import dev.dualdeploy.release.Release;
 import dev.dualdeploy.targets.Progress;
 import dev.dualdeploy.targets.Rollout;
 import dev.dualdeploy.targets.RolloutResult;
@@ -14,12 +15,14 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import software.amazon.awssdk.services.ecs.EcsClient;
 import software.amazon.awssdk.services.ecs.model.Container;
+import software.amazon.awssdk.services.ecs.model.ContainerDefinition;
 import software.amazon.awssdk.services.ecs.model.Deployment;
 import software.amazon.awssdk.services.ecs.model.DesiredStatus;
 import software.amazon.awssdk.services.ecs.model.Service;
@@ -33,7 +36,8 @@ import software.amazon.awssdk.services.ecs.model.Task;
  * are left to the circuit breaker, because a slow start can fail a few checks and still succeed; when the breaker
  * marks the deployment FAILED first, that ends the rollout too. A platform that stops answering ends it as well, once
  * it has not answered for one whole call ({@link Timeouts#call()}): the rollout cannot be followed, and polling a
- * dead platform until the stage's timeout would hold the run for minutes.
+ * dead platform until the stage's timeout would hold the run for minutes. Another writer's UpdateService to another
+ * task definition ends it at once as superseded ({@link RolloutResult#supersededBy()}).
  */
 final class EcsRollout implements Rollout {
 
@@ -51,6 +55,8 @@ final class EcsRollout implements Rollout {
     private final Set<String> seenStopped = new HashSet<>();
     private String lastProgress = "";
     private String lastState = "no deployment state read yet";
+    /** What the service runs now, once another writer replaced the task definition this rollout follows. */
+    private Optional<String> supersededBy = Optional.empty();
 
     EcsRollout(EcsClient client, EcsSpec spec, String taskDefinition, String deploymentId, Progress progress,
                Sleeper sleeper, Clock clock) {
@@ -74,7 +80,7 @@ final class EcsRollout implements Rollout {
                 Optional<RolloutResult.Status> end = poll();
                 answered = clock.instant();
                 if (end.isPresent()) {
-                    return new RolloutResult(end.get(), lastState, Duration.between(started, clock.instant()));
+                    return new RolloutResult(end.get(), lastState, Duration.between(started, clock.instant()), supersededBy);
                 }
             } catch (TargetException e) {
                 // The SDK has already retried throttling and transient faults; keep following until the deadline,
@@ -102,6 +108,12 @@ final class EcsRollout implements Rollout {
         Service service = call("describe service", () -> client.describeServices(r -> r.cluster(spec.cluster())
                 .services(spec.service()))).services().stream().findFirst()
                 .orElseThrow(() -> new TargetException("service " + spec.cluster() + "/" + spec.service() + " not found"));
+        // Compared by family:revision, which is how a task definition may also be named where an ARN is expected.
+        if (service.taskDefinition() != null
+                && !EcsTarget.lastSegment(taskDefinition).equals(EcsTarget.lastSegment(service.taskDefinition()))) {
+            superseded(service.taskDefinition());
+            return Optional.of(RolloutResult.Status.FAILED);
+        }
         Optional<Deployment> ours = service.deployments().stream()
                 .filter(d -> deploymentId.isEmpty() ? taskDefinition.equals(d.taskDefinition()) : deploymentId.equals(d.id()))
                 .findFirst();
@@ -144,6 +156,30 @@ final class EcsRollout implements Rollout {
             return Optional.of(RolloutResult.Status.SUCCEEDED);
         }
         return Optional.empty();
+    }
+
+    /**
+     * Another UpdateService moved the service to another task definition: its deployment is now the primary one, and
+     * this one will be drained. The rollout ends at once, naming what the service runs now; waiting for the old
+     * deployment to vanish (or for the timeout) and then rolling back would undo the other writer's change.
+     */
+    private void superseded(String now) {
+        Optional<String> image = imageOf(now);
+        supersededBy = Optional.of(image.orElse(now));
+        lastState = "superseded by " + image.map(Release::shortImage).orElse(EcsTarget.lastSegment(now)) + " (task definition "
+                + EcsTarget.lastSegment(now) + image.map(i -> ", " + spec.container() + "=" + i).orElse("") + "): another writer"
+                + " updated the service during the rollout of " + EcsTarget.lastSegment(taskDefinition);
+    }
+
+    /** The container's image in a task definition; empty if it cannot be read (naming it is a courtesy, not the verdict). */
+    private Optional<String> imageOf(String arn) {
+        try {
+            return call("describe task definition " + EcsTarget.lastSegment(arn), () -> client.describeTaskDefinition(r -> r.taskDefinition(arn)))
+                    .taskDefinition().containerDefinitions().stream().filter(c -> spec.container().equals(c.name()))
+                    .map(ContainerDefinition::image).filter(Objects::nonNull).findFirst();
+        } catch (TargetException e) {
+            return Optional.empty();
+        }
     }
 
     /** The first stopped task of this deployment that cannot start, described for a person. */

@@ -3,6 +3,7 @@ package dev.dualdeploy.targets.kubernetes;
 import dev.dualdeploy.config.KubernetesSpec;
 import dev.dualdeploy.net.Faults;
 import dev.dualdeploy.net.Timeouts;
+import dev.dualdeploy.release.Release;
 import dev.dualdeploy.targets.Progress;
 import dev.dualdeploy.targets.Rollout;
 import dev.dualdeploy.targets.RolloutResult;
@@ -46,8 +47,9 @@ import java.util.stream.Stream;
  * {@link #FAILING} ends the rollout at once, without waiting for the progress deadline. An API server that stops
  * answering ends it too, once it has not answered for one whole call ({@link Timeouts#call()}): the informers' resync
  * keeps re-checking from their cache, but nothing can be followed, and waiting for the stage's timeout would hold the
- * run for minutes. Waiting is for events, in real time; the timeout and that patience are measured in the injected
- * clock, so a test steps them instead of waiting them out.
+ * run for minutes. Another writer that replaces the release (the container's image or the digest record) ends it at
+ * once as superseded ({@link RolloutResult#supersededBy()}). Waiting is for events, in real time; the timeout and
+ * that patience are measured in the injected clock, so a test steps them instead of waiting them out.
  */
 final class KubernetesRollout implements Rollout {
 
@@ -66,15 +68,23 @@ final class KubernetesRollout implements Rollout {
     private final KubernetesClient client;
     private final KubernetesSpec spec;
     private final String image;
+    private final Optional<String> digestRecord;
     private final Progress progress;
     private final Clock clock;
     private String lastProgress = "";
     private volatile String lastState = "no status yet";
 
-    KubernetesRollout(KubernetesClient client, KubernetesSpec spec, String image, Progress progress, Clock clock) {
+    /**
+     * @param image the image the rollout follows, as the Deployment's container must keep it
+     * @param digestRecord the {@value KubernetesTarget#DIGEST} record the Deployment must keep (what this run wrote, or
+     *                     found when it wrote nothing); empty when it must have none
+     */
+    KubernetesRollout(KubernetesClient client, KubernetesSpec spec, String image, Optional<String> digestRecord,
+                      Progress progress, Clock clock) {
         this.client = client;
         this.spec = spec;
         this.image = image;
+        this.digestRecord = digestRecord;
         this.progress = progress;
         this.clock = clock;
     }
@@ -195,6 +205,10 @@ final class KubernetesRollout implements Rollout {
             return Optional.of(result(RolloutResult.Status.FAILED, "deployment " + spec.namespace() + "/"
                     + spec.deployment() + " was deleted during the rollout", started));
         }
+        Optional<RolloutResult> superseded = superseded(deployment, started);
+        if (superseded.isPresent()) {
+            return superseded;
+        }
         Optional<String> deadline = deadlineExceeded(deployment);
         if (deadline.isPresent()) {
             return Optional.of(result(RolloutResult.Status.FAILED, deadline.get(), started));
@@ -224,6 +238,29 @@ final class KubernetesRollout implements Rollout {
         // needs the new ReplicaSet's own pods to be ready and every old pod to be gone.
         if (complete(deployment, desired) && readyNew == desired && oldPods == 0) {
             return Optional.of(result(RolloutResult.Status.SUCCEEDED, desired + "/" + desired + " pods ready on " + image, started));
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * Ends the rollout at once when another writer replaced the release underneath it (the container's image, or the
+     * digest record a deploy writes with it): the pods it would wait for will never come, and waiting for the timeout
+     * (then rolling back over the other writer's change) is what two interleaved deploys did before.
+     */
+    private Optional<RolloutResult> superseded(Deployment deployment, Instant started) {
+        Optional<String> now = container(deployment, spec.container()).map(Container::getImage);
+        if (!now.equals(Optional.of(image))) {
+            String what = now.orElse("no container " + spec.container());
+            return Optional.of(RolloutResult.superseded(what, "superseded by " + now.map(Release::shortImage).orElse(what)
+                    + ": another writer set " + spec.container() + " to " + what + " during the rollout of " + image,
+                    Duration.between(started, clock.instant())));
+        }
+        Optional<String> record = Optional.ofNullable(annotations(deployment).get(KubernetesTarget.DIGEST));
+        if (!record.equals(digestRecord)) {
+            String what = record.orElse("no " + KubernetesTarget.DIGEST + " record");
+            return Optional.of(RolloutResult.superseded(what, "superseded by " + record.map(Release::shortDigest).orElse(what)
+                    + ": another writer changed " + KubernetesTarget.DIGEST + " from " + digestRecord.orElse("none") + " to "
+                    + record.orElse("none") + " during the rollout of " + image, Duration.between(started, clock.instant())));
         }
         return Optional.empty();
     }

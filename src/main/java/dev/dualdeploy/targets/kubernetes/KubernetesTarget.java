@@ -192,7 +192,8 @@ public final class KubernetesTarget implements DeployTarget, Preflight {
             // Nothing is applied, so the manifests are not read: a rollback checks the health of a side that stays
             // this way, and manifests that no longer hold the Deployment must not fail it after the other side moved.
             progress.event("already runs " + release.version() + " (" + release.digest() + "); checking health only");
-            return new KubernetesRollout(client, spec, release.image(), progress, clock);
+            return new KubernetesRollout(client, spec, release.image(), Optional.ofNullable(annotations(before).get(DIGEST)),
+                    progress, clock);
         }
         // Manifests are read before anything is written: a malformed file must leave the deployment as it is.
         List<Manifest> manifests = spec.manifests().map(this::loadManifests).orElse(List.of());
@@ -225,7 +226,7 @@ public final class KubernetesTarget implements DeployTarget, Preflight {
             patch(Optional.of(release.image()), record, remove);
         }
         progress.event("set " + spec.container() + " to " + release.image() + running.map(p -> " (was " + p + ")").orElse(""));
-        return new KubernetesRollout(client, spec, release.image(), progress, clock);
+        return new KubernetesRollout(client, spec, release.image(), Optional.of(release.digest()), progress, clock);
     }
 
     @Override
@@ -304,7 +305,7 @@ public final class KubernetesTarget implements DeployTarget, Preflight {
         putOrRemove(record, remove, DIGEST, ImageRef.findDigest(to).orElse(null));
         patch(Optional.of(to), record, remove);
         progress.event("rolling back " + spec.container() + " from " + current + " to " + to);
-        return new KubernetesRollout(client, spec, to, progress, clock);
+        return new KubernetesRollout(client, spec, to, ImageRef.findDigest(to), progress, clock);
     }
 
     private static void putOrRemove(Map<String, String> record, Set<String> remove, String key, String value) {

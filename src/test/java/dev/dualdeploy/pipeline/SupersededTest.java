@@ -1,0 +1,157 @@
+package dev.dualdeploy.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.dualdeploy.config.EcsSpec;
+import dev.dualdeploy.config.KubernetesSpec;
+import dev.dualdeploy.config.Side;
+import dev.dualdeploy.local.LocalEnvironment;
+import dev.dualdeploy.release.Release;
+import dev.dualdeploy.targets.PlatformTargets;
+import dev.dualdeploy.targets.RolloutResult;
+import dev.dualdeploy.targets.TargetState;
+import dev.dualdeploy.targets.ecs.EcsTarget;
+import dev.dualdeploy.testing.LocalStageTest;
+import dev.dualdeploy.time.Sleeper;
+import dev.dualdeploy.time.SteppedClock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import software.amazon.awssdk.services.ecs.EcsClient;
+import software.amazon.awssdk.services.ecs.model.ContainerDefinition;
+
+/**
+ * Issue 9 ("superseded by …"): two deploys of different releases to one stage at once ended with neither running while
+ * one reported success; one side's rollout waited out its timeout without noticing the image had been replaced, and
+ * then both sides were rolled back over the other writer's change. Here another writer replaces the release on one side
+ * while this run's rollout follows it. That rollout ends at once as FAILED "superseded by …"; the side is left to the
+ * other writer (its image still runs there) and the reason says it was not rolled back; the other side, which this
+ * run changed, is back on its last good release; the stage is SUPERSEDED, exit 4.
+ *
+ * <p>The deploy's clock is stepped and never stepped: a rollout that waited for its timeout would wait forever (the
+ * test's own timeout fails it), so each side ends by what the platform says, at the injected instant it began. The ECS
+ * side polls the real-time simulator with real pauses, as every local-stage test does.
+ */
+class SupersededTest extends LocalStageTest {
+
+    /** The other writer's release: healthy on both sides, so nothing but the interleaving can fail the deploy. */
+    private static final Release THEIRS = LocalEnvironment.sampleRelease("1.1.1");
+    private static final Instant START = Instant.parse("2026-12-01T10:00:00Z");
+
+    private final SteppedClock clock = new SteppedClock(START);
+    private PlatformTargets stepped;
+
+    @BeforeEach
+    void steppedTargets() {
+        stepped = new PlatformTargets(clock, Sleeper.SYSTEM);
+    }
+
+    @AfterEach
+    void closeSteppedTargets() {
+        stepped.close();
+    }
+
+    /** This run's reporter, which lets the other writer in once, at the first progress line of {@code side} that matches. */
+    private Reporter interleaved(Side side, Predicate<String> when, Runnable otherWriter) {
+        AtomicBoolean done = new AtomicBoolean();
+        return (stage, s, message) -> {
+            events.add(Reporter.line(stage, s, message));
+            if (s == side && when.test(message) && done.compareAndSet(false, true)) {
+                otherWriter.run();
+                events.add("[other writer] set " + side.label() + " to " + THEIRS.image());
+            }
+        };
+    }
+
+    /** Another writer's {@code kubectl set image}: the Deployment's container now runs their image. */
+    private void kubectlSetImage() {
+        KubernetesSpec spec = stage().kubernetes().orElseThrow();
+        env.kubernetes().client().apps().deployments().inNamespace(spec.namespace()).withName(spec.deployment()).edit(d -> {
+            d.getSpec().getTemplate().getSpec().getContainers().stream().filter(c -> c.getName().equals(spec.container()))
+                    .forEach(c -> c.setImage(THEIRS.image()));
+            return d;
+        });
+    }
+
+    /** Another writer's RegisterTaskDefinition and UpdateService, through the real AWS SDK. */
+    private void updateServiceElsewhere() {
+        EcsSpec spec = (EcsSpec) stage().legacy().orElseThrow();
+        try (EcsClient client = EcsTarget.connect(spec)) {
+            String registered = client.registerTaskDefinition(r -> r.family(spec.service() + "-hotfix").containerDefinitions(
+                    ContainerDefinition.builder().name(spec.container()).image(THEIRS.image()).essential(true).build()))
+                    .taskDefinition().taskDefinitionArn();
+            client.updateService(r -> r.cluster(spec.cluster()).service(spec.service()).taskDefinition(registered));
+        }
+    }
+
+    private static boolean rolloutProgress(String message) {
+        return message.startsWith("updated ") || message.startsWith("waiting for the deployment controller")
+                || message.startsWith("running ");
+    }
+
+    private SideReport side(StageReport report, Side side) {
+        return report.sides().stream().filter(s -> s.side() == side).findFirst().orElseThrow();
+    }
+
+    private TargetState state(Side side) {
+        return target(side).current();
+    }
+
+    @Test
+    @Timeout(90) // before the fix, the kubernetes rollout waited for a timeout the stepped clock never reaches
+    void aDeploymentWhoseImageAnotherWriterReplacesIsSupersededAndLeftToThem() {
+        long wall = System.nanoTime();
+        StageReport report = new Deploy(stepped, interleaved(Side.KUBERNETES, SupersededTest::rolloutProgress,
+                this::kubectlSetImage)).run(stage(), NEXT, BOTH, true);
+        Duration took = Duration.ofNanos(System.nanoTime() - wall);
+
+        String what = report.outcome() + ": " + report.reason() + "\n" + String.join("\n", events);
+        RolloutResult kubernetes = side(report, Side.KUBERNETES).rollout().orElseThrow();
+        assertThat(kubernetes.status()).as(what).isEqualTo(RolloutResult.Status.FAILED);
+        assertThat(kubernetes.reason()).as(what).startsWith("superseded by " + Release.shortImage(THEIRS.image()) + ": ");
+        assertThat(kubernetes.supersededBy()).contains(THEIRS.image());
+        assertThat(kubernetes.took()).as("ended by the platform's word, not by the clock").isEqualTo(Duration.ZERO);
+        assertThat(report.outcome()).as(what).isEqualTo(StageOutcome.SUPERSEDED);
+        assertThat(report.reason()).as(what).contains("rolled back legacy to the last good release")
+                .contains("kubernetes was not rolled back: superseded by " + Release.shortImage(THEIRS.image()));
+        assertThat(side(report, Side.KUBERNETES).rollback()).as("no rollback over the other writer's change").isEmpty();
+        // The other writer's image still runs on kubernetes; legacy, which this run changed, is back on 1.0.0.
+        assertThat(state(Side.KUBERNETES).image()).contains(THEIRS.image());
+        await().atMost(Duration.ofSeconds(10)).until(() -> state(Side.KUBERNETES).digest().filter(THEIRS.digest()::equals).isPresent());
+        assertThat(runs(Side.LEGACY)).contains(GOOD.digest());
+        assertThat(report.parity().status()).isEqualTo(Parity.Status.DRIFT);
+        System.out.println("superseded on kubernetes, stage ended in " + took.toMillis() + " ms wall time (stage timeout "
+                + stage().timeout().toSeconds() + "s, never reached by the stepped clock)");
+    }
+
+    @Test
+    @Timeout(90)
+    void anEcsServiceWhoseTaskDefinitionAnotherUpdateServiceReplacesIsSupersededAndLeftToThem() {
+        long wall = System.nanoTime();
+        StageReport report = new Deploy(stepped, interleaved(Side.LEGACY, SupersededTest::rolloutProgress,
+                this::updateServiceElsewhere)).run(stage(), NEXT, BOTH, true);
+        Duration took = Duration.ofNanos(System.nanoTime() - wall);
+
+        String what = report.outcome() + ": " + report.reason() + "\n" + String.join("\n", events);
+        RolloutResult legacy = side(report, Side.LEGACY).rollout().orElseThrow();
+        assertThat(legacy.status()).as(what).isEqualTo(RolloutResult.Status.FAILED);
+        assertThat(legacy.reason()).as(what).startsWith("superseded by " + Release.shortImage(THEIRS.image())
+                + " (task definition loan-api-hotfix:1, app=" + THEIRS.image() + "): another writer updated the service");
+        assertThat(legacy.supersededBy()).contains(THEIRS.image());
+        assertThat(legacy.took()).isEqualTo(Duration.ZERO);
+        assertThat(report.outcome()).as(what).isEqualTo(StageOutcome.SUPERSEDED);
+        assertThat(report.reason()).as(what).contains("rolled back kubernetes to the last good release")
+                .contains("legacy was not rolled back: superseded by " + Release.shortImage(THEIRS.image()));
+        assertThat(side(report, Side.LEGACY).rollback()).isEmpty();
+        assertThat(state(Side.LEGACY).image()).contains(THEIRS.image());
+        await().atMost(Duration.ofSeconds(10)).until(() -> state(Side.LEGACY).digest().filter(THEIRS.digest()::equals).isPresent());
+        assertThat(runs(Side.KUBERNETES)).contains(GOOD.digest());
+        System.out.println("superseded on ecs, stage ended in " + took.toMillis() + " ms wall time");
+    }
+}
