@@ -185,8 +185,13 @@ public final class Deploy {
             return result;
         } catch (TargetException e) {
             reporter.event(stage.name(), side, "FAILED: " + e.getMessage());
-            return new RolloutResult(RolloutResult.Status.FAILED, e.getMessage(), Duration.between(started, targets.clock().instant()));
+            return new RolloutResult(RolloutResult.Status.FAILED, e.getMessage(), since(started));
         }
+    }
+
+    /** How long since {@code started}, in the targets' clock (stepped in tests). */
+    private Duration since(Instant started) {
+        return Duration.between(started, targets.clock().instant());
     }
 
     RolloutResult rollback(StageSpec stage, Side side, DeployTarget target, Map<Side, String> errors) {
@@ -200,7 +205,7 @@ public final class Deploy {
                 errors.put(side, e.getMessage());
             }
             reporter.event(stage.name(), side, "rollback FAILED: " + e.getMessage());
-            return new RolloutResult(RolloutResult.Status.FAILED, e.getMessage(), Duration.between(started, targets.clock().instant()));
+            return new RolloutResult(RolloutResult.Status.FAILED, e.getMessage(), since(started));
         }
     }
 
@@ -250,8 +255,11 @@ public final class Deploy {
             reason = "every enabled side runs " + release.version() + " (" + Release.shortDigest(release.digest()) + ")";
         } else if (!rollbackOnFailure) {
             // Another writer's change is not "the failed release still in place": a person must look (exit 4).
-            outcome = superseded(rollouts).isEmpty() ? StageOutcome.FAILED : StageOutcome.SUPERSEDED;
-            reason = failure.get() + "; automatic rollback is off, the failed release is still in place";
+            Map<Side, String> theirs = superseded(rollouts);
+            outcome = theirs.isEmpty() ? StageOutcome.FAILED : StageOutcome.SUPERSEDED;
+            reason = failure.get() + (theirs.isEmpty() ? "; automatic rollback is off, the failed release is still in place"
+                    : "; automatic rollback is off: nothing was rolled back, and " + Side.labels(List.copyOf(theirs.keySet()))
+                    + " runs what another writer put there");
         } else {
             Recovery.Result result = recovery.orElseThrow();
             outcome = result.outcome();

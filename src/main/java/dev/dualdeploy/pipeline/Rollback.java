@@ -196,13 +196,15 @@ public final class Rollback {
             } else {
                 TargetState now = target.current();
                 result = new RolloutResult(now.health() == TargetState.Health.HEALTHY ? RolloutResult.Status.SUCCEEDED
-                        : RolloutResult.Status.FAILED, now.health() + ": " + now.detail(), Duration.between(started, targets.clock().instant()));
+                        : RolloutResult.Status.FAILED, now.health() + ": " + now.detail(),
+                        Duration.between(started, targets.clock().instant()));
             }
             reporter.event(stage.name(), side, "already on it: " + result.status() + ": " + result.reason());
             return result;
         } catch (TargetException e) {
             reporter.event(stage.name(), side, "already on it, but its health could not be checked: " + e.getMessage());
-            return new RolloutResult(RolloutResult.Status.FAILED, e.getMessage(), Duration.between(started, targets.clock().instant()));
+            return new RolloutResult(RolloutResult.Status.FAILED, e.getMessage(),
+                    Duration.between(started, targets.clock().instant()));
         }
     }
 

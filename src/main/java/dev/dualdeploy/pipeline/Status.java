@@ -66,8 +66,8 @@ public final class Status {
     private final Reporter reporter;
 
     /**
-     * @param targets where the sides are read; {@link dev.dualdeploy.targets.PlatformTargets} asks a platform that did not answer only once
-     *                per run, so that every later stage on it does not wait again
+     * @param targets where the sides are read; {@link dev.dualdeploy.targets.PlatformTargets} asks a platform that did
+     *                not answer only once per run, so that every later stage on it does not wait again
      */
     public Status(Targets targets, Reporter reporter) {
         this.targets = targets;

@@ -16,9 +16,11 @@ import software.amazon.awssdk.services.ecs.EcsClient;
 
 /**
  * The platform factory: picks the target of a side from the stage's config (Kubernetes, or the legacy side's one
- * orchestrator, chosen in one place: {@link #legacy}). Targets on real platforms: one Kubernetes client per kubeconfig
- * and context, one ECS client per region and endpoint, shared by every stage that names the same ones. A platform that did not answer is not asked again by
- * any target opened here (see {@link Unanswered}), so a command's wait for it is bounded by one call per side.
+ * orchestrator, chosen in one place: {@code legacy(LegacySpec, Progress)}), and gives every target it opens the clock
+ * and the sleeper it was given. Targets on real platforms: one Kubernetes client per kubeconfig and context, one ECS
+ * client per region and endpoint, shared by every stage that names the same ones. A platform that did not answer is not
+ * asked again by any target opened here (see {@link Unanswered}), so a command's wait for it is bounded by one call per
+ * side.
  */
 public final class PlatformTargets implements Targets {
 

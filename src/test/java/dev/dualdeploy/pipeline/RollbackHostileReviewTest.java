@@ -32,8 +32,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Issue 8 items 1 and 16, second hostile review of {@link Rollback}, {@link LastGood}, {@link Recovery} and
- * {@link dev.dualdeploy.targets.Unanswered}: what a tired operator and a hostile platform do after the first review's cases pass. Each test
- * sets the platforms up as ordinary commands (or a killed run, or a throttling platform) would, and asserts what runs
+ * {@link dev.dualdeploy.targets.Unanswered}: what a tired operator and a hostile platform do after the first review's
+ * cases pass. Each test sets the platforms up as ordinary commands (or a killed run, or a throttling platform) would, and asserts what runs
  * on each side afterwards and what the person is told.
  */
 class RollbackHostileReviewTest extends LocalStageTest {

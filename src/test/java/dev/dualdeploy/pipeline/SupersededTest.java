@@ -154,4 +154,17 @@ class SupersededTest extends LocalStageTest {
         assertThat(runs(Side.KUBERNETES)).contains(GOOD.digest());
         System.out.println("superseded on ecs, stage ended in " + took.toMillis() + " ms wall time");
     }
+
+    @Test
+    @Timeout(90)
+    void withoutRollbackASupersededDeployStillNeedsAPerson() {
+        StageReport report = new Deploy(stepped, interleaved(Side.KUBERNETES, SupersededTest::rolloutProgress,
+                this::kubectlSetImage)).run(stage(), NEXT, BOTH, false);
+
+        assertThat(report.outcome()).as(report.reason()).isEqualTo(StageOutcome.SUPERSEDED);
+        assertThat(report.reason()).contains("automatic rollback is off: nothing was rolled back, and kubernetes runs what"
+                + " another writer put there");
+        assertThat(state(Side.KUBERNETES).image()).contains(THEIRS.image());
+        assertThat(runs(Side.LEGACY)).as("rollback is off: legacy keeps this run's release").contains(NEXT.digest());
+    }
 }

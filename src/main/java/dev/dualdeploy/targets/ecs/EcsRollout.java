@@ -174,8 +174,8 @@ final class EcsRollout implements Rollout {
     /** The container's image in a task definition; empty if it cannot be read (naming it is a courtesy, not the verdict). */
     private Optional<String> imageOf(String arn) {
         try {
-            return call("describe task definition " + EcsTarget.lastSegment(arn), () -> client.describeTaskDefinition(r -> r.taskDefinition(arn)))
-                    .taskDefinition().containerDefinitions().stream().filter(c -> spec.container().equals(c.name()))
+            return call("describe task definition " + EcsTarget.lastSegment(arn),
+                    () -> client.describeTaskDefinition(r -> r.taskDefinition(arn))).taskDefinition().containerDefinitions().stream().filter(c -> spec.container().equals(c.name()))
                     .map(ContainerDefinition::image).filter(Objects::nonNull).findFirst();
         } catch (TargetException e) {
             return Optional.empty();
