@@ -15,7 +15,9 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
+import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.TypeConversionException;
 
 /**
  * {@code --wait-lock}, and taking the stage's lease for a command that changes the stage ({@code deploy},
@@ -28,19 +30,22 @@ final class LeaseOptions {
     /** The longest part of {@code BUILD_TAG} written into a lease's holder. */
     static final int MAX_BUILD_TAG = 120;
 
-    @Option(names = "--wait-lock", paramLabel = "DURATION", defaultValue = "0s",
+    @Option(names = "--wait-lock", paramLabel = "DURATION", defaultValue = "0s", converter = WaitLock.class,
             description = "How long to wait for the stage's lease while another run holds it, such as 10m (0s to 1h;"
                     + " default: ${DEFAULT-VALUE}, fail at once with exit code 5).")
-    String waitLock;
+    Duration waitLock;
 
-    /** The --wait-lock duration; bad input (exit 2) outside 0s..1h. */
-    Duration waitLock() {
-        Optional<Duration> wait = Durations.parseAllowingZero(waitLock);
-        if (wait.isEmpty() || wait.get().compareTo(MAX_WAIT) > 0) {
-            throw new UsageException("--wait-lock: '" + Text.line(waitLock, 80) + "' is not a duration from 0s to "
-                    + Durations.format(MAX_WAIT) + " (for example --wait-lock 10m)");
+    /** Reads --wait-lock when the command line is parsed, so that a bad value is bad input before anything is read. */
+    static final class WaitLock implements ITypeConverter<Duration> {
+        @Override
+        public Duration convert(String value) {
+            Optional<Duration> wait = Durations.parseAllowingZero(value);
+            if (wait.isEmpty() || wait.get().compareTo(MAX_WAIT) > 0) {
+                throw new TypeConversionException("'" + Text.line(value, 80) + "' is not a duration from 0s to "
+                        + Durations.format(MAX_WAIT) + " (for example --wait-lock 10m)");
+            }
+            return wait.get();
         }
-        return wait.get();
     }
 
     /**
@@ -64,7 +69,7 @@ final class LeaseOptions {
      */
     LeaseKeeper hold(PlatformTargets platforms, String service, StageSpec stage, boolean kubernetesChanged, String runId,
                      Consumer<Event> events, Reporter reporter) {
-        Duration wait = waitLock();
+        Duration wait = waitLock;
         Consumer<String> say = line -> reporter.event(stage.name(), null, line);
         if (stage.kubernetes().isEmpty()) {
             say.accept("no stage lease: the stage has no Kubernetes side (see \"The stage lease\" in the README)");
