@@ -2,13 +2,17 @@ package dev.dualdeploy.cli;
 
 import dev.dualdeploy.config.DualDeploySpec;
 import dev.dualdeploy.config.StageSpec;
+import dev.dualdeploy.config.ToggleSpec;
+import dev.dualdeploy.journal.EventSink;
 import dev.dualdeploy.pipeline.Promotion;
 import dev.dualdeploy.pipeline.StageReport;
+import dev.dualdeploy.release.Release;
 import dev.dualdeploy.report.JUnitReport;
 import dev.dualdeploy.targets.PlatformTargets;
 import dev.dualdeploy.time.Sleeper;
 import java.nio.file.Path;
-import java.time.Clock;
+import java.util.List;
+import java.util.Optional;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -40,21 +44,27 @@ final class DeployCommand extends BaseCommand {
     @Mixin
     ToggleOptions toggle;
 
+    @Mixin
+    JournalOption journal;
+
     @Override
     public Integer call() {
         DualDeploySpec config = config();
         StageSpec stageSpec = stage(config, stage);
+        Release pinned = release.release(config);
+        ToggleSpec sides = toggle.apply(stageSpec);
+        EventSink events = begin(journal.journal, List.of(stage), Optional.of(pinned));
         StageReport report;
-        try (PlatformTargets targets = new PlatformTargets(Clock.systemUTC(), Sleeper.SYSTEM);
-             GateFactory gates = new GateFactory(config.service(), reporter())) {
-            report = new Promotion(targets, reporter(), gates, Clock.systemUTC())
-                    .run(stageSpec, release.release(config), toggle.apply(stageSpec), !noRollback, !noGate);
-        }
-        if (junit != null && !report.gates().isEmpty()) {
-            JUnitReport.write(junit, report.gates());
+        try (PlatformTargets targets = new PlatformTargets(CLOCK, Sleeper.SYSTEM);
+             GateFactory gates = new GateFactory(config.service(), events)) {
+            report = new Promotion(targets, events, gates, CLOCK).run(stageSpec, pinned, sides, !noRollback, !noGate);
         }
         int code = ExitCodes.of(report);
-        Print.stage(out(), "deploy", report, code, json());
+        end(report.outcome().name(), code, report.reason());
+        if (junit != null && JUnitReport.hasGates(events())) {
+            JUnitReport.write(junit, events());
+        }
+        Print.stage(out(), "deploy", report, code, json(), runId());
         return code;
     }
 }

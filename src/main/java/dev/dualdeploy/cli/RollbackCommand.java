@@ -3,13 +3,15 @@ package dev.dualdeploy.cli;
 import dev.dualdeploy.config.DualDeploySpec;
 import dev.dualdeploy.config.Side;
 import dev.dualdeploy.config.StageSpec;
+import dev.dualdeploy.journal.EventSink;
 import dev.dualdeploy.pipeline.Rollback;
 import dev.dualdeploy.pipeline.StageReport;
 import dev.dualdeploy.targets.PlatformTargets;
 import dev.dualdeploy.time.Sleeper;
-import java.time.Clock;
 import java.util.List;
+import java.util.Optional;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code dualdeploy rollback}: returns one or both sides of a stage to the last good release (or the one before it). */
@@ -29,6 +31,9 @@ final class RollbackCommand extends BaseCommand {
                     + " deploy toggle), as a deploy and its recovery do.")
     Which side;
 
+    @Mixin
+    JournalOption journal;
+
     @Override
     public Integer call() {
         DualDeploySpec config = config();
@@ -43,12 +48,14 @@ final class RollbackCommand extends BaseCommand {
             throw new UsageException(side == null ? "stage " + stage + " deploys to no side; name one with --side"
                     : "stage " + stage + " has no " + side + " side to roll back");
         }
+        EventSink events = begin(journal.journal, List.of(stage), Optional.empty());
         StageReport report;
-        try (PlatformTargets targets = new PlatformTargets(Clock.systemUTC(), Sleeper.SYSTEM)) {
-            report = new Rollback(targets, reporter()).run(stageSpec, sides);
+        try (PlatformTargets targets = new PlatformTargets(CLOCK, Sleeper.SYSTEM)) {
+            report = new Rollback(targets, events).run(stageSpec, sides);
         }
         int code = ExitCodes.of(report);
-        Print.stage(out(), "rollback", report, code, json());
+        end(report.outcome().name(), code, report.reason());
+        Print.stage(out(), "rollback", report, code, json(), runId());
         return code;
     }
 }

@@ -53,10 +53,10 @@ public sealed interface Event {
     enum RolloutStatus { SUCCEEDED, FAILED, TIMED_OUT }
 
     /** The health of a workload as read back (the engine's {@code TargetState.Health}, by name). */
-    enum Health { HEALTHY, PROGRESSING, DEGRADED, ABSENT }
+    enum Health { HEALTHY, PROGRESSING, DEGRADED, ABSENT, UNREADABLE }
 
-    /** Whether the enabled sides run one digest. */
-    enum ParityStatus { PARITY, DRIFT }
+    /** Whether the enabled sides run one digest; UNREADABLE when a side could not be read, so nobody knows. */
+    enum ParityStatus { PARITY, DRIFT, UNREADABLE }
 
     /** A check's or a gate's outcome (the engine's {@code Verdict.Outcome}, by name). */
     enum VerdictOutcome { FAIL, ERROR, INCONCLUSIVE, PASS }
@@ -121,16 +121,20 @@ public sealed interface Event {
      * @param sides the enabled sides it works on; empty when no side is enabled (and nothing is done)
      * @param image the release image, or empty for a rollback
      * @param version the release version, or empty
+     * @param before the image each of {@code sides} ran when the stage began, as read back, in the order of
+     *               {@code sides}; an empty string for a side that ran none or could not be read. Empty in journals
+     *               written before it was added, and for a gate (which changes nothing)
      */
     @Type("stage-started")
     record StageStarted(String run, Instant at, Optional<String> stage, Optional<Side> side, String action, List<Side> sides,
-                        Optional<String> image, Optional<String> version) implements Event {
+                        Optional<String> image, Optional<String> version, List<String> before) implements Event {
         public StageStarted {
             common(run, at, stage, side);
             Objects.requireNonNull(action, "action");
             sides = List.copyOf(sides);
             Objects.requireNonNull(image, "image");
             Objects.requireNonNull(version, "version");
+            before = before == null ? List.of() : List.copyOf(before);
         }
 
         @Override
@@ -262,6 +266,9 @@ public sealed interface Event {
 
         @Override
         public String message() {
+            if (health == Health.UNREADABLE) {
+                return "cannot be read: " + detail; // nothing is claimed about what runs there
+            }
             return "runs " + version.orElse("?") + " " + digest.map(Release::shortDigest).orElse("unknown digest") + ", " + health
                     + (detail.isEmpty() ? "" : " (" + detail + ")");
         }
@@ -417,11 +424,13 @@ public sealed interface Event {
      * @param series the series, such as {@code kubernetes} or {@code legacy before-deploy}
      * @param value the measured value, or empty when there was no data or it could not be read
      * @param error why it could not be read, or empty
+     * @param note what the value means where the number alone does not say it, such as {@code answered 503, expected
+     *             200 (2 in a row)} or {@code 1 in a row; error_limit 2} for a lost window; or empty
      */
     @Type("gate-window-measured")
     record GateWindowMeasured(String run, Instant at, Optional<String> stage, Optional<Side> side, String phase, int window,
                               int windows, Instant end, Duration length, String metric, String series, Optional<Double> value,
-                              Optional<String> error) implements Event {
+                              Optional<String> error, Optional<String> note) implements Event {
         public GateWindowMeasured {
             common(run, at, stage, side);
             Objects.requireNonNull(phase, "phase");
@@ -431,12 +440,14 @@ public sealed interface Event {
             Objects.requireNonNull(series, "series");
             Objects.requireNonNull(value, "value");
             Objects.requireNonNull(error, "error");
+            note = note == null ? Optional.empty() : note;
         }
 
         @Override
         public String message() {
             return title(phase) + " window " + window + "/" + windows + ": " + series + " " + metric + " "
-                    + error.map(e -> "could not be read: " + e).orElseGet(() -> value.map(Event::number).orElse("no data"));
+                    + error.map(e -> "could not be read: " + e).orElseGet(() -> value.map(Event::number).orElse("no data"))
+                    + note.map(n -> " (" + n + ")").orElse("");
         }
     }
 
@@ -611,6 +622,26 @@ public sealed interface Event {
         @Override
         public String message() {
             return "aborted: " + reason;
+        }
+    }
+
+    /**
+     * Something the engine noticed and acts on that no other event says, for people: a record it completes or leaves
+     * alone and why, a side it leaves to another writer, a canary it cannot run. What it changes is said by the typed
+     * events around it.
+     *
+     * @param text one line a person can act on
+     */
+    @Type("notice")
+    record Notice(String run, Instant at, Optional<String> stage, Optional<Side> side, String text) implements Event {
+        public Notice {
+            common(run, at, stage, side);
+            Objects.requireNonNull(text, "text");
+        }
+
+        @Override
+        public String message() {
+            return text;
         }
     }
 

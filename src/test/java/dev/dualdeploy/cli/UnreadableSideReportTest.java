@@ -8,9 +8,9 @@ import dev.dualdeploy.config.ConfigLoader;
 import dev.dualdeploy.config.Side;
 import dev.dualdeploy.config.StageSpec;
 import dev.dualdeploy.config.ToggleSpec;
+import dev.dualdeploy.journal.EventSink;
 import dev.dualdeploy.pipeline.Deploy;
 import dev.dualdeploy.pipeline.Parity;
-import dev.dualdeploy.pipeline.Reporter;
 import dev.dualdeploy.pipeline.Rollback;
 import dev.dualdeploy.pipeline.StageOutcome;
 import dev.dualdeploy.pipeline.StageReport;
@@ -22,6 +22,7 @@ import dev.dualdeploy.targets.RolloutResult;
 import dev.dualdeploy.targets.TargetException;
 import dev.dualdeploy.targets.TargetState;
 import dev.dualdeploy.targets.Targets;
+import dev.dualdeploy.testing.ProgressRecorder;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
@@ -60,7 +61,7 @@ class UnreadableSideReportTest {
             """, Path.of(".")).stage("prod").orElseThrow();
 
     private final List<String> progress = new CopyOnWriteArrayList<>();
-    private final Reporter reporter = (stage, side, message) -> progress.add(Reporter.line(stage, side, message));
+    private final EventSink reporter = ProgressRecorder.lines(progress);
 
     /**
      * A target in memory whose platform answers until {@link #hangUp()}, then fails every call as a real client does
@@ -163,7 +164,7 @@ class UnreadableSideReportTest {
 
     private static String printed(String command, StageReport report, boolean json) {
         StringWriter out = new StringWriter();
-        Print.stage(new PrintWriter(out, true), command, report, ExitCodes.of(report), json);
+        Print.stage(new PrintWriter(out, true), command, report, ExitCodes.of(report), json, "20261201T000000.000Z-0000000000000000");
         return out.toString();
     }
 

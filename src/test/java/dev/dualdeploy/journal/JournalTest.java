@@ -71,7 +71,7 @@ class JournalTest {
         assertThat(EventCodec.typeNames()).containsExactlyInAnyOrder("run-started", "run-ended", "stage-started", "stage-ended",
                 "rollout-started", "rollout-progress", "rollout-ended", "read-back", "parity", "last-good-recorded", "rollback-started",
                 "rollback-ended", "gate-started", "gate-skipped", "gate-window-measured", "check-verdict", "gate-decided",
-                "approval-asked", "approval-answered", "lock-acquired", "lock-lost", "aborted");
+                "approval-asked", "approval-answered", "lock-acquired", "lock-lost", "aborted", "notice");
     }
 
     @Test
@@ -304,7 +304,7 @@ class JournalTest {
                 "runs 1.4.2 abababababab, HEALTHY (3/3 ready)",
                 "gate canary: watching kubernetes for 15m in 30 windows of 30s; 1 checks",
                 "gate canary window 1/30: kubernetes error_rate 0.0021",
-                "gate canary window 2/30: legacy before-deploy error_rate could not be read: connection refused",
+                "gate canary window 2/30: legacy before-deploy error_rate could not be read: connection refused (1 in a row; error_limit 2)",
                 "gate canary PASS → PASS: all 1 checks passed over 15m (30 windows)",
                 "rollback TIMED_OUT: 1/2 tasks running after 10m (600.0s)",
                 "recorded 1.4.2 as the last good release on legacy + kubernetes",

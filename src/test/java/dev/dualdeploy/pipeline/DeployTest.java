@@ -8,6 +8,8 @@ import dev.dualdeploy.config.DualDeploySpec;
 import dev.dualdeploy.config.Side;
 import dev.dualdeploy.config.StageSpec;
 import dev.dualdeploy.config.ToggleSpec;
+import dev.dualdeploy.journal.EventSink;
+import dev.dualdeploy.journal.RunIds;
 import dev.dualdeploy.local.EcsSimulator;
 import dev.dualdeploy.local.KubernetesSimulator;
 import dev.dualdeploy.local.LocalEnvironment;
@@ -40,7 +42,8 @@ class DeployTest {
     }
 
     private final List<Event> events = new CopyOnWriteArrayList<>();
-    private final Reporter reporter = (stage, side, message) -> events.add(new Event(stage, side, Instant.now(), message));
+    private final EventSink reporter = EventSink.of(RunIds.next(Clock.systemUTC()), Clock.systemUTC(),
+            e -> events.add(new Event(e.stage().orElse(null), e.side().orElse(null), Instant.now(), e.message())));
 
     @BeforeAll
     static void start(@TempDir Path dir) {
@@ -129,7 +132,7 @@ class DeployTest {
         StageReport report = deploy("beta", kubernetesOnly, new ToggleSpec(false, true));
 
         assertThat(report.outcome()).isEqualTo(StageOutcome.SUCCEEDED);
-        Status.StageStatus status = new Status(targets, reporter).read(List.of(beta)).get(0);
+        Status.StageStatus status = new Status(targets).read(List.of(beta)).get(0);
         assertThat(status.parity().status()).isEqualTo(Parity.Status.DRIFT);
         assertThat(status.parity().reason()).isEqualTo("sides differ: legacy "
                 + Release.shortDigest(LocalEnvironment.sampleRelease("2.2.0").digest()) + ", kubernetes "

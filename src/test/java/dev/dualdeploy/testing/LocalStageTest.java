@@ -7,12 +7,12 @@ import dev.dualdeploy.config.DualDeploySpec;
 import dev.dualdeploy.config.Side;
 import dev.dualdeploy.config.StageSpec;
 import dev.dualdeploy.config.ToggleSpec;
+import dev.dualdeploy.journal.EventSink;
 import dev.dualdeploy.local.LocalEnvironment;
 import dev.dualdeploy.metrics.MetricsProvider;
 import dev.dualdeploy.pipeline.Deploy;
 import dev.dualdeploy.pipeline.Gate;
 import dev.dualdeploy.pipeline.Promotion;
-import dev.dualdeploy.pipeline.Reporter;
 import dev.dualdeploy.pipeline.StageOutcome;
 import dev.dualdeploy.pipeline.StageReport;
 import dev.dualdeploy.release.Release;
@@ -47,7 +47,7 @@ public abstract class LocalStageTest {
     protected DualDeploySpec config;
     protected PlatformTargets targets;
     protected final List<String> events = new CopyOnWriteArrayList<>();
-    protected final Reporter reporter = (stage, side, message) -> events.add(Reporter.line(stage, side, message));
+    protected final EventSink reporter = ProgressRecorder.lines(events);
 
     @BeforeEach
     void startLocalStage(@TempDir Path dir) {
