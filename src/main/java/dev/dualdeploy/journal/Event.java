@@ -446,7 +446,7 @@ public sealed interface Event {
         @Override
         public String message() {
             return title(phase) + " window " + window + "/" + windows + ": " + series + " " + metric + " "
-                    + error.map(e -> "could not be read: " + e).orElseGet(() -> value.map(Event::number).orElse("no data"))
+                    + error.map(e -> "could not be read: " + e).orElseGet(() -> value.map(v -> shown(metric, v)).orElse("no data"))
                     + note.map(n -> " (" + n + ")").orElse("");
         }
     }
@@ -673,6 +673,24 @@ public sealed interface Event {
 
     private static String seconds(Duration duration) {
         return String.format(Locale.ROOT, "%.1fs", duration.toMillis() / 1000.0);
+    }
+
+    /**
+     * A measured value as people read it in a log, by the metric's name (as the gate's checks say them): a rate as a
+     * percentage, a latency in ms, a count with thousands separators; the journal keeps the plain number.
+     */
+    private static String shown(String metric, double value) {
+        if (metric.endsWith("_rate") || metric.endsWith("_ratio")) {
+            double p = value * 100;
+            return String.format(Locale.ROOT, p >= 10 || p == 0 ? "%.1f%%" : p >= 1 ? "%.2f%%" : "%.3f%%", p);
+        }
+        if (metric.endsWith("_ms")) {
+            return String.format(Locale.ROOT, "%.0fms", value);
+        }
+        if (metric.equals("requests") || metric.equals("errors")) {
+            return String.format(Locale.ROOT, "%,d", Math.round(value));
+        }
+        return number(value);
     }
 
     private static String number(double value) {

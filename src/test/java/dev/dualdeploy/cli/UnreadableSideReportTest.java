@@ -61,7 +61,7 @@ class UnreadableSideReportTest {
             """, Path.of(".")).stage("prod").orElseThrow();
 
     private final List<String> progress = new CopyOnWriteArrayList<>();
-    private final EventSink reporter = ProgressRecorder.lines(progress);
+    private final EventSink sink = ProgressRecorder.lines(progress);
 
     /**
      * A target in memory whose platform answers until {@link #hangUp()}, then fails every call as a real client does
@@ -195,7 +195,7 @@ class UnreadableSideReportTest {
     void aDeployWhoseKubernetesSideStopsAnsweringAfterTheRolloutReportsItUnreadable() throws Exception {
         fakes.get(Side.KUBERNETES).hangUpAfterRollout = true;
 
-        StageReport report = new Deploy(targets, reporter).run(STAGE, new Release(REPOSITORY, NEW, "1.1.0"),
+        StageReport report = new Deploy(targets, sink).run(STAGE, new Release(REPOSITORY, NEW, "1.1.0"),
                 new ToggleSpec(true, true), true);
 
         // Legacy is returned to its last good release; kubernetes cannot be read, so nobody knows: a person must look.
@@ -208,7 +208,7 @@ class UnreadableSideReportTest {
     void aDeployWithoutRollbackWhoseSideStopsAnsweringExits4Not1() throws Exception {
         fakes.get(Side.KUBERNETES).hangUpAfterRollout = true;
 
-        StageReport report = new Deploy(targets, reporter).run(STAGE, new Release(REPOSITORY, NEW, "1.1.0"),
+        StageReport report = new Deploy(targets, sink).run(STAGE, new Release(REPOSITORY, NEW, "1.1.0"),
                 new ToggleSpec(true, true), false);
 
         assertThat(report.outcome()).isEqualTo(StageOutcome.FAILED);
@@ -219,12 +219,12 @@ class UnreadableSideReportTest {
     void aRollbackWhoseSideStopsAnsweringAfterwardsIsNotReportedAsSucceeded() throws Exception {
         Release good = new Release(REPOSITORY, GOOD, "1.0.0");
         Release next = new Release(REPOSITORY, NEW, "1.1.0");
-        StageReport deployed = new Deploy(targets, reporter).run(STAGE, next, new ToggleSpec(true, true), true);
+        StageReport deployed = new Deploy(targets, sink).run(STAGE, next, new ToggleSpec(true, true), true);
         assertThat(deployed.outcome()).as(deployed.reason()).isEqualTo(StageOutcome.SUCCEEDED);
         progress.clear();
         fakes.get(Side.KUBERNETES).hangUpAfterRollout = true;
 
-        StageReport report = new Rollback(targets, reporter).run(STAGE, List.of(Side.LEGACY, Side.KUBERNETES));
+        StageReport report = new Rollback(targets, sink).run(STAGE, List.of(Side.LEGACY, Side.KUBERNETES));
 
         assertThat(fakes.get(Side.LEGACY).current().image()).contains(good.image());
         assertThat(report.outcome()).isEqualTo(StageOutcome.ROLLBACK_FAILED);

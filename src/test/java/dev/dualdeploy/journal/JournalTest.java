@@ -303,7 +303,7 @@ class JournalTest {
                 "SUCCEEDED: 3/3 ready (12.3s)",
                 "runs 1.4.2 abababababab, HEALTHY (3/3 ready)",
                 "gate canary: watching kubernetes for 15m in 30 windows of 30s; 1 checks",
-                "gate canary window 1/30: kubernetes error_rate 0.0021",
+                "gate canary window 1/30: kubernetes error_rate 0.210%",
                 "gate canary window 2/30: legacy before-deploy error_rate could not be read: connection refused (1 in a row; error_limit 2)",
                 "gate canary PASS → PASS: all 1 checks passed over 15m (30 windows)",
                 "rollback TIMED_OUT: 1/2 tasks running after 10m (600.0s)",

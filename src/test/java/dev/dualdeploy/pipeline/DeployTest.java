@@ -42,7 +42,7 @@ class DeployTest {
     }
 
     private final List<Event> events = new CopyOnWriteArrayList<>();
-    private final EventSink reporter = EventSink.of(RunIds.next(Clock.systemUTC()), Clock.systemUTC(),
+    private final EventSink sink = EventSink.of(RunIds.next(Clock.systemUTC()), Clock.systemUTC(),
             e -> events.add(new Event(e.stage().orElse(null), e.side().orElse(null), Instant.now(), e.message())));
 
     @BeforeAll
@@ -71,7 +71,7 @@ class DeployTest {
     }
 
     private StageReport deploy(String stage, Release release, ToggleSpec toggle) {
-        return new Deploy(targets, reporter).run(stage(stage), release, toggle, true);
+        return new Deploy(targets, sink).run(stage(stage), release, toggle, true);
     }
 
     @Test
@@ -167,14 +167,14 @@ class DeployTest {
         deployed("prod", good);
         env.kubernetes().breakImage(bad.digest(), KubernetesSimulator.Breakage.PULL);
 
-        StageReport report = new Deploy(targets, reporter).run(stage("prod"), bad, new ToggleSpec(true, true), false);
+        StageReport report = new Deploy(targets, sink).run(stage("prod"), bad, new ToggleSpec(true, true), false);
 
         assertThat(report.outcome()).isEqualTo(StageOutcome.FAILED);
         assertThat(report.reason()).contains("kubernetes FAILED").contains("automatic rollback is off");
         assertThat(report.sides()).allSatisfy(s -> assertThat(s.rollback()).isEmpty());
         assertThat(read(stage("prod")).get(Side.KUBERNETES).image()).contains(bad.image());
         // Put prod back for the other tests.
-        assertThat(new Rollback(targets, reporter).run(stage("prod"), List.of(Side.values())).outcome()).isEqualTo(StageOutcome.SUCCEEDED);
+        assertThat(new Rollback(targets, sink).run(stage("prod"), List.of(Side.values())).outcome()).isEqualTo(StageOutcome.SUCCEEDED);
         assertThat(read(stage("prod")).values()).allSatisfy(s -> assertThat(s.digest()).contains(good.digest()));
     }
 

@@ -48,7 +48,7 @@ class PromotionTest {
     private static DualDeploySpec config;
     private static PlatformTargets targets;
     private final List<String> events = new CopyOnWriteArrayList<>();
-    private final EventSink reporter = ProgressRecorder.lines(events);
+    private final EventSink sink = ProgressRecorder.lines(events);
 
     @BeforeAll
     static void start(@TempDir Path dir) {
@@ -83,8 +83,8 @@ class PromotionTest {
     private Promotion promotion(MetricsProvider provider) {
         // The gate's time is stepped (a soak takes no wall time); the deploys run in real time.
         SteppedClock stepped = new SteppedClock(Instant.now());
-        return new Promotion(targets, reporter, stage -> new Gate(LocalEnvironment.SERVICE, stage.name(), stage.gate(), provider,
-                stepped, stepped, reporter), Clock.systemUTC());
+        return new Promotion(targets, sink, stage -> new Gate(LocalEnvironment.SERVICE, stage.name(), stage.gate(), provider,
+                stepped, stepped, sink), Clock.systemUTC());
     }
 
     private static Map<Side, TargetState> read(StageSpec stage) {

@@ -60,7 +60,7 @@ class SupersededTest extends LocalStageTest {
         stepped.close();
     }
 
-    /** This run's reporter, which lets the other writer in once, at the first progress line of {@code side} that matches. */
+    /** This run's event sink, which lets the other writer in once, at the first progress line of {@code side} that matches. */
     private EventSink interleaved(Side side, Predicate<String> when, Runnable otherWriter) {
         AtomicBoolean done = new AtomicBoolean();
         return ProgressRecorder.lines(events, e -> {
