@@ -2,6 +2,7 @@ package dev.dualdeploy.pipeline;
 
 import dev.dualdeploy.config.Side;
 import dev.dualdeploy.config.StageSpec;
+import dev.dualdeploy.journal.EventSink;
 import dev.dualdeploy.release.Release;
 import dev.dualdeploy.targets.DeployTarget;
 import dev.dualdeploy.targets.RolloutResult;
@@ -94,8 +95,8 @@ final class Recovery {
 
     /** Recovers the sides, knowing nothing of what this run wrote: no side is taken for another writer's. */
     static Result run(StageSpec stage, Map<Side, DeployTarget> opened, Map<Side, TargetState> before, Deploy deploy,
-                      ExecutorService pool, Reporter reporter) {
-        return run(stage, opened, before, Optional.empty(), Map.of(), deploy, pool, reporter);
+                      ExecutorService pool, EventSink events) {
+        return run(stage, opened, before, Optional.empty(), Map.of(), deploy, pool, events, "recovering");
     }
 
     /**
@@ -107,27 +108,30 @@ final class Recovery {
      * @param ours the image this run put on the stage; a side found running neither it nor what it ran when the run
      *             began was changed by another writer meanwhile, and is left to it
      * @param superseded the sides whose rollout saw another writer replace the release, with what they run now
+     * @param why what failed, for the rollback events
      */
     static Result run(StageSpec stage, Map<Side, DeployTarget> opened, Map<Side, TargetState> before, Optional<String> ours,
-                      Map<Side, String> superseded, Deploy deploy, ExecutorService pool, Reporter reporter) {
+                      Map<Side, String> superseded, Deploy deploy, ExecutorService pool, EventSink events, String why) {
         Map<Side, String> unreadable = new EnumMap<>(Side.class);
         Map<Side, TargetState> now = read(opened, unreadable);
         Map<Side, String> theirs = theirs(opened, before, now, unreadable, ours, superseded);
-        theirs.forEach((side, image) -> reporter.event(stage.name(), side, "not rolled back: superseded by "
+        theirs.forEach((side, image) -> Emit.notice(events, stage.name(), side, "not rolled back: superseded by "
                 + Release.shortImage(image) + " (" + Text.foreign(image) + "), which another writer put there during this run"));
         List<Side> rollBack = opened.keySet().stream().filter(s -> !unreadable.containsKey(s) && !theirs.containsKey(s))
                 .filter(s -> now.get(s).lastGoodImage().isPresent() && !now.get(s).onLastGood()).toList();
         if (!rollBack.isEmpty()) {
-            reporter.event(stage.name(), null, "returning " + Side.labels(rollBack) + " to the last good release");
+            Emit.rollbackStarted(events, stage.name(), null, rollBack, why, Optional.empty());
         }
         Map<Side, String> errors = new EnumMap<>(Side.class);
         Map<Side, RolloutResult> rollbacks = new EnumMap<>(Side.class);
-        rollbacks.putAll(Deploy.parallel(pool, rollBack, side -> deploy.rollback(stage, side, opened.get(side), errors)));
+        rollbacks.putAll(Deploy.parallel(pool, rollBack, side -> deploy.rollback(stage, side, opened.get(side), errors,
+                now.get(side).lastGoodImage(), "")));
         // Without a rollback, what was read above is the result, unreadable sides included: they must stay flagged.
         Map<Side, TargetState> after = now;
         if (!rollBack.isEmpty()) {
             unreadable.clear();
             after = read(opened, unreadable);
+            Emit.readBack(events, stage.name(), Deploy.describe(opened), after);
         }
         Map<Side, String> stuck = new LinkedHashMap<>();
         for (Side side : opened.keySet()) {
