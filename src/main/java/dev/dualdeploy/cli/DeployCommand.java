@@ -1,11 +1,13 @@
 package dev.dualdeploy.cli;
 
 import dev.dualdeploy.config.DualDeploySpec;
+import dev.dualdeploy.config.Durations;
 import dev.dualdeploy.config.StageSpec;
 import dev.dualdeploy.pipeline.Promotion;
 import dev.dualdeploy.pipeline.StageReport;
 import dev.dualdeploy.report.JUnitReport;
 import dev.dualdeploy.targets.PlatformTargets;
+import dev.dualdeploy.time.Abort;
 import dev.dualdeploy.time.Sleeper;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -45,9 +47,12 @@ final class DeployCommand extends BaseCommand {
         DualDeploySpec config = config();
         StageSpec stageSpec = stage(config, stage);
         StageReport report;
-        try (PlatformTargets targets = new PlatformTargets(Clock.systemUTC(), Sleeper.SYSTEM);
-             GateFactory gates = new GateFactory(config.service(), reporter())) {
-            report = new Promotion(targets, reporter(), gates, Clock.systemUTC())
+        Abort abort = Abort.create();
+        try (AbortSignals signals = new AbortSignals(abort, stage, spec.commandLine().getErr(), "putting back what this run"
+                + " changed in the stage, each side followed for at most " + Durations.format(Abort.putBack(stageSpec.timeout())));
+             PlatformTargets targets = new PlatformTargets(Clock.systemUTC(), Sleeper.SYSTEM);
+             GateFactory gates = new GateFactory(config.service(), reporter(), abort)) {
+            report = new Promotion(targets, reporter(), gates, Clock.systemUTC(), abort)
                     .run(stageSpec, release.release(config), toggle.apply(stageSpec), !noRollback, !noGate);
         }
         if (junit != null && !report.gates().isEmpty()) {

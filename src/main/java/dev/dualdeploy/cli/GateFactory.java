@@ -5,6 +5,7 @@ import dev.dualdeploy.metrics.MetricsProvider;
 import dev.dualdeploy.metrics.Providers;
 import dev.dualdeploy.pipeline.Gate;
 import dev.dualdeploy.pipeline.Reporter;
+import dev.dualdeploy.time.Abort;
 import dev.dualdeploy.time.Sleeper;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -16,11 +17,18 @@ final class GateFactory implements Function<StageSpec, Gate>, AutoCloseable {
 
     private final String service;
     private final Reporter reporter;
+    private final Abort abort;
     private final List<MetricsProvider> opened = new ArrayList<>();
 
     GateFactory(String service, Reporter reporter) {
+        this(service, reporter, Abort.none());
+    }
+
+    /** @param abort ends the soak of every gate made here between windows */
+    GateFactory(String service, Reporter reporter, Abort abort) {
         this.service = service;
         this.reporter = reporter;
+        this.abort = abort;
     }
 
     @Override
@@ -29,7 +37,7 @@ final class GateFactory implements Function<StageSpec, Gate>, AutoCloseable {
         if (provider != null) {
             opened.add(provider);
         }
-        return new Gate(service, stage.name(), stage.gate(), provider, Clock.systemUTC(), Sleeper.SYSTEM, reporter);
+        return new Gate(service, stage.name(), stage.gate(), provider, Clock.systemUTC(), Sleeper.SYSTEM, reporter, abort);
     }
 
     @Override

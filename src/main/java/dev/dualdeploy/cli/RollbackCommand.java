@@ -1,11 +1,14 @@
 package dev.dualdeploy.cli;
 
 import dev.dualdeploy.config.DualDeploySpec;
+import dev.dualdeploy.config.Durations;
 import dev.dualdeploy.config.Side;
 import dev.dualdeploy.config.StageSpec;
 import dev.dualdeploy.pipeline.Rollback;
+import dev.dualdeploy.pipeline.StageOutcome;
 import dev.dualdeploy.pipeline.StageReport;
 import dev.dualdeploy.targets.PlatformTargets;
+import dev.dualdeploy.time.Abort;
 import dev.dualdeploy.time.Sleeper;
 import java.time.Clock;
 import java.util.List;
@@ -44,10 +47,15 @@ final class RollbackCommand extends BaseCommand {
                     : "stage " + stage + " has no " + side + " side to roll back");
         }
         StageReport report;
-        try (PlatformTargets targets = new PlatformTargets(Clock.systemUTC(), Sleeper.SYSTEM)) {
-            report = new Rollback(targets, reporter()).run(stageSpec, sides);
+        Abort abort = Abort.create();
+        try (AbortSignals signals = new AbortSignals(abort, stage, spec.commandLine().getErr(), "finishing the rollback under way"
+                + " (it is the way back to a good release, so it is not undone), each side followed for at most the stage's"
+                + " timeout (" + Durations.format(stageSpec.timeout()) + ")");
+             PlatformTargets targets = new PlatformTargets(Clock.systemUTC(), Sleeper.SYSTEM)) {
+            report = new Rollback(targets, reporter(), abort).run(stageSpec, sides);
         }
-        int code = ExitCodes.of(report);
+        // A rollback finished after the abort ends the run where the person asked it to go: aborted, in a defined state.
+        int code = abort.requested() && report.outcome() == StageOutcome.SUCCEEDED ? ExitCodes.ABORTED : ExitCodes.of(report);
         Print.stage(out(), "rollback", report, code, json());
         return code;
     }

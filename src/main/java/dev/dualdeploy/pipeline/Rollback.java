@@ -8,6 +8,7 @@ import dev.dualdeploy.targets.RolloutResult;
 import dev.dualdeploy.targets.TargetException;
 import dev.dualdeploy.targets.TargetState;
 import dev.dualdeploy.targets.Targets;
+import dev.dualdeploy.time.Abort;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -32,10 +33,20 @@ public final class Rollback {
 
     private final Targets targets;
     private final Reporter reporter;
+    private final Abort abort;
 
     public Rollback(Targets targets, Reporter reporter) {
+        this(targets, reporter, Abort.none());
+    }
+
+    /**
+     * @param abort requested before the rollback starts, nothing changes (ABORTED); requested during it, the rollback,
+     *              being the way back to a good release, is followed to its end (the stage's timeout) and never undone
+     */
+    public Rollback(Targets targets, Reporter reporter, Abort abort) {
         this.targets = targets;
         this.reporter = reporter;
+        this.abort = abort;
     }
 
     /**
@@ -79,7 +90,16 @@ public final class Rollback {
         String label = label(to, before);
         reporter.event(stage.name(), null, "rolling back " + (plan.moving().isEmpty() ? "no side" : Side.labels(plan.moving()))
                 + " to " + label + (plan.staying().isEmpty() ? "" : "; " + Side.labels(plan.staying()) + " already runs it"));
-        Deploy deploy = new Deploy(targets, reporter);
+        if (abort.requested()) {
+            // JOURNAL: Event.Aborted (nothing was changed) is emitted here once the pipeline emits journal events.
+            String reason = PutBack.what(abort, "the rollback's preparation") + ": nothing was changed";
+            reporter.event(stage.name(), null, StageOutcome.ABORTED + ": " + reason);
+            List<SideReport> reports = new ArrayList<>();
+            sides.forEach(side -> reports.add(new SideReport(side, opened.get(side).describe(), Optional.empty(), Optional.empty(),
+                    Optional.empty(), before.get(side), Duration.ZERO)));
+            return new StageReport(stage.name(), Optional.empty(), StageOutcome.ABORTED, reason, Parity.of(before), reports);
+        }
+        Deploy deploy = new Deploy(targets, reporter, abort);
         Map<Side, String> errors = new EnumMap<>(Side.class);
         ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, sides.size()));
         try {

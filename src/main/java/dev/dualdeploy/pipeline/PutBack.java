@@ -1,0 +1,60 @@
+package dev.dualdeploy.pipeline;
+
+import dev.dualdeploy.config.Durations;
+import dev.dualdeploy.config.Side;
+import dev.dualdeploy.config.StageSpec;
+import dev.dualdeploy.release.Release;
+import dev.dualdeploy.targets.DeployTarget;
+import dev.dualdeploy.targets.TargetState;
+import dev.dualdeploy.time.Abort;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+
+/**
+ * What a run does in a stage when it is aborted (SIGTERM, SIGINT): nothing new starts, and every enabled side of the
+ * stage that does not run its last good release is put back on it, as after a failed release ({@link Recovery}): the
+ * sides this run changed (which ran their last good release when the stage began), and any an earlier interrupted run
+ * left. Each side's put-back is followed for at most {@link Abort#putBack}; a further signal does not stop it.
+ */
+final class PutBack {
+
+    private PutBack() {
+    }
+
+    /** The head of the stage's reason: {@code aborted (SIGTERM) during the gate}. */
+    static String what(Abort abort, String during) {
+        return "aborted (" + abort.reason().orElse("abort") + ") during " + during;
+    }
+
+    /**
+     * Puts the sides back and says what runs on each afterwards.
+     *
+     * @param during what the abort stopped, such as {@code the rollout of 1.2.0}
+     * @param ours the image this run put on the stage (see {@link Recovery#run})
+     */
+    static Recovery.Result run(StageSpec stage, String during, Map<Side, DeployTarget> opened, Map<Side, TargetState> before,
+                               Optional<String> ours, Map<Side, String> superseded, Deploy deploy, ExecutorService pool,
+                               Reporter reporter, Abort abort) {
+        // JOURNAL: the one place the engine says it was aborted; Event.Aborted(run, at, stage, no side, reason) is
+        // emitted here once the pipeline emits journal events.
+        reporter.event(stage.name(), null, what(abort, during) + ": nothing new starts; putting back every side not on its"
+                + " last good release (each followed for at most " + Durations.format(Abort.putBack(stage.timeout())) + ")");
+        Recovery.Result result = Recovery.run(stage, opened, before, ours, superseded, deploy, pool, reporter);
+        if (result.recovered()) {
+            List<String> each = new ArrayList<>();
+            result.after().forEach((side, state) -> each.add(side.label() + " runs " + state.version().map(v -> v + " ").orElse("")
+                    + "(" + state.image().map(Release::shortImage).orElse("nothing") + ")"
+                    + (result.rolledBack().contains(side) ? ", put back" : ", unchanged")));
+            reporter.event(stage.name(), null, "put back: " + String.join("; ", each));
+        }
+        return result;
+    }
+
+    /** ABORTED when every side is back on its last good release; otherwise the recovery's own (a person must look). */
+    static StageOutcome outcome(Recovery.Result result) {
+        return result.recovered() ? StageOutcome.ABORTED : result.outcome();
+    }
+}
