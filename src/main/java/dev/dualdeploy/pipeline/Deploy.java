@@ -136,8 +136,7 @@ public final class Deploy {
      * @return {@code e}, with a failure of the recovery itself added as suppressed, for the caller to throw
      */
     RuntimeException unexpected(StageSpec stage, String during, RuntimeException e, Map<Side, DeployTarget> opened,
-                                        Map<Side, TargetState> before, Release release, ExecutorService pool,
-                                        boolean rollbackOnFailure) {
+                                Map<Side, TargetState> before, Release release, ExecutorService pool, boolean rollbackOnFailure) {
         if (!rollbackOnFailure) {
             reporter.event(stage.name(), null, "unexpected error during " + during + ": " + e + "; automatic rollback is off, the"
                     + " sides are left as they are");

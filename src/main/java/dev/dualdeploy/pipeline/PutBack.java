@@ -38,10 +38,8 @@ final class PutBack {
     static Recovery.Result run(StageSpec stage, String during, Map<Side, DeployTarget> opened, Map<Side, TargetState> before,
                                Optional<String> ours, Map<Side, String> superseded, Deploy deploy, ExecutorService pool,
                                Reporter reporter, Abort abort) {
-        // JOURNAL: the one place the engine says it was aborted; Event.Aborted(run, at, stage, no side, reason) is
-        // emitted here once the pipeline emits journal events.
-        reporter.event(stage.name(), null, what(abort, during) + ": nothing new starts; putting back every side not on its"
-                + " last good release (each followed for at most " + Durations.format(Abort.putBack(stage.timeout())) + ")");
+        aborted(stage, what(abort, during) + ": nothing new starts; putting back every side not on its last good release"
+                + " (each followed for at most " + Durations.format(Abort.putBack(stage.timeout())) + ")", reporter);
         Recovery.Result result = Recovery.run(stage, opened, before, ours, superseded, deploy, pool, reporter);
         if (result.recovered()) {
             List<String> each = new ArrayList<>();
@@ -51,6 +49,31 @@ final class PutBack {
             reporter.event(stage.name(), null, "put back: " + String.join("; ", each));
         }
         return result;
+    }
+
+    /**
+     * Says that the run was aborted before it changed anything in the stage, and returns the stage's reason.
+     *
+     * @param during what the abort stopped, such as {@code the rollback's preparation}
+     */
+    static String nothingChanged(StageSpec stage, String during, Reporter reporter, Abort abort) {
+        String reason = what(abort, during) + ": nothing was changed";
+        aborted(stage, StageOutcome.ABORTED + ": " + reason, reporter);
+        return reason;
+    }
+
+    /** Says that a rollback under way when the run was aborted was followed to its end: it is the way back. */
+    static void rollbackFinished(StageSpec stage, Reporter reporter, Abort abort) {
+        aborted(stage, what(abort, "the rollback") + ": the rollback under way was followed to its end (it is the way back"
+                + " to a good release), not undone", reporter);
+    }
+
+    /**
+     * JOURNAL: the one place the engine says it was aborted. Once the pipeline emits journal events, this emits
+     * {@code Event.Aborted(run, at, stage, no side, reason = the signal)} before the message's progress line.
+     */
+    private static void aborted(StageSpec stage, String message, Reporter reporter) {
+        reporter.event(stage.name(), null, message);
     }
 
     /** ABORTED when every side is back on its last good release; otherwise the recovery's own (a person must look). */

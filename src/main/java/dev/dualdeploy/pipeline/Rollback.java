@@ -91,9 +91,7 @@ public final class Rollback {
         reporter.event(stage.name(), null, "rolling back " + (plan.moving().isEmpty() ? "no side" : Side.labels(plan.moving()))
                 + " to " + label + (plan.staying().isEmpty() ? "" : "; " + Side.labels(plan.staying()) + " already runs it"));
         if (abort.requested()) {
-            // JOURNAL: Event.Aborted (nothing was changed) is emitted here once the pipeline emits journal events.
-            String reason = PutBack.what(abort, "the rollback's preparation") + ": nothing was changed";
-            reporter.event(stage.name(), null, StageOutcome.ABORTED + ": " + reason);
+            String reason = PutBack.nothingChanged(stage, "the rollback's preparation", reporter, abort);
             List<SideReport> reports = new ArrayList<>();
             sides.forEach(side -> reports.add(new SideReport(side, opened.get(side).describe(), Optional.empty(), Optional.empty(),
                     Optional.empty(), before.get(side), Duration.ZERO)));
@@ -107,6 +105,9 @@ public final class Rollback {
             results.putAll(Deploy.parallel(pool, sides, side -> plan.moving().contains(side)
                     ? deploy.rollback(stage, side, opened.get(side), errors)
                     : follow(stage, side, opened.get(side), to, before.get(side))));
+            if (abort.requested()) {
+                PutBack.rollbackFinished(stage, reporter, abort);
+            }
             Map<Side, TargetState> after = Deploy.readBack(opened);
             List<SideReport> reports = new ArrayList<>();
             for (Side side : sides) {
