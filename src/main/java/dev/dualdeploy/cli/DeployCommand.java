@@ -1,6 +1,7 @@
 package dev.dualdeploy.cli;
 
 import dev.dualdeploy.config.DualDeploySpec;
+import dev.dualdeploy.config.Durations;
 import dev.dualdeploy.config.StageSpec;
 import dev.dualdeploy.config.ToggleSpec;
 import dev.dualdeploy.journal.EventSink;
@@ -11,6 +12,7 @@ import dev.dualdeploy.release.Release;
 import dev.dualdeploy.report.JUnitReport;
 import dev.dualdeploy.targets.GuardedTargets;
 import dev.dualdeploy.targets.PlatformTargets;
+import dev.dualdeploy.time.Abort;
 import dev.dualdeploy.time.Sleeper;
 import java.nio.file.Path;
 import java.util.List;
@@ -60,10 +62,13 @@ final class DeployCommand extends BaseCommand {
         ToggleSpec sides = toggle.apply(stageSpec);
         EventSink events = begin(journal.journal, List.of(stage), Optional.of(pinned));
         StageReport report;
-        try (PlatformTargets platforms = new PlatformTargets(CLOCK, Sleeper.SYSTEM);
+        Abort abort = Abort.create();
+        try (AbortSignals signals = new AbortSignals(abort, stage, spec.commandLine().getErr(), "putting back what this run"
+                + " changed in the stage, each side followed for at most " + Durations.format(Abort.putBack(stageSpec.timeout())));
+             PlatformTargets platforms = new PlatformTargets(CLOCK, Sleeper.SYSTEM);
              LeaseKeeper held = lease.hold(platforms, config.service(), stageSpec, sides.kubernetes(), events);
-             GateFactory gates = new GateFactory(config.service(), events)) {
-            report = new Promotion(new GuardedTargets(platforms, held::lost), events, gates, CLOCK)
+             GateFactory gates = new GateFactory(config.service(), events, abort)) {
+            report = new Promotion(new GuardedTargets(platforms, held::lost), events, gates, CLOCK, abort)
                     .run(stageSpec, pinned, sides, !noRollback, !noGate);
         }
         int code = ExitCodes.of(report);

@@ -29,6 +29,12 @@ public final class ExitCodes {
      * and since when. Nothing was changed.
      */
     public static final int LEASED = 5;
+    /**
+     * The run was aborted (SIGTERM, SIGINT: a Jenkins abort) during {@code deploy} or {@code rollback}: nothing new
+     * started, and what the stage had changed was put back, read back on every side. A put-back that failed or timed
+     * out is {@link #NEEDS_ATTENTION}.
+     */
+    public static final int ABORTED = 6;
     /** A bug in dualdeploy; rerun with --stacktrace and report it. */
     public static final int INTERNAL = 70;
 
@@ -39,6 +45,7 @@ public final class ExitCodes {
             + "  3   status --check found DRIFT between the sides of a stage%n"
             + "  4   needs a person: a platform failed, a rollback failed, another writer superseded a side, or a gate paused%n"
             + "  5   the stage is leased by another run (named, with since when); nothing was changed%n"
+            + "  6   aborted (SIGTERM/SIGINT): what the stage changed was put back (a failed put-back is 4)%n"
             + "  70  internal error (rerun with --stacktrace and report it)%n";
 
     private ExitCodes() {
@@ -47,13 +54,14 @@ public final class ExitCodes {
     /**
      * The exit code that says how a stage ended: {@link #OK} when it succeeded or was skipped, {@link #FAILED} when the
      * release failed (rolled back, or left failed with --no-rollback), {@link #NEEDS_ATTENTION} when a rollback failed,
-     * another writer superseded a side, or the gate paused. The engine carries no exit codes: this mapping is the only one.
+     * another writer superseded a side, or the gate paused, {@link #ABORTED} when an aborted run put the stage back. The engine carries no exit codes: this mapping is the only one.
      */
     public static int of(StageOutcome outcome) {
         return switch (outcome) {
             case SUCCEEDED, SKIPPED -> OK;
             case ROLLED_BACK, FAILED -> FAILED;
             case ROLLBACK_FAILED, SUPERSEDED, PAUSED -> NEEDS_ATTENTION;
+            case ABORTED -> ABORTED;
         };
     }
 

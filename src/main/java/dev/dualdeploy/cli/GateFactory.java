@@ -5,6 +5,7 @@ import dev.dualdeploy.journal.EventSink;
 import dev.dualdeploy.metrics.MetricsProvider;
 import dev.dualdeploy.metrics.Providers;
 import dev.dualdeploy.pipeline.Gate;
+import dev.dualdeploy.time.Abort;
 import dev.dualdeploy.time.Sleeper;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,11 +16,18 @@ final class GateFactory implements Function<StageSpec, Gate>, AutoCloseable {
 
     private final String service;
     private final EventSink events;
+    private final Abort abort;
     private final List<MetricsProvider> opened = new ArrayList<>();
 
     GateFactory(String service, EventSink events) {
+        this(service, events, Abort.none());
+    }
+
+    /** @param abort ends the soak of every gate made here between windows */
+    GateFactory(String service, EventSink events, Abort abort) {
         this.service = service;
         this.events = events;
+        this.abort = abort;
     }
 
     @Override
@@ -28,7 +36,7 @@ final class GateFactory implements Function<StageSpec, Gate>, AutoCloseable {
         if (provider != null) {
             opened.add(provider);
         }
-        return new Gate(service, stage.name(), stage.gate(), provider, events.clock(), Sleeper.SYSTEM, events);
+        return new Gate(service, stage.name(), stage.gate(), provider, events.clock(), Sleeper.SYSTEM, events, abort);
     }
 
     @Override

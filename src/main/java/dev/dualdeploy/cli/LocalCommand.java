@@ -248,6 +248,7 @@ final class LocalCommand implements Callable<Integer> {
         String what = switch (b.how()) {
             case PULL -> "fails to pull";
             case CRASH -> "fails to run (it crashes)";
+            case STALL -> "never starts nor fails (it stalls)";
             case ERRORS -> "serves errors (" + (b.percent() == Math.rint(b.percent()) ? String.valueOf((long) b.percent())
                     : String.valueOf(b.percent())) + "% of its requests)";
         };

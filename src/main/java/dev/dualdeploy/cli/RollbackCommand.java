@@ -1,14 +1,17 @@
 package dev.dualdeploy.cli;
 
 import dev.dualdeploy.config.DualDeploySpec;
+import dev.dualdeploy.config.Durations;
 import dev.dualdeploy.config.Side;
 import dev.dualdeploy.config.StageSpec;
 import dev.dualdeploy.journal.EventSink;
 import dev.dualdeploy.journal.LeaseKeeper;
 import dev.dualdeploy.pipeline.Rollback;
+import dev.dualdeploy.pipeline.StageOutcome;
 import dev.dualdeploy.pipeline.StageReport;
 import dev.dualdeploy.targets.GuardedTargets;
 import dev.dualdeploy.targets.PlatformTargets;
+import dev.dualdeploy.time.Abort;
 import dev.dualdeploy.time.Sleeper;
 import java.util.List;
 import java.util.Optional;
@@ -55,12 +58,17 @@ final class RollbackCommand extends BaseCommand {
         }
         EventSink events = begin(journal.journal, List.of(stage), Optional.empty());
         StageReport report;
-        try (PlatformTargets platforms = new PlatformTargets(CLOCK, Sleeper.SYSTEM);
+        Abort abort = Abort.create();
+        try (AbortSignals signals = new AbortSignals(abort, stage, spec.commandLine().getErr(), "finishing the rollback under way"
+                + " (it is the way back to a good release, so it is not undone), each side followed for at most the stage's"
+                + " timeout (" + Durations.format(stageSpec.timeout()) + ")");
+             PlatformTargets platforms = new PlatformTargets(CLOCK, Sleeper.SYSTEM);
              LeaseKeeper held = lease.hold(platforms, config.service(), stageSpec, sides.contains(Side.KUBERNETES), events)) {
-            report = new Rollback(new GuardedTargets(platforms, held::lost), events).run(stageSpec, sides);
+            report = new Rollback(new GuardedTargets(platforms, held::lost), events, abort).run(stageSpec, sides);
         }
-        int code = ExitCodes.of(report);
-        end(report.outcome().name(), code, report.reason());
+        // A rollback finished after the abort ends the run where the person asked it to go: aborted, in a defined state.
+        int code = abort.requested() && report.outcome() == StageOutcome.SUCCEEDED ? ExitCodes.ABORTED : ExitCodes.of(report);
+        end(abort.requested() && code == ExitCodes.ABORTED ? "ABORTED" : report.outcome().name(), code, report.reason());
         Print.stage(out(), "rollback", report, code, json(), runId());
         return code;
     }

@@ -60,7 +60,9 @@ public final class EcsSimulator implements AutoCloseable {
         /** The essential container exits with code 1 shortly after starting. */
         CRASH,
         /** The task runs but the scheduler replaces it for failing container health checks (not a start failure). */
-        UNHEALTHY
+        UNHEALTHY,
+        /** The task stays PENDING: it neither starts nor fails (an image pull that never ends). */
+        STALL
     }
 
     private static final String TARGET_PREFIX = "AmazonEC2ContainerServiceV20141113.";
@@ -582,6 +584,9 @@ public final class EcsSimulator implements AutoCloseable {
             task.put("lastStatus", "PENDING");
         }
         if (age.compareTo(RUNNING_AT) >= 0 && "PENDING".equals(task.get("lastStatus").asText())) {
+            if (breakage == Breakage.STALL) {
+                return;
+            }
             if (breakage == Breakage.PULL) {
                 failTask(task, deployment, "TaskFailedToStart", "CannotPullContainerError: pull image manifest has been retried 1 time(s):"
                         + " failed to resolve ref " + brokenImage + ": not found", brokenImage, null);

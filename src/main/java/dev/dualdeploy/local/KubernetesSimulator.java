@@ -80,7 +80,14 @@ import java.util.logging.Logger;
 public final class KubernetesSimulator implements AutoCloseable {
 
     /** How a broken image fails. */
-    public enum Breakage { PULL, CRASH }
+    public enum Breakage {
+        /** ErrImagePull, then ImagePullBackOff. */
+        PULL,
+        /** Runs, then CrashLoopBackOff. */
+        CRASH,
+        /** ContainerCreating for ever: neither ready nor failing (an image pull that never ends). */
+        STALL
+    }
 
     private static final String HASH = "pod-template-hash";
     private static final String REVISION = "deployment.kubernetes.io/revision";
@@ -385,7 +392,7 @@ public final class KubernetesSimulator implements AutoCloseable {
                     .map(Map.Entry::getValue).findFirst().orElse(null);
             ContainerStatusBuilder status = new ContainerStatusBuilder().withName(container.getName()).withImage(image)
                     .withRestartCount(0).withReady(false).withStarted(false);
-            if (age.compareTo(START_DELAY) < 0) {
+            if (age.compareTo(START_DELAY) < 0 || breakage == Breakage.STALL) {
                 status.withState(waiting("ContainerCreating", null));
             } else if (breakage == Breakage.PULL) {
                 status.withState(age.compareTo(FAIL_DELAY) < 0
@@ -405,7 +412,7 @@ public final class KubernetesSimulator implements AutoCloseable {
             // The pod moves on again when it is due to start, and a broken one when it is due to fail.
             if (age.compareTo(START_DELAY) < 0) {
                 pass.dueAt(created.plus(START_DELAY));
-            } else if (breakage != null && age.compareTo(FAIL_DELAY) < 0) {
+            } else if (breakage != null && breakage != Breakage.STALL && age.compareTo(FAIL_DELAY) < 0) {
                 pass.dueAt(created.plus(FAIL_DELAY));
             }
         }

@@ -52,7 +52,12 @@ public final class LocalEnvironment implements AutoCloseable {
          * The release runs and stays healthy, but a share of its requests fail: only a gate's error check (the local
          * CloudWatch's counts, see {@link Traffic}) catches it.
          */
-        ERRORS
+        ERRORS,
+        /**
+         * The release never starts and never fails (an image pull that never ends): its pods stay ContainerCreating and
+         * its tasks PENDING, so a rollout of it is under way until its timeout (tests that interrupt a rollout).
+         */
+        STALL
     }
 
     /** The share of requests a release broken with {@link Breakage#ERRORS} fails when none is given, in percent. */
@@ -207,10 +212,12 @@ public final class LocalEnvironment implements AutoCloseable {
             return digest;
         }
         if (sides.contains(Side.KUBERNETES)) {
-            kubernetes.breakImage(digest, how == Breakage.PULL ? KubernetesSimulator.Breakage.PULL : KubernetesSimulator.Breakage.CRASH);
+            kubernetes.breakImage(digest, how == Breakage.PULL ? KubernetesSimulator.Breakage.PULL
+                    : how == Breakage.STALL ? KubernetesSimulator.Breakage.STALL : KubernetesSimulator.Breakage.CRASH);
         }
         if (sides.contains(Side.LEGACY)) {
-            ecs.breakImage(digest, how == Breakage.PULL ? EcsSimulator.Breakage.PULL : EcsSimulator.Breakage.CRASH);
+            ecs.breakImage(digest, how == Breakage.PULL ? EcsSimulator.Breakage.PULL
+                    : how == Breakage.STALL ? EcsSimulator.Breakage.STALL : EcsSimulator.Breakage.CRASH);
         }
         return digest;
     }

@@ -12,6 +12,7 @@ import dev.dualdeploy.targets.RolloutResult;
 import dev.dualdeploy.targets.TargetException;
 import dev.dualdeploy.targets.TargetState;
 import dev.dualdeploy.targets.Targets;
+import dev.dualdeploy.time.Abort;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -36,11 +37,22 @@ public final class Deploy {
 
     private final Targets targets;
     private final EventSink events;
+    private final Abort abort;
 
     /** @param events where it says what it does; their instants come from the sink's clock */
     public Deploy(Targets targets, EventSink events) {
+        this(targets, events, Abort.none());
+    }
+
+    /**
+     * @param events where it says what it does; their instants come from the sink's clock
+     * @param abort once requested, no rollout starts, the rollouts under way stop being followed, and every enabled side
+     *              not on its last good release is put back to it ({@link PutBack})
+     */
+    public Deploy(Targets targets, EventSink events, Abort abort) {
         this.targets = targets;
         this.events = events;
+        this.abort = abort;
     }
 
     /**
@@ -91,8 +103,19 @@ public final class Deploy {
             return t;
         });
         try {
-            Map<Side, RolloutResult> rollouts = parallel(pool, sides, side -> rollout(stage, side, opened.get(side), release,
-                    before.get(side)));
+            Map<Side, RolloutResult> rollouts;
+            try {
+                rollouts = parallel(pool, sides, side -> rollout(stage, side, opened.get(side), release,
+                        before.get(side)));
+            } catch (RuntimeException e) {
+                throw unexpected(stage, "the rollout", e, opened, before, release, pool, rollbackOnFailure);
+            }
+            if (abort.requested()) {
+                Recovery.Result putBack = PutBack.run(stage, "the rollout of " + release.version(), opened, before,
+                        Optional.of(release.image()), superseded(rollouts), this, pool, events, abort);
+                return report(stage, release, sides, opened, rollouts, Optional.of(putBack), putBack.after(),
+                        Optional.of(PutBack.what(abort, "the rollout of " + release.version())), true, ownsStage, true);
+            }
             Map<Side, TargetState> after = readBack(only(opened, sides));
             Emit.readBack(events, stage.name(), describe(opened), after);
             Optional<String> failure = failure(sides, rollouts, after, release);
@@ -111,6 +134,37 @@ public final class Deploy {
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    /**
+     * A step of a stage that changed something threw what it should not (a bug, an exception a target or a check did
+     * not turn into a result; for a rollout, after every other side's rollout ended): the sides this run changed are
+     * returned to their last good release all the same (unless automatic rollback is off), and what was done is
+     * reported before the exception is passed on.
+     *
+     * @param during the step that threw, such as {@code the rollout}
+     * @return {@code e}, with a failure of the recovery itself added as suppressed, for the caller to throw
+     */
+    RuntimeException unexpected(StageSpec stage, String during, RuntimeException e, Map<Side, DeployTarget> opened,
+                                Map<Side, TargetState> before, Release release, ExecutorService pool, boolean rollbackOnFailure) {
+        if (!rollbackOnFailure) {
+            Emit.notice(events, stage.name(), null, "unexpected error during " + during + ": " + e + "; automatic rollback is off,"
+                    + " the sides are left as they are");
+            return e;
+        }
+        Emit.notice(events, stage.name(), null, "unexpected error during " + during + ": " + e + "; returning every enabled side"
+                + " to its last good release");
+        try {
+            Recovery.Result recovery = Recovery.run(stage, opened, before, Optional.of(release.image()), Map.of(), this, pool, events,
+                    "unexpected error during " + during);
+            Emit.notice(events, stage.name(), null, recovery.outcome() + " after the unexpected error: " + recovery.summary()
+                    + " [" + Parity.of(recovery.after()).status() + "]");
+        } catch (RuntimeException failed) {
+            Emit.notice(events, stage.name(), null, "the rollback after the unexpected error failed too: " + failed
+                    + "; the stage needs a person (dualdeploy status)");
+            e.addSuppressed(failed);
+        }
+        return e;
     }
 
     /** The sides whose rollout saw another writer replace the release, with what they run now. */
@@ -188,11 +242,15 @@ public final class Deploy {
 
     private RolloutResult rollout(StageSpec stage, Side side, DeployTarget target, Release release, TargetState before) {
         Instant started = targets.clock().instant();
+        if (abort.requested()) {
+            Emit.notice(events, stage.name(), side, "not started: the run was aborted");
+            return new RolloutResult(RolloutResult.Status.FAILED, "not started: the run was aborted", Duration.ZERO);
+        }
         events.accept(new Event.RolloutStarted(events.run(), events.now(), Optional.of(stage.name()), Optional.of(side), target.describe(),
                 release.image(), release.version(), before == null ? Optional.empty() : before.image()));
         RolloutResult result;
         try {
-            result = target.deploy(release).await(stage.timeout());
+            result = target.deploy(release).await(stage.timeout(), abort);
         } catch (TargetException e) {
             result = new RolloutResult(RolloutResult.Status.FAILED, e.getMessage(), since(started));
         }
@@ -223,7 +281,8 @@ public final class Deploy {
         Emit.rollbackStarted(events, stage.name(), side, List.of(side), reason, to);
         RolloutResult result;
         try {
-            result = target.rollback().await(stage.timeout());
+            // A rollback is never stopped by an abort (it is the put-back), but after one it is followed for a bounded time.
+            result = target.rollback().await(abort.requested() ? Abort.putBack(stage.timeout()) : stage.timeout());
         } catch (TargetException e) {
             synchronized (errors) {
                 errors.put(side, e.getMessage());
@@ -257,6 +316,14 @@ public final class Deploy {
                                Map<Side, RolloutResult> rollouts, Optional<Recovery.Result> recovery,
                                Map<Side, TargetState> after, Optional<String> failure, boolean rollbackOnFailure,
                                boolean ownsStage) {
+        return report(stage, release, sides, opened, rollouts, recovery, after, failure, rollbackOnFailure, ownsStage, false);
+    }
+
+    /** @param aborted whether the recovery was the put-back after an abort */
+    private StageReport report(StageSpec stage, Release release, List<Side> sides, Map<Side, DeployTarget> opened,
+                               Map<Side, RolloutResult> rollouts, Optional<Recovery.Result> recovery,
+                               Map<Side, TargetState> after, Optional<String> failure, boolean rollbackOnFailure,
+                               boolean ownsStage, boolean aborted) {
         Map<Side, RolloutResult> rollbacks = recovery.map(Recovery.Result::rollbacks).orElse(Map.of());
         Map<Side, String> rollbackErrors = recovery.map(Recovery.Result::errors).orElse(Map.of());
         List<SideReport> reports = new ArrayList<>();
@@ -288,7 +355,7 @@ public final class Deploy {
                     + " runs what another writer put there");
         } else {
             Recovery.Result result = recovery.orElseThrow();
-            outcome = result.outcome();
+            outcome = aborted ? PutBack.outcome(result) : result.outcome();
             reason = failure.get() + "; " + result.summary();
         }
         Emit.parity(events, stage.name(), parity);

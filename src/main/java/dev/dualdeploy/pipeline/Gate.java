@@ -14,6 +14,7 @@ import dev.dualdeploy.journal.EventSink;
 import dev.dualdeploy.metrics.Measurement;
 import dev.dualdeploy.metrics.MetricsProvider;
 import dev.dualdeploy.metrics.Window;
+import dev.dualdeploy.time.Abort;
 import dev.dualdeploy.time.Sleeper;
 import java.time.Clock;
 import java.time.Duration;
@@ -65,12 +66,24 @@ public final class Gate {
     private final Clock clock;
     private final Sleeper sleeper;
     private final EventSink events;
+    private final Abort abort;
 
     /**
      * @param provider where the metrics come from; may be null when the gate has only http checks
      * @param events where it says what it measures and decides
      */
     public Gate(String service, String stage, GateSpec spec, MetricsProvider provider, Clock clock, Sleeper sleeper, EventSink events) {
+        this(service, stage, spec, provider, clock, sleeper, events, Abort.none());
+    }
+
+    /**
+     * @param provider where the metrics come from; may be null when the gate has only http checks
+     * @param events where it says what it measures and decides
+     * @param abort ends the soak between windows (no new window starts once it is requested)
+     */
+    public Gate(String service, String stage, GateSpec spec, MetricsProvider provider, Clock clock, Sleeper sleeper, EventSink events,
+                Abort abort) {
+        this.abort = abort;
         this.stage = stage;
         this.spec = spec;
         this.meter = new Meter(service, stage, spec, provider, clock);
@@ -100,7 +113,8 @@ public final class Gate {
         for (int k = 1; k <= planned && stop == null; k++) {
             Instant end = started.plus(interval.multipliedBy(k));
             if (!sleepUntil(end.plus(meter.delay()))) {
-                stop = Verdict.error("gate", "interrupted after " + windows + " of " + planned + " windows");
+                stop = Verdict.error("gate", (abort.requested() ? "aborted (" + abort.reason().orElseThrow() + ")" : "interrupted")
+                        + " after " + windows + " of " + planned + " windows");
                 break;
             }
             windows = k;
@@ -192,17 +206,19 @@ public final class Gate {
         return phase.name().equals("gate") ? "gate" : "gate " + phase.name();
     }
 
+    /** Waits until {@code when}; false if the run was aborted (no new window starts) or the thread interrupted. */
     private boolean sleepUntil(Instant when) {
-        while (true) {
+        while (!abort.requested()) {
             Duration left = Duration.between(clock.instant(), when);
             if (left.isNegative() || left.isZero()) {
                 return true;
             }
-            sleeper.sleep(left);
+            abort.sleep(sleeper, left);
             if (Thread.currentThread().isInterrupted()) {
                 return false;
             }
         }
+        return false;
     }
 
     private static Duration roundToSeconds(Duration duration) {

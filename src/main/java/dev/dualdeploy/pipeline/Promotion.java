@@ -11,6 +11,7 @@ import dev.dualdeploy.targets.DeployTarget;
 import dev.dualdeploy.targets.RolloutResult;
 import dev.dualdeploy.targets.TargetState;
 import dev.dualdeploy.targets.Targets;
+import dev.dualdeploy.time.Abort;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -29,6 +30,9 @@ import java.util.function.Function;
  * it. With {@code gate.canary}, the canary side is deployed and judged first against the other side, which still runs
  * the last good release; only when that gate passes does the other side follow, and a short gate judges both. A
  * canary that fails is rolled back alone: the other side, on its last good release, is read but never written.
+ *
+ * <p>Aborted (the {@link Abort} requested), no rollout and no gate window starts any more, and the stage is put back
+ * ({@link PutBack}) whether the abort came during a rollout, a gate or between them.
  */
 public final class Promotion {
 
@@ -36,15 +40,25 @@ public final class Promotion {
     private final EventSink events;
     private final Function<StageSpec, Gate> gates;
     private final Clock clock;
+    private final Abort abort;
 
     /**
      * @param gates makes the gate of a stage (with its metrics provider); called only for a stage whose gate has checks
      */
     public Promotion(Targets targets, EventSink events, Function<StageSpec, Gate> gates, Clock clock) {
+        this(targets, events, gates, clock, Abort.none());
+    }
+
+    /**
+     * @param gates makes the gate of a stage; the gates it makes should end their soak on the same {@code abort}
+     * @param abort stops the promotion where it would start new work, and puts the stage back
+     */
+    public Promotion(Targets targets, EventSink events, Function<StageSpec, Gate> gates, Clock clock, Abort abort) {
         this.targets = targets;
         this.events = events;
         this.gates = gates;
         this.clock = clock;
+        this.abort = abort;
     }
 
     /**
@@ -57,7 +71,7 @@ public final class Promotion {
      *         its last good release
      */
     public StageReport run(StageSpec stage, Release release, ToggleSpec toggle, boolean rollbackOnFailure, boolean gate) {
-        Deploy deploy = new Deploy(targets, events);
+        Deploy deploy = new Deploy(targets, events, abort);
         GateSpec spec = stage.gate();
         List<Side> sides = List.of(Side.values()).stream().filter(toggle::on).toList();
         if (!spec.analyses() || sides.isEmpty()) {
@@ -94,18 +108,30 @@ public final class Promotion {
             if (canaryDeploy.outcome() != StageOutcome.SUCCEEDED) {
                 return ended(canaryDeploy, false);
             }
-            GateReport canaryGate = judge.run(new Gate.Phase("canary", List.of(first), spec.soak(), deployedAt));
+            GateReport canaryGate = judge(run, judge, new Gate.Phase("canary", List.of(first), spec.soak(), deployedAt));
             runs.add(canaryGate);
+            if (abort.requested()) {
+                return aborted(run, sides(List.of(canaryDeploy)), "the gate canary", Optional.of(other), runs);
+            }
             if (canaryGate.decision() != GateReport.Decision.PASS) {
                 return afterGate(run, List.of(canaryDeploy), canaryGate, List.of(first), runs, Optional.of(other));
             }
             deployedAt.put(other, clock.instant());
             StageReport follow = deploy.run(stage, release, only(other), rollbackOnFailure, false, sides);
+            if (follow.outcome() != StageOutcome.SUCCEEDED && abort.requested()) {
+                // The follow deploy's put-back covered the canary side too; its reason says what was put back.
+                List<SideReport> both = sides(List.of(canaryDeploy, follow));
+                return new StageReport(stage.name(), Optional.of(release), follow.outcome(), follow.reason(), Parity.of(after(both)),
+                        both, runs);
+            }
             if (follow.outcome() != StageOutcome.SUCCEEDED) {
                 return followFailed(run, canaryDeploy, follow, first, runs);
             }
-            GateReport followGate = judge.run(new Gate.Phase("follow", sides, spec.followSoak(), deployedAt));
+            GateReport followGate = judge(run, judge, new Gate.Phase("follow", sides, spec.followSoak(), deployedAt));
             runs.add(followGate);
+            if (abort.requested()) {
+                return aborted(run, sides(List.of(canaryDeploy, follow)), "the gate follow", Optional.empty(), runs);
+            }
             if (followGate.decision() != GateReport.Decision.PASS) {
                 return afterGate(run, List.of(canaryDeploy, follow), followGate, sides, runs, Optional.empty());
             }
@@ -116,8 +142,11 @@ public final class Promotion {
         if (deployed.outcome() != StageOutcome.SUCCEEDED) {
             return ended(deployed, false);
         }
-        GateReport report = judge.run(new Gate.Phase("gate", sides, spec.soak(), deployedAt));
+        GateReport report = judge(run, judge, new Gate.Phase("gate", sides, spec.soak(), deployedAt));
         runs.add(report);
+        if (abort.requested()) {
+            return aborted(run, sides(List.of(deployed)), "the gate", Optional.empty(), runs);
+        }
         if (report.decision() != GateReport.Decision.PASS) {
             return afterGate(run, List.of(deployed), report, sides, runs, Optional.empty());
         }
@@ -175,7 +204,26 @@ public final class Promotion {
             String reason = what + "; automatic rollback is off, the release is still in place on " + Side.labels(judged);
             return ended(new StageReport(stage.name(), Optional.of(release), StageOutcome.FAILED, reason, Parity.of(after(sides)), sides, runs));
         }
-        return recovered(run, sides, what, untouched, runs);
+        return recovered(run, sides, what, untouched, runs, Optional.empty());
+    }
+
+    /**
+     * Runs the gate. One that throws (a bug in a check, a provider that threw instead of returning an error) leaves
+     * the stage changed: it is returned to its last good release first (unless automatic rollback is off), then the
+     * exception is passed on.
+     */
+    private GateReport judge(Run run, Gate gate, Gate.Phase phase) {
+        try {
+            return gate.run(phase);
+        } catch (RuntimeException e) {
+            ExecutorService pool = Executors.newFixedThreadPool(run.sides().size());
+            try {
+                throw run.deploy().unexpected(run.stage(), "the gate", e, open(run.stage(), run.sides()), run.before(),
+                        run.release(), pool, run.rollbackOnFailure());
+            } finally {
+                pool.shutdownNow();
+            }
+        }
     }
 
     /** The other side's deploy failed after the canary passed; its own recovery covered the canary side too. */
@@ -189,14 +237,27 @@ public final class Promotion {
                 sides, runs));
     }
 
-    private StageReport recovered(Run run, List<SideReport> sides, String what, Optional<Side> untouched, List<GateReport> runs) {
+    /** The run was aborted during {@code during} (a gate): the stage is put back. */
+    private StageReport aborted(Run run, List<SideReport> sides, String during, Optional<Side> untouched, List<GateReport> runs) {
+        return recovered(run, sides, PutBack.what(abort, during), untouched, runs, Optional.of(during));
+    }
+
+    /** @param abortedDuring what the abort stopped, when this is the put-back after one ({@code what} then says so) */
+    private StageReport recovered(Run run, List<SideReport> sides, String what, Optional<Side> untouched, List<GateReport> runs,
+                                  Optional<String> abortedDuring) {
+        boolean aborted = abortedDuring.isPresent();
         StageSpec stage = run.stage();
         Map<Side, DeployTarget> opened = open(stage, run.sides());
         ExecutorService pool = Executors.newFixedThreadPool(run.sides().size());
         Recovery.Result recovery;
         try {
-            recovery = Recovery.run(stage, opened, run.before(), Optional.of(run.release().image()), Map.of(), run.deploy(),
-                    pool, events, what);
+            if (aborted) {
+                recovery = PutBack.run(stage, abortedDuring.get(), opened, run.before(),
+                        Optional.of(run.release().image()), Map.of(), run.deploy(), pool, events, abort);
+            } else {
+                recovery = Recovery.run(stage, opened, run.before(), Optional.of(run.release().image()), Map.of(), run.deploy(),
+                        pool, events, what);
+            }
         } finally {
             pool.shutdownNow();
         }
@@ -214,7 +275,7 @@ public final class Promotion {
                     rollback, error, recovery.after().get(side), took));
         }
         List<SideReport> all = new ArrayList<>(merged.values());
-        StageOutcome outcome = recovery.outcome();
+        StageOutcome outcome = aborted ? PutBack.outcome(recovery) : recovery.outcome();
         String note = untouched.filter(s -> !recovery.rolledBack().contains(s)).map(s -> "; " + s.label() + " was never changed").orElse("");
         String reason = what + "; " + recovery.summary() + (recovery.recovered() ? note : "");
         Parity parity = Parity.of(after(all));

@@ -9,6 +9,7 @@ import dev.dualdeploy.targets.RolloutResult;
 import dev.dualdeploy.targets.TargetException;
 import dev.dualdeploy.targets.TargetState;
 import dev.dualdeploy.targets.Targets;
+import dev.dualdeploy.time.Abort;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -33,11 +34,22 @@ public final class Rollback {
 
     private final Targets targets;
     private final EventSink events;
+    private final Abort abort;
 
     /** @param events where it says what it does */
     public Rollback(Targets targets, EventSink events) {
+        this(targets, events, Abort.none());
+    }
+
+    /**
+     * @param events where it says what it does
+     * @param abort requested before the rollback starts, nothing changes (ABORTED); requested during it, the rollback,
+     *              being the way back to a good release, is followed to its end (the stage's timeout) and never undone
+     */
+    public Rollback(Targets targets, EventSink events, Abort abort) {
         this.targets = targets;
         this.events = events;
+        this.abort = abort;
     }
 
     /**
@@ -88,7 +100,14 @@ public final class Rollback {
             Emit.rollbackStarted(events, stage.name(), null, plan.moving(), "asked for, to " + label + (staying.isEmpty() ? "" : "; " + staying),
                     Optional.of(to));
         }
-        Deploy deploy = new Deploy(targets, events);
+        if (abort.requested()) {
+            String reason = PutBack.nothingChanged(stage, "the rollback's preparation", events, abort);
+            List<SideReport> reports = new ArrayList<>();
+            sides.forEach(side -> reports.add(new SideReport(side, opened.get(side).describe(), Optional.empty(), Optional.empty(),
+                    Optional.empty(), before.get(side), Duration.ZERO)));
+            return new StageReport(stage.name(), Optional.empty(), StageOutcome.ABORTED, reason, Parity.of(before), reports);
+        }
+        Deploy deploy = new Deploy(targets, events, abort);
         Map<Side, String> errors = new EnumMap<>(Side.class);
         ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, sides.size()));
         try {
@@ -96,6 +115,9 @@ public final class Rollback {
             results.putAll(Deploy.parallel(pool, sides, side -> plan.moving().contains(side)
                     ? deploy.rollback(stage, side, opened.get(side), errors, plan.to(), "")
                     : follow(stage, side, opened.get(side), to, before.get(side))));
+            if (abort.requested()) {
+                PutBack.rollbackFinished(stage, events, abort);
+            }
             Map<Side, TargetState> after = Deploy.readBack(opened);
             Emit.readBack(events, stage.name(), Deploy.describe(opened), after);
             List<SideReport> reports = new ArrayList<>();

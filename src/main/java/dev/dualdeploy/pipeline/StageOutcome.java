@@ -21,6 +21,11 @@ public enum StageOutcome {
      * stays in place, and a person decides whether to run the gate again or roll back.
      */
     PAUSED,
+    /**
+     * The run was aborted (SIGTERM, SIGINT) in this stage: nothing new started, and every enabled side is back on its
+     * last good release, as read back. A put-back that failed or timed out is {@link #ROLLBACK_FAILED} instead.
+     */
+    ABORTED,
     /** No side is enabled for this stage; nothing was done. */
     SKIPPED
 }

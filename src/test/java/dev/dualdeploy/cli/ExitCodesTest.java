@@ -19,6 +19,7 @@ class ExitCodesTest {
         assertThat(codes).containsExactlyInAnyOrderEntriesOf(Map.of(
                 StageOutcome.SUCCEEDED, 0, StageOutcome.SKIPPED, 0,
                 StageOutcome.ROLLED_BACK, 1, StageOutcome.FAILED, 1,
-                StageOutcome.ROLLBACK_FAILED, 4, StageOutcome.SUPERSEDED, 4, StageOutcome.PAUSED, 4));
+                StageOutcome.ROLLBACK_FAILED, 4, StageOutcome.SUPERSEDED, 4, StageOutcome.PAUSED, 4,
+                StageOutcome.ABORTED, 6));
     }
 }

@@ -9,6 +9,7 @@ import dev.dualdeploy.targets.Rollout;
 import dev.dualdeploy.targets.RolloutResult;
 import dev.dualdeploy.targets.TargetException;
 import dev.dualdeploy.text.Text;
+import dev.dualdeploy.time.Abort;
 import dev.dualdeploy.time.Sleeper;
 import java.time.Clock;
 import java.time.Duration;
@@ -75,6 +76,11 @@ final class EcsRollout implements Rollout {
 
     @Override
     public RolloutResult await(Duration timeout) {
+        return await(timeout, Abort.none());
+    }
+
+    @Override
+    public RolloutResult await(Duration timeout, Abort abort) {
         Instant started = clock.instant();
         Instant deadline = started.plus(timeout);
         Instant answered = started;
@@ -100,11 +106,15 @@ final class EcsRollout implements Rollout {
                 return new RolloutResult(RolloutResult.Status.FAILED, "interrupted while following the rollout",
                         Duration.between(started, clock.instant()));
             }
+            if (abort.requested()) {
+                return new RolloutResult(RolloutResult.Status.FAILED, Rollout.stoppedFollowing(abort) + "; " + lastState,
+                        Duration.between(started, clock.instant()));
+            }
             if (!clock.instant().isBefore(deadline)) {
                 return new RolloutResult(RolloutResult.Status.TIMED_OUT, "not complete after " + timeout.toSeconds()
                         + "s: " + lastState, Duration.between(started, clock.instant()));
             }
-            sleeper.sleep(spec.poll());
+            abort.sleep(sleeper, spec.poll());
         }
     }
 

@@ -8,6 +8,7 @@ import dev.dualdeploy.targets.Progress;
 import dev.dualdeploy.targets.Rollout;
 import dev.dualdeploy.targets.RolloutResult;
 import dev.dualdeploy.text.Text;
+import dev.dualdeploy.time.Abort;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -92,6 +93,11 @@ final class KubernetesRollout implements Rollout {
 
     @Override
     public RolloutResult await(Duration timeout) {
+        return await(timeout, Abort.none());
+    }
+
+    @Override
+    public RolloutResult await(Duration timeout, Abort abort) {
         Instant started = clock.instant();
         Instant deadline = started.plus(timeout);
         CompletableFuture<RolloutResult> done = new CompletableFuture<>();
@@ -155,6 +161,10 @@ final class KubernetesRollout implements Rollout {
             serial.scheduleWithFixedDelay(check, 0, RESYNC_MILLIS, TimeUnit.MILLISECONDS);
             // Events end the wait; the deadline is the injected clock's, read again at least every WAKE.
             for (Instant now = clock.instant(); now.isBefore(deadline); now = clock.instant()) {
+                if (abort.requested()) {
+                    return done.getNow(result(RolloutResult.Status.FAILED, Rollout.stoppedFollowing(abort) + "; " + lastState,
+                            started));
+                }
                 Duration left = Duration.between(now, deadline);
                 try {
                     return done.get((left.compareTo(WAKE) < 0 ? left : WAKE).toNanos(), TimeUnit.NANOSECONDS);

@@ -1,0 +1,73 @@
+package dev.dualdeploy.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.dualdeploy.cli.ExitCodes;
+import dev.dualdeploy.config.Side;
+import dev.dualdeploy.local.LocalEnvironment;
+import dev.dualdeploy.testing.LocalStageTest;
+import dev.dualdeploy.time.Abort;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The engine's side of an abort on a real local stage (both sides on 1.0.0, recorded last good): a put-back that
+ * cannot be made is ROLLBACK_FAILED (exit 4), never ABORTED; an abort before anything started changes nothing, in a
+ * deploy and in a rollback. The signal path and the put-back that succeeds are {@code cli/AbortTest}'s.
+ */
+class AbortPutBackTest extends LocalStageTest {
+
+    @Test
+    void aPutBackThatFailsIsRollbackFailedNotAborted() throws Exception {
+        env.breakRelease(NEXT.digest(), LocalEnvironment.Breakage.STALL, EnumSet.of(Side.KUBERNETES));
+        events.clear(); // the setup's deploy of 1.0.0 reported progress too
+        Abort abort = Abort.create();
+        CompletableFuture<StageReport> run = CompletableFuture.supplyAsync(() -> new Deploy(targets, sink, abort)
+                .run(stage(), NEXT, BOTH, true));
+        await().atMost(Duration.ofMinutes(1)).until(() -> events.stream().anyMatch(e -> e.startsWith("[prod/kubernetes] updated ")));
+        // The release to put back cannot be pulled any more: the Kubernetes put-back fails.
+        env.breakRelease(GOOD.digest(), LocalEnvironment.Breakage.PULL, EnumSet.of(Side.KUBERNETES));
+        abort.request("SIGTERM");
+
+        StageReport report = run.get(2, TimeUnit.MINUTES);
+
+        assertThat(report.outcome()).as(report.reason()).isEqualTo(StageOutcome.ROLLBACK_FAILED);
+        assertThat(ExitCodes.of(report.outcome())).isEqualTo(ExitCodes.NEEDS_ATTENTION);
+        assertThat(report.reason()).startsWith("aborted (SIGTERM) during the rollout of 1.2.0; could not return kubernetes (");
+        assertThat(runs(Side.LEGACY)).contains(GOOD.digest());
+        assertThat(events).noneMatch(e -> e.startsWith("[prod] put back: "));
+    }
+
+    @Test
+    void aDeployAbortedBeforeItsRolloutsChangesNothing() {
+        Abort abort = Abort.create();
+        abort.request("SIGINT");
+
+        StageReport report = new Deploy(targets, sink, abort).run(stage(), NEXT, BOTH, true);
+
+        assertThat(report.outcome()).as(report.reason()).isEqualTo(StageOutcome.ABORTED);
+        assertThat(report.reason()).isEqualTo("aborted (SIGINT) during the rollout of 1.2.0; no side needed a rollback: every"
+                + " side runs its last good release");
+        assertThat(events).contains("[prod/legacy] not started: the run was aborted", "[prod/kubernetes] not started: the run was aborted");
+        assertThat(runs(Side.LEGACY)).contains(GOOD.digest());
+        assertThat(runs(Side.KUBERNETES)).contains(GOOD.digest());
+    }
+
+    @Test
+    void aRollbackAbortedBeforeItStartsChangesNothing() {
+        Abort abort = Abort.create();
+        abort.request("SIGTERM");
+
+        StageReport report = new Rollback(targets, sink, abort).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
+
+        assertThat(report.outcome()).isEqualTo(StageOutcome.ABORTED);
+        assertThat(report.reason()).isEqualTo("aborted (SIGTERM) during the rollback's preparation: nothing was changed");
+        assertThat(runs(Side.LEGACY)).contains(GOOD.digest());
+        assertThat(runs(Side.KUBERNETES)).contains(GOOD.digest());
+    }
+}
