@@ -73,7 +73,14 @@ public final class Promotion {
         Map<Side, TargetState> read = new EnumMap<>(Side.class);
         opened.forEach((side, target) -> read.put(side, target.current()));
         Deploy.requirePresent(stage, opened, read, sides);
-        Map<Side, TargetState> before = LastGood.reconcile(stage, opened, read, reporter);
+        Map<Side, TargetState> reconciled = LastGood.reconcile(stage, opened, read, reporter);
+        ExecutorService returns = Executors.newFixedThreadPool(opened.size());
+        Map<Side, TargetState> before;
+        try {
+            before = Recovery.returnLeftovers(stage, opened, reconciled, release, deploy, returns, reporter);
+        } finally {
+            returns.shutdownNow();
+        }
         Run run = new Run(stage, release, sides, rollbackOnFailure, before, deploy);
         List<GateReport> runs = new ArrayList<>();
         Map<Side, Instant> deployedAt = new EnumMap<>(Side.class);

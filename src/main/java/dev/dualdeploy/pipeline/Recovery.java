@@ -5,6 +5,7 @@ import dev.dualdeploy.config.StageSpec;
 import dev.dualdeploy.release.Release;
 import dev.dualdeploy.targets.DeployTarget;
 import dev.dualdeploy.targets.RolloutResult;
+import dev.dualdeploy.targets.TargetException;
 import dev.dualdeploy.targets.TargetState;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -168,6 +169,50 @@ final class Recovery {
             drift = Optional.of(parity.reason());
         }
         return new Result(rollbacks, errors, after, rollBack, stuck, drift, theirs);
+    }
+
+    /**
+     * Before a release goes out, returns every side that runs neither its last good release nor this release to its
+     * last good release, and reads the sides back. Such a side was left by an interrupted run (killed mid-rollout,
+     * mid-gate or mid-rollback), a paused gate or {@code --no-rollback}: it runs a release that never passed. Deploying
+     * over it would judge the new release against a baseline that never passed and, were the new release to fail, leave
+     * the side's history without the release the stage was on; so a different release first puts the stage back where
+     * the interrupted run started. A side already running this release keeps it: the same release is finished, not
+     * undone. A side that cannot be read, or has no last good record, is left to the deploy as it is.
+     *
+     * @return the states of the opened sides, read back after the returns (the input when none was needed)
+     * @throws TargetException if a side could not be returned: nothing else was changed
+     */
+    static Map<Side, TargetState> returnLeftovers(StageSpec stage, Map<Side, DeployTarget> opened, Map<Side, TargetState> states,
+                                                  Release release, Deploy deploy, ExecutorService pool, Reporter reporter) {
+        List<Side> left = opened.keySet().stream().filter(side -> {
+            TargetState state = states.get(side);
+            return state != null && state.readable() && state.lastGoodImage().isPresent() && !state.onLastGood()
+                    && state.image().isPresent() && !state.digest().equals(Optional.of(release.digest()));
+        }).toList();
+        if (left.isEmpty()) {
+            return states;
+        }
+        List<String> each = new ArrayList<>();
+        left.forEach(side -> each.add(side.label() + " runs " + states.get(side).version().orElse(Release.shortImage(states.get(side).image().get()))
+                + ", which never passed here"));
+        reporter.event(stage.name(), null, String.join("; ", each) + " (left by an interrupted or failed run): returning "
+                + Side.labels(left) + " to the last good release before deploying " + release.version());
+        Map<Side, String> errors = new EnumMap<>(Side.class);
+        Map<Side, RolloutResult> rollbacks = Deploy.parallel(pool, left, side -> deploy.rollback(stage, side, opened.get(side), errors));
+        List<String> failed = new ArrayList<>();
+        rollbacks.forEach((side, result) -> {
+            if (!result.succeeded()) {
+                failed.add(side.label() + " (" + errors.getOrDefault(side, "rollback " + result.status() + ": " + result.reason()) + ")");
+            }
+        });
+        if (!failed.isEmpty()) {
+            throw new TargetException("stage " + stage.name() + ": could not return " + String.join(" + ", failed)
+                    + " to the last good release before deploying " + release.version() + "; " + release.version()
+                    + " was not deployed: needs a person");
+        }
+        Map<Side, String> unreadable = new EnumMap<>(Side.class);
+        return read(opened, unreadable);
     }
 
     /**
