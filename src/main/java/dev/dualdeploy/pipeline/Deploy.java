@@ -85,7 +85,7 @@ public final class Deploy {
         try {
             if (markGood) {
                 // A promotion returns the leftovers itself, once, before its first deploy (see LastGood above).
-                before = Recovery.returnLeftovers(stage, opened, before, release, this, pool, reporter);
+                before = Recovery.returnLeftovers(stage, opened, before, release, false, this, pool, reporter);
             }
             Map<Side, RolloutResult> rollouts = parallel(pool, sides, side -> rollout(stage, side, opened.get(side), release));
             Map<Side, TargetState> after = readBack(only(opened, sides));

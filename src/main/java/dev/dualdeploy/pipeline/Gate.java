@@ -184,6 +184,15 @@ public final class Gate {
         return phase.name().equals("gate") ? "gate" : "gate " + phase.name();
     }
 
+    /**
+     * Waits one soak, so that a before-deploy baseline taken afterwards (it reaches back one soak) holds only what runs
+     * now: after sides were returned to the last good release, the traffic of the release they were returned from must
+     * not be the baseline. False if interrupted.
+     */
+    public boolean awaitBaseline(Duration soak) {
+        return sleepUntil(clock.instant().plus(soak));
+    }
+
     private boolean sleepUntil(Instant when) {
         while (true) {
             Duration left = Duration.between(clock.instant(), when);
