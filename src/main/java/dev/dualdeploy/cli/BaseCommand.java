@@ -5,10 +5,12 @@ import dev.dualdeploy.config.ConfigLoader;
 import dev.dualdeploy.config.ConfigProblem;
 import dev.dualdeploy.config.DualDeploySpec;
 import dev.dualdeploy.config.StageSpec;
+import dev.dualdeploy.journal.RunIds;
 import dev.dualdeploy.pipeline.Reporter;
 import dev.dualdeploy.targets.kubernetes.Kubeconfig;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Model.CommandSpec;
@@ -40,6 +42,16 @@ abstract class BaseCommand implements Callable<Integer> {
     @Option(names = "--output", defaultValue = "text", paramLabel = "FORMAT",
             description = "text (for people) or json (a stable result on stdout; progress stays on stderr).")
     Output output;
+
+    private String runId;
+
+    /** This invocation's run id ({@code journal.RunIds}), made once, at first use. */
+    String runId() {
+        if (runId == null) {
+            runId = RunIds.next(Clock.systemUTC());
+        }
+        return runId;
+    }
 
     boolean json() {
         return output == Output.json;

@@ -2,13 +2,19 @@ package dev.dualdeploy.cli;
 
 import dev.dualdeploy.config.DualDeploySpec;
 import dev.dualdeploy.config.StageSpec;
+import dev.dualdeploy.config.ToggleSpec;
+import dev.dualdeploy.journal.Event;
+import dev.dualdeploy.journal.LeaseKeeper;
 import dev.dualdeploy.pipeline.Promotion;
 import dev.dualdeploy.pipeline.StageReport;
+import dev.dualdeploy.release.Release;
 import dev.dualdeploy.report.JUnitReport;
+import dev.dualdeploy.targets.GuardedTargets;
 import dev.dualdeploy.targets.PlatformTargets;
 import dev.dualdeploy.time.Sleeper;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.function.Consumer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -40,15 +46,22 @@ final class DeployCommand extends BaseCommand {
     @Mixin
     ToggleOptions toggle;
 
+    @Mixin
+    LeaseOptions lease;
+
     @Override
     public Integer call() {
         DualDeploySpec config = config();
         StageSpec stageSpec = stage(config, stage);
+        Release releasing = release.release(config);
+        ToggleSpec sides = toggle.apply(stageSpec);
+        Consumer<Event> events = event -> reporter().event(stage, null, event.message());
         StageReport report;
-        try (PlatformTargets targets = new PlatformTargets(Clock.systemUTC(), Sleeper.SYSTEM);
+        try (PlatformTargets platforms = new PlatformTargets(Clock.systemUTC(), Sleeper.SYSTEM);
+             LeaseKeeper held = lease.hold(platforms, config.service(), stageSpec, sides.kubernetes(), runId(), events, reporter());
              GateFactory gates = new GateFactory(config.service(), reporter())) {
-            report = new Promotion(targets, reporter(), gates, Clock.systemUTC())
-                    .run(stageSpec, release.release(config), toggle.apply(stageSpec), !noRollback, !noGate);
+            report = new Promotion(new GuardedTargets(platforms, held::lost), reporter(), gates, Clock.systemUTC())
+                    .run(stageSpec, releasing, sides, !noRollback, !noGate);
         }
         if (junit != null && !report.gates().isEmpty()) {
             JUnitReport.write(junit, report.gates());

@@ -3,6 +3,7 @@ package dev.dualdeploy.cli;
 import dev.dualdeploy.config.ConfigException;
 import dev.dualdeploy.config.ConfigProblem;
 import dev.dualdeploy.report.JsonReport;
+import dev.dualdeploy.journal.LeaseHeldException;
 import dev.dualdeploy.targets.TargetException;
 import dev.dualdeploy.text.Text;
 import java.io.PrintWriter;
@@ -126,6 +127,11 @@ public final class DualDeployCommand {
             message = e.getMessage();
             err.println("error: " + Text.line(message));
             err.println("hint: see '" + cmd.getCommandSpec().qualifiedName() + " --help'");
+        } else if (e instanceof LeaseHeldException) {
+            code = ExitCodes.LEASED;
+            message = "stage is leased by another run: " + e.getMessage();
+            err.println("error: " + Text.line(message));
+            err.println("hint: wait for it with --wait-lock DURATION; a lease whose holder died expires after its lease_duration");
         } else if (e instanceof TargetException) {
             code = ExitCodes.NEEDS_ATTENTION;
             message = e.getMessage();

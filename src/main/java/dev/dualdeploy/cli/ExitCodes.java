@@ -24,6 +24,11 @@ public final class ExitCodes {
      * a person must look.
      */
     public static final int NEEDS_ATTENTION = 4;
+    /**
+     * LEASED: another run holds the stage's lease (and still did after {@code --wait-lock}); the message names the holder
+     * and since when. Nothing was changed.
+     */
+    public static final int LEASED = 5;
     /** A bug in dualdeploy; rerun with --stacktrace and report it. */
     public static final int INTERNAL = 70;
 
@@ -33,6 +38,7 @@ public final class ExitCodes {
             + "  2   bad input (config, flags, image reference); nothing was changed%n"
             + "  3   status --check found DRIFT between the sides of a stage%n"
             + "  4   needs a person: a platform failed, a rollback failed, another writer superseded a side, or a gate paused%n"
+            + "  5   the stage is leased by another run (named, with since when); nothing was changed%n"
             + "  70  internal error (rerun with --stacktrace and report it)%n";
 
     private ExitCodes() {

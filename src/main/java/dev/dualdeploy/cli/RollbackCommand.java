@@ -3,13 +3,18 @@ package dev.dualdeploy.cli;
 import dev.dualdeploy.config.DualDeploySpec;
 import dev.dualdeploy.config.Side;
 import dev.dualdeploy.config.StageSpec;
+import dev.dualdeploy.journal.Event;
+import dev.dualdeploy.journal.LeaseKeeper;
 import dev.dualdeploy.pipeline.Rollback;
 import dev.dualdeploy.pipeline.StageReport;
+import dev.dualdeploy.targets.GuardedTargets;
 import dev.dualdeploy.targets.PlatformTargets;
 import dev.dualdeploy.time.Sleeper;
 import java.time.Clock;
 import java.util.List;
+import java.util.function.Consumer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code dualdeploy rollback}: returns one or both sides of a stage to the last good release (or the one before it). */
@@ -29,6 +34,9 @@ final class RollbackCommand extends BaseCommand {
                     + " deploy toggle), as a deploy and its recovery do.")
     Which side;
 
+    @Mixin
+    LeaseOptions lease;
+
     @Override
     public Integer call() {
         DualDeploySpec config = config();
@@ -44,8 +52,11 @@ final class RollbackCommand extends BaseCommand {
                     : "stage " + stage + " has no " + side + " side to roll back");
         }
         StageReport report;
-        try (PlatformTargets targets = new PlatformTargets(Clock.systemUTC(), Sleeper.SYSTEM)) {
-            report = new Rollback(targets, reporter()).run(stageSpec, sides);
+        Consumer<Event> events = event -> reporter().event(stage, null, event.message());
+        try (PlatformTargets platforms = new PlatformTargets(Clock.systemUTC(), Sleeper.SYSTEM);
+             LeaseKeeper held = lease.hold(platforms, config.service(), stageSpec, sides.contains(Side.KUBERNETES), runId(), events,
+                     reporter())) {
+            report = new Rollback(new GuardedTargets(platforms, held::lost), reporter()).run(stageSpec, sides);
         }
         int code = ExitCodes.of(report);
         Print.stage(out(), "rollback", report, code, json());

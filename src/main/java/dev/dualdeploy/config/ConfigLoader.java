@@ -565,7 +565,8 @@ public final class ConfigLoader {
             if (!expectObject(node, path, "kubernetes: {namespace: loan, deployment: loan-api, container: app}")) {
                 return null;
             }
-            allowOnly(node, path, Set.of("context", "namespace", "deployment", "container", "manifests", "kubeconfig"));
+            allowOnly(node, path, Set.of("context", "namespace", "deployment", "container", "manifests", "kubeconfig",
+                    "lease_duration"));
             String context = text(node, path, "context", false, null, "", "context: sandbox");
             String namespace = text(node, path, "namespace", true, DNS_LABEL, "a Kubernetes namespace name", "namespace: loan");
             String deployment = text(node, path, "deployment", true, DNS_SUBDOMAIN, "a Kubernetes object name",
@@ -576,7 +577,10 @@ public final class ConfigLoader {
             Optional<Path> kubeconfig = Optional.ofNullable(text(node, path, "kubeconfig", false, null, "",
                     "kubeconfig: /etc/dualdeploy/kubeconfig")).flatMap(text -> path(text, path + ".kubeconfig",
                     "kubeconfig: /etc/dualdeploy/kubeconfig"));
-            return new KubernetesSpec(Optional.ofNullable(context), namespace, deployment, container, manifests, kubeconfig);
+            Duration leaseDuration = duration(node, path, "lease_duration", KubernetesSpec.DEFAULT_LEASE_DURATION,
+                    KubernetesSpec.MIN_LEASE_DURATION, KubernetesSpec.MAX_LEASE_DURATION);
+            return new KubernetesSpec(Optional.ofNullable(context), namespace, deployment, container, manifests, kubeconfig,
+                    leaseDuration);
         }
 
         /** The path resolved against the config file's directory; a problem if it is not a path at all (a NUL). */

@@ -26,7 +26,7 @@ public final class Durations {
      * Returns the duration, zero included, or empty if the text is not of the form above, is longer than
      * {@value #MAX_LENGTH} characters, or does not fit a {@link Duration}.
      */
-    static Optional<Duration> parseAllowingZero(String text) {
+    public static Optional<Duration> parseAllowingZero(String text) {
         if (text == null || text.length() > MAX_LENGTH || !WHOLE.matcher(text).matches()) {
             return Optional.empty();
         }

@@ -7,6 +7,7 @@ import dev.dualdeploy.targets.DeployTarget;
 import dev.dualdeploy.targets.RolloutResult;
 import dev.dualdeploy.targets.TargetException;
 import dev.dualdeploy.targets.TargetState;
+import dev.dualdeploy.text.Text;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
@@ -55,7 +56,7 @@ final class Recovery {
         private String leftToOthers() {
             List<String> each = new ArrayList<>();
             superseded.forEach((side, image) -> each.add(side.label() + " was not rolled back: superseded by "
-                    + Release.shortImage(image) + " (" + image + "), another writer's change, which is theirs now"));
+                    + Release.shortImage(image) + " (" + Text.foreign(image) + "), another writer's change, which is theirs now"));
             return String.join("; ", each) + "; a person must look";
         }
 
@@ -114,7 +115,7 @@ final class Recovery {
         Map<Side, TargetState> now = read(opened, unreadable);
         Map<Side, String> theirs = theirs(opened, before, now, unreadable, ours, superseded);
         theirs.forEach((side, image) -> reporter.event(stage.name(), side, "not rolled back: superseded by "
-                + Release.shortImage(image) + " (" + image + "), which another writer put there during this run"));
+                + Release.shortImage(image) + " (" + Text.foreign(image) + "), which another writer put there during this run"));
         List<Side> rollBack = opened.keySet().stream().filter(s -> !unreadable.containsKey(s) && !theirs.containsKey(s))
                 .filter(s -> now.get(s).lastGoodImage().isPresent() && !now.get(s).onLastGood()).toList();
         if (!rollBack.isEmpty()) {

@@ -1,5 +1,7 @@
 package dev.dualdeploy.release;
 
+import dev.dualdeploy.text.Text;
+
 /**
  * One built image, pinned by digest, plus the version label people use for it. The same {@code Release} goes to
  * every target, so "the same version on both sides" is a comparison of digests.
@@ -39,12 +41,12 @@ public record Release(String repository, String digest, String version) {
 
     /** An image reference as people quote it: the short digest if it has one, else the reference itself. */
     public static String shortImage(String image) {
-        return ImageRef.findDigest(image).map(Release::shortDigest).orElse(image);
+        return ImageRef.findDigest(image).map(Release::shortDigest).orElse(Text.foreign(image));
     }
 
     /** The first 12 hex digits of a digest, as people quote them. */
     public static String shortDigest(String digest) {
         String hex = digest.substring(digest.indexOf(':') + 1);
-        return hex.substring(0, Math.min(12, hex.length()));
+        return Text.escape(hex.substring(0, Math.min(12, hex.length())));
     }
 }

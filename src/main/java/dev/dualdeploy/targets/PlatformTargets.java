@@ -4,13 +4,16 @@ import dev.dualdeploy.config.KubernetesSpec;
 import dev.dualdeploy.config.LegacySpec;
 import dev.dualdeploy.config.Side;
 import dev.dualdeploy.config.StageSpec;
+import dev.dualdeploy.journal.StageLease;
 import dev.dualdeploy.targets.ecs.EcsTarget;
+import dev.dualdeploy.targets.kubernetes.KubernetesLease;
 import dev.dualdeploy.targets.kubernetes.KubernetesTarget;
 import dev.dualdeploy.time.Sleeper;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.time.Clock;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import software.amazon.awssdk.services.ecs.EcsClient;
 
@@ -43,9 +46,7 @@ public final class PlatformTargets implements Targets {
     private DeployTarget platform(StageSpec stage, Side side, Progress progress) {
         if (side == Side.KUBERNETES) {
             KubernetesSpec spec = stage.kubernetes().orElseThrow(() -> notConfigured(stage, side));
-            KubernetesClient client = kubernetes.computeIfAbsent(List.of(spec.kubeconfig().map(Object::toString).orElse(""),
-                    spec.context().orElse("")), k -> KubernetesTarget.connect(spec));
-            return new KubernetesTarget(client, spec, progress, sleeper, clock);
+            return new KubernetesTarget(client(spec), spec, progress, sleeper, clock);
         }
         return legacy(stage.legacy().orElseThrow(() -> notConfigured(stage, side)), progress);
     }
@@ -57,6 +58,22 @@ public final class PlatformTargets implements Targets {
                     k -> EcsTarget.connect(ecsSpec));
             return new EcsTarget(client, ecsSpec, progress, sleeper, clock);
         });
+    }
+
+    /**
+     * The stage's lease on its Kubernetes side, held by {@code holder} (nothing is read yet), or empty for a stage
+     * without a Kubernetes side: such a stage has no lease (see the README, "The stage lease").
+     *
+     * @throws TargetException if the side's client cannot be set up (unreadable kubeconfig)
+     */
+    public Optional<StageLease> lease(StageSpec stage, String service, String holder) {
+        return stage.kubernetes().map(spec -> new KubernetesLease(client(spec), spec.namespace(),
+                KubernetesLease.name(service, stage.name()), holder, spec.leaseDuration(), clock));
+    }
+
+    private KubernetesClient client(KubernetesSpec spec) {
+        return kubernetes.computeIfAbsent(List.of(spec.kubeconfig().map(Object::toString).orElse(""), spec.context().orElse("")),
+                k -> KubernetesTarget.connect(spec));
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.dualdeploy.targets;
 
+import dev.dualdeploy.text.Text;
 import java.time.Duration;
 import java.util.Optional;
 
@@ -26,11 +27,12 @@ public record RolloutResult(Status status, String reason, Duration took, Optiona
     /**
      * A rollout that ended at once because another writer replaced the release it was following.
      *
-     * @param now what runs on the target now (an image, or a digest record), as the other writer set it
+     * @param now what runs on the target now (an image, or a digest record), as the other writer set it; kept
+     *            {@link Text#foreign escaped and capped}, because another writer chose it
      * @param reason starting {@code superseded by …}, naming what now runs in its short form
      */
     public static RolloutResult superseded(String now, String reason, Duration took) {
-        return new RolloutResult(Status.FAILED, reason, took, Optional.of(now));
+        return new RolloutResult(Status.FAILED, reason, took, Optional.of(Text.foreign(now)));
     }
 
     public boolean succeeded() {

@@ -61,6 +61,18 @@ public final class Text {
         return line(text, MAX_LINE);
     }
 
+    /** The longest value from another party that a reason quotes (see {@link #foreign}). */
+    public static final int MAX_FOREIGN = 300;
+
+    /**
+     * A value that another party wrote, as a message quotes it: an image another writer set, a field read from a
+     * platform. It is {@link #escape escaped} and cut to {@link #MAX_FOREIGN} characters, so a value of megabytes or one
+     * carrying control characters cannot forge log lines or flood a reason. Null stays null.
+     */
+    public static String foreign(String value) {
+        return line(value, MAX_FOREIGN);
+    }
+
     /** The first line of a message, at most 300 characters, as a table or a reason shows it ({@code null}: no reason given). */
     public static String oneLine(String message) {
         String first = message == null ? "no reason given" : message.lines().findFirst().orElse("").strip();

@@ -22,7 +22,7 @@ class ConfigRangesTest {
             stages:
               - name: prod
                 legacy: { ecs: { cluster: prod, service: loan-api, container: app, region: eu-west-1, poll: 3s } }
-                kubernetes: { namespace: loan, deployment: loan-api, container: app }
+                kubernetes: { namespace: loan, deployment: loan-api, container: app, lease_duration: 90s }
                 timeout: 10m
                 gate:
                   soak: 15m
@@ -74,6 +74,10 @@ class ConfigRangesTest {
             "error_limit: 2|error_limit: 5000|stages[0].gate.error_limit: '5000' is not a whole number from 0 to 1000",
             "max: 0.01|max: -1e400|stages[0].gate.checks[1].slo.max: '-Infinity' is not a number from -1000000000000000 to 1000000000000000",
             "max: 0.01|max: 2e15|stages[0].gate.checks[1].slo.max: '2.0E15' is not a number from -1000000000000000 to 1000000000000000",
+            "lease_duration: 90s|lease_duration: 14s|stages[0].kubernetes.lease_duration: '14s' is not a duration from 15s to 10m",
+            "lease_duration: 90s|lease_duration: 0s|stages[0].kubernetes.lease_duration: '0s' is not a duration from 15s to 10m",
+            "lease_duration: 90s|lease_duration: 601s|stages[0].kubernetes.lease_duration: '601s' is not a duration from 15s to 10m",
+            "lease_duration: 90s|lease_duration: 1|stages[0].kubernetes.lease_duration: '1' is not a duration from 15s to 10m",
             "max: 0.01|max: 1e400|stages[0].gate.checks[1].slo.max: 'Infinity' is not a number from -1000000000000000 to 1000000000000000",
     })
     void outOfRangeIsAProblemNamingTheRange(String valid, String invalid, String expected) {
@@ -86,6 +90,7 @@ class ConfigRangesTest {
     @CsvSource(delimiter = '|', value = {
             "timeout: 10m|timeout: 24h", "timeout: 10m|timeout: 1s", "poll: 3s|poll: 100ms", "poll: 3s|poll: 5m",
             "soak: 15m|soak: 168h", "expect: 200|expect: 599", "delay: 0s|delay: 1h",
+            "lease_duration: 90s|lease_duration: 15s", "lease_duration: 90s|lease_duration: 10m",
     })
     void theBoundsAreInclusive(String valid, String edge) {
         DualDeploySpec spec = new ConfigLoader().parse("dualdeploy.yaml", STAGE.replace(valid, edge), Path.of("/repo"));
@@ -101,6 +106,18 @@ class ConfigRangesTest {
         assertThat(problems(yaml)).containsExactly(
                 "stages[0].gate.interval: '9223372036854775807s' is not a duration from 1s to 1h; expected a number with ms, s,"
                         + " m or h, such as 90s or 1h30m");
+    }
+
+    @Test
+    void theStageLeaseLivesSixtySecondsUnlessTheConfigSaysOtherwise() {
+        DualDeploySpec given = new ConfigLoader().parse("dualdeploy.yaml", STAGE, Path.of("/repo"));
+        DualDeploySpec absent = new ConfigLoader().parse("dualdeploy.yaml", STAGE.replace(", lease_duration: 90s", ""), Path.of("/repo"));
+        DualDeploySpec nulled = new ConfigLoader().parse("dualdeploy.yaml", STAGE.replace("lease_duration: 90s", "lease_duration: null"),
+                Path.of("/repo"));
+
+        assertThat(given.stages().get(0).kubernetes().orElseThrow().leaseDuration()).isEqualTo(Duration.ofSeconds(90));
+        assertThat(absent.stages().get(0).kubernetes().orElseThrow().leaseDuration()).isEqualTo(Duration.ofSeconds(60));
+        assertThat(nulled.stages().get(0).kubernetes().orElseThrow().leaseDuration()).isEqualTo(Duration.ofSeconds(60));
     }
 
     @Test

@@ -167,4 +167,54 @@ class SupersededTest extends LocalStageTest {
         assertThat(state(Side.KUBERNETES).image()).contains(THEIRS.image());
         assertThat(runs(Side.LEGACY)).as("rollback is off: legacy keeps this run's release").contains(NEXT.digest());
     }
+
+    /** A hostile other writer: an image of 100 kB that carries a forged log line, an escape sequence and a bidi override. */
+    private static final String FORGED = "evil:1\n[prod/kubernetes] rolled back, all is well\u001b[2J\u202e" + "x".repeat(100_000);
+
+    @Test
+    @Timeout(90)
+    void whatAnotherWriterSetIsQuotedEscapedAndCappedInEveryReasonAndLine() {
+        KubernetesSpec spec = stage().kubernetes().orElseThrow();
+        StageReport report = new Deploy(stepped, interleaved(Side.KUBERNETES, SupersededTest::rolloutProgress,
+                () -> env.kubernetes().client().apps().deployments().inNamespace(spec.namespace()).withName(spec.deployment())
+                        .edit(d -> {
+                            d.getSpec().getTemplate().getSpec().getContainers().stream()
+                                    .filter(c -> c.getName().equals(spec.container())).forEach(c -> c.setImage(FORGED));
+                            return d;
+                        }))).run(stage(), NEXT, BOTH, true);
+
+        assertThat(report.outcome()).as(report.reason()).isEqualTo(StageOutcome.SUPERSEDED);
+        RolloutResult kubernetes = side(report, Side.KUBERNETES).rollout().orElseThrow();
+        for (String text : java.util.List.of(report.reason(), kubernetes.reason(), kubernetes.supersededBy().orElseThrow(),
+                String.join("", events))) {
+            assertThat(text).as("no raw control or format character").doesNotContain("\n[prod", "\u001b", "\u202e");
+            assertThat(text.chars().filter(c -> c < 0x20 || c == 0x202e).count()).isZero();
+        }
+        assertThat(report.reason()).contains("\\n[prod/kubernetes] rolled back").hasSizeLessThan(4_000);
+        assertThat(kubernetes.reason()).hasSizeLessThan(4_000);
+        assertThat(events).allSatisfy(line -> assertThat(line).hasSizeLessThan(4_000));
+    }
+
+    @Test
+    @Timeout(90)
+    void anEcsTaskDefinitionReRegisteredWithTheSameImageIsFollowedNotSuperseded() {
+        EcsSpec spec = (EcsSpec) stage().legacy().orElseThrow();
+        StageReport report = new Deploy(stepped, interleaved(Side.LEGACY, SupersededTest::rolloutProgress, () -> {
+            try (EcsClient client = EcsTarget.connect(spec)) {
+                String registered = client.registerTaskDefinition(r -> r.family(spec.service()).containerDefinitions(
+                        ContainerDefinition.builder().name(spec.container()).image(NEXT.image()).essential(true)
+                                .environment(e -> e.name("LOG_LEVEL").value("debug")).build()))
+                        .taskDefinition().taskDefinitionArn();
+                client.updateService(r -> r.cluster(spec.cluster()).service(spec.service()).taskDefinition(registered));
+            }
+        })).run(stage(), NEXT, BOTH, true);
+
+        String what = report.outcome() + ": " + report.reason() + "\n" + String.join("\n", events);
+        assertThat(report.outcome()).as(what).isEqualTo(StageOutcome.SUCCEEDED);
+        assertThat(side(report, Side.LEGACY).rollout().orElseThrow().supersededBy()).isEmpty();
+        assertThat(events).as(what).anySatisfy(line -> assertThat(line).contains("which runs the same image; following its deployment"));
+        assertThat(runs(Side.LEGACY)).contains(NEXT.digest());
+        assertThat(runs(Side.KUBERNETES)).contains(NEXT.digest());
+        assertThat(report.parity().status()).isEqualTo(Parity.Status.PARITY);
+    }
 }

@@ -8,6 +8,7 @@ import dev.dualdeploy.targets.Progress;
 import dev.dualdeploy.targets.Rollout;
 import dev.dualdeploy.targets.RolloutResult;
 import dev.dualdeploy.targets.TargetException;
+import dev.dualdeploy.text.Text;
 import dev.dualdeploy.time.Sleeper;
 import java.time.Clock;
 import java.time.Duration;
@@ -47,8 +48,11 @@ final class EcsRollout implements Rollout {
 
     private final EcsClient client;
     private final EcsSpec spec;
-    private final String taskDefinition;
-    private final String deploymentId;
+    /** The task definition followed: ours, or one another writer registered with the same image (see {@link #poll()}). */
+    private String taskDefinition;
+    private String deploymentId;
+    /** Our task definition's image for the container, read when first needed; empty until then or if unreadable. */
+    private Optional<String> ourImage;
     private final Progress progress;
     private final Sleeper sleeper;
     private final Clock clock;
@@ -111,8 +115,10 @@ final class EcsRollout implements Rollout {
         // Compared by family:revision, which is how a task definition may also be named where an ARN is expected.
         if (service.taskDefinition() != null
                 && !EcsTarget.lastSegment(taskDefinition).equals(EcsTarget.lastSegment(service.taskDefinition()))) {
-            superseded(service.taskDefinition());
-            return Optional.of(RolloutResult.Status.FAILED);
+            if (!follow(service)) {
+                superseded(service.taskDefinition());
+                return Optional.of(RolloutResult.Status.FAILED);
+            }
         }
         Optional<Deployment> ours = service.deployments().stream()
                 .filter(d -> deploymentId.isEmpty() ? taskDefinition.equals(d.taskDefinition()) : deploymentId.equals(d.id()))
@@ -159,15 +165,40 @@ final class EcsRollout implements Rollout {
     }
 
     /**
+     * Another writer moved the service to another task definition whose container runs the very image this rollout
+     * deploys (a task definition re-registered with other environment variables, or identically): the release is
+     * still the one being rolled out, so the rollout follows that task definition's deployment instead of ending as
+     * superseded. Returns false when the images differ or either cannot be read (then it is superseded).
+     */
+    private boolean follow(Service service) {
+        String now = service.taskDefinition();
+        if (ourImage == null) {
+            ourImage = imageOf(taskDefinition);
+        }
+        Optional<String> theirs = imageOf(now);
+        if (ourImage.isEmpty() || !ourImage.equals(theirs)) {
+            return false;
+        }
+        String was = EcsTarget.lastSegment(taskDefinition);
+        taskDefinition = now;
+        deploymentId = service.deployments().stream().filter(d -> now.equals(d.taskDefinition()))
+                .filter(d -> "PRIMARY".equals(d.status())).map(Deployment::id).findFirst().orElse("");
+        progress.event("another writer moved the service from " + was + " to " + Text.foreign(EcsTarget.lastSegment(now))
+                + ", which runs the same image; following its deployment" + (deploymentId.isEmpty() ? "" : " " + Text.foreign(deploymentId)));
+        return true;
+    }
+
+    /**
      * Another UpdateService moved the service to another task definition: its deployment is now the primary one, and
      * this one will be drained. The rollout ends at once, naming what the service runs now; waiting for the old
      * deployment to vanish (or for the timeout) and then rolling back would undo the other writer's change.
      */
     private void superseded(String now) {
         Optional<String> image = imageOf(now);
-        supersededBy = Optional.of(image.orElse(now));
-        lastState = "superseded by " + image.map(Release::shortImage).orElse(EcsTarget.lastSegment(now)) + " (task definition "
-                + EcsTarget.lastSegment(now) + image.map(i -> ", " + spec.container() + "=" + i).orElse("") + "): another writer"
+        supersededBy = Optional.of(Text.foreign(image.orElse(now)));
+        String definition = Text.foreign(EcsTarget.lastSegment(now));
+        lastState = "superseded by " + image.map(Release::shortImage).orElse(definition) + " (task definition "
+                + definition + image.map(i -> ", " + spec.container() + "=" + Text.foreign(i)).orElse("") + "): another writer"
                 + " updated the service during the rollout of " + EcsTarget.lastSegment(taskDefinition);
     }
 

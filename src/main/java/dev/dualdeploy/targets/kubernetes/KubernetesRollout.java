@@ -7,6 +7,7 @@ import dev.dualdeploy.release.Release;
 import dev.dualdeploy.targets.Progress;
 import dev.dualdeploy.targets.Rollout;
 import dev.dualdeploy.targets.RolloutResult;
+import dev.dualdeploy.text.Text;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -250,17 +251,18 @@ final class KubernetesRollout implements Rollout {
     private Optional<RolloutResult> superseded(Deployment deployment, Instant started) {
         Optional<String> now = container(deployment, spec.container()).map(Container::getImage);
         if (!now.equals(Optional.of(image))) {
-            String what = now.orElse("no container " + spec.container());
+            String what = Text.foreign(now.orElse("no container " + spec.container()));
             return Optional.of(RolloutResult.superseded(what, "superseded by " + now.map(Release::shortImage).orElse(what)
                     + ": another writer set " + spec.container() + " to " + what + " during the rollout of " + image,
                     Duration.between(started, clock.instant())));
         }
         Optional<String> record = Optional.ofNullable(annotations(deployment).get(KubernetesTarget.DIGEST));
         if (!record.equals(digestRecord)) {
-            String what = record.orElse("no " + KubernetesTarget.DIGEST + " record");
+            String what = Text.foreign(record.orElse("no " + KubernetesTarget.DIGEST + " record"));
             return Optional.of(RolloutResult.superseded(what, "superseded by " + record.map(Release::shortDigest).orElse(what)
-                    + ": another writer changed " + KubernetesTarget.DIGEST + " from " + digestRecord.orElse("none") + " to "
-                    + record.orElse("none") + " during the rollout of " + image, Duration.between(started, clock.instant())));
+                    + ": another writer changed " + KubernetesTarget.DIGEST + " from " + digestRecord.map(Text::foreign).orElse("none")
+                    + " to " + record.map(Text::foreign).orElse("none") + " during the rollout of " + image,
+                    Duration.between(started, clock.instant())));
         }
         return Optional.empty();
     }

@@ -1,0 +1,205 @@
+package dev.dualdeploy.journal;
+
+import dev.dualdeploy.config.Durations;
+import dev.dualdeploy.text.Text;
+import dev.dualdeploy.time.Sleeper;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/**
+ * Holds a {@link StageLease} for one run: takes it (waiting for it up to {@code --wait-lock}, polling every
+ * {@link #POLL} and saying so every {@link #PROGRESS}), renews it on a thread every third of its duration, and releases
+ * it on {@link #close()}. It emits {@link Event.LockAcquired} when it holds the lease and {@link Event.LockLost} when it
+ * no longer does (released, or lost).
+ *
+ * <p>A lost lease (another holder took it over, or no renewal succeeded for the whole duration, so that others may see it
+ * expired) is not an exception on the run's thread: the rollout in flight is not torn off half-way. It is a state,
+ * {@link #lost()}, that the run checks before each new write (the CLI wraps its targets in
+ * {@code targets.GuardedTargets}), so no new rollout, rollback or last-good record is started once the lease is gone;
+ * what is in flight ends as it would. A renewal that fails on the network is retried at the next tick: one dropped
+ * request does not lose the lease while it has not expired.
+ *
+ * <p>Time comes from the injected clock and sleeper; the renewal thread sleeps through the sleeper too, and is stopped
+ * by an interrupt on {@link #close()}.
+ */
+public final class LeaseKeeper implements AutoCloseable {
+
+    /** How often a waiting run asks for the lease again. */
+    public static final Duration POLL = Duration.ofSeconds(2);
+    /** How often a waiting run says that it waits. */
+    public static final Duration PROGRESS = Duration.ofSeconds(30);
+
+    private final StageLease lease;
+    private final String run;
+    private final String stage;
+    private final Clock clock;
+    private final Sleeper sleeper;
+    private final Consumer<Event> events;
+    private final Consumer<String> say;
+
+    private volatile StageLease.Holding holding;
+    private volatile String lost;
+    private volatile boolean closed;
+    private volatile Instant lastRenewed;
+    private Thread renewer;
+
+    /**
+     * @param lease the stage's lease, or null for a stage that has none (see {@link #none})
+     * @param run the run id, for the events
+     * @param stage the stage, for the events and the messages
+     * @param events where {@link Event.LockAcquired} and {@link Event.LockLost} go (the journal)
+     * @param say where lines for a person go (waiting, renewal trouble), without a prefix
+     */
+    public LeaseKeeper(StageLease lease, String run, String stage, Clock clock, Sleeper sleeper, Consumer<Event> events,
+                       Consumer<String> say) {
+        this.lease = lease;
+        this.run = RunIds.check(run);
+        this.stage = Objects.requireNonNull(stage, "stage");
+        this.clock = Objects.requireNonNull(clock, "clock");
+        this.sleeper = Objects.requireNonNull(sleeper, "sleeper");
+        this.events = Objects.requireNonNull(events, "events");
+        this.say = Objects.requireNonNull(say, "say");
+    }
+
+    /** A keeper of no lease, for a stage that has none: never lost, closing does nothing. */
+    public static LeaseKeeper none(String run, String stage) {
+        return new LeaseKeeper(null, run, stage, Clock.fixed(Instant.EPOCH, ZoneOffset.UTC), d -> { }, e -> { }, l -> { });
+    }
+
+    /**
+     * Takes the lease, waiting up to {@code wait} for another holder to release it or for it to expire, and starts
+     * renewing it. Does nothing for {@link #none}.
+     *
+     * @param wait how long to wait; zero fails at once
+     * @throws LeaseHeldException if another holder still holds it after {@code wait}
+     * @throws RuntimeException (the platform's) if the platform could not be read or written
+     */
+    public void acquire(Duration wait) {
+        if (lease == null) {
+            return;
+        }
+        Instant start = clock.instant();
+        Instant deadline = start.plus(wait);
+        Instant lastSaid = null;
+        while (true) {
+            try {
+                holding = lease.take();
+                break;
+            } catch (LeaseHeldException held) {
+                Instant now = clock.instant();
+                if (!now.isBefore(deadline)) {
+                    throw wait.isZero() ? held : held.waited(wait);
+                }
+                if (lastSaid == null || !now.isBefore(lastSaid.plus(PROGRESS))) {
+                    say.accept("waiting for the lease on " + stage + ", held by " + held.holder().orElse("nobody")
+                            + held.since().map(s -> " since " + s).orElse("") + " (waited " + Durations.format(
+                            Duration.ofSeconds(Duration.between(start, now).toSeconds())) + " of " + Durations.format(wait) + ")");
+                    lastSaid = now;
+                }
+                Duration left = Duration.between(now, deadline);
+                sleeper.sleep(left.compareTo(POLL) < 0 ? left : POLL);
+                if (Thread.currentThread().isInterrupted()) {
+                    throw held;
+                }
+            }
+        }
+        lastRenewed = clock.instant();
+        events.accept(new Event.LockAcquired(run, clock.instant(), Optional.of(stage), Optional.empty(), holding.lease(),
+                holding.holder(), holding.duration()));
+        renewer = new Thread(this::renewLoop, "lease-" + lease.name());
+        renewer.setDaemon(true);
+        renewer.start();
+    }
+
+    /**
+     * Why the run may start no new work on the stage: the lease was lost (taken over, or not renewed in time); empty
+     * while it is held, and always for a stage without a lease.
+     */
+    public Optional<String> lost() {
+        return Optional.ofNullable(lost);
+    }
+
+    /** What is held, or empty before {@link #acquire} and for a stage without a lease. */
+    public Optional<StageLease.Holding> holding() {
+        return Optional.ofNullable(holding);
+    }
+
+    /** One renewal as the thread does it, every third of the duration; visible for tests. */
+    void renewOnce() {
+        StageLease.Holding held = holding;
+        try {
+            lease.renew();
+            lastRenewed = clock.instant();
+        } catch (LeaseHeldException taken) {
+            lose("taken over: " + taken.getMessage(), taken.holder());
+        } catch (RuntimeException fault) {
+            if (closed) {
+                return; // interrupted by close(): not a renewal problem
+            }
+            Duration since = Duration.between(lastRenewed, clock.instant());
+            if (since.compareTo(held.duration()) >= 0) {
+                lose("not renewed for " + Durations.format(Duration.ofSeconds(since.toSeconds())) + " (" + Text.oneLine(fault.getMessage())
+                        + "); it has expired for other runs", Optional.empty());
+            } else {
+                say.accept("could not renew lease " + held.lease() + " (" + Text.oneLine(fault.getMessage()) + "); it is held until "
+                        + lastRenewed.plus(held.duration()) + ", retrying");
+            }
+        }
+    }
+
+    private void renewLoop() {
+        Duration every = holding.duration().dividedBy(3);
+        while (!closed && lost == null) {
+            sleeper.sleep(every);
+            if (closed || Thread.currentThread().isInterrupted()) {
+                return;
+            }
+            renewOnce();
+        }
+    }
+
+    private void lose(String reason, Optional<String> holder) {
+        if (lost != null || closed) {
+            return;
+        }
+        lost = "the lease " + holding.lease() + " on stage " + stage + " was lost (" + reason + "); no new work is started on it";
+        say.accept(lost);
+        events.accept(new Event.LockLost(run, clock.instant(), Optional.of(stage), Optional.empty(), holding.lease(), reason, holder));
+    }
+
+    /**
+     * Stops renewing and releases the lease if it is still held (idempotent). A release that fails is said and not
+     * thrown: the lease then expires by itself after its duration.
+     */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (renewer != null) {
+            renewer.interrupt();
+            try {
+                renewer.join(Duration.ofSeconds(30).toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (holding == null || lost != null) {
+            return;
+        }
+        try {
+            lease.release();
+            events.accept(new Event.LockLost(run, clock.instant(), Optional.of(stage), Optional.empty(), holding.lease(), "released",
+                    Optional.empty()));
+        } catch (RuntimeException fault) {
+            say.accept("could not release lease " + holding.lease() + " (" + Text.oneLine(fault.getMessage()) + "); it expires "
+                    + Durations.format(holding.duration()) + " after its last renewal");
+        }
+    }
+}

@@ -1,0 +1,169 @@
+package dev.dualdeploy.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.dualdeploy.config.Side;
+import dev.dualdeploy.local.LocalEnvironment;
+import dev.dualdeploy.release.Release;
+import dev.dualdeploy.testing.Cli;
+import dev.dualdeploy.testing.Cli.Run;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The stage lease as a person meets it: two deploys of one stage at once in the local environment (whose stages soak
+ * for a few seconds, so the first still runs when the second starts). The second fails fast with exit code 5 naming
+ * the first; with --wait-lock it waits and then deploys; the lease is released at the end, also after a failure.
+ */
+class StageLeaseCliTest {
+
+    private static final ResourceDefinitionContext LEASES = new ResourceDefinitionContext.Builder().withGroup("coordination.k8s.io")
+            .withVersion("v1").withPlural("leases").withKind("Lease").withNamespaced(true).build();
+    private static final Pattern ACQUIRED = Pattern.compile("\\[sandbox] lease dualdeploy-loan-api-sandbox acquired as (\\S+) for 1m");
+
+    private static LocalEnvironment env;
+    private static String config;
+
+    @BeforeAll
+    static void start(@TempDir Path dir) {
+        env = LocalEnvironment.start(dir, "0.9.0", 2, 0,
+                Optional.of(new LocalEnvironment.GateTiming(Duration.ofSeconds(8), Duration.ofSeconds(2))));
+        config = env.config().toString();
+    }
+
+    @AfterAll
+    static void stop() {
+        env.close();
+    }
+
+    /** A CLI run on another thread, its stderr readable while it runs. */
+    private record Background(Future<Integer> code, StringWriter out, StringWriter err) {
+        static Background start(ExecutorService pool, String... args) {
+            StringWriter out = new StringWriter();
+            StringWriter err = new StringWriter();
+            return new Background(pool.submit(() -> DualDeployCommand.run(args, new PrintWriter(out, true), new PrintWriter(err, true))),
+                    out, err);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> lease(String stage) {
+        GenericKubernetesResource lease = env.kubernetes().client().genericKubernetesResources(LEASES).inNamespace(stage)
+                .withName("dualdeploy-loan-api-" + stage).get();
+        return lease == null ? Map.of() : (Map<String, Object>) lease.getAdditionalProperties().get("spec");
+    }
+
+    @Test
+    void aSecondRunFailsFastWithExit5NamingTheFirstAndWithWaitLockItWaitsAndThenDeploys() throws Exception {
+        Release first = env.release("1.0.0");
+        Release second = env.release("1.1.0");
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            Background running = Background.start(pool, "deploy", "-f", config, "--stage", "sandbox", "--image", first.image());
+            await().atMost(Duration.ofSeconds(60)).until(() -> ACQUIRED.matcher(running.err().toString()).find()
+                    || running.code().isDone());
+            Matcher acquired = ACQUIRED.matcher(running.err().toString());
+            assertThat(acquired.find()).as(running.err().toString()).isTrue();
+            String holder = acquired.group(1);
+            assertThat(lease("sandbox")).containsEntry("holderIdentity", holder);
+
+            Run refused = Cli.run("deploy", "-f", config, "--stage", "sandbox", "--image", second.image(), "--output", "json");
+            Run rollback = Cli.run("rollback", "-f", config, "--stage", "sandbox");
+            Background waiting = Background.start(pool, "deploy", "-f", config, "--stage", "sandbox", "--image", second.image(),
+                    "--wait-lock", "2m");
+
+            assertThat(refused.code()).as(refused.err()).isEqualTo(ExitCodes.LEASED);
+            assertThat(refused.err()).contains("error: stage is leased by another run: lease dualdeploy-loan-api-sandbox is held by "
+                    + holder + " since ").contains("hint: wait for it with --wait-lock DURATION");
+            assertThat(refused.json().get("exitCode").asInt()).isEqualTo(5);
+            assertThat(refused.json().get("error").asText()).contains(holder);
+            assertThat(rollback.code()).as("a rollback changes the stage too").isEqualTo(ExitCodes.LEASED);
+            assertThat(running.code().get(120, TimeUnit.SECONDS)).as(running.err().toString()).isZero();
+            assertThat(waiting.code().get(120, TimeUnit.SECONDS)).as(waiting.err().toString()).isZero();
+            assertThat(waiting.err().toString()).contains("[sandbox] waiting for the lease on sandbox, held by " + holder + " since ")
+                    .containsPattern("\\[sandbox] lease dualdeploy-loan-api-sandbox released|lease dualdeploy-loan-api-sandbox lost: released");
+            assertThat(running.err().toString()).contains("lease dualdeploy-loan-api-sandbox lost: released");
+        } finally {
+            pool.shutdownNow();
+        }
+        Run status = Cli.run("status", "-f", config, "--stage", "sandbox", "--output", "json");
+        assertThat(status.json().get("stages").get(0).get("sides").findValuesAsText("digest")).containsOnly(second.digest());
+        assertThat(lease("sandbox")).as("released at the end").doesNotContainKey("holderIdentity").containsEntry("leaseTransitions", 1);
+    }
+
+    @Test
+    void aFailedDeployReleasesTheLeaseToo() {
+        Release good = env.release("1.0.0");
+        Release broken = env.release("1.1.1");
+        env.breakRelease("1.1.1", LocalEnvironment.Breakage.CRASH, EnumSet.of(Side.KUBERNETES));
+        assertThat(Cli.run("deploy", "-f", config, "--stage", "preprod", "--image", good.image(), "--no-gate").code()).isZero();
+
+        Run failed = Cli.run("deploy", "-f", config, "--stage", "preprod", "--image", broken.image(), "--no-gate");
+
+        assertThat(failed.code()).as(failed.err()).isEqualTo(ExitCodes.FAILED);
+        assertThat(failed.err()).contains("[preprod] lease dualdeploy-loan-api-preprod lost: released");
+        assertThat(lease("preprod")).doesNotContainKey("holderIdentity");
+        Run next = Cli.run("deploy", "-f", config, "--stage", "preprod", "--image", good.image(), "--no-gate");
+        assertThat(next.code()).as("the next run takes it at once: " + next.err()).isZero();
+    }
+
+    @Test
+    void anUnreachableClusterOfAToggledOffKubernetesSideIsNoLeaseAndSaysSoButAToggledOnOneIsExit4(@TempDir Path dir) throws Exception {
+        Path kubeconfig = dir.resolve("kubeconfig");
+        Files.writeString(kubeconfig, Files.readString(env.kubeconfig()).replaceAll("server: \\S+", "server: https://127.0.0.1:1"));
+        Path unreachable = dir.resolve("dualdeploy.yaml");
+        Files.writeString(unreachable, Files.readString(env.config()).replace(env.kubeconfig().toAbsolutePath().toString(),
+                kubeconfig.toString()));
+        String image = env.release("1.0.0").image();
+
+        Run legacyOnly = Cli.run("deploy", "-f", unreachable.toString(), "--stage", "beta", "--image", image, "--no-gate",
+                "--kubernetes=false");
+        Run both = Cli.run("deploy", "-f", unreachable.toString(), "--stage", "beta", "--image", image, "--no-gate");
+
+        assertThat(legacyOnly.code()).as(legacyOnly.err()).isZero();
+        assertThat(legacyOnly.err()).contains("[beta] going on without the stage lease: the Kubernetes side, which this run does not"
+                + " change, cannot be reached (").contains("connection refused by https://127.0.0.1:1");
+        assertThat(both.code()).as(both.err()).isEqualTo(ExitCodes.NEEDS_ATTENTION);
+        assertThat(both.err()).contains("error: cannot take the lease of stage beta: cannot read lease beta/dualdeploy-loan-api-beta:");
+    }
+
+    @Test
+    void waitLockIsADurationFromZeroToOneHour() {
+        Run tooLong = Cli.run("deploy", "-f", config, "--stage", "sandbox", "--wait-lock", "61m");
+        Run garbage = Cli.run("rollback", "-f", config, "--stage", "sandbox", "--wait-lock", "soon\n[x] forged");
+
+        assertThat(tooLong.code()).isEqualTo(ExitCodes.BAD_INPUT);
+        assertThat(tooLong.err()).contains("error: Invalid value for option '--wait-lock': '61m' is not a duration from 0s to 1h"
+                + " (for example --wait-lock 10m)");
+        assertThat(garbage.code()).isEqualTo(ExitCodes.BAD_INPUT);
+        assertThat(garbage.err()).contains("'soon\\n[x] forged'").doesNotContain("soon\n");
+    }
+
+    @Test
+    void theHolderIsTheRunIdAndTheJenkinsBuildTagEscapedAndCut() {
+        String run = "20261201T100000.000Z-0000000000000001";
+        assertThat(LeaseOptions.holder(run, Map.of())).isEqualTo(run);
+        assertThat(LeaseOptions.holder(run, Map.of("BUILD_TAG", "jenkins-loan-api-main-42"))).isEqualTo(run + " jenkins-loan-api-main-42");
+        assertThat(LeaseOptions.holder(run, Map.of("BUILD_TAG", "a\nb" + "x".repeat(500)))).startsWith(run + " a\\nbx")
+                .hasSize(run.length() + 1 + LeaseOptions.MAX_BUILD_TAG);
+    }
+}
