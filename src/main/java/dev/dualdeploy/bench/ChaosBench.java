@@ -10,7 +10,10 @@ import dev.dualdeploy.release.Release;
 import dev.dualdeploy.targets.DeployTarget;
 import dev.dualdeploy.targets.PlatformTargets;
 import dev.dualdeploy.targets.TargetState;
+import dev.dualdeploy.targets.kubernetes.KubernetesLease;
 import dev.dualdeploy.time.Sleeper;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.client.dsl.Resource;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -22,6 +25,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
@@ -236,6 +240,7 @@ public final class ChaosBench {
             }
             List<String> log = new ArrayList<>();
             Optional<String> killedAfter = killedRun(home, env, point, log);
+            expireLeases(env);
             Map<String, TargetState> atKill = read(targets, config);
             Map<String, Integer> served = new LinkedHashMap<>();
             for (String stage : STAGES) {
@@ -298,6 +303,28 @@ public final class ChaosBench {
             }
         }
         return Optional.empty();
+    }
+
+    /**
+     * Ages the stage leases a killed run still holds past their {@code lease_duration}, as time would: a killed run never
+     * releases its lease, and the re-run would otherwise wait the duration out (or exit 5). The re-run then takes the
+     * expired lease over, as it would after the wait.
+     */
+    private static void expireLeases(LocalEnvironment env) {
+        String past = Instant.now().minus(Duration.ofHours(1)).toString();
+        for (String stage : STAGES) {
+            Resource<GenericKubernetesResource> lease = env.kubernetes().client().genericKubernetesResources("coordination.k8s.io/v1", "Lease")
+                    .inNamespace(stage).withName(KubernetesLease.name(LocalEnvironment.SERVICE, stage));
+            GenericKubernetesResource held = lease.get();
+            if (held != null && held.getAdditionalProperties().get("spec") instanceof Map<?, ?> spec && spec.get("holderIdentity") != null) {
+                Map<String, Object> aged = new LinkedHashMap<>();
+                spec.forEach((k, v) -> aged.put(String.valueOf(k), v));
+                aged.put("acquireTime", past);
+                aged.put("renewTime", past);
+                held.getAdditionalProperties().put("spec", aged);
+                lease.replace(held);
+            }
+        }
     }
 
     private ProcessBuilder child(Path home, String[] args) {
