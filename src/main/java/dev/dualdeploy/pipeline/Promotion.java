@@ -83,7 +83,10 @@ public final class Promotion {
         } finally {
             returns.shutdownNow();
         }
-        if (before != reconciled && spec.checks().stream().anyMatch(Promotion::beforeDeploy)) {
+        // A side rolled back since its last good record (just now, or by an earlier run shortly before) may have served
+        // the release it was rolled back from within the last soak: that traffic must not be the baseline either.
+        boolean rolledBack = before != reconciled || before.values().stream().anyMatch(state -> state.rolledBackFrom().isPresent());
+        if (rolledBack && spec.checks().stream().anyMatch(Promotion::beforeDeploy)) {
             reporter.event(stage.name(), null, "waiting " + Durations.format(spec.soak()) + " (the soak) before deploying, so that the"
                     + " gate's before-deploy baseline is the last good release's traffic, not that of the release it replaced");
             judge.awaitBaseline(spec.soak());

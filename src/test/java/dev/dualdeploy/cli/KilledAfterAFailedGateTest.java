@@ -32,6 +32,35 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class KilledAfterAFailedGateTest {
 
+    /**
+     * Found by {@code dualdeploy bench chaos}: killed in the middle of the rollback after a failed gate (or not killed at
+     * all, a person retrying at once), the same release deployed again within one soak of the rollback was judged
+     * against a before-deploy baseline that still held its own failing traffic, and passed. A side rolled back since its
+     * last good record now makes the deploy wait one soak first.
+     */
+    @Test
+    void aFailedReleaseDeployedAgainRightAfterItsRollbackFailsAgain(@TempDir Path dir) {
+        try (LocalEnvironment env = LocalEnvironment.start(dir, "1.0.0", 1, 0,
+                Optional.of(new LocalEnvironment.GateTiming(Duration.ofSeconds(2), Duration.ofSeconds(1))))) {
+            String config = env.config().toString();
+            Release good = env.release("1.0.0");
+            Release bad = env.release("1.1.0");
+            env.breakRelease("1.1.0", LocalEnvironment.Breakage.ERRORS, EnumSet.of(Side.KUBERNETES), 50);
+            assertThat(Cli.run("deploy", "-f", config, "--stage", "sandbox", "--image", good.image(), "--no-gate").code()).isZero();
+            Run failed = Cli.run("deploy", "-f", config, "--stage", "sandbox", "--image", bad.image(), "--release-version", "1.1.0");
+            assertThat(failed.code()).as(failed.err()).isEqualTo(1);
+
+            Run again = Cli.run("deploy", "-f", config, "--stage", "sandbox", "--image", bad.image(), "--release-version", "1.1.0",
+                    "--output", "json");
+
+            assertThat(again.code()).as(again.err()).isEqualTo(1);
+            assertThat(again.json().get("gates").get(0).get("decision").asText()).isEqualTo("FAIL");
+            assertThat(again.json().get("sides").findValues("running")).hasSize(2).allSatisfy(r ->
+                    assertThat(r.get("digest").asText()).isEqualTo(good.digest()));
+            assertThat(again.err()).contains("[sandbox] waiting 2s (the soak) before deploying");
+        }
+    }
+
     @Test
     void theSameDeployAfterAKillBetweenAFailedGateAndItsRollbackFailsAgainAndRollsBack(@TempDir Path dir) {
         try (LocalEnvironment env = LocalEnvironment.start(dir, "1.0.0", 1, 0,
