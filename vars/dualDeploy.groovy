@@ -31,7 +31,7 @@ def call(Map options = [:]) {
         currentBuild.description = DualDeployCli.description(chain.service, release, last)
         return last
     } finally {
-        // A failed build is the one whose results a person needs most.
-        archiveArtifacts(artifacts: '.dualdeploy/*.json', allowEmptyArchive: true)
+        // A failed build is the one whose results, and the journal of what its runs did, a person needs most.
+        archiveArtifacts(artifacts: '.dualdeploy/*.json, .dualdeploy/journal/**', allowEmptyArchive: true)
     }
 }

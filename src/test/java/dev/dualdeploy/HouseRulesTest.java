@@ -92,6 +92,18 @@ class HouseRulesTest {
         assertThat(Files.exists(MAIN.resolve("targets/PlatformTargets.java"))).as("the factory in targets").isTrue();
     }
 
+    /**
+     * Issue 9, the journal: the engine says what it did once, as events, and the reports are readers. {@code report/}
+     * reads the journal's events (and the parts of a result), never the engine's types; the pipeline emits typed
+     * events and keeps no string reporter of its own.
+     */
+    @Test
+    void reportsReadEventsNotThePipeline() throws IOException {
+        assertThat(offenders(MAIN.resolve("report"), "import dev.dualdeploy.pipeline.")).as("report importing pipeline").isEmpty();
+        assertThat(offenders(MAIN.resolve("journal"), "import dev.dualdeploy.pipeline.")).as("journal importing pipeline").isEmpty();
+        assertThat(Files.exists(MAIN.resolve("pipeline/Reporter.java"))).as("a string reporter in the pipeline").isFalse();
+    }
+
     /** What reads or waits on the real time; only the CLI, the local environment and the benchmarks may. */
     private static final List<String> REAL_TIME = List.of("System.nanoTime", "System.currentTimeMillis", "Sleeper.SYSTEM",
             "Thread.sleep", "Clock.systemUTC", "Clock.systemDefaultZone", "Instant.now()");

@@ -18,6 +18,11 @@ abstract class BaseTracker implements Tracker {
     Verdict failed;
     int thin;
 
+    @Override
+    public String name() {
+        return name;
+    }
+
     BaseTracker(String check, String name) {
         this.check = check;
         this.name = name;

@@ -17,7 +17,8 @@ import java.util.function.Consumer;
 final class HttpTracker extends BaseTracker {
     private final CheckSpec.Http probe;
     private final Meter meter;
-    private final Consumer<String> progress;
+    private final Consumer<Probe> progress;
+    private final Optional<Side> side;
     private final URI url;
     private final String label;
     private final List<Double> codes = new ArrayList<>();
@@ -26,13 +27,14 @@ final class HttpTracker extends BaseTracker {
 
     /**
      * @param side the side whose {@code {{side}}} the URL names, or empty for one probe of a URL without it
-     * @param progress where a bad answer is said as it happens
+     * @param progress where every answer is said as it happens
      */
-    HttpTracker(CheckSpec.Http check, Optional<Side> side, Meter meter, Consumer<String> progress) {
+    HttpTracker(CheckSpec.Http check, Optional<Side> side, Meter meter, Consumer<Probe> progress) {
         super("http", "http " + check.url() + side.map(s -> " [" + s.label() + "]").orElse(""));
         this.probe = check;
         this.meter = meter;
         this.progress = progress;
+        this.side = side;
         this.url = URI.create(meter.fill(check.url(), side, meter.spec().interval()));
         this.label = side.map(Side::label).orElse("probe");
     }
@@ -48,11 +50,12 @@ final class HttpTracker extends BaseTracker {
         codes.add((double) code);
         if (code == probe.expect()) {
             inARow = 0;
+            progress.accept(new Probe(url.toString(), side, code, answer, probe.expect(), 0));
             return Optional.empty();
         }
         bad++;
         inARow++;
-        progress.accept("http probe " + url + " " + answer + ", expected " + probe.expect() + " (" + inARow + " in a row)");
+        progress.accept(new Probe(url.toString(), side, code, answer, probe.expect(), inARow));
         if (inARow >= probe.failures()) {
             return fail(Verdict.fail(check, "GET " + url + " " + answer + ", expected " + probe.expect() + ", " + inARow
                     + " times in a row"));

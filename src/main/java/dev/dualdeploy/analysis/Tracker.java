@@ -14,6 +14,9 @@ import java.util.Set;
  */
 public interface Tracker {
 
+    /** The check with its sides, as its verdict will name it, such as {@code slo error_rate [kubernetes]}. */
+    String name();
+
     /** Adds the metrics this check reads in each window, by side (idempotent; a probe adds nothing). */
     void needs(Map<Side, Set<String>> needs);
 

@@ -25,10 +25,10 @@ public final class Trackers {
      * @param soak how long the gate watches
      * @param deployedAt when each judged side's deploy began: the end of its before-deploy baseline window
      * @param meter what measures the windows and probes
-     * @param progress where a check says something as it happens (a bad probe answer)
+     * @param progress where a check says what it measured as it happens (each probe's answer)
      */
     public static List<Tracker> of(GateSpec spec, List<Side> judged, Duration soak, Map<Side, Instant> deployedAt, Meter meter,
-                                   Consumer<String> progress) {
+                                   Consumer<Probe> progress) {
         List<Tracker> trackers = new ArrayList<>();
         for (CheckSpec check : spec.checks()) {
             if (check instanceof CheckSpec.Http h) {

@@ -252,7 +252,7 @@ public final class ChaosBench {
             List<Integer> exits = new ArrayList<>();
             long began = System.nanoTime();
             for (String stage : STAGES) {
-                int code = cli.run(deploy(env, stage, point.rerun()), new PrintWriter(new StringWriter()), new PrintWriter(err, true));
+                int code = cli.run(deploy(home, env, stage, point.rerun()), new PrintWriter(new StringWriter()), new PrintWriter(err, true));
                 exits.add(code);
                 if (code != 0) {
                     break;
@@ -282,7 +282,7 @@ public final class ChaosBench {
             throws IOException, InterruptedException {
         int matched = 0;
         for (String stage : STAGES) {
-            Process process = child(home, deploy(env, stage, point.killed())).start();
+            Process process = child(home, deploy(home, env, stage, point.killed())).start();
             try (BufferedReader err = new BufferedReader(new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8))) {
                 String line;
                 while ((line = err.readLine()) != null) {
@@ -350,9 +350,9 @@ public final class ChaosBench {
         return builder;
     }
 
-    private static String[] deploy(LocalEnvironment env, String stage, Kind release) {
+    private static String[] deploy(Path home, LocalEnvironment env, String stage, Kind release) {
         return new String[] {"deploy", "-f", env.config().toString(), "--stage", stage, "--image", env.release(release.version).image(),
-            "--release-version", release.version};
+            "--release-version", release.version, "--journal", home.resolve("journal").toString()};
     }
 
     private static DeployTarget open(PlatformTargets targets, DualDeploySpec config, String stage, Side side) {

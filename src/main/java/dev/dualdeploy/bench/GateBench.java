@@ -6,6 +6,7 @@ import dev.dualdeploy.config.CheckSpec;
 import dev.dualdeploy.config.GateSpec;
 import dev.dualdeploy.config.MetricsSpec;
 import dev.dualdeploy.config.Side;
+import dev.dualdeploy.journal.EventSink;
 import dev.dualdeploy.local.Sampling;
 import dev.dualdeploy.metrics.Measurement;
 import dev.dualdeploy.metrics.MetricsProvider;
@@ -135,7 +136,7 @@ public final class GateBench {
             };
             return Measurement.of(query, List.of(value));
         };
-        GateReport report = new Gate("bench", "prod", OURS, provider, clock, clock, (stage, side, message) -> { })
+        GateReport report = new Gate("bench", "prod", OURS, provider, clock, clock, EventSink.discarding(clock))
                 .run(new Gate.Phase("canary", List.of(Side.KUBERNETES), OURS.soak(), Map.of(Side.KUBERNETES, start)));
         long ce = 0;
         long cr = 0;

@@ -5,13 +5,17 @@ import dev.dualdeploy.config.ConfigLoader;
 import dev.dualdeploy.config.ConfigProblem;
 import dev.dualdeploy.config.DualDeploySpec;
 import dev.dualdeploy.config.StageSpec;
+import dev.dualdeploy.journal.Event;
+import dev.dualdeploy.journal.EventSink;
+import dev.dualdeploy.journal.Journal;
 import dev.dualdeploy.journal.RunIds;
-import dev.dualdeploy.pipeline.Reporter;
+import dev.dualdeploy.release.Release;
 import dev.dualdeploy.targets.kubernetes.Kubeconfig;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -43,15 +47,11 @@ abstract class BaseCommand implements Callable<Integer> {
             description = "text (for people) or json (a stable result on stdout; progress stays on stderr).")
     Output output;
 
-    private String runId;
+    /** The real time, chosen here (the engine takes the time it is given). */
+    static final Clock CLOCK = Clock.systemUTC();
 
-    /** This invocation's run id ({@code journal.RunIds}), made once, at first use. */
-    String runId() {
-        if (runId == null) {
-            runId = RunIds.next(Clock.systemUTC());
-        }
-        return runId;
-    }
+    private String runId;
+    private RunRecorder recorder;
 
     boolean json() {
         return output == Output.json;
@@ -80,14 +80,44 @@ abstract class BaseCommand implements Callable<Integer> {
         return spec.commandLine().getOut();
     }
 
-    /** Progress goes to stderr, so that stdout carries only the result (text or JSON). */
-    Reporter reporter() {
-        PrintWriter err = spec.commandLine().getErr();
-        return (stage, side, message) -> {
-            synchronized (err) {
-                err.println(Reporter.line(stage, side, message));
-                err.flush();
-            }
-        };
+    /** This invocation's run id, made once (and only when asked for) from the clock. */
+    String runId() {
+        if (runId == null) {
+            runId = RunIds.next(CLOCK);
+        }
+        return runId;
+    }
+
+    /**
+     * Begins this invocation's run: prints {@code run <id>} first on stderr, journals that the run started in
+     * {@code journal}, and returns the sink that journals each event and prints it as a progress line on stderr (so
+     * that stdout carries only the result, text or JSON).
+     *
+     * @throws UsageException if the journal directory cannot be written: exit 2, before anything changed
+     */
+    EventSink begin(Path journal, List<String> stages, Optional<Release> release) {
+        recorder = new RunRecorder(runId(), CLOCK, new Journal(journal), spec.commandLine().getErr());
+        String by = Optional.ofNullable(System.getenv("BUILD_TAG")).filter(t -> !t.isBlank())
+                .orElse(System.getProperty("user.name", ""));
+        recorder.begin(new Event.RunStarted(runId(), recorder.now(), Optional.empty(), Optional.empty(), spec.name(), stages,
+                release.map(Release::image), release.map(Release::version), Optional.of(by).filter(b -> !b.isBlank())));
+        return recorder;
+    }
+
+    /** Journals the end of the run, if one began and did not end yet (an error that stopped the command). */
+    void end(String outcome, int exitCode, String reason) {
+        if (recorder != null) {
+            recorder.end(outcome, exitCode, reason);
+        }
+    }
+
+    /** The events of the run this invocation began, in order; empty if it began none. */
+    List<Event> events() {
+        return recorder == null ? List.of() : recorder.events();
+    }
+
+    /** The id of the run this invocation began, or empty if it began none (it stopped before, on bad input). */
+    Optional<String> startedRun() {
+        return recorder == null || !recorder.started() ? Optional.empty() : Optional.of(recorder.run());
     }
 }

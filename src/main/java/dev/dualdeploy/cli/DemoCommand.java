@@ -1,11 +1,15 @@
 package dev.dualdeploy.cli;
 
+import dev.dualdeploy.journal.EventSink;
+import dev.dualdeploy.journal.RunIds;
 import dev.dualdeploy.local.Demo;
-import dev.dualdeploy.pipeline.Reporter;
+import dev.dualdeploy.report.ProgressLines;
+import dev.dualdeploy.text.Text;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -38,13 +42,14 @@ final class DemoCommand implements Callable<Integer> {
         Path where = dir != null ? dir : Files.createTempDirectory("dualdeploy-demo");
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        Reporter reporter = quiet ? (stage, side, message) -> { } : (stage, side, message) -> {
+        // The demo's own events are printed, not journaled: it runs in a throwaway environment.
+        EventSink events = EventSink.of(RunIds.next(Clock.systemUTC()), Clock.systemUTC(), quiet ? event -> { } : event -> {
             synchronized (err) {
-                err.println("    " + Reporter.line(stage, side, message));
+                err.println("    " + Text.line(ProgressLines.line(event)));
                 err.flush();
             }
-        };
-        List<Demo.Check> checks = new Demo(out, reporter).run(where);
+        });
+        List<Demo.Check> checks = new Demo(out, events).run(where);
         out.flush();
         return checks.stream().allMatch(Demo.Check::held) ? ExitCodes.OK : ExitCodes.FAILED;
     }

@@ -3,7 +3,8 @@ package dev.dualdeploy.cli;
 import dev.dualdeploy.config.DualDeploySpec;
 import dev.dualdeploy.config.StageSpec;
 import dev.dualdeploy.config.ToggleSpec;
-import dev.dualdeploy.journal.Event;
+import dev.dualdeploy.journal.EventSink;
+import dev.dualdeploy.journal.Interrupted;
 import dev.dualdeploy.journal.LeaseKeeper;
 import dev.dualdeploy.pipeline.Promotion;
 import dev.dualdeploy.pipeline.StageReport;
@@ -11,10 +12,12 @@ import dev.dualdeploy.release.Release;
 import dev.dualdeploy.report.JUnitReport;
 import dev.dualdeploy.targets.GuardedTargets;
 import dev.dualdeploy.targets.PlatformTargets;
+import dev.dualdeploy.text.Text;
 import dev.dualdeploy.time.Sleeper;
+import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.time.Clock;
-import java.util.function.Consumer;
+import java.util.List;
+import java.util.Optional;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -49,25 +52,37 @@ final class DeployCommand extends BaseCommand {
     @Mixin
     LeaseOptions lease;
 
+    @Mixin
+    JournalOption journal;
+
     @Override
     public Integer call() {
         DualDeploySpec config = config();
         StageSpec stageSpec = stage(config, stage);
-        Release releasing = release.release(config);
+        Release pinned = release.release(config);
         ToggleSpec sides = toggle.apply(stageSpec);
-        Consumer<Event> events = event -> reporter().event(stage, null, event.message());
+        EventSink events = begin(journal.journal, List.of(stage), Optional.of(pinned));
+        // Which run a kill stopped in this stage, and where: said only (journaled nothing); the platforms decide.
+        Interrupted.line(journal.journal, stage, runId()).ifPresent(line -> {
+            PrintWriter err = spec.commandLine().getErr();
+            synchronized (err) {
+                err.println("[" + stage + "] " + Text.line(line));
+                err.flush();
+            }
+        });
         StageReport report;
-        try (PlatformTargets platforms = new PlatformTargets(Clock.systemUTC(), Sleeper.SYSTEM);
-             LeaseKeeper held = lease.hold(platforms, config.service(), stageSpec, sides.kubernetes(), runId(), events, reporter());
-             GateFactory gates = new GateFactory(config.service(), reporter())) {
-            report = new Promotion(new GuardedTargets(platforms, held::lost), reporter(), gates, Clock.systemUTC())
-                    .run(stageSpec, releasing, sides, !noRollback, !noGate);
-        }
-        if (junit != null && !report.gates().isEmpty()) {
-            JUnitReport.write(junit, report.gates());
+        try (PlatformTargets platforms = new PlatformTargets(CLOCK, Sleeper.SYSTEM);
+             LeaseKeeper held = lease.hold(platforms, config.service(), stageSpec, sides.kubernetes(), events);
+             GateFactory gates = new GateFactory(config.service(), events)) {
+            report = new Promotion(new GuardedTargets(platforms, held::lost), events, gates, CLOCK)
+                    .run(stageSpec, pinned, sides, !noRollback, !noGate);
         }
         int code = ExitCodes.of(report);
-        Print.stage(out(), "deploy", report, code, json());
+        end(report.outcome().name(), code, report.reason());
+        if (junit != null && JUnitReport.hasGates(events())) {
+            JUnitReport.write(junit, events());
+        }
+        Print.stage(out(), "deploy", report, code, json(), runId());
         return code;
     }
 }

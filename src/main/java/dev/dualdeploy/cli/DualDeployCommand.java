@@ -1,5 +1,6 @@
 package dev.dualdeploy.cli;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dualdeploy.config.ConfigException;
 import dev.dualdeploy.config.ConfigProblem;
 import dev.dualdeploy.report.JsonReport;
@@ -9,6 +10,7 @@ import dev.dualdeploy.text.Text;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.List;
+import java.util.Optional;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.OptionSpec;
@@ -147,8 +149,15 @@ public final class DualDeployCommand {
         if (root.stacktrace) {
             trace(e, err);
         }
+        // A run that began journals how it ended, and its JSON names it, whatever stopped it.
+        Optional<String> run = cmd.getCommand() instanceof BaseCommand base ? base.startedRun() : Optional.empty();
+        if (cmd.getCommand() instanceof BaseCommand base) {
+            base.end("ERROR", code, message);
+        }
         if (json) {
-            cmd.getOut().println(JsonReport.write(JsonReport.error(cmd.getCommandName(), code, message)));
+            ObjectNode error = JsonReport.error(cmd.getCommandName(), code, message);
+            run.ifPresent(id -> error.put("run", id));
+            cmd.getOut().println(JsonReport.write(error));
             cmd.getOut().flush();
         }
         err.flush();

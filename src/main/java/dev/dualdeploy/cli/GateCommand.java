@@ -4,6 +4,8 @@ import dev.dualdeploy.config.DualDeploySpec;
 import dev.dualdeploy.config.Side;
 import dev.dualdeploy.config.StageSpec;
 import dev.dualdeploy.config.ToggleSpec;
+import dev.dualdeploy.journal.Event;
+import dev.dualdeploy.journal.EventSink;
 import dev.dualdeploy.pipeline.Gate;
 import dev.dualdeploy.pipeline.GateReport;
 import dev.dualdeploy.report.JUnitReport;
@@ -14,7 +16,9 @@ import java.time.format.DateTimeParseException;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code dualdeploy gate}: runs a stage's gate alone against what runs now; it changes nothing. */
@@ -47,6 +51,9 @@ final class GateCommand extends BaseCommand {
             description = "Judge the Kubernetes side (true/false; overrides the config's toggle). Nothing is deployed.")
     Boolean kubernetes;
 
+    @Mixin
+    JournalOption journal;
+
     @Override
     public Integer call() {
         DualDeploySpec config = config();
@@ -76,21 +83,33 @@ final class GateCommand extends BaseCommand {
         }
         Map<Side, Instant> at = new EnumMap<>(Side.class);
         judged.forEach(s -> at.put(s, deployed));
+        EventSink events = begin(journal.journal, List.of(stage), Optional.empty());
+        // The gate changes nothing: its stage starts with no before-images, and ends as the gate decided.
+        events.accept(new Event.StageStarted(events.run(), events.now(), Optional.of(stage), Optional.empty(), "gate", judged,
+                Optional.empty(), Optional.empty(), List.of()));
         GateReport report;
-        try (GateFactory gates = new GateFactory(config.service(), reporter())) {
+        try (GateFactory gates = new GateFactory(config.service(), events)) {
             Gate gate = gates.apply(stageSpec);
             report = gate.run(new Gate.Phase("gate", judged, stageSpec.gate().soak(), at));
-        }
-        if (junit != null) {
-            JUnitReport.write(junit, List.of(report));
         }
         int code = switch (report.decision()) {
             case PASS -> ExitCodes.OK;
             case FAIL -> ExitCodes.FAILED;
             case PAUSE -> ExitCodes.NEEDS_ATTENTION;
         };
+        String outcome = switch (report.decision()) {
+            case PASS -> "SUCCEEDED";
+            case FAIL -> "FAILED";
+            case PAUSE -> "PAUSED";
+        };
+        events.accept(new Event.StageEnded(events.run(), events.now(), Optional.of(stage), Optional.empty(), outcome, report.reason(),
+                Optional.empty()));
+        end(outcome, code, report.reason());
+        if (junit != null) {
+            JUnitReport.write(junit, events());
+        }
         if (json()) {
-            out().println(JsonReport.write(JsonReport.gate(report, code)));
+            out().println(JsonReport.write(JsonResults.gate(report, code).put("run", runId())));
         } else {
             out().println("gate " + stage + ": " + report.outcome() + " → " + report.decision() + " - " + report.reason());
             report.checks().forEach(c -> out().println("  " + c.verdict().outcome() + "  " + c.name() + ": " + c.verdict().reason()));

@@ -1,12 +1,11 @@
 package dev.dualdeploy.cli;
 
 import dev.dualdeploy.config.StageSpec;
+import dev.dualdeploy.journal.EventSink;
 import dev.dualdeploy.metrics.MetricsProvider;
 import dev.dualdeploy.metrics.Providers;
 import dev.dualdeploy.pipeline.Gate;
-import dev.dualdeploy.pipeline.Reporter;
 import dev.dualdeploy.time.Sleeper;
-import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
@@ -15,12 +14,12 @@ import java.util.function.Function;
 final class GateFactory implements Function<StageSpec, Gate>, AutoCloseable {
 
     private final String service;
-    private final Reporter reporter;
+    private final EventSink events;
     private final List<MetricsProvider> opened = new ArrayList<>();
 
-    GateFactory(String service, Reporter reporter) {
+    GateFactory(String service, EventSink events) {
         this.service = service;
-        this.reporter = reporter;
+        this.events = events;
     }
 
     @Override
@@ -29,7 +28,7 @@ final class GateFactory implements Function<StageSpec, Gate>, AutoCloseable {
         if (provider != null) {
             opened.add(provider);
         }
-        return new Gate(service, stage.name(), stage.gate(), provider, Clock.systemUTC(), Sleeper.SYSTEM, reporter);
+        return new Gate(service, stage.name(), stage.gate(), provider, events.clock(), Sleeper.SYSTEM, events);
     }
 
     @Override

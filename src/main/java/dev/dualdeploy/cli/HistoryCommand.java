@@ -8,6 +8,7 @@ import dev.dualdeploy.journal.JournalException;
 import dev.dualdeploy.journal.JournalJson;
 import dev.dualdeploy.journal.RunLog;
 import dev.dualdeploy.journal.RunSummary;
+import dev.dualdeploy.report.ProgressLines;
 import dev.dualdeploy.text.Text;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -101,18 +102,13 @@ final class HistoryCommand implements Callable<Integer> {
             return ExitCodes.OK;
         }
         for (Event e : events) {
-            out.println(Text.line(e.at() + " " + line(e)));
+            out.println(Text.line(e.at() + " " + ProgressLines.line(e)));
         }
         if (log.interrupted()) {
             out.println(Text.line("interrupted: the journal of " + log.run() + " ends after " + log.events().size() + " events"
                     + (log.torn() ? " and a line cut short" : "") + ", without the run's end"));
         }
         return ExitCodes.OK;
-    }
-
-    /** An event as the progress lines say it: {@code [preprod/kubernetes] message}; {@code [run]} without a stage. */
-    static String line(Event e) {
-        return "[" + e.stage().orElse("run") + e.side().map(s -> "/" + s.label()).orElse("") + "] " + e.message();
     }
 
     private ObjectNode header() {

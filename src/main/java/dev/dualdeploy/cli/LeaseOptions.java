@@ -3,14 +3,13 @@ package dev.dualdeploy.cli;
 import dev.dualdeploy.config.Durations;
 import dev.dualdeploy.config.StageSpec;
 import dev.dualdeploy.journal.Event;
+import dev.dualdeploy.journal.EventSink;
 import dev.dualdeploy.journal.LeaseKeeper;
 import dev.dualdeploy.journal.StageLease;
-import dev.dualdeploy.pipeline.Reporter;
 import dev.dualdeploy.targets.PlatformTargets;
 import dev.dualdeploy.targets.TargetException;
 import dev.dualdeploy.text.Text;
 import dev.dualdeploy.time.Sleeper;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
@@ -63,14 +62,15 @@ final class LeaseOptions {
      * side to roll back) whose cluster cannot be reached: the run goes on without a lease, and says so.
      *
      * @param kubernetesChanged whether this run writes to the stage's Kubernetes side
-     * @param events where the lease's events go (the journal)
+     * @param events where the lease's events and notices go (the journal), and the run id
      * @throws dev.dualdeploy.journal.LeaseHeldException if another run holds the lease after --wait-lock (exit 5)
      * @throws TargetException if the Kubernetes side this run changes cannot be reached (exit 4)
      */
-    LeaseKeeper hold(PlatformTargets platforms, String service, StageSpec stage, boolean kubernetesChanged, String runId,
-                     Consumer<Event> events, Reporter reporter) {
+    LeaseKeeper hold(PlatformTargets platforms, String service, StageSpec stage, boolean kubernetesChanged, EventSink events) {
         Duration wait = waitLock;
-        Consumer<String> say = line -> reporter.event(stage.name(), null, line);
+        String runId = events.run();
+        Consumer<String> say = line -> events.accept(new Event.Notice(runId, events.now(), Optional.of(stage.name()),
+                Optional.empty(), line));
         if (stage.kubernetes().isEmpty()) {
             say.accept("no stage lease: the stage has no Kubernetes side (see \"The stage lease\" in the README)");
             return LeaseKeeper.none(runId, stage.name());
@@ -78,7 +78,7 @@ final class LeaseOptions {
         LeaseKeeper keeper = null;
         try {
             Optional<StageLease> lease = platforms.lease(stage, service, holder(runId, System.getenv()));
-            keeper = new LeaseKeeper(lease.orElseThrow(), runId, stage.name(), Clock.systemUTC(), Sleeper.SYSTEM, events, say);
+            keeper = new LeaseKeeper(lease.orElseThrow(), runId, stage.name(), events.clock(), Sleeper.SYSTEM, events, say);
             keeper.acquire(wait);
             return keeper;
         } catch (TargetException unreachable) {

@@ -33,9 +33,9 @@ final class PlanCommand extends BaseCommand {
         StageSpec stageSpec = stage(config, stage);
         Release r = release.release(config);
         try (PlatformTargets targets = new PlatformTargets(Clock.systemUTC(), Sleeper.SYSTEM)) {
-            List<Plan.Step> steps = new Plan(targets, reporter()).of(stageSpec, r, toggle.apply(stageSpec));
+            List<Plan.Step> steps = new Plan(targets).of(stageSpec, r, toggle.apply(stageSpec));
             if (json()) {
-                out().println(JsonReport.write(JsonReport.plan(stage, r, steps)));
+                out().println(JsonReport.write(JsonResults.plan(stage, r, steps)));
             } else {
                 out().println("plan for " + stage + ": release " + r.version() + " (" + r.image() + ")");
                 steps.forEach(s -> out().println("  " + s.side().label() + " (" + s.target() + "): " + s.summary()));

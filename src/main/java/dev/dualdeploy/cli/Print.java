@@ -13,9 +13,10 @@ final class Print {
     private Print() {
     }
 
-    static void stage(PrintWriter out, String command, StageReport report, int code, boolean json) {
+    /** @param run the run id, which the JSON result carries */
+    static void stage(PrintWriter out, String command, StageReport report, int code, boolean json, String run) {
         if (json) {
-            out.println(JsonReport.write(JsonReport.stage(command, report, code)));
+            out.println(JsonReport.write(JsonResults.stage(command, report, code).put("run", run)));
             return;
         }
         out.println(command + " " + report.stage() + ": " + report.outcome() + " - " + report.reason());

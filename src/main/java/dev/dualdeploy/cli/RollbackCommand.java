@@ -3,16 +3,15 @@ package dev.dualdeploy.cli;
 import dev.dualdeploy.config.DualDeploySpec;
 import dev.dualdeploy.config.Side;
 import dev.dualdeploy.config.StageSpec;
-import dev.dualdeploy.journal.Event;
+import dev.dualdeploy.journal.EventSink;
 import dev.dualdeploy.journal.LeaseKeeper;
 import dev.dualdeploy.pipeline.Rollback;
 import dev.dualdeploy.pipeline.StageReport;
 import dev.dualdeploy.targets.GuardedTargets;
 import dev.dualdeploy.targets.PlatformTargets;
 import dev.dualdeploy.time.Sleeper;
-import java.time.Clock;
 import java.util.List;
-import java.util.function.Consumer;
+import java.util.Optional;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -37,6 +36,9 @@ final class RollbackCommand extends BaseCommand {
     @Mixin
     LeaseOptions lease;
 
+    @Mixin
+    JournalOption journal;
+
     @Override
     public Integer call() {
         DualDeploySpec config = config();
@@ -51,15 +53,15 @@ final class RollbackCommand extends BaseCommand {
             throw new UsageException(side == null ? "stage " + stage + " deploys to no side; name one with --side"
                     : "stage " + stage + " has no " + side + " side to roll back");
         }
+        EventSink events = begin(journal.journal, List.of(stage), Optional.empty());
         StageReport report;
-        Consumer<Event> events = event -> reporter().event(stage, null, event.message());
-        try (PlatformTargets platforms = new PlatformTargets(Clock.systemUTC(), Sleeper.SYSTEM);
-             LeaseKeeper held = lease.hold(platforms, config.service(), stageSpec, sides.contains(Side.KUBERNETES), runId(), events,
-                     reporter())) {
-            report = new Rollback(new GuardedTargets(platforms, held::lost), reporter()).run(stageSpec, sides);
+        try (PlatformTargets platforms = new PlatformTargets(CLOCK, Sleeper.SYSTEM);
+             LeaseKeeper held = lease.hold(platforms, config.service(), stageSpec, sides.contains(Side.KUBERNETES), events)) {
+            report = new Rollback(new GuardedTargets(platforms, held::lost), events).run(stageSpec, sides);
         }
         int code = ExitCodes.of(report);
-        Print.stage(out(), "rollback", report, code, json());
+        end(report.outcome().name(), code, report.reason());
+        Print.stage(out(), "rollback", report, code, json(), runId());
         return code;
     }
 }

@@ -31,7 +31,7 @@ final class StatusCommand extends BaseCommand {
         List<StageSpec> stages = stage == null ? config.stages() : List.of(stage(config, stage));
         List<Status.StageStatus> result;
         try (PlatformTargets targets = new PlatformTargets(Clock.systemUTC(), Sleeper.SYSTEM)) {
-            result = new Status(targets, reporter()).read(stages);
+            result = new Status(targets).read(stages);
         }
         int code = ExitCodes.OK;
         if (check) {
@@ -40,7 +40,7 @@ final class StatusCommand extends BaseCommand {
             code = unreadable ? ExitCodes.NEEDS_ATTENTION : drift ? ExitCodes.DRIFT : ExitCodes.OK;
         }
         if (json()) {
-            out().println(JsonReport.write(JsonReport.status(result, code)));
+            out().println(JsonReport.write(JsonResults.status(result, code)));
             return code;
         }
         for (Status.StageStatus s : result) {

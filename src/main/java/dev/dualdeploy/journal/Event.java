@@ -53,10 +53,10 @@ public sealed interface Event {
     enum RolloutStatus { SUCCEEDED, FAILED, TIMED_OUT }
 
     /** The health of a workload as read back (the engine's {@code TargetState.Health}, by name). */
-    enum Health { HEALTHY, PROGRESSING, DEGRADED, ABSENT }
+    enum Health { HEALTHY, PROGRESSING, DEGRADED, ABSENT, UNREADABLE }
 
-    /** Whether the enabled sides run one digest. */
-    enum ParityStatus { PARITY, DRIFT }
+    /** Whether the enabled sides run one digest; UNREADABLE when a side could not be read, so nobody knows. */
+    enum ParityStatus { PARITY, DRIFT, UNREADABLE }
 
     /** A check's or a gate's outcome (the engine's {@code Verdict.Outcome}, by name). */
     enum VerdictOutcome { FAIL, ERROR, INCONCLUSIVE, PASS }
@@ -121,16 +121,20 @@ public sealed interface Event {
      * @param sides the enabled sides it works on; empty when no side is enabled (and nothing is done)
      * @param image the release image, or empty for a rollback
      * @param version the release version, or empty
+     * @param before the image each of {@code sides} ran when the stage began, as read back, in the order of
+     *               {@code sides}; an empty string for a side that ran none or could not be read. Empty in journals
+     *               written before it was added, and for a gate (which changes nothing)
      */
     @Type("stage-started")
     record StageStarted(String run, Instant at, Optional<String> stage, Optional<Side> side, String action, List<Side> sides,
-                        Optional<String> image, Optional<String> version) implements Event {
+                        Optional<String> image, Optional<String> version, List<String> before) implements Event {
         public StageStarted {
             common(run, at, stage, side);
             Objects.requireNonNull(action, "action");
             sides = List.copyOf(sides);
             Objects.requireNonNull(image, "image");
             Objects.requireNonNull(version, "version");
+            before = before == null ? List.of() : List.copyOf(before);
         }
 
         @Override
@@ -262,6 +266,9 @@ public sealed interface Event {
 
         @Override
         public String message() {
+            if (health == Health.UNREADABLE) {
+                return "cannot be read: " + detail; // nothing is claimed about what runs there
+            }
             return "runs " + version.orElse("?") + " " + digest.map(Release::shortDigest).orElse("unknown digest") + ", " + health
                     + (detail.isEmpty() ? "" : " (" + detail + ")");
         }
@@ -417,11 +424,13 @@ public sealed interface Event {
      * @param series the series, such as {@code kubernetes} or {@code legacy before-deploy}
      * @param value the measured value, or empty when there was no data or it could not be read
      * @param error why it could not be read, or empty
+     * @param note what the value means where the number alone does not say it, such as {@code answered 503, expected
+     *             200 (2 in a row)} or {@code 1 in a row; error_limit 2} for a lost window; or empty
      */
     @Type("gate-window-measured")
     record GateWindowMeasured(String run, Instant at, Optional<String> stage, Optional<Side> side, String phase, int window,
                               int windows, Instant end, Duration length, String metric, String series, Optional<Double> value,
-                              Optional<String> error) implements Event {
+                              Optional<String> error, Optional<String> note) implements Event {
         public GateWindowMeasured {
             common(run, at, stage, side);
             Objects.requireNonNull(phase, "phase");
@@ -431,12 +440,14 @@ public sealed interface Event {
             Objects.requireNonNull(series, "series");
             Objects.requireNonNull(value, "value");
             Objects.requireNonNull(error, "error");
+            note = note == null ? Optional.empty() : note;
         }
 
         @Override
         public String message() {
             return title(phase) + " window " + window + "/" + windows + ": " + series + " " + metric + " "
-                    + error.map(e -> "could not be read: " + e).orElseGet(() -> value.map(Event::number).orElse("no data"));
+                    + error.map(e -> "could not be read: " + e).orElseGet(() -> value.map(v -> shown(metric, v)).orElse("no data"))
+                    + note.map(n -> " (" + n + ")").orElse("");
         }
     }
 
@@ -614,6 +625,26 @@ public sealed interface Event {
         }
     }
 
+    /**
+     * Something the engine noticed and acts on that no other event says, for people: a record it completes or leaves
+     * alone and why, a side it leaves to another writer, a canary it cannot run. What it changes is said by the typed
+     * events around it.
+     *
+     * @param text one line a person can act on
+     */
+    @Type("notice")
+    record Notice(String run, Instant at, Optional<String> stage, Optional<Side> side, String text) implements Event {
+        public Notice {
+            common(run, at, stage, side);
+            Objects.requireNonNull(text, "text");
+        }
+
+        @Override
+        public String message() {
+            return text;
+        }
+    }
+
     /** The type name of an event class, from its {@link Type} annotation. */
     static String typeName(Class<? extends Event> type) {
         Type name = type.getAnnotation(Type.class);
@@ -642,6 +673,24 @@ public sealed interface Event {
 
     private static String seconds(Duration duration) {
         return String.format(Locale.ROOT, "%.1fs", duration.toMillis() / 1000.0);
+    }
+
+    /**
+     * A measured value as people read it in a log, by the metric's name (as the gate's checks say them): a rate as a
+     * percentage, a latency in ms, a count with thousands separators; the journal keeps the plain number.
+     */
+    private static String shown(String metric, double value) {
+        if (metric.endsWith("_rate") || metric.endsWith("_ratio")) {
+            double p = value * 100;
+            return String.format(Locale.ROOT, p >= 10 || p == 0 ? "%.1f%%" : p >= 1 ? "%.2f%%" : "%.3f%%", p);
+        }
+        if (metric.endsWith("_ms")) {
+            return String.format(Locale.ROOT, "%.0fms", value);
+        }
+        if (metric.equals("requests") || metric.equals("errors")) {
+            return String.format(Locale.ROOT, "%,d", Math.round(value));
+        }
+        return number(value);
     }
 
     private static String number(double value) {

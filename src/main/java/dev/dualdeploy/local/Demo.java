@@ -4,9 +4,9 @@ import dev.dualdeploy.config.ConfigLoader;
 import dev.dualdeploy.config.DualDeploySpec;
 import dev.dualdeploy.config.Side;
 import dev.dualdeploy.config.StageSpec;
+import dev.dualdeploy.journal.EventSink;
 import dev.dualdeploy.pipeline.Deploy;
 import dev.dualdeploy.pipeline.Parity;
-import dev.dualdeploy.pipeline.Reporter;
 import dev.dualdeploy.pipeline.SideReport;
 import dev.dualdeploy.pipeline.StageOutcome;
 import dev.dualdeploy.pipeline.StageReport;
@@ -38,12 +38,12 @@ public final class Demo {
     }
 
     private final PrintWriter out;
-    private final Reporter reporter;
+    private final EventSink events;
     private final List<Check> checks = new ArrayList<>();
 
-    public Demo(PrintWriter out, Reporter reporter) {
+    public Demo(PrintWriter out, EventSink events) {
         this.out = out;
-        this.reporter = reporter;
+        this.events = events;
     }
 
     /** Runs the demo in {@code dir}; returns every check made, in order. */
@@ -58,7 +58,7 @@ public final class Demo {
             DualDeploySpec config = new ConfigLoader().load(env.config());
             out.println("local environment: Kubernetes " + env.kubernetes().url() + ", ECS " + env.ecs().endpoint()
                     + ", registry " + env.registry().host() + "; config " + env.config());
-            Status status = new Status(targets, (stage, side, message) -> { });
+            Status status = new Status(targets);
             waitHealthy(status, config.stages());
 
             out.println();
@@ -68,7 +68,7 @@ public final class Demo {
             check(tagged + " resolves through the local registry to " + Release.shortDigest(good.digest()),
                     resolved.pinned().equals(good.image()), resolved.pinned());
             for (StageSpec stage : config.stages()) {
-                StageReport report = new Deploy(targets, reporter).run(stage, good, stage.toggle(), true);
+                StageReport report = new Deploy(targets, events).run(stage, good, stage.toggle(), true);
                 check(stage.name() + ": " + good.version() + " runs on both sides", report.outcome() == StageOutcome.SUCCEEDED
                         && report.parity().status() == Parity.Status.PARITY && runs(report, good), report.reason());
             }
@@ -99,7 +99,7 @@ public final class Demo {
     private void broken(PlatformTargets targets, DualDeploySpec config, String stageName, Release bad, Release good,
                         Side breaks, String expectedReason) {
         StageSpec stage = config.stage(stageName).orElseThrow();
-        StageReport report = new Deploy(targets, reporter).run(stage, bad, stage.toggle(), true);
+        StageReport report = new Deploy(targets, events).run(stage, bad, stage.toggle(), true);
         SideReport failing = report.sides().stream().filter(s -> s.side() == breaks).findFirst().orElseThrow();
         Duration caught = failing.rollout().map(r -> r.took()).orElse(Duration.ZERO);
         check(stageName + ": " + bad.version() + " is caught on " + breaks.label() + " (" + expectedReason + ")",

@@ -3,6 +3,8 @@ package dev.dualdeploy.pipeline;
 import dev.dualdeploy.config.Side;
 import dev.dualdeploy.config.StageSpec;
 import dev.dualdeploy.config.ToggleSpec;
+import dev.dualdeploy.journal.Event;
+import dev.dualdeploy.journal.EventSink;
 import dev.dualdeploy.release.Release;
 import dev.dualdeploy.targets.DeployTarget;
 import dev.dualdeploy.targets.Preflight;
@@ -33,11 +35,12 @@ import java.util.concurrent.Future;
 public final class Deploy {
 
     private final Targets targets;
-    private final Reporter reporter;
+    private final EventSink events;
 
-    public Deploy(Targets targets, Reporter reporter) {
+    /** @param events where it says what it does; their instants come from the sink's clock */
+    public Deploy(Targets targets, EventSink events) {
         this.targets = targets;
-        this.reporter = reporter;
+        this.events = events;
     }
 
     /**
@@ -61,22 +64,27 @@ public final class Deploy {
     StageReport run(StageSpec stage, Release release, ToggleSpec toggle, boolean rollbackOnFailure, boolean markGood,
                     List<Side> recover) {
         List<Side> sides = enabled(toggle);
+        // A deploy run by a promotion (markGood false) is one step of the promotion's stage, which says when the stage
+        // starts and ends; a deploy on its own says it.
+        boolean ownsStage = markGood;
         if (sides.isEmpty()) {
-            reporter.event(stage.name(), null, "no side is enabled; nothing to deploy");
+            Emit.stageStarted(events, stage.name(), "deploy", sides, Optional.of(release.image()), Optional.of(release.version()), Map.of());
+            Emit.stageEnded(events, stage.name(), StageOutcome.SKIPPED, "no side is enabled", Optional.empty());
             return new StageReport(stage.name(), Optional.of(release), StageOutcome.SKIPPED, "no side is enabled", Parity.of(Map.of()), List.of());
         }
         Map<Side, DeployTarget> opened = open(stage, recover.stream().filter(s -> !sides.contains(s)).toList(), open(stage, sides, new EnumMap<>(Side.class)));
         preflight(opened);
-        reporter.event(stage.name(), null, "deploying " + release.version() + " (" + release.image() + ") to "
-                + Side.labels(sides));
         Map<Side, TargetState> read = new EnumMap<>(Side.class);
         for (Side side : opened.keySet()) {
             read.put(side, opened.get(side).current());
         }
+        if (ownsStage) {
+            Emit.stageStarted(events, stage.name(), "deploy", sides, Optional.of(release.image()), Optional.of(release.version()), read);
+        }
         // A promotion settles the records once, before its first deploy; the state between its deploys and gates (a
         // canary judged, the other side following) is unjudged by definition and must never complete a record.
         requirePresent(stage, opened, read, sides);
-        Map<Side, TargetState> before = markGood ? LastGood.reconcile(stage, opened, read, reporter) : read;
+        Map<Side, TargetState> before = markGood ? LastGood.reconcile(stage, opened, read, events) : read;
         ExecutorService pool = Executors.newFixedThreadPool(opened.size(), r -> {
             Thread t = new Thread(r, "deploy-" + stage.name());
             t.setDaemon(true);
@@ -85,24 +93,26 @@ public final class Deploy {
         try {
             if (markGood) {
                 // A promotion returns the leftovers itself, once, before its first deploy (see LastGood above).
-                before = Recovery.returnLeftovers(stage, opened, before, release, false, this, pool, reporter);
+                before = Recovery.returnLeftovers(stage, opened, before, release, false, this, pool, events);
             }
-            Map<Side, RolloutResult> rollouts = parallel(pool, sides, side -> rollout(stage, side, opened.get(side), release));
+            Map<Side, TargetState> from = before;
+            Map<Side, RolloutResult> rollouts = parallel(pool, sides, side -> rollout(stage, side, opened.get(side), release,
+                    from.get(side)));
             Map<Side, TargetState> after = readBack(only(opened, sides));
+            Emit.readBack(events, stage.name(), describe(opened), after);
             Optional<String> failure = failure(sides, rollouts, after, release);
             if (failure.isEmpty()) {
                 if (markGood) {
                     markGood(stage, release, only(opened, sides));
                 }
-                return report(stage, release, sides, opened, rollouts, Optional.empty(), after, failure, rollbackOnFailure);
+                return report(stage, release, sides, opened, rollouts, Optional.empty(), after, failure, rollbackOnFailure, ownsStage);
             }
             if (!rollbackOnFailure) {
-                return report(stage, release, sides, opened, rollouts, Optional.empty(), after, failure, false);
+                return report(stage, release, sides, opened, rollouts, Optional.empty(), after, failure, false, ownsStage);
             }
-            reporter.event(stage.name(), null, "release failed: " + failure.get() + "; returning every enabled side to its last good release");
             Recovery.Result recovery = Recovery.run(stage, opened, before, Optional.of(release.image()), superseded(rollouts),
-                    this, pool, reporter);
-            return report(stage, release, sides, opened, rollouts, Optional.of(recovery), recovery.after(), failure, true);
+                    this, pool, events, "release failed: " + failure.get());
+            return report(stage, release, sides, opened, rollouts, Optional.of(recovery), recovery.after(), failure, true, ownsStage);
         } finally {
             pool.shutdownNow();
         }
@@ -121,7 +131,7 @@ public final class Deploy {
 
     private Map<Side, DeployTarget> open(StageSpec stage, List<Side> sides, Map<Side, DeployTarget> into) {
         for (Side side : sides) {
-            into.put(side, targets.open(stage, side, reporter.side(stage.name(), side)));
+            into.put(side, targets.open(stage, side, Emit.progress(events, stage.name(), side)));
         }
         return into;
     }
@@ -178,19 +188,28 @@ public final class Deploy {
                         + "; run the deploy again to record it", e);
             }
         }
-        reporter.event(stage.name(), null, "recorded " + release.version() + " as the last good release on " + Side.labels(List.copyOf(opened.keySet())));
+        Emit.lastGood(events, stage.name(), List.copyOf(opened.keySet()), release.version());
     }
 
-    private RolloutResult rollout(StageSpec stage, Side side, DeployTarget target, Release release) {
+    private RolloutResult rollout(StageSpec stage, Side side, DeployTarget target, Release release, TargetState before) {
         Instant started = targets.clock().instant();
+        events.accept(new Event.RolloutStarted(events.run(), events.now(), Optional.of(stage.name()), Optional.of(side), target.describe(),
+                release.image(), release.version(), before == null ? Optional.empty() : before.image()));
+        RolloutResult result;
         try {
-            RolloutResult result = target.deploy(release).await(stage.timeout());
-            reporter.event(stage.name(), side, result.status() + ": " + result.reason() + " (" + seconds(result.took()) + ")");
-            return result;
+            result = target.deploy(release).await(stage.timeout());
         } catch (TargetException e) {
-            reporter.event(stage.name(), side, "FAILED: " + e.getMessage());
-            return new RolloutResult(RolloutResult.Status.FAILED, e.getMessage(), since(started));
+            result = new RolloutResult(RolloutResult.Status.FAILED, e.getMessage(), since(started));
         }
+        Emit.rolloutEnded(events, stage.name(), side, result);
+        return result;
+    }
+
+    /** Each target's description, for events that name it. */
+    static Map<Side, String> describe(Map<Side, DeployTarget> opened) {
+        Map<Side, String> described = new EnumMap<>(Side.class);
+        opened.forEach((side, target) -> described.put(side, target.describe()));
+        return described;
     }
 
     /** How long since {@code started}, in the targets' clock (stepped in tests). */
@@ -198,19 +217,26 @@ public final class Deploy {
         return Duration.between(started, targets.clock().instant());
     }
 
-    RolloutResult rollback(StageSpec stage, Side side, DeployTarget target, Map<Side, String> errors) {
+    /**
+     * Rolls one side back to what its target records.
+     *
+     * @param to the image it returns to, where known, for the journal
+     */
+    RolloutResult rollback(StageSpec stage, Side side, DeployTarget target, Map<Side, String> errors, Optional<String> to,
+                           String reason) {
         Instant started = targets.clock().instant();
+        Emit.rollbackStarted(events, stage.name(), side, List.of(side), reason, to);
+        RolloutResult result;
         try {
-            RolloutResult result = target.rollback().await(stage.timeout());
-            reporter.event(stage.name(), side, "rollback " + result.status() + ": " + result.reason() + " (" + seconds(result.took()) + ")");
-            return result;
+            result = target.rollback().await(stage.timeout());
         } catch (TargetException e) {
             synchronized (errors) {
                 errors.put(side, e.getMessage());
             }
-            reporter.event(stage.name(), side, "rollback FAILED: " + e.getMessage());
-            return new RolloutResult(RolloutResult.Status.FAILED, e.getMessage(), since(started));
+            result = new RolloutResult(RolloutResult.Status.FAILED, e.getMessage(), since(started));
         }
+        Emit.rollbackEnded(events, stage.name(), side, result, "");
+        return result;
     }
 
     private static Optional<String> failure(List<Side> sides, Map<Side, RolloutResult> rollouts, Map<Side, TargetState> after,
@@ -234,7 +260,8 @@ public final class Deploy {
 
     private StageReport report(StageSpec stage, Release release, List<Side> sides, Map<Side, DeployTarget> opened,
                                Map<Side, RolloutResult> rollouts, Optional<Recovery.Result> recovery,
-                               Map<Side, TargetState> after, Optional<String> failure, boolean rollbackOnFailure) {
+                               Map<Side, TargetState> after, Optional<String> failure, boolean rollbackOnFailure,
+                               boolean ownsStage) {
         Map<Side, RolloutResult> rollbacks = recovery.map(Recovery.Result::rollbacks).orElse(Map.of());
         Map<Side, String> rollbackErrors = recovery.map(Recovery.Result::errors).orElse(Map.of());
         List<SideReport> reports = new ArrayList<>();
@@ -269,7 +296,10 @@ public final class Deploy {
             outcome = result.outcome();
             reason = failure.get() + "; " + result.summary();
         }
-        reporter.event(stage.name(), null, outcome + ": " + reason + " [" + parity.status() + "]");
+        Emit.parity(events, stage.name(), parity);
+        if (ownsStage) {
+            Emit.stageEnded(events, stage.name(), outcome, reason, Optional.of(parity));
+        }
         return new StageReport(stage.name(), Optional.of(release), outcome, reason, parity, reports);
     }
 

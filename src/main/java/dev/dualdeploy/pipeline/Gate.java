@@ -1,7 +1,7 @@
 package dev.dualdeploy.pipeline;
 
 import dev.dualdeploy.analysis.Meter;
-import dev.dualdeploy.analysis.Numbers;
+import dev.dualdeploy.analysis.Probe;
 import dev.dualdeploy.analysis.Tracker;
 import dev.dualdeploy.analysis.Trackers;
 import dev.dualdeploy.analysis.Verdict;
@@ -9,6 +9,8 @@ import dev.dualdeploy.analysis.WindowReading;
 import dev.dualdeploy.config.Durations;
 import dev.dualdeploy.config.GateSpec;
 import dev.dualdeploy.config.Side;
+import dev.dualdeploy.journal.Event;
+import dev.dualdeploy.journal.EventSink;
 import dev.dualdeploy.metrics.Measurement;
 import dev.dualdeploy.metrics.MetricsProvider;
 import dev.dualdeploy.metrics.Window;
@@ -62,18 +64,19 @@ public final class Gate {
     private final Meter meter;
     private final Clock clock;
     private final Sleeper sleeper;
-    private final Reporter reporter;
+    private final EventSink events;
 
     /**
      * @param provider where the metrics come from; may be null when the gate has only http checks
+     * @param events where it says what it measures and decides
      */
-    public Gate(String service, String stage, GateSpec spec, MetricsProvider provider, Clock clock, Sleeper sleeper, Reporter reporter) {
+    public Gate(String service, String stage, GateSpec spec, MetricsProvider provider, Clock clock, Sleeper sleeper, EventSink events) {
         this.stage = stage;
         this.spec = spec;
         this.meter = new Meter(service, stage, spec, provider, clock);
         this.clock = clock;
         this.sleeper = sleeper;
-        this.reporter = reporter;
+        this.events = events;
     }
 
     /** Runs the gate to its decision. */
@@ -81,16 +84,16 @@ public final class Gate {
         Instant started = clock.instant();
         Duration interval = spec.interval();
         int planned = (int) Math.max(1, (phase.soak().toMillis() + interval.toMillis() - 1) / interval.toMillis());
+        int[] window = {0};
         List<Tracker> trackers = Trackers.of(spec, phase.judged(), phase.soak(), phase.deployedAt(), meter,
-                message -> reporter.event(stage, null, message));
+                probe -> probed(phase, window[0], planned, started.plus(interval.multipliedBy(window[0])), probe));
         Map<Side, Set<String>> needs = new EnumMap<>(Side.class);
         trackers.forEach(t -> t.needs(needs));
         if (meter.countsRequests()) {
             needs.values().forEach(metrics -> metrics.add("requests"));
         }
-        reporter.event(stage, null, title(phase) + ": watching " + Side.labels(phase.judged()) + " for "
-                + Durations.format(phase.soak()) + " in " + planned + " windows of " + Durations.format(interval) + "; "
-                + trackers.size() + " checks");
+        events.accept(new Event.GateStarted(events.run(), events.now(), Optional.of(stage), Optional.empty(), phase.name(),
+                phase.judged(), phase.soak(), interval, planned, trackers.stream().map(Tracker::name).toList()));
         int windows = 0;
         int lostInARow = 0;
         Verdict stop = null;
@@ -101,6 +104,7 @@ public final class Gate {
                 break;
             }
             windows = k;
+            window[0] = k;
             String error = null;
             for (Tracker tracker : trackers) {
                 error = error == null ? tracker.prepare().orElse(null) : error;
@@ -114,22 +118,19 @@ public final class Gate {
             WindowReading data = error == null ? meter.reading(values) : WindowReading.lost();
             if (error != null) {
                 lostInARow++;
-                reporter.event(stage, null, title(phase) + " window " + k + "/" + planned + ": metrics could not be read ("
-                        + lostInARow + " in a row; error_limit " + spec.errorLimit() + "): " + error);
+                measured(phase, k, planned, end, values, Optional.of(error), lostInARow);
                 if (lostInARow > spec.errorLimit()) {
                     stop = Verdict.error("metrics", "the metrics could not be read for " + lostInARow + " windows in a row: " + error);
                 }
             } else {
                 lostInARow = 0;
+                measured(phase, k, planned, end, values, Optional.empty(), 0);
             }
             for (Tracker tracker : trackers) {
                 Optional<Verdict> failed = tracker.window(data);
                 if (failed.isPresent() && (stop == null || stop.outcome() != Verdict.Outcome.FAIL)) {
                     stop = failed.get();
                 }
-            }
-            if (error == null) {
-                reporter.event(stage, null, title(phase) + " window " + k + "/" + planned + ": " + summary(values));
             }
         }
         Duration took = Duration.between(started, clock.instant());
@@ -175,7 +176,14 @@ public final class Gate {
                         : "; on_error is fail");
             }
         }
-        reporter.event(stage, null, title(phase) + " " + outcome + " → " + decision + ": " + reason);
+        for (GateReport.Check check : checks) {
+            events.accept(new Event.CheckVerdict(events.run(), events.now(), Optional.of(stage), Optional.empty(), phase.name(),
+                    check.name(), check.verdict().check(), Event.VerdictOutcome.valueOf(check.verdict().outcome().name()),
+                    check.verdict().reason(), List.copyOf(check.samples().keySet())));
+        }
+        events.accept(new Event.GateDecided(events.run(), events.now(), Optional.of(stage), Optional.empty(), phase.name(),
+                phase.judged(), Event.VerdictOutcome.valueOf(outcome.name()), Event.Decision.valueOf(decision.name()), reason, windows,
+                planned, started, took));
         return new GateReport(stage, phase.name(), phase.judged(), outcome, decision, reason, checks, windows, planned, started, took);
     }
 
@@ -210,13 +218,32 @@ public final class Gate {
         return Duration.ofSeconds(Math.max(1, Math.round(duration.toMillis() / 1000.0)));
     }
 
-    private static String summary(Map<Side, Map<String, Measurement>> values) {
-        List<String> parts = new ArrayList<>();
-        values.forEach((side, metrics) -> parts.add(side.label() + " " + metrics.entrySet().stream()
-                .map(e -> e.getKey() + " " + (e.getValue().value().isEmpty() ? "no data"
-                        : e.getKey().equals("requests") || e.getKey().equals("errors") ? Numbers.count(Math.round(e.getValue().value().getAsDouble()))
-                        : Numbers.metric(e.getKey(), e.getValue().value().getAsDouble())))
-                .collect(Collectors.joining(", "))));
-        return String.join("; ", parts);
+    /**
+     * Journals what one window measured, one event per side and metric; when the window is lost, why, with how many
+     * were lost in a row. A window always says what was measured or why nothing was.
+     */
+    private void measured(Phase phase, int k, int planned, Instant end, Map<Side, Map<String, Measurement>> values,
+                          Optional<String> lost, int inARow) {
+        Optional<String> note = lost.map(e -> inARow + " in a row; error_limit " + spec.errorLimit());
+        if (values.isEmpty() && lost.isPresent()) {
+            window(phase, k, planned, end, Optional.empty(), "metrics", Side.labels(phase.judged()), Optional.empty(), lost, note);
+            return;
+        }
+        values.forEach((side, metrics) -> metrics.forEach((metric, m) -> window(phase, k, planned, end, Optional.of(side), metric,
+                side.label(), m.value().isPresent() ? Optional.of(m.value().getAsDouble()) : Optional.empty(), m.error(),
+                m.error().isPresent() ? note : Optional.empty())));
+    }
+
+    /** Journals one probe's answer in its window: the metric {@code http}, the URL its series, the status code its value. */
+    private void probed(Phase phase, int k, int planned, Instant end, Probe probe) {
+        Optional<String> note = probe.expectedAnswer() ? Optional.empty()
+                : Optional.of(probe.answer() + ", expected " + probe.expected() + ", " + probe.inARow() + " in a row");
+        window(phase, k, planned, end, probe.side(), "http", probe.url(), Optional.of((double) probe.code()), Optional.empty(), note);
+    }
+
+    private void window(Phase phase, int k, int planned, Instant end, Optional<Side> side, String metric, String series,
+                        Optional<Double> value, Optional<String> error, Optional<String> note) {
+        events.accept(new Event.GateWindowMeasured(events.run(), events.now(), Optional.of(stage), side, phase.name(), k, planned, end,
+                spec.interval(), metric, series, value, error, note));
     }
 }

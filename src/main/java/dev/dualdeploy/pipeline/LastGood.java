@@ -2,6 +2,7 @@ package dev.dualdeploy.pipeline;
 
 import dev.dualdeploy.config.Side;
 import dev.dualdeploy.config.StageSpec;
+import dev.dualdeploy.journal.EventSink;
 import dev.dualdeploy.release.ImageRef;
 import dev.dualdeploy.release.Release;
 import dev.dualdeploy.targets.DeployTarget;
@@ -36,7 +37,7 @@ final class LastGood {
      *         to different releases on a failure, so nothing may change until they agree
      */
     static Map<Side, TargetState> reconcile(StageSpec stage, Map<Side, DeployTarget> opened, Map<Side, TargetState> states,
-                                            Reporter reporter) {
+                                            EventSink events) {
         Optional<String> image = commonHealthyImage(opened, states);
         if (image.isEmpty()) {
             return states;
@@ -51,7 +52,7 @@ final class LastGood {
         if (!rolledBack.isEmpty()) {
             // The side was rolled back from this release since the other side's record was made: that record's claim
             // for it is stale, and the release now runs there unjudged.
-            reporter.event(stage.name(), null, "every side runs " + states.get(recorded.get()).version().orElse(image.get()) + ", but "
+            Emit.notice(events, stage.name(), null, "every side runs " + states.get(recorded.get()).version().orElse(image.get()) + ", but "
                     + Side.labels(rolledBack) + " was rolled back from it since " + recorded.get().label()
                     + " recorded it: not recorded as last good there until it passes again");
             return states;
@@ -62,7 +63,7 @@ final class LastGood {
         }
         Release release = pinned.get();
         Set<Side> passedOn = states.get(recorded.get()).lastGoodSides();
-        reporter.event(stage.name(), null, "every side runs " + release.version() + "; " + recorded.get().label()
+        Emit.notice(events, stage.name(), null, "every side runs " + release.version() + "; " + recorded.get().label()
                 + " records it as the last good release, having passed on " + Side.labels(passedOn) + ", but "
                 + Side.labels(behind) + " does not (a run stopped between recording the sides); completing the record");
         Map<Side, TargetState> reconciled = new EnumMap<>(Side.class);
@@ -76,6 +77,7 @@ final class LastGood {
                         + side.label() + ": " + e.getMessage() + "; nothing was changed: run again once the record can be written", e);
             }
         }
+        Emit.lastGood(events, stage.name(), behind, release.version());
         return reconciled;
     }
 

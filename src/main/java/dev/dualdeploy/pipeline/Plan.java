@@ -5,6 +5,7 @@ import dev.dualdeploy.config.StageSpec;
 import dev.dualdeploy.config.ToggleSpec;
 import dev.dualdeploy.release.Release;
 import dev.dualdeploy.targets.DeployTarget;
+import dev.dualdeploy.targets.Progress;
 import dev.dualdeploy.targets.TargetState;
 import dev.dualdeploy.targets.Targets;
 import java.util.ArrayList;
@@ -29,11 +30,10 @@ public final class Plan {
     }
 
     private final Targets targets;
-    private final Reporter reporter;
 
-    public Plan(Targets targets, Reporter reporter) {
+    /** Reads only: a target that is only read reports no progress, so none is taken. */
+    public Plan(Targets targets) {
         this.targets = targets;
-        this.reporter = reporter;
     }
 
     /** The steps for every configured side of the stage. */
@@ -47,7 +47,7 @@ public final class Plan {
                 steps.add(new Step(side, side.label(), Action.SKIP, TargetState.absent("not read"), "skipped: the toggle is off"));
                 continue;
             }
-            DeployTarget target = targets.open(stage, side, reporter.side(stage.name(), side));
+            DeployTarget target = targets.open(stage, side, Progress.NONE);
             TargetState current = target.current();
             boolean same = current.image().filter(release.image()::equals).isPresent();
             String from = current.image().map(i -> i + current.version().map(v -> " (" + v + ")").orElse(""))

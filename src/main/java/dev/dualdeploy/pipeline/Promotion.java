@@ -6,6 +6,8 @@ import dev.dualdeploy.config.GateSpec;
 import dev.dualdeploy.config.Side;
 import dev.dualdeploy.config.StageSpec;
 import dev.dualdeploy.config.ToggleSpec;
+import dev.dualdeploy.journal.Event;
+import dev.dualdeploy.journal.EventSink;
 import dev.dualdeploy.release.Release;
 import dev.dualdeploy.targets.DeployTarget;
 import dev.dualdeploy.targets.RolloutResult;
@@ -33,16 +35,16 @@ import java.util.function.Function;
 public final class Promotion {
 
     private final Targets targets;
-    private final Reporter reporter;
+    private final EventSink events;
     private final Function<StageSpec, Gate> gates;
     private final Clock clock;
 
     /**
      * @param gates makes the gate of a stage (with its metrics provider); called only for a stage whose gate has checks
      */
-    public Promotion(Targets targets, Reporter reporter, Function<StageSpec, Gate> gates, Clock clock) {
+    public Promotion(Targets targets, EventSink events, Function<StageSpec, Gate> gates, Clock clock) {
         this.targets = targets;
-        this.reporter = reporter;
+        this.events = events;
         this.gates = gates;
         this.clock = clock;
     }
@@ -57,14 +59,15 @@ public final class Promotion {
      *         its last good release
      */
     public StageReport run(StageSpec stage, Release release, ToggleSpec toggle, boolean rollbackOnFailure, boolean gate) {
-        Deploy deploy = new Deploy(targets, reporter);
+        Deploy deploy = new Deploy(targets, events);
         GateSpec spec = stage.gate();
         List<Side> sides = List.of(Side.values()).stream().filter(toggle::on).toList();
         if (!spec.analyses() || sides.isEmpty()) {
             return deploy.run(stage, release, toggle, rollbackOnFailure);
         }
         if (!gate) {
-            reporter.event(stage.name(), null, "the gate is skipped (--no-gate): the stage is not judged before promotion");
+            events.accept(new Event.GateSkipped(events.run(), events.now(), Optional.of(stage.name()), Optional.empty(),
+                    "--no-gate; the stage is not judged before promotion"));
             return deploy.run(stage, release, toggle, rollbackOnFailure);
         }
         Gate judge = gates.apply(stage);
@@ -75,11 +78,12 @@ public final class Promotion {
         Map<Side, TargetState> read = new EnumMap<>(Side.class);
         opened.forEach((side, target) -> read.put(side, target.current()));
         Deploy.requirePresent(stage, opened, read, sides);
-        Map<Side, TargetState> reconciled = LastGood.reconcile(stage, opened, read, reporter);
+        Emit.stageStarted(events, stage.name(), "deploy", sides, Optional.of(release.image()), Optional.of(release.version()), read);
+        Map<Side, TargetState> reconciled = LastGood.reconcile(stage, opened, read, events);
         ExecutorService returns = Executors.newFixedThreadPool(opened.size());
         Map<Side, TargetState> before;
         try {
-            before = Recovery.returnLeftovers(stage, opened, reconciled, release, baselined(spec), deploy, returns, reporter);
+            before = Recovery.returnLeftovers(stage, opened, reconciled, release, baselined(spec), deploy, returns, events);
         } finally {
             returns.shutdownNow();
         }
@@ -87,8 +91,8 @@ public final class Promotion {
         // the release it was rolled back from within the last soak: that traffic must not be the baseline either.
         boolean rolledBack = before != reconciled || before.values().stream().anyMatch(state -> state.rolledBackFrom().isPresent());
         if (rolledBack && spec.checks().stream().anyMatch(Promotion::beforeDeploy)) {
-            reporter.event(stage.name(), null, "waiting " + Durations.format(spec.soak()) + " (the soak) before deploying, so that the"
-                    + " gate's before-deploy baseline is the last good release's traffic, not that of the release it replaced");
+            Emit.notice(events, stage.name(), null, "waiting " + Durations.format(spec.soak()) + " (the soak) before deploying, so that"
+                    + " the gate's before-deploy baseline is the last good release's traffic, not that of the release it replaced");
             judge.awaitBaseline(spec.soak());
         }
         Run run = new Run(stage, release, sides, rollbackOnFailure, before, deploy);
@@ -96,7 +100,7 @@ public final class Promotion {
         Map<Side, Instant> deployedAt = new EnumMap<>(Side.class);
         Optional<Side> canary = spec.canary();
         if (canary.isPresent() && sides.size() < 2) {
-            reporter.event(stage.name(), null, "canary " + canary.get().label() + " needs both sides enabled; judging "
+            Emit.notice(events, stage.name(), null, "canary " + canary.get().label() + " needs both sides enabled; judging "
                     + sides.get(0).label() + " alone");
         }
         if (canary.isPresent() && sides.size() == 2) {
@@ -105,7 +109,7 @@ public final class Promotion {
             deployedAt.put(first, clock.instant());
             StageReport canaryDeploy = deploy.run(stage, release, only(first), rollbackOnFailure, false, sides);
             if (canaryDeploy.outcome() != StageOutcome.SUCCEEDED) {
-                return canaryDeploy;
+                return ended(canaryDeploy, false);
             }
             GateReport canaryGate = judge.run(new Gate.Phase("canary", List.of(first), spec.soak(), deployedAt));
             runs.add(canaryGate);
@@ -127,7 +131,7 @@ public final class Promotion {
         sides.forEach(s -> deployedAt.put(s, clock.instant()));
         StageReport deployed = deploy.run(stage, release, toggle, rollbackOnFailure, false, sides);
         if (deployed.outcome() != StageOutcome.SUCCEEDED) {
-            return deployed;
+            return ended(deployed, false);
         }
         GateReport report = judge.run(new Gate.Phase("gate", sides, spec.soak(), deployedAt));
         runs.add(report);
@@ -149,7 +153,7 @@ public final class Promotion {
 
     private Map<Side, DeployTarget> open(StageSpec stage, List<Side> sides) {
         Map<Side, DeployTarget> opened = new EnumMap<>(Side.class);
-        sides.forEach(side -> opened.put(side, targets.open(stage, side, reporter.side(stage.name(), side))));
+        sides.forEach(side -> opened.put(side, targets.open(stage, side, Emit.progress(events, stage.name(), side))));
         return opened;
     }
 
@@ -173,8 +177,7 @@ public final class Promotion {
         Parity parity = Parity.of(after(sides));
         String reason = "every enabled side runs " + run.release().version() + " (" + Release.shortDigest(run.release().digest())
                 + ") and the gate passed: " + runs.get(runs.size() - 1).reason();
-        reporter.event(run.stage().name(), null, StageOutcome.SUCCEEDED + ": " + reason + " [" + parity.status() + "]");
-        return new StageReport(run.stage().name(), Optional.of(run.release()), StageOutcome.SUCCEEDED, reason, parity, sides, runs);
+        return ended(new StageReport(run.stage().name(), Optional.of(run.release()), StageOutcome.SUCCEEDED, reason, parity, sides, runs));
     }
 
     /**
@@ -196,13 +199,11 @@ public final class Promotion {
             String reason = what + "; " + Side.labels(judged) + " keep " + release.version() + " until a person runs the same"
                     + " deploy again (" + again + ", and records it as last good if the gate passes)"
                     + " or rolls back (dualdeploy rollback)";
-            reporter.event(stage.name(), null, StageOutcome.PAUSED + ": " + reason);
-            return new StageReport(stage.name(), Optional.of(release), StageOutcome.PAUSED, reason, Parity.of(after(sides)), sides, runs);
+            return ended(new StageReport(stage.name(), Optional.of(release), StageOutcome.PAUSED, reason, Parity.of(after(sides)), sides, runs));
         }
         if (!run.rollbackOnFailure()) {
             String reason = what + "; automatic rollback is off, the release is still in place on " + Side.labels(judged);
-            reporter.event(stage.name(), null, StageOutcome.FAILED + ": " + reason);
-            return new StageReport(stage.name(), Optional.of(release), StageOutcome.FAILED, reason, Parity.of(after(sides)), sides, runs);
+            return ended(new StageReport(stage.name(), Optional.of(release), StageOutcome.FAILED, reason, Parity.of(after(sides)), sides, runs));
         }
         return recovered(run, sides, what, untouched, runs);
     }
@@ -214,20 +215,18 @@ public final class Promotion {
         if (!run.rollbackOnFailure()) {
             reason = follow.reason() + "; " + canary.label() + " keeps the release: automatic rollback is off";
         }
-        reporter.event(run.stage().name(), null, follow.outcome() + ": " + reason);
-        return new StageReport(run.stage().name(), Optional.of(run.release()), follow.outcome(), reason, Parity.of(after(sides)),
-                sides, runs);
+        return ended(new StageReport(run.stage().name(), Optional.of(run.release()), follow.outcome(), reason, Parity.of(after(sides)),
+                sides, runs));
     }
 
     private StageReport recovered(Run run, List<SideReport> sides, String what, Optional<Side> untouched, List<GateReport> runs) {
         StageSpec stage = run.stage();
-        reporter.event(stage.name(), null, what + "; returning every enabled side to its last good release");
         Map<Side, DeployTarget> opened = open(stage, run.sides());
         ExecutorService pool = Executors.newFixedThreadPool(run.sides().size());
         Recovery.Result recovery;
         try {
             recovery = Recovery.run(stage, opened, run.before(), Optional.of(run.release().image()), Map.of(), run.deploy(),
-                    pool, reporter);
+                    pool, events, what);
         } finally {
             pool.shutdownNow();
         }
@@ -249,8 +248,21 @@ public final class Promotion {
         String note = untouched.filter(s -> !recovery.rolledBack().contains(s)).map(s -> "; " + s.label() + " was never changed").orElse("");
         String reason = what + "; " + recovery.summary() + (recovery.recovered() ? note : "");
         Parity parity = Parity.of(after(all));
-        reporter.event(stage.name(), null, outcome + ": " + reason + " [" + parity.status() + "]");
-        return new StageReport(stage.name(), Optional.of(run.release()), outcome, reason, parity, all, runs);
+        return ended(new StageReport(stage.name(), Optional.of(run.release()), outcome, reason, parity, all, runs));
+    }
+
+    /** Says the stage's parity and that the stage ended, as the report says, and returns the report. */
+    private StageReport ended(StageReport report) {
+        return ended(report, true);
+    }
+
+    /** @param parity false when the deploy that made the report said its parity already */
+    private StageReport ended(StageReport report, boolean parity) {
+        if (parity) {
+            Emit.parity(events, report.stage(), report.parity());
+        }
+        Emit.stageEnded(events, report.stage(), report.outcome(), report.reason(), Optional.of(report.parity()));
+        return report;
     }
 
     private static List<SideReport> sides(List<StageReport> deploys) {

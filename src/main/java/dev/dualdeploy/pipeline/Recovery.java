@@ -2,6 +2,7 @@ package dev.dualdeploy.pipeline;
 
 import dev.dualdeploy.config.Side;
 import dev.dualdeploy.config.StageSpec;
+import dev.dualdeploy.journal.EventSink;
 import dev.dualdeploy.release.Release;
 import dev.dualdeploy.targets.DeployTarget;
 import dev.dualdeploy.targets.RolloutResult;
@@ -95,8 +96,8 @@ final class Recovery {
 
     /** Recovers the sides, knowing nothing of what this run wrote: no side is taken for another writer's. */
     static Result run(StageSpec stage, Map<Side, DeployTarget> opened, Map<Side, TargetState> before, Deploy deploy,
-                      ExecutorService pool, Reporter reporter) {
-        return run(stage, opened, before, Optional.empty(), Map.of(), deploy, pool, reporter);
+                      ExecutorService pool, EventSink events) {
+        return run(stage, opened, before, Optional.empty(), Map.of(), deploy, pool, events, "recovering");
     }
 
     /**
@@ -108,27 +109,30 @@ final class Recovery {
      * @param ours the image this run put on the stage; a side found running neither it nor what it ran when the run
      *             began was changed by another writer meanwhile, and is left to it
      * @param superseded the sides whose rollout saw another writer replace the release, with what they run now
+     * @param why what failed, for the rollback events
      */
     static Result run(StageSpec stage, Map<Side, DeployTarget> opened, Map<Side, TargetState> before, Optional<String> ours,
-                      Map<Side, String> superseded, Deploy deploy, ExecutorService pool, Reporter reporter) {
+                      Map<Side, String> superseded, Deploy deploy, ExecutorService pool, EventSink events, String why) {
         Map<Side, String> unreadable = new EnumMap<>(Side.class);
         Map<Side, TargetState> now = read(opened, unreadable);
         Map<Side, String> theirs = theirs(opened, before, now, unreadable, ours, superseded);
-        theirs.forEach((side, image) -> reporter.event(stage.name(), side, "not rolled back: superseded by "
+        theirs.forEach((side, image) -> Emit.notice(events, stage.name(), side, "not rolled back: superseded by "
                 + Release.shortImage(image) + " (" + Text.foreign(image) + "), which another writer put there during this run"));
         List<Side> rollBack = opened.keySet().stream().filter(s -> !unreadable.containsKey(s) && !theirs.containsKey(s))
                 .filter(s -> now.get(s).lastGoodImage().isPresent() && !now.get(s).onLastGood()).toList();
         if (!rollBack.isEmpty()) {
-            reporter.event(stage.name(), null, "returning " + Side.labels(rollBack) + " to the last good release");
+            Emit.rollbackStarted(events, stage.name(), null, rollBack, why, Optional.empty());
         }
         Map<Side, String> errors = new EnumMap<>(Side.class);
         Map<Side, RolloutResult> rollbacks = new EnumMap<>(Side.class);
-        rollbacks.putAll(Deploy.parallel(pool, rollBack, side -> deploy.rollback(stage, side, opened.get(side), errors)));
+        rollbacks.putAll(Deploy.parallel(pool, rollBack, side -> deploy.rollback(stage, side, opened.get(side), errors,
+                now.get(side).lastGoodImage(), "")));
         // Without a rollback, what was read above is the result, unreadable sides included: they must stay flagged.
         Map<Side, TargetState> after = now;
         if (!rollBack.isEmpty()) {
             unreadable.clear();
             after = read(opened, unreadable);
+            Emit.readBack(events, stage.name(), Deploy.describe(opened), after);
         }
         Map<Side, String> stuck = new LinkedHashMap<>();
         for (Side side : opened.keySet()) {
@@ -190,7 +194,7 @@ final class Recovery {
      */
     static Map<Side, TargetState> returnLeftovers(StageSpec stage, Map<Side, DeployTarget> opened, Map<Side, TargetState> states,
                                                   Release release, boolean judgedAgainstABaseline, Deploy deploy,
-                                                  ExecutorService pool, Reporter reporter) {
+                                                  ExecutorService pool, EventSink events) {
         List<Side> left = opened.keySet().stream().filter(side -> {
             TargetState state = states.get(side);
             return state != null && state.readable() && state.lastGoodImage().isPresent() && !state.onLastGood()
@@ -203,11 +207,12 @@ final class Recovery {
         left.forEach(side -> each.add(side.label() + " runs " + states.get(side).version().orElse(Release.shortImage(states.get(side).image().get()))
                 + ", which never passed here"));
         boolean same = left.stream().anyMatch(side -> states.get(side).digest().equals(Optional.of(release.digest())));
-        reporter.event(stage.name(), null, String.join("; ", each) + " (left by an interrupted or failed run): returning "
+        Emit.notice(events, stage.name(), null, String.join("; ", each) + " (left by an interrupted or failed run): returning "
                 + Side.labels(left) + " to the last good release before deploying " + release.version()
                 + (same ? " (the gate judges it against a baseline, which must not be the release itself)" : ""));
         Map<Side, String> errors = new EnumMap<>(Side.class);
-        Map<Side, RolloutResult> rollbacks = Deploy.parallel(pool, left, side -> deploy.rollback(stage, side, opened.get(side), errors));
+        Map<Side, RolloutResult> rollbacks = Deploy.parallel(pool, left, side -> deploy.rollback(stage, side, opened.get(side), errors,
+                states.get(side).lastGoodImage(), "left by an interrupted or failed run"));
         List<String> failed = new ArrayList<>();
         rollbacks.forEach((side, result) -> {
             if (!result.succeeded()) {

@@ -2,6 +2,7 @@ package dev.dualdeploy.pipeline;
 
 import dev.dualdeploy.config.Side;
 import dev.dualdeploy.config.StageSpec;
+import dev.dualdeploy.journal.EventSink;
 import dev.dualdeploy.release.Release;
 import dev.dualdeploy.targets.DeployTarget;
 import dev.dualdeploy.targets.RolloutResult;
@@ -31,11 +32,12 @@ import java.util.function.Function;
 public final class Rollback {
 
     private final Targets targets;
-    private final Reporter reporter;
+    private final EventSink events;
 
-    public Rollback(Targets targets, Reporter reporter) {
+    /** @param events where it says what it does */
+    public Rollback(Targets targets, EventSink events) {
         this.targets = targets;
-        this.reporter = reporter;
+        this.events = events;
     }
 
     /**
@@ -59,12 +61,13 @@ public final class Rollback {
      * @param sides the configured sides to roll back
      */
     public StageReport run(StageSpec stage, List<Side> sides) {
-        reporter.event(stage.name(), null, "rolling back " + Side.labels(sides));
         Map<Side, DeployTarget> opened = new EnumMap<>(Side.class);
         for (Side side : sides) {
-            opened.put(side, targets.open(stage, side, reporter.side(stage.name(), side)));
+            opened.put(side, targets.open(stage, side, Emit.progress(events, stage.name(), side)));
         }
-        Map<Side, TargetState> before = LastGood.reconcile(stage, opened, Deploy.readBack(opened), reporter);
+        Map<Side, TargetState> read = Deploy.readBack(opened);
+        Emit.stageStarted(events, stage.name(), "rollback", sides, Optional.empty(), Optional.empty(), read);
+        Map<Side, TargetState> before = LastGood.reconcile(stage, opened, read, events);
         Plan plan = plan(sides, before);
         if (plan.refusal().isPresent()) {
             String reason = "cannot roll back " + Side.labels(sides) + ": " + plan.refusal().get() + "; nothing was changed";
@@ -72,22 +75,29 @@ public final class Rollback {
             sides.forEach(side -> reports.add(new SideReport(side, opened.get(side).describe(), Optional.empty(), Optional.empty(),
                     Optional.empty(), before.get(side), Duration.ZERO)));
             Parity parity = Parity.of(before);
-            reporter.event(stage.name(), null, StageOutcome.ROLLBACK_FAILED + ": " + reason + " [" + parity.status() + "]");
+            Emit.parity(events, stage.name(), parity);
+            Emit.stageEnded(events, stage.name(), StageOutcome.ROLLBACK_FAILED, reason, Optional.of(parity));
             return new StageReport(stage.name(), Optional.empty(), StageOutcome.ROLLBACK_FAILED, reason, parity, reports);
         }
         String to = plan.to().orElseThrow();
         String label = label(to, before);
-        reporter.event(stage.name(), null, "rolling back " + (plan.moving().isEmpty() ? "no side" : Side.labels(plan.moving()))
-                + " to " + label + (plan.staying().isEmpty() ? "" : "; " + Side.labels(plan.staying()) + " already runs it"));
-        Deploy deploy = new Deploy(targets, reporter);
+        String staying = plan.staying().isEmpty() ? "" : Side.labels(plan.staying()) + " already runs it";
+        if (plan.moving().isEmpty()) {
+            Emit.notice(events, stage.name(), null, "rolling back no side to " + label + "; " + staying);
+        } else {
+            Emit.rollbackStarted(events, stage.name(), null, plan.moving(), "asked for, to " + label + (staying.isEmpty() ? "" : "; " + staying),
+                    Optional.of(to));
+        }
+        Deploy deploy = new Deploy(targets, events);
         Map<Side, String> errors = new EnumMap<>(Side.class);
         ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, sides.size()));
         try {
             Map<Side, RolloutResult> results = new EnumMap<>(Side.class);
             results.putAll(Deploy.parallel(pool, sides, side -> plan.moving().contains(side)
-                    ? deploy.rollback(stage, side, opened.get(side), errors)
+                    ? deploy.rollback(stage, side, opened.get(side), errors, plan.to(), "")
                     : follow(stage, side, opened.get(side), to, before.get(side))));
             Map<Side, TargetState> after = Deploy.readBack(opened);
+            Emit.readBack(events, stage.name(), Deploy.describe(opened), after);
             List<SideReport> reports = new ArrayList<>();
             for (Side side : sides) {
                 Optional<RolloutResult> rollback = Optional.of(results.get(side)).filter(r -> plan.moving().contains(side));
@@ -111,7 +121,8 @@ public final class Rollback {
             String done = (plan.moving().isEmpty() ? "rolled back no side" : "rolled back " + Side.labels(plan.moving())) + " to " + label
                     + (plan.staying().isEmpty() ? "" : " (" + Side.labels(plan.staying()) + " already ran it)");
             String reason = failed.isEmpty() ? done : "rollback to " + label + " failed: " + String.join("; ", failed);
-            reporter.event(stage.name(), null, outcome + ": " + reason + " [" + parity.status() + "]");
+            Emit.parity(events, stage.name(), parity);
+            Emit.stageEnded(events, stage.name(), outcome, reason, Optional.of(parity));
             return new StageReport(stage.name(), Optional.empty(), outcome, reason, parity, reports);
         } finally {
             pool.shutdownNow();
@@ -199,12 +210,13 @@ public final class Rollback {
                         : RolloutResult.Status.FAILED, now.health() + ": " + now.detail(),
                         Duration.between(started, targets.clock().instant()));
             }
-            reporter.event(stage.name(), side, "already on it: " + result.status() + ": " + result.reason());
+            Emit.rollbackEnded(events, stage.name(), side, result, "already on it: ");
             return result;
         } catch (TargetException e) {
-            reporter.event(stage.name(), side, "already on it, but its health could not be checked: " + e.getMessage());
-            return new RolloutResult(RolloutResult.Status.FAILED, e.getMessage(),
+            RolloutResult result = new RolloutResult(RolloutResult.Status.FAILED, e.getMessage(),
                     Duration.between(started, targets.clock().instant()));
+            Emit.rollbackEnded(events, stage.name(), side, result, "already on it, but its health could not be checked: ");
+            return result;
         }
     }
 

@@ -3,6 +3,7 @@ package dev.dualdeploy.pipeline;
 import dev.dualdeploy.config.Side;
 import dev.dualdeploy.config.StageSpec;
 import dev.dualdeploy.targets.DeployTarget;
+import dev.dualdeploy.targets.Progress;
 import dev.dualdeploy.targets.TargetException;
 import dev.dualdeploy.targets.TargetState;
 import dev.dualdeploy.targets.Targets;
@@ -63,15 +64,14 @@ public final class Status {
     }
 
     private final Targets targets;
-    private final Reporter reporter;
 
     /**
      * @param targets where the sides are read; {@link dev.dualdeploy.targets.PlatformTargets} asks a platform that did
      *                not answer only once per run, so that every later stage on it does not wait again
      */
-    public Status(Targets targets, Reporter reporter) {
+    /** Reads only: a target that is only read reports no progress, so none is taken. */
+    public Status(Targets targets) {
         this.targets = targets;
-        this.reporter = reporter;
     }
 
     /** The first line of a message, at most 300 characters: a status table has one line per side. */
@@ -135,7 +135,7 @@ public final class Status {
     private SideStatus read(StageSpec stage, Side side) {
         String description = side.label();
         try {
-            DeployTarget target = targets.open(stage, side, reporter.side(stage.name(), side));
+            DeployTarget target = targets.open(stage, side, Progress.NONE);
             description = target.describe();
             return new SideStatus(side, stage.enabled(side), description, target.current(), Optional.empty());
         } catch (TargetException e) {

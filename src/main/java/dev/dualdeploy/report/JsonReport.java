@@ -7,12 +7,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dualdeploy.config.ConfigProblem;
 import dev.dualdeploy.config.StageSpec;
-import dev.dualdeploy.pipeline.GateReport;
-import dev.dualdeploy.pipeline.Parity;
-import dev.dualdeploy.pipeline.Plan;
-import dev.dualdeploy.pipeline.SideReport;
-import dev.dualdeploy.pipeline.StageReport;
-import dev.dualdeploy.pipeline.Status;
 import dev.dualdeploy.release.RegistryClient;
 import dev.dualdeploy.release.Release;
 import dev.dualdeploy.targets.RolloutResult;
@@ -22,90 +16,15 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * The CLI's machine-readable results ({@code --output json}). The shape is a contract documented in the README:
- * fields are added, never renamed or removed; absent values are JSON null, not missing keys.
+ * The CLI's machine-readable results ({@code --output json}) and their parts. The shape is a contract documented in
+ * the README: fields are added, never renamed or removed; absent values are JSON null, not missing keys. It reads no
+ * engine type: the results of the engine's commands are put together in {@code cli/JsonResults} from these parts.
  */
 public final class JsonReport {
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private JsonReport() {
-    }
-
-    /** The result of {@code deploy} or {@code rollback}. */
-    public static ObjectNode stage(String command, StageReport report, int exitCode) {
-        ObjectNode root = header(command, exitCode);
-        root.put("stage", report.stage()).put("outcome", report.outcome().name()).put("reason", report.reason());
-        root.set("release", report.release().map(JsonReport::release).orElse(null));
-        root.set("parity", parity(report.parity()));
-        ArrayNode sides = root.putArray("sides");
-        for (SideReport side : report.sides()) {
-            ObjectNode node = sides.addObject().put("side", side.side().label()).put("target", side.target());
-            node.set("rollout", side.rollout().map(JsonReport::rollout).orElse(null));
-            node.set("rollback", side.rollback().map(JsonReport::rollout).orElse(null));
-            node.put("rollbackError", side.rollbackError().orElse(null));
-            node.set("running", state(side.after()));
-            node.put("seconds", seconds(side.took()));
-        }
-        ArrayNode gates = root.putArray("gates");
-        report.gates().forEach(g -> gates.add(gateBody(g)));
-        return root;
-    }
-
-    /** The result of {@code gate}. */
-    public static ObjectNode gate(GateReport report, int exitCode) {
-        ObjectNode root = header("gate", exitCode).put("stage", report.stage());
-        root.setAll(gateBody(report));
-        return root;
-    }
-
-    private static ObjectNode gateBody(GateReport report) {
-        ObjectNode node = JSON.createObjectNode().put("phase", report.phase());
-        report.judged().forEach(s -> node.withArray("judged").add(s.label()));
-        node.put("outcome", report.outcome().name()).put("decision", report.decision().name()).put("reason", report.reason())
-                .put("windows", report.windows()).put("plannedWindows", report.plannedWindows())
-                .put("started", report.started().toString()).put("seconds", seconds(report.took()));
-        ArrayNode checks = node.putArray("checks");
-        for (GateReport.Check check : report.checks()) {
-            ObjectNode c = checks.addObject().put("name", check.name()).put("check", check.verdict().check())
-                    .put("outcome", check.verdict().outcome().name()).put("reason", check.verdict().reason());
-            ObjectNode samples = c.putObject("samples");
-            check.samples().forEach((series, values) -> values.forEach(samples.withArray(series)::add));
-        }
-        return node;
-    }
-
-    /** The result of {@code status}. */
-    public static ObjectNode status(List<Status.StageStatus> stages, int exitCode) {
-        ObjectNode root = header("status", exitCode);
-        ArrayNode list = root.putArray("stages");
-        for (Status.StageStatus stage : stages) {
-            ObjectNode node = list.addObject().put("stage", stage.stage()).put("state", stage.state());
-            // An unreadable side makes parity unknown: its status says UNREADABLE, never DRIFT.
-            node.set("parity", parity(stage.parity()));
-            ArrayNode sides = node.putArray("sides");
-            for (Status.SideStatus side : stage.sides()) {
-                ObjectNode s = sides.addObject().put("side", side.side().label()).put("enabled", side.enabled())
-                        .put("target", side.target());
-                s.setAll(state(side.state()));
-                s.put("health", side.health()).put("readable", side.readable());
-                s.put("error", side.error().orElse(null));
-            }
-        }
-        return root;
-    }
-
-    /** The result of {@code plan}. */
-    public static ObjectNode plan(String stage, Release release, List<Plan.Step> steps) {
-        ObjectNode root = header("plan", 0).put("stage", stage);
-        root.set("release", release(release));
-        ArrayNode list = root.putArray("sides");
-        for (Plan.Step step : steps) {
-            ObjectNode node = list.addObject().put("side", step.side().label()).put("target", step.target())
-                    .put("action", step.action().name()).put("summary", step.summary());
-            node.set("current", step.action() == Plan.Action.SKIP ? null : state(step.current()));
-        }
-        return root;
     }
 
     /** The result of {@code validate}, valid or not. */
@@ -166,6 +85,11 @@ public final class JsonReport {
         return root;
     }
 
+    /** An empty JSON object, for a result's parts. */
+    public static ObjectNode object() {
+        return JSON.createObjectNode();
+    }
+
     public static String write(ObjectNode node) {
         try {
             return JSON.writeValueAsString(node);
@@ -174,25 +98,25 @@ public final class JsonReport {
         }
     }
 
-    private static ObjectNode header(String command, int exitCode) {
+    /** A result's first fields, {@code command} and {@code exitCode}, which every result has. */
+    public static ObjectNode header(String command, int exitCode) {
         return JSON.createObjectNode().put("command", command).put("exitCode", exitCode);
     }
 
-    private static ObjectNode release(Release release) {
+    /** A release: image, repository, digest, version. */
+    public static ObjectNode release(Release release) {
         return JSON.createObjectNode().put("image", release.image()).put("repository", release.repository())
                 .put("digest", release.digest()).put("version", release.version());
     }
 
-    private static ObjectNode parity(Parity parity) {
-        return JSON.createObjectNode().put("status", parity.status().name()).put("reason", parity.reason());
-    }
-
-    private static ObjectNode rollout(RolloutResult result) {
+    /** How a rollout or a rollback ended. */
+    public static ObjectNode rollout(RolloutResult result) {
         return JSON.createObjectNode().put("status", result.status().name()).put("reason", result.reason())
                 .put("seconds", seconds(result.took()));
     }
 
-    private static ObjectNode state(TargetState state) {
+    /** What a side runs and records, as read back. */
+    public static ObjectNode state(TargetState state) {
         ObjectNode node = JSON.createObjectNode();
         node.put("image", state.image().orElse(null)).put("digest", state.digest().orElse(null))
                 .put("version", state.version().orElse(null)).put("lastGoodImage", state.lastGoodImage().orElse(null))
@@ -205,7 +129,8 @@ public final class JsonReport {
         return node;
     }
 
-    private static double seconds(Duration duration) {
+    /** A duration in seconds, to a tenth. */
+    public static double seconds(Duration duration) {
         return Math.round(duration.toMillis() / 100.0) / 10.0;
     }
 }

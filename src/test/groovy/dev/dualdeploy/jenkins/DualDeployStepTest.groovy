@@ -37,7 +37,7 @@ class DualDeployStepTest extends PipelineFixture {
         assertThat(callsTo('input')[0].args[0]).containsEntry('submitter', 'sre').containsEntry('ok', 'Deploy')
         assertThat(callsTo('timeout')[0].args[0]).containsEntry('time', 1440).containsEntry('unit', 'MINUTES')
         assertThat(binding.getVariable('currentBuild').description.toString()).isEqualTo('loan-api 1.4.2 → prod · ecs+k8s')
-        assertThat(callsTo('archiveArtifacts')[0].args[0]).containsEntry('artifacts', '.dualdeploy/*.json')
+        assertThat(callsTo('archiveArtifacts')[0].args[0]).containsEntry('artifacts', '.dualdeploy/*.json, .dualdeploy/journal/**')
         assertThat(shellCalls).as('no shell but the runner').isEmpty()
     }
 
@@ -321,7 +321,10 @@ class DualDeployStepTest extends PipelineFixture {
         assertThat(callsTo('stage')*.args*.getAt(0)).containsExactly('sandbox', 'preprod')
     }
 
-    /** Issue 8 item 22: the results of a failed build are archived too, after the stage that failed. */
+    /**
+     * Issue 8 item 22 and issue 9: the results of a failed build, and the journal of its runs, are archived too, after
+     * the stage that failed.
+     */
     @Test
     void aFailingDeployStillArchivesItsResults() {
         answers.deploy = { Map e -> [command: 'deploy', exitCode: 1, stage: e.DD_STAGE, outcome: 'ROLLED_BACK', reason: 'gate FAIL'] }
@@ -329,7 +332,8 @@ class DualDeployStepTest extends PipelineFixture {
         Throwable failure = catchThrowable { runPipeline("dualDeploy(image: 'registry.example.com/loan-api:1.4.2')") }
 
         assertThat(failure).hasMessageContaining('dualdeploy deploy to sandbox failed (exit 1): gate FAIL')
-        assertThat(callsTo('archiveArtifacts')*.args*.getAt(0)).containsExactly([artifacts: '.dualdeploy/*.json', allowEmptyArchive: true])
+        assertThat(callsTo('archiveArtifacts')*.args*.getAt(0))
+                .containsExactly([artifacts: '.dualdeploy/*.json, .dualdeploy/journal/**', allowEmptyArchive: true])
         assertThat(helper.callStack.findLastIndexOf { it.methodName == 'archiveArtifacts' })
                 .as('archived after the failing deploy').isGreaterThan(helper.callStack.findLastIndexOf { it.methodName == 'sh' })
         assertThat(workspace.resolve('.dualdeploy/deploy-sandbox.json').toFile().text).contains('ROLLED_BACK')

@@ -47,6 +47,7 @@ class KillNineTest {
         List<String> failures = new ArrayList<>();
         int killed = 0;
         int differentReturned = 0;
+        int named = 0;
         long began = System.nanoTime();
         // Two points at a time: most of a point is waiting (rollouts, the gate's windows), not computing.
         List<ChaosBench.Result> results = bench.runAll(POINTS, 2, result -> { });
@@ -61,6 +62,9 @@ class KillNineTest {
             if (!result.converged()) {
                 failures.add(what + ": " + result.problems() + "\n  re-run printed:\n" + result.rerunLog());
             }
+            if (result.rerunLog().contains(") was interrupted after: ")) {
+                named++;
+            }
             if (point.rerun() != point.killed() && result.rerunLog().contains("never passed here")) {
                 differentReturned++;
             }
@@ -72,6 +76,9 @@ class KillNineTest {
         assertThat(killed).isEqualTo(POINTS.size());
         // The points that deploy another release after leaving a side mid-way did return that side first (the platforms'
         // order is checked by the bench; this says the engine also told the person).
+        // The re-run says which run was interrupted and where, from the journal (not after a kill between the stages:
+        // sandbox had ended, and preprod had not begun).
+        assertThat(named).as("re-runs that named the interrupted run").isGreaterThanOrEqualTo(POINTS.size() - 2);
         assertThat(differentReturned).as("re-runs of a different release that returned a side first").isGreaterThanOrEqualTo(3);
     }
 }

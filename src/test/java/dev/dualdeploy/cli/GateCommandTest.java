@@ -130,7 +130,11 @@ class GateCommandTest {
         assertThat(checks.get(1).path("samples").path("legacy")).hasSize(3);
         assertThat(checks.get(1).path("samples").path("kubernetes").get(0).asDouble()).isBetween(100.0, 150.0);
         assertThat(checks.get(2).path("outcome").asText()).isEqualTo("PASS");
-        assertThat(run.err()).contains("[good] gate window 1/3: legacy");
+        // One line per side and metric of each window, on that side's prefix (issue 9: one event per line), and never
+        // an empty "gate window 1/3: " line.
+        assertThat(run.err()).contains("[good/legacy] gate window 1/3: legacy ").contains("[good/kubernetes] gate window 3/3: kubernetes ");
+        assertThat(run.err().lines().filter(l -> l.contains(" window "))).allSatisfy(l -> assertThat(l).doesNotEndWith(": "));
+        assertThat(run.err().lines().findFirst()).hasValueSatisfying(l -> assertThat(l).isEqualTo("run " + json.path("run").asText()));
 
         String xml = Files.readString(junit);
         assertThat(xml).contains("<testsuite name=\"gate good\" tests=\"3\" failures=\"0\" errors=\"0\" skipped=\"0\"")

@@ -55,7 +55,7 @@ class HistoryCommandTest {
         runs.append(new Event.RunStarted(C, c, Optional.empty(), Optional.empty(), "deploy", List.of("prod"), Optional.of(IMAGE),
                 Optional.of("1.4.2"), Optional.empty()));
         runs.append(new Event.StageStarted(C, c.plusSeconds(1), Optional.of("prod"), Optional.empty(), "deploy", List.of(Side.KUBERNETES),
-                Optional.of(IMAGE), Optional.of("1.4.2")));
+                Optional.of(IMAGE), Optional.of("1.4.2"), List.of()));
         runs.append(new Event.RolloutProgress(C, c.plusSeconds(2), Optional.of("prod"), Optional.of(Side.KUBERNETES), FORGED));
         // kill -9 while the next event was being written.
         Files.writeString(journal.resolve(C + ".jsonl"), "{\"type\":\"rollout-ended\",\"run\":\"" + C + "\",\"at\":\"2026-12",

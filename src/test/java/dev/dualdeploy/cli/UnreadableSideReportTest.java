@@ -8,9 +8,9 @@ import dev.dualdeploy.config.ConfigLoader;
 import dev.dualdeploy.config.Side;
 import dev.dualdeploy.config.StageSpec;
 import dev.dualdeploy.config.ToggleSpec;
+import dev.dualdeploy.journal.EventSink;
 import dev.dualdeploy.pipeline.Deploy;
 import dev.dualdeploy.pipeline.Parity;
-import dev.dualdeploy.pipeline.Reporter;
 import dev.dualdeploy.pipeline.Rollback;
 import dev.dualdeploy.pipeline.StageOutcome;
 import dev.dualdeploy.pipeline.StageReport;
@@ -22,6 +22,7 @@ import dev.dualdeploy.targets.RolloutResult;
 import dev.dualdeploy.targets.TargetException;
 import dev.dualdeploy.targets.TargetState;
 import dev.dualdeploy.targets.Targets;
+import dev.dualdeploy.testing.ProgressRecorder;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
@@ -60,7 +61,7 @@ class UnreadableSideReportTest {
             """, Path.of(".")).stage("prod").orElseThrow();
 
     private final List<String> progress = new CopyOnWriteArrayList<>();
-    private final Reporter reporter = (stage, side, message) -> progress.add(Reporter.line(stage, side, message));
+    private final EventSink sink = ProgressRecorder.lines(progress);
 
     /**
      * A target in memory whose platform answers until {@link #hangUp()}, then fails every call as a real client does
@@ -163,7 +164,7 @@ class UnreadableSideReportTest {
 
     private static String printed(String command, StageReport report, boolean json) {
         StringWriter out = new StringWriter();
-        Print.stage(new PrintWriter(out, true), command, report, ExitCodes.of(report), json);
+        Print.stage(new PrintWriter(out, true), command, report, ExitCodes.of(report), json, "20261201T000000.000Z-0000000000000000");
         return out.toString();
     }
 
@@ -194,7 +195,7 @@ class UnreadableSideReportTest {
     void aDeployWhoseKubernetesSideStopsAnsweringAfterTheRolloutReportsItUnreadable() throws Exception {
         fakes.get(Side.KUBERNETES).hangUpAfterRollout = true;
 
-        StageReport report = new Deploy(targets, reporter).run(STAGE, new Release(REPOSITORY, NEW, "1.1.0"),
+        StageReport report = new Deploy(targets, sink).run(STAGE, new Release(REPOSITORY, NEW, "1.1.0"),
                 new ToggleSpec(true, true), true);
 
         // Legacy is returned to its last good release; kubernetes cannot be read, so nobody knows: a person must look.
@@ -207,7 +208,7 @@ class UnreadableSideReportTest {
     void aDeployWithoutRollbackWhoseSideStopsAnsweringExits4Not1() throws Exception {
         fakes.get(Side.KUBERNETES).hangUpAfterRollout = true;
 
-        StageReport report = new Deploy(targets, reporter).run(STAGE, new Release(REPOSITORY, NEW, "1.1.0"),
+        StageReport report = new Deploy(targets, sink).run(STAGE, new Release(REPOSITORY, NEW, "1.1.0"),
                 new ToggleSpec(true, true), false);
 
         assertThat(report.outcome()).isEqualTo(StageOutcome.FAILED);
@@ -218,12 +219,12 @@ class UnreadableSideReportTest {
     void aRollbackWhoseSideStopsAnsweringAfterwardsIsNotReportedAsSucceeded() throws Exception {
         Release good = new Release(REPOSITORY, GOOD, "1.0.0");
         Release next = new Release(REPOSITORY, NEW, "1.1.0");
-        StageReport deployed = new Deploy(targets, reporter).run(STAGE, next, new ToggleSpec(true, true), true);
+        StageReport deployed = new Deploy(targets, sink).run(STAGE, next, new ToggleSpec(true, true), true);
         assertThat(deployed.outcome()).as(deployed.reason()).isEqualTo(StageOutcome.SUCCEEDED);
         progress.clear();
         fakes.get(Side.KUBERNETES).hangUpAfterRollout = true;
 
-        StageReport report = new Rollback(targets, reporter).run(STAGE, List.of(Side.LEGACY, Side.KUBERNETES));
+        StageReport report = new Rollback(targets, sink).run(STAGE, List.of(Side.LEGACY, Side.KUBERNETES));
 
         assertThat(fakes.get(Side.LEGACY).current().image()).contains(good.image());
         assertThat(report.outcome()).isEqualTo(StageOutcome.ROLLBACK_FAILED);

@@ -41,7 +41,7 @@ class InterruptedTest {
         for (int i = 0; i < stages.length; i++) {
             Optional<String> stage = Optional.of(stages[i]);
             journal.append(new Event.StageStarted(run, at.plusSeconds(1), stage, Optional.empty(), "deploy", BOTH,
-                    Optional.of(Events.IMAGE), Optional.of("1.4.2")));
+                    Optional.of(Events.IMAGE), Optional.of("1.4.2"), List.of()));
             journal.append(new Event.RolloutStarted(run, at.plusSeconds(2), stage, Optional.of(Side.KUBERNETES),
                     "kubernetes " + stages[i] + "/loan-api", Events.IMAGE, "1.4.2", Optional.of(Events.OLD)));
             if (cutInLast && i == stages.length - 1) {
@@ -83,7 +83,7 @@ class InterruptedTest {
         run(KILLED, T, true, "preprod");
         // The asking run has already journaled that it started the stage, and has not ended it.
         journal().append(new Event.StageStarted(NOW, T.plus(Duration.ofHours(1)), PREPROD, Optional.empty(), "deploy", BOTH,
-                Optional.of(Events.IMAGE), Optional.of("1.4.2")));
+                Optional.of(Events.IMAGE), Optional.of("1.4.2"), List.of()));
 
         Optional<Interrupted.Run> found = Interrupted.find(journal(), "preprod", NOW);
 
@@ -98,7 +98,7 @@ class InterruptedTest {
     void aRunThatEndedWithoutEndingTheStageSaidHowItEndedAndIsNotInterrupted() {
         Journal journal = journal();
         journal.append(new Event.StageStarted(OLD, T, SANDBOX, Optional.empty(), "deploy", BOTH, Optional.of(Events.IMAGE),
-                Optional.of("1.4.2")));
+                Optional.of("1.4.2"), List.of()));
         journal.append(new Event.RunEnded(OLD, T.plusSeconds(1), Optional.empty(), Optional.empty(), "ERROR", 70, "internal error"));
 
         assertThat(Interrupted.find(journal, "sandbox", NOW)).isEmpty();
@@ -108,7 +108,7 @@ class InterruptedTest {
     void aTornLastLineIsLeftOutAndSaidAndAnUnknownStarterIsSaidToo() throws IOException {
         Journal journal = journal();
         journal.append(new Event.StageStarted(KILLED, T, SANDBOX, Optional.empty(), "deploy", BOTH, Optional.of(Events.IMAGE),
-                Optional.of("1.4.2")));
+                Optional.of("1.4.2"), List.of()));
         journal.append(new Event.RollbackStarted(KILLED, T.plusSeconds(9), SANDBOX, Optional.empty(), List.of(Side.LEGACY),
                 "the gate FAILED", Optional.empty()));
         Files.write(journal.file(KILLED), "{\"type\":\"rollback-ended\",\"run\":".getBytes(StandardCharsets.UTF_8),

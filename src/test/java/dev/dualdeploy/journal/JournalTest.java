@@ -71,7 +71,7 @@ class JournalTest {
         assertThat(EventCodec.typeNames()).containsExactlyInAnyOrder("run-started", "run-ended", "stage-started", "stage-ended",
                 "rollout-started", "rollout-progress", "rollout-ended", "read-back", "parity", "last-good-recorded", "rollback-started",
                 "rollback-ended", "gate-started", "gate-skipped", "gate-window-measured", "check-verdict", "gate-decided",
-                "approval-asked", "approval-answered", "lock-acquired", "lock-lost", "aborted");
+                "approval-asked", "approval-answered", "lock-acquired", "lock-lost", "aborted", "notice");
     }
 
     @Test
@@ -279,15 +279,16 @@ class JournalTest {
     }
 
     @Test
-    void theJournalDependsOnlyOnConfigReleaseAndTextTypes() throws IOException {
+    void theJournalDependsOnlyOnConfigReleaseTextAndTimeTypes() throws IOException {
         // Dependency direction (ARCHITECTURE.md): pipeline emits events, report reads them; the journal reaches back
-        // into neither, nor into targets or analysis, so that its JSON does not change when they do.
+        // into neither, nor into targets or analysis, so that its JSON does not change when they do. The lease keeper
+        // takes the injected clock and sleeper (time).
         try (var files = Files.list(Path.of("src/main/java/dev/dualdeploy/journal"))) {
             for (Path file : files.toList()) {
                 for (String line : Files.readAllLines(file)) {
                     if (line.startsWith("import dev.dualdeploy.")) {
                         assertThat(line).as(file.getFileName().toString())
-                                .matches("import dev\\.dualdeploy\\.(config|release|text)\\.[A-Za-z]+;");
+                                .matches("import dev\\.dualdeploy\\.(config|release|text|time)\\.[A-Za-z]+;");
                     }
                 }
             }
@@ -303,8 +304,8 @@ class JournalTest {
                 "SUCCEEDED: 3/3 ready (12.3s)",
                 "runs 1.4.2 abababababab, HEALTHY (3/3 ready)",
                 "gate canary: watching kubernetes for 15m in 30 windows of 30s; 1 checks",
-                "gate canary window 1/30: kubernetes error_rate 0.0021",
-                "gate canary window 2/30: legacy before-deploy error_rate could not be read: connection refused",
+                "gate canary window 1/30: kubernetes error_rate 0.210%",
+                "gate canary window 2/30: legacy before-deploy error_rate could not be read: connection refused (1 in a row; error_limit 2)",
                 "gate canary PASS → PASS: all 1 checks passed over 15m (30 windows)",
                 "rollback TIMED_OUT: 1/2 tasks running after 10m (600.0s)",
                 "recorded 1.4.2 as the last good release on legacy + kubernetes",

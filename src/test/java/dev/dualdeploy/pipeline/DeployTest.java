@@ -8,6 +8,8 @@ import dev.dualdeploy.config.DualDeploySpec;
 import dev.dualdeploy.config.Side;
 import dev.dualdeploy.config.StageSpec;
 import dev.dualdeploy.config.ToggleSpec;
+import dev.dualdeploy.journal.EventSink;
+import dev.dualdeploy.journal.RunIds;
 import dev.dualdeploy.local.EcsSimulator;
 import dev.dualdeploy.local.KubernetesSimulator;
 import dev.dualdeploy.local.LocalEnvironment;
@@ -40,7 +42,8 @@ class DeployTest {
     }
 
     private final List<Event> events = new CopyOnWriteArrayList<>();
-    private final Reporter reporter = (stage, side, message) -> events.add(new Event(stage, side, Instant.now(), message));
+    private final EventSink sink = EventSink.of(RunIds.next(Clock.systemUTC()), Clock.systemUTC(),
+            e -> events.add(new Event(e.stage().orElse(null), e.side().orElse(null), Instant.now(), e.message())));
 
     @BeforeAll
     static void start(@TempDir Path dir) {
@@ -68,7 +71,7 @@ class DeployTest {
     }
 
     private StageReport deploy(String stage, Release release, ToggleSpec toggle) {
-        return new Deploy(targets, reporter).run(stage(stage), release, toggle, true);
+        return new Deploy(targets, sink).run(stage(stage), release, toggle, true);
     }
 
     @Test
@@ -129,7 +132,7 @@ class DeployTest {
         StageReport report = deploy("beta", kubernetesOnly, new ToggleSpec(false, true));
 
         assertThat(report.outcome()).isEqualTo(StageOutcome.SUCCEEDED);
-        Status.StageStatus status = new Status(targets, reporter).read(List.of(beta)).get(0);
+        Status.StageStatus status = new Status(targets).read(List.of(beta)).get(0);
         assertThat(status.parity().status()).isEqualTo(Parity.Status.DRIFT);
         assertThat(status.parity().reason()).isEqualTo("sides differ: legacy "
                 + Release.shortDigest(LocalEnvironment.sampleRelease("2.2.0").digest()) + ", kubernetes "
@@ -164,14 +167,14 @@ class DeployTest {
         deployed("prod", good);
         env.kubernetes().breakImage(bad.digest(), KubernetesSimulator.Breakage.PULL);
 
-        StageReport report = new Deploy(targets, reporter).run(stage("prod"), bad, new ToggleSpec(true, true), false);
+        StageReport report = new Deploy(targets, sink).run(stage("prod"), bad, new ToggleSpec(true, true), false);
 
         assertThat(report.outcome()).isEqualTo(StageOutcome.FAILED);
         assertThat(report.reason()).contains("kubernetes FAILED").contains("automatic rollback is off");
         assertThat(report.sides()).allSatisfy(s -> assertThat(s.rollback()).isEmpty());
         assertThat(read(stage("prod")).get(Side.KUBERNETES).image()).contains(bad.image());
         // Put prod back for the other tests.
-        assertThat(new Rollback(targets, reporter).run(stage("prod"), List.of(Side.values())).outcome()).isEqualTo(StageOutcome.SUCCEEDED);
+        assertThat(new Rollback(targets, sink).run(stage("prod"), List.of(Side.values())).outcome()).isEqualTo(StageOutcome.SUCCEEDED);
         assertThat(read(stage("prod")).values()).allSatisfy(s -> assertThat(s.digest()).contains(good.digest()));
     }
 

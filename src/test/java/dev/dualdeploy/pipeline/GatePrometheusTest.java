@@ -7,6 +7,8 @@ import dev.dualdeploy.config.ConfigLoader;
 import dev.dualdeploy.config.DualDeploySpec;
 import dev.dualdeploy.config.Side;
 import dev.dualdeploy.config.StageSpec;
+import dev.dualdeploy.journal.EventSink;
+import dev.dualdeploy.journal.RunIds;
 import dev.dualdeploy.metrics.MetricsProvider;
 import dev.dualdeploy.metrics.Providers;
 import dev.dualdeploy.testing.PrometheusPeer;
@@ -103,7 +105,7 @@ class GatePrometheusTest {
         Thread.sleep(2_500);
         try (MetricsProvider provider = Providers.open(stage.gate().metrics().orElseThrow(), System::getenv)) {
             Gate gate = new Gate("loan-api", "prod", stage.gate(), provider, Clock.systemUTC(), Sleeper.SYSTEM,
-                    (s, side, message) -> events.add(message));
+                    EventSink.of(RunIds.next(Clock.systemUTC()), Clock.systemUTC(), e -> events.add(e.message())));
             return gate.run(new Gate.Phase("canary", List.of(Side.KUBERNETES), stage.gate().soak(),
                     Map.of(Side.KUBERNETES, Instant.now())));
         }

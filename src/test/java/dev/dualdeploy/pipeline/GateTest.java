@@ -7,6 +7,9 @@ import dev.dualdeploy.analysis.Verdict;
 import dev.dualdeploy.config.ConfigLoader;
 import dev.dualdeploy.config.GateSpec;
 import dev.dualdeploy.config.Side;
+import dev.dualdeploy.journal.Event;
+import dev.dualdeploy.journal.EventSink;
+import dev.dualdeploy.journal.RunIds;
 import dev.dualdeploy.metrics.Measurement;
 import dev.dualdeploy.metrics.MetricQuery;
 import dev.dualdeploy.metrics.MetricsProvider;
@@ -36,6 +39,7 @@ class GateTest {
     private final SteppedClock clock = new SteppedClock(START);
     private final List<MetricQuery> asked = new CopyOnWriteArrayList<>();
     private final List<Window> windows = new CopyOnWriteArrayList<>();
+    private final List<Event> journal = new CopyOnWriteArrayList<>();
 
     private static GateSpec gate(String body) {
         return gate(body, "60s");
@@ -73,7 +77,7 @@ class GateTest {
     }
 
     private GateReport run(GateSpec spec, MetricsProvider provider, List<Side> judged) {
-        return new Gate("loan-api", "prod", spec, provider, clock, clock, (stage, side, message) -> { })
+        return new Gate("loan-api", "prod", spec, provider, clock, clock, EventSink.of(RunIds.next(clock), clock, journal::add))
                 .run(new Gate.Phase("gate", judged, spec.soak(), Map.of(Side.KUBERNETES, START.minusSeconds(30))));
     }
 
@@ -238,6 +242,19 @@ class GateTest {
             assertThat(report.windows()).isEqualTo(4);
             assertThat(report.checks().get(0).samples().get("probe")).containsExactly(200.0, 200.0, 503.0, 503.0);
             assertThat(report.reason()).isEqualTo("http " + url + ": GET " + url + " answered 503, expected 200, 2 times in a row");
+            // Issue 9: each window journals what it measured, the probe's status code among it; no window line is empty.
+            List<Event.GateWindowMeasured> measured = journal.stream().filter(Event.GateWindowMeasured.class::isInstance)
+                    .map(Event.GateWindowMeasured.class::cast).toList();
+            assertThat(measured).filteredOn(m -> m.metric().equals("http")).extracting(m -> m.value().orElseThrow())
+                    .containsExactly(200.0, 200.0, 503.0, 503.0);
+            assertThat(measured).extracting(Event.GateWindowMeasured::window).containsOnly(1, 2, 3, 4);
+            assertThat(measured).filteredOn(m -> m.window() == 4 && m.metric().equals("http")).singleElement()
+                    .extracting(Event::message).isEqualTo("gate window 4/6: " + url + " http 503 (answered 503, expected 200, 2 in a row)");
+            assertThat(journal).extracting(Event::message).allSatisfy(m -> assertThat(m).doesNotEndWith(": "));
+            assertThat(journal).filteredOn(Event.CheckVerdict.class::isInstance).singleElement()
+                    .extracting(e -> ((Event.CheckVerdict) e).outcome()).isEqualTo(Event.VerdictOutcome.FAIL);
+            assertThat(journal.get(journal.size() - 1)).isInstanceOf(Event.GateDecided.class);
+            assertThat(journal).allSatisfy(e -> assertThat(e.at()).isBetween(START, clock.instant()));
         } finally {
             server.stop(0);
         }

@@ -85,7 +85,7 @@ class KilledRunTest extends LocalStageTest {
         assertThat(failed.outcome()).as(failed.reason()).isEqualTo(StageOutcome.ROLLED_BACK);
         assertThat(failed.reason()).endsWith("; rolled back legacy + kubernetes to the last good release");
 
-        StageReport rollback = new Rollback(targets, reporter).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
+        StageReport rollback = new Rollback(targets, sink).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
 
         assertBackOnGood(rollback);
         assertThat(rollback.outcome()).as(rollback.reason()).isEqualTo(StageOutcome.SUCCEEDED);
@@ -114,7 +114,7 @@ class KilledRunTest extends LocalStageTest {
         assertThat(failed.outcome()).as(failed.reason()).isEqualTo(StageOutcome.ROLLED_BACK);
         assertThat(failed.parity().status()).isEqualTo(Parity.Status.PARITY);
 
-        StageReport rollback = new Rollback(targets, reporter).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
+        StageReport rollback = new Rollback(targets, sink).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
 
         assertBackOnGood(rollback);
         assertThat(rollback.outcome()).as(rollback.reason()).isEqualTo(StageOutcome.SUCCEEDED);
@@ -131,7 +131,7 @@ class KilledRunTest extends LocalStageTest {
         assertThat(deploy(newer).outcome()).isEqualTo(StageOutcome.SUCCEEDED);
         assertThat(target(Side.LEGACY).rollback().await(Duration.ofSeconds(30)).succeeded()).isTrue(); // then the kill
 
-        StageReport rollback = new Rollback(targets, reporter).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
+        StageReport rollback = new Rollback(targets, sink).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
 
         assertBackOnGood(rollback);
         assertThat(rollback.outcome()).as(rollback.reason()).isEqualTo(StageOutcome.SUCCEEDED);
@@ -146,10 +146,10 @@ class KilledRunTest extends LocalStageTest {
     @Test
     void aRollbackOfSidesDeployedOneAtATimeTakesThemToOneRelease() {
         Release newer = LocalEnvironment.sampleRelease("1.2.0");
-        StageReport kubernetesOnly = new Deploy(targets, reporter).run(stage(), newer, new ToggleSpec(false, true), true);
+        StageReport kubernetesOnly = new Deploy(targets, sink).run(stage(), newer, new ToggleSpec(false, true), true);
         assertThat(kubernetesOnly.outcome()).as(kubernetesOnly.reason()).isEqualTo(StageOutcome.SUCCEEDED);
 
-        StageReport rollback = new Rollback(targets, reporter).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
+        StageReport rollback = new Rollback(targets, sink).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
 
         assertBackOnGood(rollback);
         assertThat(rollback.outcome()).as(rollback.reason()).isEqualTo(StageOutcome.SUCCEEDED);
@@ -225,7 +225,7 @@ class KilledRunTest extends LocalStageTest {
         assertThat(deploy(CRASHES_ON_KUBERNETES).outcome()).isEqualTo(StageOutcome.ROLLED_BACK);
         assertThat(runs(Side.KUBERNETES)).contains(newer.digest());
 
-        StageReport back = new Rollback(targets, reporter).run(stage(), List.of(Side.values()));
+        StageReport back = new Rollback(targets, sink).run(stage(), List.of(Side.values()));
 
         assertBackOnGood(back);
         assertThat(back.outcome()).as(back.reason()).isEqualTo(StageOutcome.SUCCEEDED);
@@ -261,7 +261,7 @@ class KilledRunTest extends LocalStageTest {
     private Promotion canaryPromotion(Side bad) {
         MetricsProvider provider = (query, window) -> Measurement.of(query, List.of(query.side().equals(bad.label()) ? 0.10 : 0.005));
         SteppedClock stepped = new SteppedClock(Instant.now());
-        return new Promotion(targets, reporter, stage -> new Gate(LocalEnvironment.SERVICE, stage.name(), stage.gate(), provider,
-                stepped, stepped, reporter), Clock.systemUTC());
+        return new Promotion(targets, sink, stage -> new Gate(LocalEnvironment.SERVICE, stage.name(), stage.gate(), provider,
+                stepped, stepped, sink), Clock.systemUTC());
     }
 }

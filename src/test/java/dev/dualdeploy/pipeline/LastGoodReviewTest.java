@@ -138,13 +138,13 @@ class LastGoodReviewTest extends LocalStageTest {
     @Test
     void aRollbackFromParityThatOnlyOneSideCanMakeChangesNothing() {
         assertThat(deploy(NEXT, new ToggleSpec(true, true)).outcome()).isEqualTo(StageOutcome.SUCCEEDED);
-        StageReport kubernetesBack = new Rollback(targets, reporter).run(stage(), List.of(Side.KUBERNETES));
+        StageReport kubernetesBack = new Rollback(targets, sink).run(stage(), List.of(Side.KUBERNETES));
         assertThat(kubernetesBack.outcome()).as(kubernetesBack.reason()).isEqualTo(StageOutcome.SUCCEEDED);
         StageReport again = deploy(GOOD, new ToggleSpec(true, true));
         assertThat(again.outcome()).as(again.reason()).isEqualTo(StageOutcome.SUCCEEDED);
         assertThat(again.parity().status()).isEqualTo(Parity.Status.PARITY);
 
-        StageReport rollback = new Rollback(targets, reporter).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
+        StageReport rollback = new Rollback(targets, sink).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
 
         assertThat(runs(Side.KUBERNETES)).contains(GOOD.digest());
         assertThat(runs(Side.LEGACY)).as("legacy must not move when kubernetes cannot follow; "
@@ -162,7 +162,7 @@ class LastGoodReviewTest extends LocalStageTest {
     void aRollbackFromParityToDifferentEarlierReleasesDoesNotSplitTheStage() {
         recordDifferentEarlierReleases();
 
-        StageReport rollback = new Rollback(targets, reporter).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
+        StageReport rollback = new Rollback(targets, sink).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
 
         assertThat(rollback.parity().status()).as(rollback.outcome() + ": " + rollback.reason()).isEqualTo(Parity.Status.PARITY);
     }
@@ -177,7 +177,7 @@ class LastGoodReviewTest extends LocalStageTest {
         recordDifferentEarlierReleases();
         env.ecs().throttle("DescribeServices", 2); // the first read and its one retry
 
-        StageReport rollback = new Rollback(targets, reporter).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
+        StageReport rollback = new Rollback(targets, sink).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
 
         assertThat(rollback.parity().status() == Parity.Status.DRIFT && rollback.outcome() == StageOutcome.SUCCEEDED)
                 .as("a rollback from parity that ends in DRIFT must not be SUCCEEDED: " + rollback.outcome() + ": "
@@ -197,7 +197,7 @@ class LastGoodReviewTest extends LocalStageTest {
         env.ecs().breakImage(GOOD.digest(), EcsSimulator.Breakage.PULL);
         target(Side.LEGACY).rollback(); // then the kill: the rollout is never followed
 
-        StageReport rollback = new Rollback(targets, reporter).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
+        StageReport rollback = new Rollback(targets, sink).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
 
         assertThat(rollback.outcome()).as(rollback.reason()).isEqualTo(StageOutcome.ROLLBACK_FAILED);
         assertThat(rollback.reason()).as("the reason names legacy's failed rollout").contains("legacy")
@@ -216,15 +216,15 @@ class LastGoodReviewTest extends LocalStageTest {
     void aRollbackAfterAnInterruptedUntagDoesNotReportAChangeItDidNotMake() {
         assertThat(deploy(NEXT, new ToggleSpec(true, true)).outcome()).isEqualTo(StageOutcome.SUCCEEDED);
         env.ecs().throttle("UntagResource", 1_000); // the kill: ECS's record moved, the untag and the switch never came
-        StageReport interrupted = new Rollback(targets, reporter).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
+        StageReport interrupted = new Rollback(targets, sink).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
         assertThat(interrupted.outcome()).as(interrupted.reason()).isEqualTo(StageOutcome.ROLLBACK_FAILED);
         env.ecs().throttle("UntagResource", 0);
-        StageReport again = new Rollback(targets, reporter).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
+        StageReport again = new Rollback(targets, sink).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
         assertThat(again.outcome()).as(again.reason()).isEqualTo(StageOutcome.SUCCEEDED);
         assertThat(runs(Side.LEGACY)).contains(GOOD.digest());
         assertThat(runs(Side.KUBERNETES)).contains(GOOD.digest());
 
-        StageReport further = new Rollback(targets, reporter).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
+        StageReport further = new Rollback(targets, sink).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
 
         assertThat(runs(Side.LEGACY)).contains(GOOD.digest());
         assertThat(runs(Side.KUBERNETES)).contains(GOOD.digest());
@@ -269,7 +269,7 @@ class LastGoodReviewTest extends LocalStageTest {
         RolloutResult canary = target(Side.LEGACY).deploy(NEXT).await(Duration.ofSeconds(30)); // then the kill
         assertThat(canary.succeeded()).as(canary.reason()).isTrue();
 
-        StageReport rollback = new Rollback(targets, reporter).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
+        StageReport rollback = new Rollback(targets, sink).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
 
         assertThat(runs(Side.LEGACY)).contains(GOOD.digest());
         assertThat(runs(Side.KUBERNETES)).as("kubernetes, untouched, must not be taken past the last good release: "
@@ -289,7 +289,7 @@ class LastGoodReviewTest extends LocalStageTest {
         assertThat(paused.outcome()).as(paused.reason()).isEqualTo(StageOutcome.PAUSED);
         assertThat(paused.reason()).contains("rolls back (dualdeploy rollback)");
 
-        StageReport rollback = new Rollback(targets, reporter).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
+        StageReport rollback = new Rollback(targets, sink).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
 
         assertThat(runs(Side.LEGACY)).contains(GOOD.digest());
         assertThat(runs(Side.KUBERNETES)).as("kubernetes, never changed, must stay on the last good release: "
@@ -339,7 +339,7 @@ class LastGoodReviewTest extends LocalStageTest {
         KubernetesSpec kubernetes = stage().kubernetes().orElseThrow();
         env.kubernetes().client().apps().deployments().inNamespace(kubernetes.namespace()).withName(kubernetes.deployment()).delete();
 
-        StageReport rollback = new Rollback(targets, reporter).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
+        StageReport rollback = new Rollback(targets, sink).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
 
         assertThat(rollback.outcome()).isEqualTo(StageOutcome.ROLLBACK_FAILED);
         assertThat(runs(Side.LEGACY)).as("legacy must not move when kubernetes cannot: " + rollback.reason()).contains(GOOD.digest());

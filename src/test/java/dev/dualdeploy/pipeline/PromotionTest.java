@@ -11,12 +11,14 @@ import dev.dualdeploy.config.MetricsSpec;
 import dev.dualdeploy.config.Side;
 import dev.dualdeploy.config.StageSpec;
 import dev.dualdeploy.config.ToggleSpec;
+import dev.dualdeploy.journal.EventSink;
 import dev.dualdeploy.local.LocalEnvironment;
 import dev.dualdeploy.metrics.Measurement;
 import dev.dualdeploy.metrics.MetricsProvider;
 import dev.dualdeploy.release.Release;
 import dev.dualdeploy.targets.PlatformTargets;
 import dev.dualdeploy.targets.TargetState;
+import dev.dualdeploy.testing.ProgressRecorder;
 import dev.dualdeploy.time.Sleeper;
 import dev.dualdeploy.time.SteppedClock;
 import java.net.URI;
@@ -46,7 +48,7 @@ class PromotionTest {
     private static DualDeploySpec config;
     private static PlatformTargets targets;
     private final List<String> events = new CopyOnWriteArrayList<>();
-    private final Reporter reporter = (stage, side, message) -> events.add(Reporter.line(stage, side, message));
+    private final EventSink sink = ProgressRecorder.lines(events);
 
     @BeforeAll
     static void start(@TempDir Path dir) {
@@ -81,8 +83,8 @@ class PromotionTest {
     private Promotion promotion(MetricsProvider provider) {
         // The gate's time is stepped (a soak takes no wall time); the deploys run in real time.
         SteppedClock stepped = new SteppedClock(Instant.now());
-        return new Promotion(targets, reporter, stage -> new Gate(LocalEnvironment.SERVICE, stage.name(), stage.gate(), provider,
-                stepped, stepped, reporter), Clock.systemUTC());
+        return new Promotion(targets, sink, stage -> new Gate(LocalEnvironment.SERVICE, stage.name(), stage.gate(), provider,
+                stepped, stepped, sink), Clock.systemUTC());
     }
 
     private static Map<Side, TargetState> read(StageSpec stage) {
@@ -163,8 +165,8 @@ class PromotionTest {
         assertThat(after.values()).allSatisfy(s -> assertThat(s.digest()).contains(release.digest()));
         int canaryPassed = indexOf("[beta] gate canary PASS");
         assertThat(indexOf("[beta] deploying 1.4.0")).isLessThan(canaryPassed);
-        assertThat(events.subList(canaryPassed, events.size())).anySatisfy(e -> assertThat(e).startsWith("[beta] deploying 1.4.0")
-                .endsWith("to legacy"));
+        assertThat(indexOf("[beta/kubernetes] rolling out 1.4.0")).as("the canary goes first").isLessThan(canaryPassed);
+        assertThat(indexOf("[beta/legacy] rolling out 1.4.0")).as("the other side follows the canary's pass").isGreaterThan(canaryPassed);
     }
 
     @Test
@@ -176,7 +178,7 @@ class PromotionTest {
 
         assertThat(report.outcome()).isEqualTo(StageOutcome.SUCCEEDED);
         assertThat(report.gates()).isEmpty();
-        assertThat(events).contains("[prod] the gate is skipped (--no-gate): the stage is not judged before promotion");
+        assertThat(events).contains("[prod] the gate is skipped: --no-gate; the stage is not judged before promotion");
     }
 
     private int indexOf(String prefix) {

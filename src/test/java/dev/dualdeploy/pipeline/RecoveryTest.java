@@ -14,6 +14,7 @@ import dev.dualdeploy.targets.RolloutResult;
 import dev.dualdeploy.targets.TargetException;
 import dev.dualdeploy.targets.TargetState;
 import dev.dualdeploy.targets.Targets;
+import dev.dualdeploy.testing.ProgressRecorder;
 import dev.dualdeploy.time.SteppedClock;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -78,8 +79,8 @@ class RecoveryTest {
                 TargetState.Health.HEALTHY, "2/2 ready"));
         ExecutorService pool = Executors.newSingleThreadExecutor();
         try {
-            Recovery.Result result = Recovery.run(stage, opened, before, new Deploy(null, (s, side, m) -> { }), pool,
-                    (s, side, m) -> { });
+            Recovery.Result result = Recovery.run(stage, opened, before, new Deploy(null, ProgressRecorder.none()), pool,
+                    ProgressRecorder.none());
 
             assertThat(result.recovered()).isFalse();
             assertThat(result.stuck()).containsOnlyKeys(Side.KUBERNETES);
@@ -178,7 +179,7 @@ class RecoveryTest {
         ExecutorService pool = Executors.newFixedThreadPool(2);
         try {
             Recovery.Result result = Recovery.run(stage, opened, before, Optional.of(ours), Map.of(),
-                    new Deploy(targets, (s, side, m) -> { }), pool, (s, side, m) -> { });
+                    new Deploy(targets, ProgressRecorder.none()), pool, ProgressRecorder.none(), "the release failed");
 
             assertThat(legacy.image).as("the side this run changed is back on its last good release").isEqualTo(good);
             assertThat(kubernetes.rollbacks).as("no rollback over the other writer's change").isZero();

@@ -98,7 +98,7 @@ class RollbackHostileReviewTest extends LocalStageTest {
 
         StageReport rollback;
         try {
-            rollback = new Rollback(targets, reporter).run(withManifests, List.of(Side.LEGACY, Side.KUBERNETES));
+            rollback = new Rollback(targets, sink).run(withManifests, List.of(Side.LEGACY, Side.KUBERNETES));
         } catch (RuntimeException e) {
             throw new AssertionError("the rollback threw " + e.getClass().getSimpleName() + " (" + e.getMessage()
                     + ") after changing legacy, which now runs " + runs(Side.LEGACY).orElse("nothing")
@@ -153,7 +153,7 @@ class RollbackHostileReviewTest extends LocalStageTest {
     @Test
     void aReleaseRolledBackOnOneSideIsNotRecordedGoodThereAgainFromTheOtherSidesStaleClaim() {
         assertThat(deploy(NEXT, new ToggleSpec(true, true)).outcome()).isEqualTo(StageOutcome.SUCCEEDED);
-        StageReport legacyBack = new Rollback(targets, reporter).run(stage(), List.of(Side.LEGACY));
+        StageReport legacyBack = new Rollback(targets, sink).run(stage(), List.of(Side.LEGACY));
         assertThat(legacyBack.outcome()).as(legacyBack.reason()).isEqualTo(StageOutcome.SUCCEEDED);
         assertThat(runs(Side.LEGACY)).contains(GOOD.digest());
         RolloutResult unjudged = target(Side.LEGACY).deploy(NEXT).await(Duration.ofSeconds(30)); // killed before its gate
@@ -187,7 +187,7 @@ class RollbackHostileReviewTest extends LocalStageTest {
 
         StageReport report;
         try {
-            report = new Deploy(targets, reporter).run(typo, NEXT, new ToggleSpec(true, true), true);
+            report = new Deploy(targets, sink).run(typo, NEXT, new ToggleSpec(true, true), true);
         } catch (TargetException refused) {
             report = null; // refused before any change (exit 4): what is asked
         }

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.dualdeploy.config.EcsSpec;
 import dev.dualdeploy.config.KubernetesSpec;
 import dev.dualdeploy.config.Side;
+import dev.dualdeploy.journal.EventSink;
 import dev.dualdeploy.local.LocalEnvironment;
 import dev.dualdeploy.release.Release;
 import dev.dualdeploy.targets.PlatformTargets;
@@ -13,10 +14,12 @@ import dev.dualdeploy.targets.RolloutResult;
 import dev.dualdeploy.targets.TargetState;
 import dev.dualdeploy.targets.ecs.EcsTarget;
 import dev.dualdeploy.testing.LocalStageTest;
+import dev.dualdeploy.testing.ProgressRecorder;
 import dev.dualdeploy.time.Sleeper;
 import dev.dualdeploy.time.SteppedClock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
@@ -57,16 +60,15 @@ class SupersededTest extends LocalStageTest {
         stepped.close();
     }
 
-    /** This run's reporter, which lets the other writer in once, at the first progress line of {@code side} that matches. */
-    private Reporter interleaved(Side side, Predicate<String> when, Runnable otherWriter) {
+    /** This run's event sink, which lets the other writer in once, at the first progress line of {@code side} that matches. */
+    private EventSink interleaved(Side side, Predicate<String> when, Runnable otherWriter) {
         AtomicBoolean done = new AtomicBoolean();
-        return (stage, s, message) -> {
-            events.add(Reporter.line(stage, s, message));
-            if (s == side && when.test(message) && done.compareAndSet(false, true)) {
+        return ProgressRecorder.lines(events, e -> {
+            if (e.side().equals(Optional.of(side)) && when.test(e.message()) && done.compareAndSet(false, true)) {
                 otherWriter.run();
                 events.add("[other writer] set " + side.label() + " to " + THEIRS.image());
             }
-        };
+        });
     }
 
     /** Another writer's {@code kubectl set image}: the Deployment's container now runs their image. */

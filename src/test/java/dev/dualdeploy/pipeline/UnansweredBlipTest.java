@@ -15,6 +15,7 @@ import dev.dualdeploy.targets.TargetException;
 import dev.dualdeploy.targets.TargetState;
 import dev.dualdeploy.targets.Targets;
 import dev.dualdeploy.targets.Unanswered;
+import dev.dualdeploy.testing.ProgressRecorder;
 import java.net.SocketTimeoutException;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -140,7 +141,7 @@ class UnansweredBlipTest {
         };
         List<String> events = new CopyOnWriteArrayList<>();
 
-        StageReport report = new Deploy(targets, (stage, side, message) -> events.add(Reporter.line(stage, side, message)))
+        StageReport report = new Deploy(targets, ProgressRecorder.lines(events))
                 .run(STAGE, new Release(REPOSITORY, NEW, "1.1.0"), new ToggleSpec(true, true), true);
 
         String what = report.outcome() + ": " + report.reason() + "; kubernetes calls: " + fakes.get(Side.KUBERNETES).calls.get();

@@ -22,14 +22,14 @@ class GuardedTargetsTest extends LocalStageTest {
         AtomicReference<String> lost = new AtomicReference<>("the lease dualdeploy-loan-api-prod on stage prod was lost (taken over)");
         GuardedTargets guarded = new GuardedTargets(targets, () -> Optional.ofNullable(lost.get()));
 
-        StageReport report = new Deploy(guarded, reporter).run(stage(), NEXT, BOTH, true);
+        StageReport report = new Deploy(guarded, sink).run(stage(), NEXT, BOTH, true);
 
         assertThat(report.outcome()).as(report.reason()).isIn(StageOutcome.ROLLBACK_FAILED, StageOutcome.ROLLED_BACK);
         assertThat(report.reason()).contains("was lost (taken over)");
         assertThat(runs(Side.LEGACY)).contains(GOOD.digest());
         assertThat(runs(Side.KUBERNETES)).contains(GOOD.digest());
         lost.set(null);
-        StageReport held = new Deploy(guarded, reporter).run(stage(), NEXT, BOTH, true);
+        StageReport held = new Deploy(guarded, sink).run(stage(), NEXT, BOTH, true);
         assertThat(held.outcome()).as("writes go through while the lease is held: " + held.reason()).isEqualTo(StageOutcome.SUCCEEDED);
     }
 }

@@ -7,12 +7,12 @@ import dev.dualdeploy.config.DualDeploySpec;
 import dev.dualdeploy.config.Side;
 import dev.dualdeploy.config.StageSpec;
 import dev.dualdeploy.config.ToggleSpec;
+import dev.dualdeploy.journal.EventSink;
 import dev.dualdeploy.local.LocalEnvironment;
 import dev.dualdeploy.metrics.MetricsProvider;
 import dev.dualdeploy.pipeline.Deploy;
 import dev.dualdeploy.pipeline.Gate;
 import dev.dualdeploy.pipeline.Promotion;
-import dev.dualdeploy.pipeline.Reporter;
 import dev.dualdeploy.pipeline.StageOutcome;
 import dev.dualdeploy.pipeline.StageReport;
 import dev.dualdeploy.release.Release;
@@ -47,7 +47,7 @@ public abstract class LocalStageTest {
     protected DualDeploySpec config;
     protected PlatformTargets targets;
     protected final List<String> events = new CopyOnWriteArrayList<>();
-    protected final Reporter reporter = (stage, side, message) -> events.add(Reporter.line(stage, side, message));
+    protected final EventSink sink = ProgressRecorder.lines(events);
 
     @BeforeEach
     void startLocalStage(@TempDir Path dir) {
@@ -75,7 +75,7 @@ public abstract class LocalStageTest {
 
     /** A deploy with automatic rollback, as {@code dualdeploy deploy --no-gate} runs it. */
     protected StageReport deploy(Release release, ToggleSpec toggle) {
-        return new Deploy(targets, reporter).run(stage(), release, toggle, true);
+        return new Deploy(targets, sink).run(stage(), release, toggle, true);
     }
 
     /** The digest that runs on the side, as read back from its platform. */
@@ -86,7 +86,7 @@ public abstract class LocalStageTest {
     /** A promotion whose gate's time is stepped (a soak takes no wall time); the deploys are real. */
     protected Promotion promotion(MetricsProvider provider) {
         SteppedClock stepped = new SteppedClock(Instant.now());
-        return new Promotion(targets, reporter, stage -> new Gate(LocalEnvironment.SERVICE, stage.name(), stage.gate(), provider,
-                stepped, stepped, reporter), Clock.systemUTC());
+        return new Promotion(targets, sink, stage -> new Gate(LocalEnvironment.SERVICE, stage.name(), stage.gate(), provider,
+                stepped, stepped, sink), Clock.systemUTC());
     }
 }

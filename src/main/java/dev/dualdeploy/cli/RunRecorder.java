@@ -1,0 +1,114 @@
+package dev.dualdeploy.cli;
+
+import dev.dualdeploy.journal.Event;
+import dev.dualdeploy.journal.EventSink;
+import dev.dualdeploy.journal.Journal;
+import dev.dualdeploy.journal.JournalException;
+import dev.dualdeploy.report.ProgressLines;
+import dev.dualdeploy.text.Text;
+import java.io.PrintWriter;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The sink of a CLI run: each event is appended to the run's journal file (fsynced) and then printed as its progress
+ * line on stderr, before the engine goes on. The run's first event must reach the journal, or the run does not begin
+ * (exit 2: nothing was changed); a later event that cannot be journaled (a disk that filled up) is said once on stderr
+ * and the run goes on without its journal, because stopping in the middle of a rollout or a rollback would leave the
+ * stage in a worse state than a gap in the audit trail.
+ */
+final class RunRecorder implements EventSink {
+
+    private final String run;
+    private final Clock clock;
+    private final Journal journal;
+    private final PrintWriter err;
+    private final List<Event> recorded = new ArrayList<>();
+    private boolean started;
+    private boolean broken;
+    private boolean ended;
+
+    RunRecorder(String run, Clock clock, Journal journal, PrintWriter err) {
+        this.run = run;
+        this.clock = clock;
+        this.journal = journal;
+        this.err = err;
+    }
+
+    @Override
+    public String run() {
+        return run;
+    }
+
+    @Override
+    public Clock clock() {
+        return clock;
+    }
+
+    /**
+     * Begins the run: prints {@code run <id>} first on stderr and journals its first event.
+     *
+     * @throws UsageException if the journal directory cannot be written (exit 2, before anything changed)
+     */
+    void begin(Event.RunStarted first) {
+        synchronized (err) {
+            err.println("run " + run);
+            err.flush();
+        }
+        try {
+            journal.append(first);
+        } catch (JournalException e) {
+            throw new UsageException("the journal directory " + journal.directory() + " cannot be written (" + e.getMessage()
+                    + "); nothing was changed: make it writable or choose another with --journal DIR");
+        }
+        started = true;
+        recorded.add(first);
+        print(first);
+    }
+
+    @Override
+    public synchronized void accept(Event event) {
+        if (!broken) {
+            try {
+                journal.append(event);
+            } catch (JournalException e) {
+                broken = true;
+                synchronized (err) {
+                    err.println("warning: " + Text.line(e.getMessage()) + "; the run goes on without its journal");
+                    err.flush();
+                }
+            }
+        }
+        recorded.add(event);
+        print(event);
+        if (event instanceof Event.RunEnded) {
+            ended = true;
+        }
+    }
+
+    /** The events of this run so far, in order: what the reports of the run read. */
+    synchronized List<Event> events() {
+        return List.copyOf(recorded);
+    }
+
+    /** Whether the run began: its first event is in the journal. */
+    boolean started() {
+        return started;
+    }
+
+    /** Ends the run once, if it began and has not ended yet: what an error that stopped the command journals. */
+    void end(String outcome, int exitCode, String reason) {
+        if (started && !ended) {
+            accept(new Event.RunEnded(run, now(), Optional.empty(), Optional.empty(), outcome, exitCode, reason));
+        }
+    }
+
+    private void print(Event event) {
+        synchronized (err) {
+            err.println(Text.line(ProgressLines.line(event)));
+            err.flush();
+        }
+    }
+}

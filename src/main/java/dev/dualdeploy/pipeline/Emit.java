@@ -1,0 +1,77 @@
+package dev.dualdeploy.pipeline;
+
+import dev.dualdeploy.config.Side;
+import dev.dualdeploy.journal.Event;
+import dev.dualdeploy.journal.EventSink;
+import dev.dualdeploy.targets.Progress;
+import dev.dualdeploy.targets.RolloutResult;
+import dev.dualdeploy.targets.TargetState;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Makes the events the engine's classes emit alike, from engine types to the journal's plain ones, stamped with the
+ * sink's run and clock. The engine says what it did through these and nothing else.
+ */
+final class Emit {
+
+    private Emit() {
+    }
+
+    /** A target's progress on one side: each line it says becomes a {@link Event.RolloutProgress}. */
+    static Progress progress(EventSink events, String stage, Side side) {
+        return detail -> events.accept(new Event.RolloutProgress(events.run(), events.now(), Optional.of(stage), Optional.of(side), detail));
+    }
+
+    static void notice(EventSink events, String stage, Side side, String text) {
+        events.accept(new Event.Notice(events.run(), events.now(), Optional.of(stage), Optional.ofNullable(side), text));
+    }
+
+    static void stageStarted(EventSink events, String stage, String action, List<Side> sides, Optional<String> image,
+                             Optional<String> version, Map<Side, TargetState> before) {
+        List<String> images = sides.stream().map(s -> Optional.ofNullable(before.get(s)).flatMap(TargetState::image).orElse("")).toList();
+        events.accept(new Event.StageStarted(events.run(), events.now(), Optional.of(stage), Optional.empty(), action, sides, image,
+                version, images));
+    }
+
+    static void stageEnded(EventSink events, String stage, StageOutcome outcome, String reason, Optional<Parity> parity) {
+        events.accept(new Event.StageEnded(events.run(), events.now(), Optional.of(stage), Optional.empty(), outcome.name(), reason,
+                parity.map(p -> Event.ParityStatus.valueOf(p.status().name()))));
+    }
+
+    static void rolloutEnded(EventSink events, String stage, Side side, RolloutResult result) {
+        events.accept(new Event.RolloutEnded(events.run(), events.now(), Optional.of(stage), Optional.of(side), status(result),
+                result.reason(), result.took()));
+    }
+
+    static void rollbackEnded(EventSink events, String stage, Side side, RolloutResult result, String prefix) {
+        events.accept(new Event.RollbackEnded(events.run(), events.now(), Optional.of(stage), Optional.of(side), status(result),
+                prefix + result.reason(), result.took()));
+    }
+
+    static void rollbackStarted(EventSink events, String stage, Side side, List<Side> sides, String reason, Optional<String> to) {
+        events.accept(new Event.RollbackStarted(events.run(), events.now(), Optional.of(stage), Optional.ofNullable(side), sides,
+                reason, to));
+    }
+
+    /** What each side runs, as read back: one {@link Event.ReadBack} per side. */
+    static void readBack(EventSink events, String stage, Map<Side, String> targets, Map<Side, TargetState> states) {
+        states.forEach((side, state) -> events.accept(new Event.ReadBack(events.run(), events.now(), Optional.of(stage),
+                Optional.of(side), targets.getOrDefault(side, side.label()), state.image(), state.digest(), state.version(),
+                state.lastGoodImage(), Event.Health.valueOf(state.health().name()), state.detail())));
+    }
+
+    static void parity(EventSink events, String stage, Parity parity) {
+        events.accept(new Event.Parity(events.run(), events.now(), Optional.of(stage), Optional.empty(),
+                Event.ParityStatus.valueOf(parity.status().name()), parity.reason()));
+    }
+
+    static void lastGood(EventSink events, String stage, List<Side> sides, String version) {
+        events.accept(new Event.LastGoodRecorded(events.run(), events.now(), Optional.of(stage), Optional.empty(), sides, version));
+    }
+
+    private static Event.RolloutStatus status(RolloutResult result) {
+        return Event.RolloutStatus.valueOf(result.status().name());
+    }
+}

@@ -1,0 +1,150 @@
+package dev.dualdeploy.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.dualdeploy.local.LocalEnvironment;
+import dev.dualdeploy.release.Release;
+import dev.dualdeploy.testing.Cli;
+import dev.dualdeploy.testing.Cli.Run;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Issue 9, the journal: a real {@code deploy} (and {@code rollback}) in the local environment records its run, which
+ * {@code history --run} reads back with what each side ran and the gate's verdicts; the run id is the first line on
+ * stderr and in the JSON; a journal that cannot be written stops the run before anything changes.
+ */
+class JournalCliTest {
+
+    private static LocalEnvironment env;
+    private static String config;
+
+    @BeforeAll
+    static void start(@TempDir Path dir) {
+        env = LocalEnvironment.start(dir, "0.9.0", 2, 0,
+                Optional.of(new LocalEnvironment.GateTiming(Duration.ofSeconds(2), Duration.ofSeconds(1))));
+        config = env.config().toString();
+    }
+
+    @AfterAll
+    static void stop() {
+        env.close();
+    }
+
+    @Test
+    void aDeployIsJournaledAndHistoryReadsItBackWithDigestsAndVerdicts(@TempDir Path journal) {
+        Release release = env.release("1.0.0");
+
+        Run deploy = Cli.run("deploy", "-f", config, "--stage", "sandbox", "--image", release.image(), "--release-version", "1.0.0",
+                "--output", "json", "--journal", journal.toString());
+
+        assertThat(deploy.code()).as(deploy.err() + deploy.out()).isZero();
+        String first = deploy.err().lines().findFirst().orElseThrow();
+        assertThat(first).matches("run [0-9]{8}T[0-9]{6}\\.[0-9]{3}Z-[0-9a-f]{16}");
+        String id = first.substring("run ".length());
+        assertThat(deploy.json().get("run").asText()).isEqualTo(id);
+        assertThat(deploy.json().get("outcome").asText()).as("the JSON's fields stay").isEqualTo("SUCCEEDED");
+        assertThat(journal.resolve(id + ".jsonl")).isRegularFile();
+
+        Run history = Cli.run("history", "--journal", journal.toString(), "--run", id, "--output", "json");
+
+        assertThat(history.code()).as(history.err()).isZero();
+        JsonNode root = history.json();
+        assertThat(root.get("interrupted").asBoolean()).isFalse();
+        List<JsonNode> events = new ArrayList<>();
+        root.get("events").forEach(events::add);
+        assertThat(events).allSatisfy(e -> assertThat(e.get("run").asText()).isEqualTo(id));
+        assertThat(events.get(0).get("type").asText()).isEqualTo("run-started");
+        assertThat(events.get(0).get("image").asText()).isEqualTo(release.image());
+        assertThat(events.get(0).get("version").asText()).isEqualTo("1.0.0");
+        assertThat(events.get(events.size() - 1).get("type").asText()).isEqualTo("run-ended");
+        assertThat(events.get(events.size() - 1).get("exitCode").asInt()).isZero();
+        JsonNode started = only(events, "stage-started");
+        assertThat(started.get("stage").asText()).isEqualTo("sandbox");
+        assertThat(started.get("before")).as("the before-image of each side").hasSize(2)
+                .allSatisfy(image -> assertThat(image.asText()).contains("@sha256:").doesNotContain(release.digest()));
+        assertThat(of(events, "rollout-ended")).hasSize(2).allSatisfy(e -> assertThat(e.get("status").asText()).isEqualTo("SUCCEEDED"));
+        List<JsonNode> readBack = of(events, "read-back");
+        assertThat(readBack).extracting(e -> e.get("side").asText()).contains("legacy", "kubernetes");
+        assertThat(readBack).allSatisfy(e -> assertThat(e.get("digest").asText()).isEqualTo(release.digest()));
+        assertThat(of(events, "check-verdict")).isNotEmpty().allSatisfy(e -> assertThat(e.get("outcome").asText()).isEqualTo("PASS"))
+                .extracting(e -> e.get("name").asText()).contains("sequential error_rate [kubernetes vs before-deploy]");
+        assertThat(only(events, "gate-decided").get("decision").asText()).isEqualTo("PASS");
+        assertThat(only(events, "stage-ended").get("outcome").asText()).isEqualTo("SUCCEEDED");
+        assertThat(only(events, "stage-ended").get("parity").asText()).isEqualTo("PARITY");
+        assertThat(of(events, "gate-window-measured")).isNotEmpty();
+
+        // The progress lines are the events' own: one per event after the run id, each prefixed, no window line empty.
+        List<String> lines = deploy.err().lines().skip(1).toList();
+        assertThat(lines).hasSize(events.size()).allSatisfy(l -> assertThat(l).startsWith("["));
+        assertThat(lines).filteredOn(l -> l.contains(" window ")).isNotEmpty().allSatisfy(l -> assertThat(l).doesNotEndWith(": "));
+
+        Run text = Cli.run("history", "--journal", journal.toString(), "--run", id);
+        assertThat(text.out()).contains("[sandbox] gate PASS → PASS").contains("[sandbox/kubernetes] runs 1.0.0 "
+                + Release.shortDigest(release.digest()));
+    }
+
+    @Test
+    void aJournalThatCannotBeWrittenStopsTheRunBeforeAnythingChanges(@TempDir Path dir) throws Exception {
+        Release release = env.release("1.3.0");
+        Run status = Cli.run("status", "-f", config, "--stage", "preprod", "--output", "json");
+        List<String> before = status.json().findValuesAsText("digest");
+        // A file where the directory should be: no user, root included, can write a journal there.
+        Path notADirectory = Files.writeString(dir.resolve("journal"), "a file");
+
+        Run deploy = Cli.run("deploy", "-f", config, "--stage", "preprod", "--image", release.image(), "--no-gate", "--output", "json",
+                "--journal", notADirectory.toString());
+
+        assertThat(deploy.code()).as(deploy.err()).isEqualTo(ExitCodes.BAD_INPUT);
+        assertThat(deploy.err()).contains("the journal directory " + notADirectory + " cannot be written").contains("nothing was changed");
+        assertThat(deploy.json().get("exitCode").asInt()).isEqualTo(ExitCodes.BAD_INPUT);
+        Run after = Cli.run("status", "-f", config, "--stage", "preprod", "--output", "json");
+        assertThat(after.json().findValuesAsText("digest")).isEqualTo(before).doesNotContain(release.digest());
+        assertThat(Files.readString(notADirectory)).isEqualTo("a file");
+    }
+
+    @Test
+    void aRollbackIsJournaledToo(@TempDir Path journal) {
+        Release first = env.release("1.1.0");
+        Release second = env.release("1.2.0");
+        for (Release r : List.of(first, second)) {
+            Run deploy = Cli.run("deploy", "-f", config, "--stage", "beta", "--image", r.image(), "--no-gate",
+                    "--journal", journal.toString());
+            assertThat(deploy.code()).as(deploy.err()).isZero();
+        }
+
+        Run rollback = Cli.run("rollback", "-f", config, "--stage", "beta", "--output", "json", "--journal", journal.toString());
+
+        assertThat(rollback.code()).as(rollback.err()).isZero();
+        String id = rollback.json().get("run").asText();
+        assertThat(rollback.err().lines().findFirst()).contains("run " + id);
+        Run history = Cli.run("history", "--journal", journal.toString(), "--output", "json");
+        assertThat(history.json().get("runs")).hasSize(3);
+        assertThat(history.json().get("runs").get(0).get("run").asText()).as("newest first").isEqualTo(id);
+        assertThat(history.json().get("runs").get(0).get("command").asText()).isEqualTo("rollback");
+        Run events = Cli.run("history", "--journal", journal.toString(), "--run", id, "--output", "json");
+        List<JsonNode> list = new ArrayList<>();
+        events.json().get("events").forEach(list::add);
+        assertThat(of(list, "rollback-ended")).hasSize(2).allSatisfy(e -> assertThat(e.get("status").asText()).isEqualTo("SUCCEEDED"));
+        assertThat(of(list, "read-back")).allSatisfy(e -> assertThat(e.get("digest").asText()).isEqualTo(first.digest()));
+    }
+
+    private static List<JsonNode> of(List<JsonNode> events, String type) {
+        return events.stream().filter(e -> e.get("type").asText().equals(type)).toList();
+    }
+
+    private static JsonNode only(List<JsonNode> events, String type) {
+        List<JsonNode> found = of(events, type);
+        assertThat(found).as(type).hasSize(1);
+        return found.get(0);
+    }
+}
