@@ -458,7 +458,7 @@ public final class ChaosBench {
      */
     public static List<KillPoint> points(int n) {
         // About how many lines each run prints on stderr (both stages for the good one; a failing one stops in sandbox).
-        Map<Kind, Integer> lines = Map.of(Kind.GOOD, 42, Kind.GATE_FAILS, 29, Kind.CRASHES, 23);
+        Map<Kind, Integer> lines = Map.of(Kind.GOOD, 76, Kind.GATE_FAILS, 40, Kind.CRASHES, 30);
         int total = lines.values().stream().mapToInt(Integer::intValue).sum();
         List<KillPoint> points = new ArrayList<>();
         List<Kind> kinds = List.of(Kind.GOOD, Kind.GATE_FAILS, Kind.CRASHES);

@@ -26,12 +26,12 @@ class KillNineTest {
     static final List<KillPoint> POINTS = List.of(
             KillPoint.at(Kind.GOOD, Kind.GOOD, "\\[sandbox/kubernetes\\] set app to", 1),           // mid-rollout
             KillPoint.at(Kind.GOOD, Kind.OTHER, "\\[sandbox/legacy\\] running", 1),                 // mid-rollout, then another release
-            KillPoint.at(Kind.GOOD, Kind.GOOD, "\\[sandbox\\] gate window 1/", 1),                  // mid-gate
+            KillPoint.at(Kind.GOOD, Kind.GOOD, "\\[sandbox/kubernetes\\] gate window 1/", 1),                  // mid-gate
             KillPoint.at(Kind.GOOD, Kind.OTHER, "\\[sandbox\\] gate: watching", 1),                 // mid-gate, then another release
             KillPoint.at(Kind.GOOD, Kind.OTHER, "\\[sandbox/legacy\\] recorded", 1),                // between recording the two sides
             KillPoint.at(Kind.GOOD, Kind.GOOD, "\\[sandbox\\] SUCCEEDED: .*gate passed", 1),        // between the stages
             KillPoint.at(Kind.GOOD, Kind.OTHER, "\\[preprod/kubernetes\\] updated", 1),             // mid-rollout of stage 2
-            KillPoint.at(Kind.GOOD, Kind.GOOD, "\\[preprod\\] gate window 1/", 1),                  // mid-gate of stage 2
+            KillPoint.at(Kind.GOOD, Kind.GOOD, "\\[preprod/kubernetes\\] gate window 1/", 1),                  // mid-gate of stage 2
             KillPoint.at(Kind.GATE_FAILS, Kind.GATE_FAILS, "\\[sandbox\\] gate FAIL", 1),           // gate failed, rollback not begun
             KillPoint.at(Kind.GATE_FAILS, Kind.GOOD, "\\[sandbox/kubernetes\\] rolling back", 1),   // mid-rollback, then another release
             KillPoint.at(Kind.GATE_FAILS, Kind.GATE_FAILS, "rollback SUCCEEDED", 1),                // mid-rollback: one side back
