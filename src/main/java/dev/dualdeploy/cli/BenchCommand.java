@@ -1,37 +1,62 @@
 package dev.dualdeploy.cli;
 
+import dev.dualdeploy.bench.ChaosBench;
 import dev.dualdeploy.bench.GateBench;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.time.LocalDate;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code dualdeploy bench gates}: the seeded gate-policy simulation, printed as a Markdown table. */
+/**
+ * {@code dualdeploy bench gates}: the seeded gate-policy simulation, printed as a Markdown table; {@code dualdeploy
+ * bench chaos}: kill -9 at many points of a 2-stage deploy in the local environment, and whether every re-run converged.
+ */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Run a benchmark. 'gates': canary analysis policies on the same seeded traffic traces.")
+        description = {"Run a benchmark. 'gates': canary analysis policies on the same seeded traffic traces.",
+                "'chaos': a 2-stage deploy in the local environment killed with SIGKILL at --points points, each followed by"
+                        + " the same deploy (or another release); prints the kills tried, the re-runs that converged, the sides"
+                        + " left on a failed release (must be 0) and the median re-run time."})
 final class BenchCommand implements Callable<Integer> {
 
     @Spec
     CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "NAME", description = "The benchmark: gates.")
+    @Parameters(index = "0", paramLabel = "NAME", description = "The benchmark: gates or chaos.")
     String name;
 
-    @Option(names = "--releases", defaultValue = "1000", description = "Traces per release profile (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--releases", defaultValue = "1000", description = "gates: traces per release profile (default: ${DEFAULT-VALUE}).")
     int releases;
 
-    @Option(names = "--seed", defaultValue = "20261122", description = "The random seed (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--seed", defaultValue = "20261122", description = "gates: the random seed (default: ${DEFAULT-VALUE}).")
     long seed;
+
+    @Option(names = "--points", defaultValue = "100", description = "chaos: kill points, 1 to 1000 (default: ${DEFAULT-VALUE}).")
+    int points;
+
+    @Option(names = "--parallel", defaultValue = "1", description = "chaos: points run at a time, 1 to 4 (default: ${DEFAULT-VALUE}).")
+    int parallel;
 
     @Override
     public Integer call() {
+        if ("chaos".equals(name)) {
+            return chaos();
+        }
         if (!"gates".equals(name)) {
-            throw new UsageException("no benchmark '" + name + "'; benchmarks are [gates]");
+            throw new UsageException("no benchmark '" + name + "'; benchmarks are [gates, chaos]");
         }
         if (releases < 10) {
             throw new UsageException("--releases must be at least 10");
@@ -46,5 +71,59 @@ final class BenchCommand implements Callable<Integer> {
         out.print(GateBench.table(rows));
         out.flush();
         return ExitCodes.OK;
+    }
+
+    /** Exit 0 when every kill was followed by a converged re-run and no side was left on a failed release; else 1. */
+    private int chaos() {
+        if (points < 1 || points > 1000) {
+            throw new UsageException("--points must be from 1 to 1000");
+        }
+        if (parallel < 1 || parallel > 4) {
+            throw new UsageException("--parallel must be from 1 to 4");
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        Path dir;
+        try {
+            dir = Files.createTempDirectory("dualdeploy-chaos");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create a directory for the chaos bench: " + e.getMessage(), e);
+        }
+        ChaosBench bench = new ChaosBench(dir, DualDeployCommand::run);
+        List<ChaosBench.KillPoint> all = ChaosBench.points(points);
+        AtomicInteger done = new AtomicInteger();
+        long started = System.nanoTime();
+        List<ChaosBench.Result> results = bench.runAll(all, parallel, result -> {
+            err.println("point " + done.incrementAndGet() + "/" + all.size() + ": " + result.point() + ": "
+                    + (result.killed() ? "killed after \"" + result.killedAfter().get() + "\"; re-run "
+                    + (result.converged() ? "converged" : "did NOT converge: " + result.problems()) + " in " + seconds(result.rerun())
+                    : "not killed (the run ended before the point)"));
+            err.flush();
+        });
+        delete(dir);
+        ChaosBench.Summary summary = ChaosBench.Summary.of(results);
+        out.println("dualdeploy bench chaos: " + summary.points() + " kill points of a 2-stage deploy in the local environment, "
+                + parallel + " at a time, "
+                + LocalDate.now() + ", " + Runtime.getRuntime().availableProcessors() + " cores, Java " + System.getProperty("java.version")
+                + ", " + seconds(Duration.ofNanos(System.nanoTime() - started)));
+        out.println("kills tried:                      " + summary.killed());
+        out.println("re-runs converged:                " + summary.converged());
+        out.println("sides left on a failed release:   " + summary.onFailed());
+        out.println("median re-run (both stages):      " + seconds(summary.medianRerun()));
+        out.flush();
+        return summary.converged() == summary.killed() && summary.onFailed() == 0 ? ExitCodes.OK : ExitCodes.FAILED;
+    }
+
+    /** Removes the bench's directory (the environments' kubeconfigs and configs); what cannot be removed is left. */
+    private static void delete(Path dir) {
+        try (Stream<Path> files = Files.walk(dir)) {
+            files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        } catch (IOException | UncheckedIOException e) {
+            // Left in the temporary directory: nothing in it is secret, and the system cleans it.
+        }
+    }
+
+    private static String seconds(Duration duration) {
+        return String.format(Locale.ROOT, "%.1f s", duration.toMillis() / 1000.0);
     }
 }

@@ -5,6 +5,7 @@ import dev.dualdeploy.config.Durations;
 import dev.dualdeploy.config.StageSpec;
 import dev.dualdeploy.config.ToggleSpec;
 import dev.dualdeploy.journal.EventSink;
+import dev.dualdeploy.journal.Interrupted;
 import dev.dualdeploy.journal.LeaseKeeper;
 import dev.dualdeploy.pipeline.Promotion;
 import dev.dualdeploy.pipeline.StageReport;
@@ -13,7 +14,9 @@ import dev.dualdeploy.report.JUnitReport;
 import dev.dualdeploy.targets.GuardedTargets;
 import dev.dualdeploy.targets.PlatformTargets;
 import dev.dualdeploy.time.Abort;
+import dev.dualdeploy.text.Text;
 import dev.dualdeploy.time.Sleeper;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -61,6 +64,14 @@ final class DeployCommand extends BaseCommand {
         Release pinned = release.release(config);
         ToggleSpec sides = toggle.apply(stageSpec);
         EventSink events = begin(journal.journal, List.of(stage), Optional.of(pinned));
+        // Which run a kill stopped in this stage, and where: said only (journaled nothing); the platforms decide.
+        Interrupted.line(journal.journal, stage, runId()).ifPresent(line -> {
+            PrintWriter err = spec.commandLine().getErr();
+            synchronized (err) {
+                err.println("[" + stage + "] " + Text.line(line));
+                err.flush();
+            }
+        });
         StageReport report;
         Abort abort = Abort.create();
         try (AbortSignals signals = new AbortSignals(abort, stage, spec.commandLine().getErr(), "putting back what this run"

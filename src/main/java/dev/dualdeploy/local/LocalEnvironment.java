@@ -285,6 +285,11 @@ public final class LocalEnvironment implements AutoCloseable {
         return cloudwatch;
     }
 
+    /** Each stage's traffic: which release each side was told to run, when ({@link Traffic#served}). */
+    public Traffic traffic() {
+        return traffic;
+    }
+
     /** The read-only registry that serves the sample releases. */
     public RegistrySimulator registry() {
         return registry;

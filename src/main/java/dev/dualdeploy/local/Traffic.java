@@ -64,6 +64,20 @@ public final class Traffic {
         }
     }
 
+    /**
+     * The digests {@code stage}'s {@code side} was told to run, oldest first (the last {@value #HISTORY} changes): what a
+     * test or a benchmark reads to see every release a side went through, not only the one it ends on.
+     */
+    public List<String> served(String stage, Side side) {
+        List<Change> changes = history.get(key(stage, side));
+        if (changes == null) {
+            return List.of();
+        }
+        synchronized (changes) {
+            return changes.stream().map(Change::digest).toList();
+        }
+    }
+
     /** Makes {@code digest} fail this share of its requests (0 to 1) on {@code side}, from now on and in windows asked later. */
     void serveErrors(String digest, Side side, double share) {
         errorShare.put(side.label() + "/" + digest, share);

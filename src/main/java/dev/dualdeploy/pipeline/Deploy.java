@@ -103,15 +103,19 @@ public final class Deploy {
             return t;
         });
         try {
+            if (markGood) {
+                // A promotion returns the leftovers itself, once, before its first deploy (see LastGood above).
+                before = Recovery.returnLeftovers(stage, opened, before, release, false, this, pool, events);
+            }
+            Map<Side, TargetState> from = before;
             Map<Side, RolloutResult> rollouts;
             try {
-                rollouts = parallel(pool, sides, side -> rollout(stage, side, opened.get(side), release,
-                        before.get(side)));
+                rollouts = parallel(pool, sides, side -> rollout(stage, side, opened.get(side), release, from.get(side)));
             } catch (RuntimeException e) {
-                throw unexpected(stage, "the rollout", e, opened, before, release, pool, rollbackOnFailure);
+                throw unexpected(stage, "the rollout", e, opened, from, release, pool, rollbackOnFailure);
             }
             if (abort.requested()) {
-                Recovery.Result putBack = PutBack.run(stage, "the rollout of " + release.version(), opened, before,
+                Recovery.Result putBack = PutBack.run(stage, "the rollout of " + release.version(), opened, from,
                         Optional.of(release.image()), superseded(rollouts), this, pool, events, abort);
                 return report(stage, release, sides, opened, rollouts, Optional.of(putBack), putBack.after(),
                         Optional.of(PutBack.what(abort, "the rollout of " + release.version())), true, ownsStage, true);

@@ -206,6 +206,15 @@ public final class Gate {
         return phase.name().equals("gate") ? "gate" : "gate " + phase.name();
     }
 
+    /**
+     * Waits one soak, so that a before-deploy baseline taken afterwards (it reaches back one soak) holds only what runs
+     * now: after sides were returned to the last good release, the traffic of the release they were returned from must
+     * not be the baseline. False if the run was aborted or the thread interrupted.
+     */
+    public boolean awaitBaseline(Duration soak) {
+        return sleepUntil(clock.instant().plus(soak));
+    }
+
     /** Waits until {@code when}; false if the run was aborted (no new window starts) or the thread interrupted. */
     private boolean sleepUntil(Instant when) {
         while (!abort.requested()) {

@@ -1,5 +1,7 @@
 package dev.dualdeploy.pipeline;
 
+import dev.dualdeploy.config.CheckSpec;
+import dev.dualdeploy.config.Durations;
 import dev.dualdeploy.config.GateSpec;
 import dev.dualdeploy.config.Side;
 import dev.dualdeploy.config.StageSpec;
@@ -91,7 +93,22 @@ public final class Promotion {
         opened.forEach((side, target) -> read.put(side, target.current()));
         Deploy.requirePresent(stage, opened, read, sides);
         Emit.stageStarted(events, stage.name(), "deploy", sides, Optional.of(release.image()), Optional.of(release.version()), read);
-        Map<Side, TargetState> before = LastGood.reconcile(stage, opened, read, events);
+        Map<Side, TargetState> reconciled = LastGood.reconcile(stage, opened, read, events);
+        ExecutorService returns = Executors.newFixedThreadPool(opened.size());
+        Map<Side, TargetState> before;
+        try {
+            before = Recovery.returnLeftovers(stage, opened, reconciled, release, baselined(spec), deploy, returns, events);
+        } finally {
+            returns.shutdownNow();
+        }
+        // A side rolled back since its last good record (just now, or by an earlier run shortly before) may have served
+        // the release it was rolled back from within the last soak: that traffic must not be the baseline either.
+        boolean rolledBack = before != reconciled || before.values().stream().anyMatch(state -> state.rolledBackFrom().isPresent());
+        if (rolledBack && spec.checks().stream().anyMatch(Promotion::beforeDeploy)) {
+            Emit.notice(events, stage.name(), null, "waiting " + Durations.format(spec.soak()) + " (the soak) before deploying, so that"
+                    + " the gate's before-deploy baseline is the last good release's traffic, not that of the release it replaced");
+            judge.awaitBaseline(spec.soak());
+        }
         Run run = new Run(stage, release, sides, rollbackOnFailure, before, deploy);
         List<GateReport> runs = new ArrayList<>();
         Map<Side, Instant> deployedAt = new EnumMap<>(Side.class);
@@ -169,6 +186,16 @@ public final class Promotion {
         return opened;
     }
 
+    /** Whether a check of the gate judges against a baseline (the traffic before the deploy, or the other side). */
+    private static boolean baselined(GateSpec gate) {
+        return gate.checks().stream().anyMatch(c -> c instanceof CheckSpec.Compare || c instanceof CheckSpec.Sequential);
+    }
+
+    private static boolean beforeDeploy(CheckSpec check) {
+        return check instanceof CheckSpec.Compare c && c.baseline().side().isEmpty()
+                || check instanceof CheckSpec.Sequential q && q.baseline().side().isEmpty();
+    }
+
     private static ToggleSpec only(Side side) {
         return new ToggleSpec(side == Side.LEGACY, side == Side.KUBERNETES);
     }
@@ -194,9 +221,12 @@ public final class Promotion {
         String what = (gate.phase().equals("gate") ? "gate " : "gate " + gate.phase() + " ") + gate.outcome() + ": " + gate.reason();
         if (gate.decision() == GateReport.Decision.PAUSE) {
             // Only a deploy whose gate passes records the release as last good; `dualdeploy gate` judges and changes
-            // nothing, so the way on is the same deploy again (it keeps the release and judges it again).
+            // nothing, so the way on is the same deploy again (it judges the release again; a gate with a baseline
+            // must not take the release itself as one, so that deploy starts again from the last good release).
+            String again = baselined(stage.gate()) ? "it returns them to the last good release, deploys the release again, judges it"
+                    : "it keeps the release, judges it again";
             String reason = what + "; " + Side.labels(judged) + " keep " + release.version() + " until a person runs the same"
-                    + " deploy again (it keeps the release, judges it again, and records it as last good if the gate passes)"
+                    + " deploy again (" + again + ", and records it as last good if the gate passes)"
                     + " or rolls back (dualdeploy rollback)";
             return ended(new StageReport(stage.name(), Optional.of(release), StageOutcome.PAUSED, reason, Parity.of(after(sides)), sides, runs));
         }

@@ -6,6 +6,7 @@ import dev.dualdeploy.journal.EventSink;
 import dev.dualdeploy.release.Release;
 import dev.dualdeploy.targets.DeployTarget;
 import dev.dualdeploy.targets.RolloutResult;
+import dev.dualdeploy.targets.TargetException;
 import dev.dualdeploy.targets.TargetState;
 import dev.dualdeploy.text.Text;
 import java.util.ArrayList;
@@ -173,6 +174,58 @@ final class Recovery {
             drift = Optional.of(parity.reason());
         }
         return new Result(rollbacks, errors, after, rollBack, stuck, drift, theirs);
+    }
+
+    /**
+     * Before a release goes out, returns every side that does not run its last good release to it, and reads the sides
+     * back. Such a side was left by an interrupted run (killed mid-rollout, mid-gate or mid-rollback), a paused gate or
+     * {@code --no-rollback}: it runs a release that never passed. A different release is not deployed over it: were it
+     * to fail, the stage would have to find its way back past a release nobody judged, and a gate's baseline would be
+     * that release; so the stage first goes back to where the interrupted run started. A side already running this
+     * release keeps it (the same release is finished, not undone) unless {@code judgedAgainstABaseline}: a gate that
+     * compares the release with the traffic before the deploy, or with the other side, would then compare the release
+     * with itself and pass whatever it does (a run killed after its gate failed would record the failed release as
+     * good), so that side, too, goes back and the release is deployed again. A side that cannot be read, or has no last
+     * good record, is left to the deploy as it is.
+     *
+     * @param judgedAgainstABaseline whether the stage's gate has a check with a baseline (compare, sequential)
+     * @return the states of the opened sides, read back after the returns (the input when none was needed)
+     * @throws TargetException if a side could not be returned: nothing else was changed
+     */
+    static Map<Side, TargetState> returnLeftovers(StageSpec stage, Map<Side, DeployTarget> opened, Map<Side, TargetState> states,
+                                                  Release release, boolean judgedAgainstABaseline, Deploy deploy,
+                                                  ExecutorService pool, EventSink events) {
+        List<Side> left = opened.keySet().stream().filter(side -> {
+            TargetState state = states.get(side);
+            return state != null && state.readable() && state.lastGoodImage().isPresent() && !state.onLastGood()
+                    && state.image().isPresent() && (judgedAgainstABaseline || !state.digest().equals(Optional.of(release.digest())));
+        }).toList();
+        if (left.isEmpty()) {
+            return states;
+        }
+        List<String> each = new ArrayList<>();
+        left.forEach(side -> each.add(side.label() + " runs " + states.get(side).version().orElse(Release.shortImage(states.get(side).image().get()))
+                + ", which never passed here"));
+        boolean same = left.stream().anyMatch(side -> states.get(side).digest().equals(Optional.of(release.digest())));
+        Emit.notice(events, stage.name(), null, String.join("; ", each) + " (left by an interrupted or failed run): returning "
+                + Side.labels(left) + " to the last good release before deploying " + release.version()
+                + (same ? " (the gate judges it against a baseline, which must not be the release itself)" : ""));
+        Map<Side, String> errors = new EnumMap<>(Side.class);
+        Map<Side, RolloutResult> rollbacks = Deploy.parallel(pool, left, side -> deploy.rollback(stage, side, opened.get(side), errors,
+                states.get(side).lastGoodImage(), "left by an interrupted or failed run"));
+        List<String> failed = new ArrayList<>();
+        rollbacks.forEach((side, result) -> {
+            if (!result.succeeded()) {
+                failed.add(side.label() + " (" + errors.getOrDefault(side, "rollback " + result.status() + ": " + result.reason()) + ")");
+            }
+        });
+        if (!failed.isEmpty()) {
+            throw new TargetException("stage " + stage.name() + ": could not return " + String.join(" + ", failed)
+                    + " to the last good release before deploying " + release.version() + "; " + release.version()
+                    + " was not deployed: needs a person");
+        }
+        Map<Side, String> unreadable = new EnumMap<>(Side.class);
+        return read(opened, unreadable);
     }
 
     /**

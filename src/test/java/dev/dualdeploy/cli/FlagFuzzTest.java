@@ -442,7 +442,7 @@ class FlagFuzzTest {
                     }
                     switch (random.nextInt(3)) {
                         case 0 -> {
-                            String name = value(v -> !v.equals("gates") && !v.startsWith("-") && !v.isEmpty());
+                            String name = value(v -> !v.equals("gates") && !v.equals("chaos") && !v.startsWith("-") && !v.isEmpty());
                             if (args.contains("gates")) {
                                 args.set(args.indexOf("gates"), name);
                             } else {
