@@ -11,7 +11,7 @@ import dev.dualdeploy.local.Sampling;
 import dev.dualdeploy.metrics.Measurement;
 import dev.dualdeploy.metrics.MetricsProvider;
 import dev.dualdeploy.pipeline.Gate;
-import dev.dualdeploy.pipeline.GateReport;
+import dev.dualdeploy.pipeline.GateResult;
 import dev.dualdeploy.time.SteppedClock;
 import java.net.URI;
 import java.time.Duration;
@@ -136,7 +136,7 @@ public final class GateBench {
             };
             return Measurement.of(query, List.of(value));
         };
-        GateReport report = new Gate("bench", "prod", OURS, provider, clock, clock, EventSink.discarding(clock))
+        GateResult report = new Gate("bench", "prod", OURS, provider, clock, clock, EventSink.discarding(clock))
                 .run(new Gate.Phase("canary", List.of(Side.KUBERNETES), OURS.soak(), Map.of(Side.KUBERNETES, start)));
         long ce = 0;
         long cr = 0;
@@ -144,7 +144,7 @@ public final class GateBench {
             ce += trace.get(s).canaryErrors();
             cr += trace.get(s).canaryRequests();
         }
-        return report.decision() == GateReport.Decision.PASS ? new double[] {-1, ce, cr}
+        return report.decision() == GateResult.Decision.PASS ? new double[] {-1, ce, cr}
                 : new double[] {report.windows() * (double) STEP_SECONDS, ce, cr};
     }
 

@@ -49,8 +49,8 @@ final class DemoCommand implements Callable<Integer> {
                 err.flush();
             }
         });
-        List<Demo.Check> checks = new Demo(out, events).run(where);
+        List<Demo.Claim> checks = new Demo(out, events).run(where);
         out.flush();
-        return checks.stream().allMatch(Demo.Check::held) ? ExitCodes.OK : ExitCodes.FAILED;
+        return checks.stream().allMatch(Demo.Claim::held) ? ExitCodes.OK : ExitCodes.FAILED;
     }
 }

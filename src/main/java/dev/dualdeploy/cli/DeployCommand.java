@@ -7,8 +7,8 @@ import dev.dualdeploy.config.ToggleSpec;
 import dev.dualdeploy.journal.EventSink;
 import dev.dualdeploy.journal.Interrupted;
 import dev.dualdeploy.journal.LeaseKeeper;
-import dev.dualdeploy.pipeline.Promotion;
-import dev.dualdeploy.pipeline.StageReport;
+import dev.dualdeploy.pipeline.Deploy;
+import dev.dualdeploy.pipeline.StageResult;
 import dev.dualdeploy.release.Release;
 import dev.dualdeploy.report.JUnitReport;
 import dev.dualdeploy.targets.GuardedTargets;
@@ -72,14 +72,14 @@ final class DeployCommand extends BaseCommand {
                 err.flush();
             }
         });
-        StageReport report;
+        StageResult report;
         Abort abort = Abort.create();
         try (AbortSignals signals = new AbortSignals(abort, stage, spec.commandLine().getErr(), "putting back what this run"
                 + " changed in the stage, each side followed for at most " + Durations.format(Abort.putBack(stageSpec.timeout())));
              PlatformTargets platforms = new PlatformTargets(CLOCK, Sleeper.SYSTEM);
              LeaseKeeper held = lease.hold(platforms, config.service(), stageSpec, sides.kubernetes(), events);
              GateFactory gates = new GateFactory(config.service(), events, abort)) {
-            report = new Promotion(new GuardedTargets(platforms, held::lost), events, gates, CLOCK, abort)
+            report = new Deploy(new GuardedTargets(platforms, held::lost), events, gates, CLOCK, abort)
                     .run(stageSpec, pinned, sides, !noRollback, !noGate);
         }
         int code = ExitCodes.of(report);

@@ -2,7 +2,7 @@ package dev.dualdeploy.cli;
 
 import dev.dualdeploy.pipeline.Parity;
 import dev.dualdeploy.pipeline.StageOutcome;
-import dev.dualdeploy.pipeline.StageReport;
+import dev.dualdeploy.pipeline.StageResult;
 
 /** The CLI's exit codes; the README and {@code --help} list the same. */
 public final class ExitCodes {
@@ -69,8 +69,8 @@ public final class ExitCodes {
      * The exit code of a {@code deploy} or {@code rollback}: its outcome's, but {@link #NEEDS_ATTENTION} whenever a side
      * could not be read at the end (parity UNREADABLE), even with {@code --no-rollback}: nobody knows what runs there.
      */
-    static int of(StageReport report) {
+    static int of(StageResult report) {
         int code = of(report.outcome());
-        return report.parity().status() == Parity.Status.UNREADABLE ? Math.max(code, NEEDS_ATTENTION) : code;
+        return report.parity().outcome() == Parity.Outcome.UNREADABLE ? Math.max(code, NEEDS_ATTENTION) : code;
     }
 }

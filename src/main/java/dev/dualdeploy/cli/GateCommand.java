@@ -7,7 +7,7 @@ import dev.dualdeploy.config.ToggleSpec;
 import dev.dualdeploy.journal.Event;
 import dev.dualdeploy.journal.EventSink;
 import dev.dualdeploy.pipeline.Gate;
-import dev.dualdeploy.pipeline.GateReport;
+import dev.dualdeploy.pipeline.GateResult;
 import dev.dualdeploy.report.JUnitReport;
 import dev.dualdeploy.report.JsonReport;
 import java.nio.file.Path;
@@ -87,7 +87,7 @@ final class GateCommand extends BaseCommand {
         // The gate changes nothing: its stage starts with no before-images, and ends as the gate decided.
         events.accept(new Event.StageStarted(events.run(), events.now(), Optional.of(stage), Optional.empty(), "gate", judged,
                 Optional.empty(), Optional.empty(), List.of()));
-        GateReport report;
+        GateResult report;
         try (GateFactory gates = new GateFactory(config.service(), events)) {
             Gate gate = gates.apply(stageSpec);
             report = gate.run(new Gate.Phase("gate", judged, stageSpec.gate().soak(), at));

@@ -2,11 +2,11 @@ package dev.dualdeploy.cli;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.dualdeploy.pipeline.GateReport;
+import dev.dualdeploy.pipeline.GateResult;
 import dev.dualdeploy.pipeline.Parity;
 import dev.dualdeploy.pipeline.Plan;
-import dev.dualdeploy.pipeline.SideReport;
-import dev.dualdeploy.pipeline.StageReport;
+import dev.dualdeploy.pipeline.SideResult;
+import dev.dualdeploy.pipeline.StageResult;
 import dev.dualdeploy.pipeline.Status;
 import dev.dualdeploy.release.Release;
 import dev.dualdeploy.report.JsonReport;
@@ -23,13 +23,13 @@ final class JsonResults {
     }
 
     /** The result of {@code deploy} or {@code rollback}. */
-    static ObjectNode stage(String command, StageReport report, int exitCode) {
+    static ObjectNode stage(String command, StageResult report, int exitCode) {
         ObjectNode root = JsonReport.header(command, exitCode);
         root.put("stage", report.stage()).put("outcome", report.outcome().name()).put("reason", report.reason());
         root.set("release", report.release().map(JsonReport::release).orElse(null));
         root.set("parity", parity(report.parity()));
         ArrayNode sides = root.putArray("sides");
-        for (SideReport side : report.sides()) {
+        for (SideResult side : report.sides()) {
             ObjectNode node = sides.addObject().put("side", side.side().label()).put("target", side.target());
             node.set("rollout", side.rollout().map(JsonReport::rollout).orElse(null));
             node.set("rollback", side.rollback().map(JsonReport::rollout).orElse(null));
@@ -43,20 +43,20 @@ final class JsonResults {
     }
 
     /** The result of {@code gate}. */
-    static ObjectNode gate(GateReport report, int exitCode) {
+    static ObjectNode gate(GateResult report, int exitCode) {
         ObjectNode root = JsonReport.header("gate", exitCode).put("stage", report.stage());
         root.setAll(gateBody(report));
         return root;
     }
 
-    private static ObjectNode gateBody(GateReport report) {
+    private static ObjectNode gateBody(GateResult report) {
         ObjectNode node = JsonReport.object().put("phase", report.phase());
         report.judged().forEach(s -> node.withArray("judged").add(s.label()));
         node.put("outcome", report.outcome().name()).put("decision", report.decision().name()).put("reason", report.reason())
                 .put("windows", report.windows()).put("plannedWindows", report.plannedWindows())
                 .put("started", report.started().toString()).put("seconds", JsonReport.seconds(report.took()));
         ArrayNode checks = node.putArray("checks");
-        for (GateReport.Check check : report.checks()) {
+        for (GateResult.CheckResult check : report.checks()) {
             ObjectNode c = checks.addObject().put("name", check.name()).put("check", check.verdict().check())
                     .put("outcome", check.verdict().outcome().name()).put("reason", check.verdict().reason());
             ObjectNode samples = c.putObject("samples");
@@ -75,7 +75,7 @@ final class JsonResults {
             node.set("parity", parity(stage.parity()));
             ArrayNode sides = node.putArray("sides");
             for (Status.SideStatus side : stage.sides()) {
-                ObjectNode s = sides.addObject().put("side", side.side().label()).put("enabled", side.enabled())
+                ObjectNode s = sides.addObject().put("side", side.side().label()).put("enabled", side.toggledOn())
                         .put("target", side.target());
                 s.setAll(JsonReport.state(side.state()));
                 s.put("health", side.health()).put("readable", side.readable());
@@ -99,6 +99,6 @@ final class JsonResults {
     }
 
     private static ObjectNode parity(Parity parity) {
-        return JsonReport.object().put("status", parity.status().name()).put("reason", parity.reason());
+        return JsonReport.object().put("status", parity.outcome().name()).put("reason", parity.reason());
     }
 }

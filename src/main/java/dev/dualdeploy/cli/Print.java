@@ -1,8 +1,8 @@
 package dev.dualdeploy.cli;
 
-import dev.dualdeploy.pipeline.GateReport;
-import dev.dualdeploy.pipeline.SideReport;
-import dev.dualdeploy.pipeline.StageReport;
+import dev.dualdeploy.pipeline.GateResult;
+import dev.dualdeploy.pipeline.SideResult;
+import dev.dualdeploy.pipeline.StageResult;
 import dev.dualdeploy.release.Release;
 import dev.dualdeploy.report.JsonReport;
 import java.io.PrintWriter;
@@ -14,21 +14,21 @@ final class Print {
     }
 
     /** @param run the run id, which the JSON result carries */
-    static void stage(PrintWriter out, String command, StageReport report, int code, boolean json, String run) {
+    static void stage(PrintWriter out, String command, StageResult report, int code, boolean json, String run) {
         if (json) {
             out.println(JsonReport.write(JsonResults.stage(command, report, code).put("run", run)));
             return;
         }
         out.println(command + " " + report.stage() + ": " + report.outcome() + " - " + report.reason());
-        for (SideReport side : report.sides()) {
+        for (SideResult side : report.sides()) {
             // A side that could not be read has no version, digest or health to show: say so and why, once.
             out.println("  " + side.side().label() + " (" + side.target() + "): " + (side.after().readable()
                     ? "runs " + side.after().version().orElse("?") + " " + side.after().digest().map(Release::shortDigest).orElse("unknown digest")
                     + ", " + side.after().health()
                     : side.after().health() + ", cannot be read: " + side.after().detail()));
         }
-        out.println("  parity: " + report.parity().status() + " (" + report.parity().reason() + ")");
-        for (GateReport gate : report.gates()) {
+        out.println("  parity: " + report.parity().outcome() + " (" + report.parity().reason() + ")");
+        for (GateResult gate : report.gates()) {
             out.println("  gate " + gate.phase() + ": " + gate.outcome() + " → " + gate.decision() + " after " + gate.windows() + " of "
                     + gate.plannedWindows() + " windows");
             gate.checks().forEach(c -> out.println("    " + c.verdict().outcome() + "  " + c.name() + ": " + c.verdict().reason()));

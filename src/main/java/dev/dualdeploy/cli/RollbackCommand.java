@@ -8,7 +8,7 @@ import dev.dualdeploy.journal.EventSink;
 import dev.dualdeploy.journal.LeaseKeeper;
 import dev.dualdeploy.pipeline.Rollback;
 import dev.dualdeploy.pipeline.StageOutcome;
-import dev.dualdeploy.pipeline.StageReport;
+import dev.dualdeploy.pipeline.StageResult;
 import dev.dualdeploy.targets.GuardedTargets;
 import dev.dualdeploy.targets.PlatformTargets;
 import dev.dualdeploy.time.Abort;
@@ -57,7 +57,7 @@ final class RollbackCommand extends BaseCommand {
                     : "stage " + stage + " has no " + side + " side to roll back");
         }
         EventSink events = begin(journal.journal, List.of(stage), Optional.empty());
-        StageReport report;
+        StageResult report;
         Abort abort = Abort.create();
         try (AbortSignals signals = new AbortSignals(abort, stage, spec.commandLine().getErr(), "finishing the rollback under way"
                 + " (it is the way back to a good release, so it is not undone), each side followed for at most the stage's"

@@ -36,7 +36,7 @@ final class StatusCommand extends BaseCommand {
         int code = ExitCodes.OK;
         if (check) {
             boolean unreadable = result.stream().flatMap(s -> s.sides().stream()).anyMatch(s -> !s.readable());
-            boolean drift = result.stream().anyMatch(s -> s.parity().status() == Parity.Status.DRIFT);
+            boolean drift = result.stream().anyMatch(s -> s.parity().outcome() == Parity.Outcome.DRIFT);
             code = unreadable ? ExitCodes.NEEDS_ATTENTION : drift ? ExitCodes.DRIFT : ExitCodes.OK;
         }
         if (json()) {
@@ -46,7 +46,7 @@ final class StatusCommand extends BaseCommand {
         for (Status.StageStatus s : result) {
             out().println(s.stage() + ": " + s.state() + " (" + s.parity().reason() + ")");
             for (Status.SideStatus side : s.sides()) {
-                out().println(String.format("  %-10s %-8s %-12s %-12s %-11s %s", side.side().label(), side.enabled() ? "on" : "off",
+                out().println(String.format("  %-10s %-8s %-12s %-12s %-11s %s", side.side().label(), side.toggledOn() ? "on" : "off",
                         side.state().version().orElse("-"), side.state().digest().map(Release::shortDigest).orElse("-"),
                         side.health(), side.error().orElse(side.target() + ", " + side.state().detail() + lastGood(side.state()))));
             }

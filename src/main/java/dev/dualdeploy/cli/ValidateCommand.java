@@ -22,7 +22,7 @@ final class ValidateCommand extends BaseCommand {
         }
         out().println(file + " is valid: " + config.service() + ", " + config.stages().size() + " stages");
         for (StageSpec stage : config.stages()) {
-            String sides = Side.labels(List.of(Side.values()).stream().filter(stage::enabled).toList());
+            String sides = Side.labels(List.of(Side.values()).stream().filter(stage::toggledOn).toList());
             out().println("  " + stage.name() + ": " + (sides.isEmpty() ? "no side enabled" : sides));
         }
         return ExitCodes.OK;

@@ -24,7 +24,7 @@ public record StageSpec(String name, ToggleSpec toggle, Optional<LegacySpec> leg
     }
 
     /** Whether this side is configured and toggled on. */
-    public boolean enabled(Side side) {
+    public boolean toggledOn(Side side) {
         return toggle.on(side);
     }
 }

@@ -49,7 +49,7 @@ public sealed interface Event {
         String value();
     }
 
-    /** How a rollout or a rollback on one side ended (the engine's {@code RolloutResult.Status}, by name). */
+    /** How a rollout or a rollback on one side ended (the engine's {@code RolloutResult.Outcome}, by name). */
     enum RolloutStatus { SUCCEEDED, FAILED, TIMED_OUT }
 
     /** The health of a workload as read back (the engine's {@code TargetState.Health}, by name). */
@@ -61,7 +61,7 @@ public sealed interface Event {
     /** A check's or a gate's outcome (the engine's {@code Verdict.Outcome}, by name). */
     enum VerdictOutcome { FAIL, ERROR, INCONCLUSIVE, PASS }
 
-    /** What a gate decided (the engine's {@code GateReport.Decision}, by name). */
+    /** What a gate decided (the engine's {@code GateResult.Decision}, by name). */
     enum Decision { PASS, FAIL, PAUSE }
 
     /**

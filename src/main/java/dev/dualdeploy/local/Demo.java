@@ -5,11 +5,11 @@ import dev.dualdeploy.config.DualDeploySpec;
 import dev.dualdeploy.config.Side;
 import dev.dualdeploy.config.StageSpec;
 import dev.dualdeploy.journal.EventSink;
-import dev.dualdeploy.pipeline.Deploy;
+import dev.dualdeploy.pipeline.Rollouts;
 import dev.dualdeploy.pipeline.Parity;
-import dev.dualdeploy.pipeline.SideReport;
+import dev.dualdeploy.pipeline.SideResult;
 import dev.dualdeploy.pipeline.StageOutcome;
-import dev.dualdeploy.pipeline.StageReport;
+import dev.dualdeploy.pipeline.StageResult;
 import dev.dualdeploy.pipeline.Status;
 import dev.dualdeploy.release.ImageRef;
 import dev.dualdeploy.release.RegistryClient;
@@ -34,12 +34,12 @@ import java.util.List;
 public final class Demo {
 
     /** One expectation and whether it held. */
-    public record Check(String what, boolean held, String detail) {
+    public record Claim(String what, boolean held, String detail) {
     }
 
     private final PrintWriter out;
     private final EventSink events;
-    private final List<Check> checks = new ArrayList<>();
+    private final List<Claim> checks = new ArrayList<>();
 
     public Demo(PrintWriter out, EventSink events) {
         this.out = out;
@@ -47,7 +47,7 @@ public final class Demo {
     }
 
     /** Runs the demo in {@code dir}; returns every check made, in order. */
-    public List<Check> run(Path dir) {
+    public List<Claim> run(Path dir) {
         long started = System.nanoTime();
         out.println("dual-deploy demo: " + LocalEnvironment.SERVICE + " on ECS and Kubernetes, stages " + LocalEnvironment.STAGES);
         try (LocalEnvironment env = LocalEnvironment.start(dir, "0.9.0", 2, 0);
@@ -68,9 +68,9 @@ public final class Demo {
             check(tagged + " resolves through the local registry to " + Release.shortDigest(good.digest()),
                     resolved.pinned().equals(good.image()), resolved.pinned());
             for (StageSpec stage : config.stages()) {
-                StageReport report = new Deploy(targets, events).run(stage, good, stage.toggle(), true);
+                StageResult report = new Rollouts(targets, events).run(stage, good, stage.toggle(), true);
                 check(stage.name() + ": " + good.version() + " runs on both sides", report.outcome() == StageOutcome.SUCCEEDED
-                        && report.parity().status() == Parity.Status.PARITY && runs(report, good), report.reason());
+                        && report.parity().outcome() == Parity.Outcome.PARITY && runs(report, good), report.reason());
             }
             checkAllRun(status, config.stages(), good, "every stage");
 
@@ -91,7 +91,7 @@ public final class Demo {
         Duration took = Duration.ofNanos(System.nanoTime() - started);
         out.println();
         long failed = checks.stream().filter(c -> !c.held()).count();
-        out.println(failed == 0 ? "demo passed: " + checks.size() + " checks held in " + Deploy.seconds(took)
+        out.println(failed == 0 ? "demo passed: " + checks.size() + " checks held in " + Rollouts.seconds(took)
                 : "demo FAILED: " + failed + " of " + checks.size() + " checks did not hold");
         return List.copyOf(checks);
     }
@@ -99,26 +99,26 @@ public final class Demo {
     private void broken(PlatformTargets targets, DualDeploySpec config, String stageName, Release bad, Release good,
                         Side breaks, String expectedReason) {
         StageSpec stage = config.stage(stageName).orElseThrow();
-        StageReport report = new Deploy(targets, events).run(stage, bad, stage.toggle(), true);
-        SideReport failing = report.sides().stream().filter(s -> s.side() == breaks).findFirst().orElseThrow();
+        StageResult report = new Rollouts(targets, events).run(stage, bad, stage.toggle(), true);
+        SideResult failing = report.sides().stream().filter(s -> s.side() == breaks).findFirst().orElseThrow();
         Duration caught = failing.rollout().map(r -> r.took()).orElse(Duration.ZERO);
         check(stageName + ": " + bad.version() + " is caught on " + breaks.label() + " (" + expectedReason + ")",
                 report.outcome() == StageOutcome.ROLLED_BACK && report.reason().contains(expectedReason), report.reason());
-        check(stageName + ": caught within 10s of the rollout starting (took " + Deploy.seconds(caught) + ")",
+        check(stageName + ": caught within 10s of the rollout starting (took " + Rollouts.seconds(caught) + ")",
                 caught.compareTo(Duration.ofSeconds(10)) < 0, "");
         check(stageName + ": both sides are back on " + good.version() + " at parity",
-                runs(report, good) && report.parity().status() == Parity.Status.PARITY, report.parity().reason());
+                runs(report, good) && report.parity().outcome() == Parity.Outcome.PARITY, report.parity().reason());
     }
 
     private void checkAllRun(Status status, List<StageSpec> stages, Release release, String what) {
         List<Status.StageStatus> all = status.read(stages);
-        boolean held = all.stream().allMatch(s -> s.parity().status() == Parity.Status.PARITY
+        boolean held = all.stream().allMatch(s -> s.parity().outcome() == Parity.Outcome.PARITY
                 && s.sides().stream().allMatch(side -> side.state().digest().filter(release.digest()::equals).isPresent()));
         check(what + " runs " + release.version() + " on both sides (status)", held, all.stream()
-                .map(s -> s.stage() + " " + s.parity().status()).toList().toString());
+                .map(s -> s.stage() + " " + s.parity().outcome()).toList().toString());
     }
 
-    private static boolean runs(StageReport report, Release release) {
+    private static boolean runs(StageResult report, Release release) {
         return !report.sides().isEmpty() && report.sides().stream()
                 .allMatch(s -> s.after().digest().filter(release.digest()::equals).isPresent());
     }
@@ -137,7 +137,7 @@ public final class Demo {
     }
 
     private void check(String what, boolean held, String detail) {
-        checks.add(new Check(what, held, detail));
+        checks.add(new Claim(what, held, detail));
         out.println((held ? "  ok    " : "  FAIL  ") + what + (held || detail.isEmpty() ? "" : ": " + detail));
         out.flush();
     }

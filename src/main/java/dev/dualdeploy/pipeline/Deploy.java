@@ -1,5 +1,8 @@
 package dev.dualdeploy.pipeline;
 
+import dev.dualdeploy.config.CheckSpec;
+import dev.dualdeploy.config.Durations;
+import dev.dualdeploy.config.GateSpec;
 import dev.dualdeploy.config.Side;
 import dev.dualdeploy.config.StageSpec;
 import dev.dualdeploy.config.ToggleSpec;
@@ -7,12 +10,11 @@ import dev.dualdeploy.journal.Event;
 import dev.dualdeploy.journal.EventSink;
 import dev.dualdeploy.release.Release;
 import dev.dualdeploy.targets.DeployTarget;
-import dev.dualdeploy.targets.Preflight;
 import dev.dualdeploy.targets.RolloutResult;
-import dev.dualdeploy.targets.TargetException;
 import dev.dualdeploy.targets.TargetState;
 import dev.dualdeploy.targets.Targets;
 import dev.dualdeploy.time.Abort;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -20,411 +22,320 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
+import java.util.function.Function;
 
 /**
- * Deploys one release to the enabled sides of one stage, in parallel, and holds the stage to parity: it succeeds only
- * when every enabled side reads back the release digest, and then the release is recorded as the stage's last good
- * release on every enabled side. If any side fails (or reads back another digest), every enabled side that does not
- * run its last good release is returned to it, whichever run put it there, so a re-run after a killed run recovers
- * too.
+ * What {@code dualdeploy deploy} runs on one stage: rollouts → verify (parity) → gate; only a stage that ends SUCCEEDED records the release as
+ * its last good release. On a failed gate, every enabled side that does not run its last good release is returned to
+ * it. With {@code gate.canary}, the canary side is deployed and judged first against the other side, which still runs
+ * the last good release; only when that gate passes does the other side follow, and a short gate judges both. A
+ * canary that fails is rolled back alone: the other side, on its last good release, is read but never written.
+ *
+ * <p>Aborted (the {@link Abort} requested), no rollout and no gate window starts any more, and the stage is put back
+ * ({@link PutBack}) whether the abort came during a rollout, a gate or between them.
  */
 public final class Deploy {
 
     private final Targets targets;
     private final EventSink events;
+    private final Function<StageSpec, Gate> gates;
+    private final Clock clock;
     private final Abort abort;
 
-    /** @param events where it says what it does; their instants come from the sink's clock */
-    public Deploy(Targets targets, EventSink events) {
-        this(targets, events, Abort.none());
+    /**
+     * @param gates makes the gate of a stage (with its metrics provider); called only for a stage whose gate has checks
+     */
+    public Deploy(Targets targets, EventSink events, Function<StageSpec, Gate> gates, Clock clock) {
+        this(targets, events, gates, clock, Abort.none());
     }
 
     /**
-     * @param events where it says what it does; their instants come from the sink's clock
-     * @param abort once requested, no rollout starts, the rollouts under way stop being followed, and every enabled side
-     *              not on its last good release is put back to it ({@link PutBack})
+     * @param gates makes the gate of a stage; the gates it makes should end their soak on the same {@code abort}
+     * @param abort stops the promotion where it would start new work, and puts the stage back
      */
-    public Deploy(Targets targets, EventSink events, Abort abort) {
+    public Deploy(Targets targets, EventSink events, Function<StageSpec, Gate> gates, Clock clock, Abort abort) {
         this.targets = targets;
         this.events = events;
+        this.gates = gates;
+        this.clock = clock;
         this.abort = abort;
     }
 
     /**
-     * Runs the deploy; on success the release is marked good on every enabled side.
+     * Promotes the release through one stage.
      *
-     * @param toggle which sides get the release (the stage's toggle with any flag overrides applied)
-     * @param rollbackOnFailure whether a failed release is rolled back automatically
-     * @throws TargetException if the release runs at parity but could not be recorded as the last good release
+     * @param toggle which sides get the release
+     * @param rollbackOnFailure whether a failed release (deploy or gate) is rolled back automatically
+     * @param gate whether the gate runs; false deploys and verifies only
+     * @throws dev.dualdeploy.targets.TargetException if the stage succeeded but the release could not be recorded as
+     *         its last good release
      */
-    public StageReport run(StageSpec stage, Release release, ToggleSpec toggle, boolean rollbackOnFailure) {
-        return run(stage, release, toggle, rollbackOnFailure, true, enabled(toggle));
-    }
-
-    /**
-     * Runs the deploy.
-     *
-     * @param markGood whether success marks the release good (false when a gate must pass first)
-     * @param recover the enabled sides that failure recovery covers: the toggle's sides, and in a canary deploy the
-     *                other side too (read, and written only if it does not run its last good release)
-     */
-    StageReport run(StageSpec stage, Release release, ToggleSpec toggle, boolean rollbackOnFailure, boolean markGood,
-                    List<Side> recover) {
-        List<Side> sides = enabled(toggle);
-        // A deploy run by a promotion (markGood false) is one step of the promotion's stage, which says when the stage
-        // starts and ends; a deploy on its own says it.
-        boolean ownsStage = markGood;
-        if (sides.isEmpty()) {
-            Emit.stageStarted(events, stage.name(), "deploy", sides, Optional.of(release.image()), Optional.of(release.version()), Map.of());
-            Emit.stageEnded(events, stage.name(), StageOutcome.SKIPPED, "no side is enabled", Optional.empty());
-            return new StageReport(stage.name(), Optional.of(release), StageOutcome.SKIPPED, "no side is enabled", Parity.of(Map.of()), List.of());
+    public StageResult run(StageSpec stage, Release release, ToggleSpec toggle, boolean rollbackOnFailure, boolean gate) {
+        Rollouts rollouts = new Rollouts(targets, events, abort);
+        GateSpec spec = stage.gate();
+        List<Side> sides = List.of(Side.values()).stream().filter(toggle::on).toList();
+        if (!spec.analyses() || sides.isEmpty()) {
+            return rollouts.run(stage, release, toggle, rollbackOnFailure);
         }
-        Map<Side, DeployTarget> opened = open(stage, recover.stream().filter(s -> !sides.contains(s)).toList(), open(stage, sides, new EnumMap<>(Side.class)));
-        preflight(opened);
+        if (!gate) {
+            events.accept(new Event.GateSkipped(events.run(), events.now(), Optional.of(stage.name()), Optional.empty(),
+                    "--no-gate; the stage is not judged before promotion"));
+            return rollouts.run(stage, release, toggle, rollbackOnFailure);
+        }
+        Gate judge = gates.apply(stage);
+        // Every enabled side's inputs are checked before the first side changes (a canary must not go out when the
+        // other side's manifests are malformed), and what each side ran is kept for failure recovery.
+        Map<Side, DeployTarget> opened = open(stage, sides);
+        Rollouts.preflight(opened);
         Map<Side, TargetState> read = new EnumMap<>(Side.class);
-        for (Side side : opened.keySet()) {
-            read.put(side, opened.get(side).current());
-        }
-        if (ownsStage) {
-            Emit.stageStarted(events, stage.name(), "deploy", sides, Optional.of(release.image()), Optional.of(release.version()), read);
-        }
-        // A promotion settles the records once, before its first deploy; the state between its deploys and gates (a
-        // canary judged, the other side following) is unjudged by definition and must never complete a record.
-        requirePresent(stage, opened, read, sides);
-        Map<Side, TargetState> before = markGood ? LastGood.reconcile(stage, opened, read, events) : read;
-        ExecutorService pool = Executors.newFixedThreadPool(opened.size(), r -> {
-            Thread t = new Thread(r, "deploy-" + stage.name());
-            t.setDaemon(true);
-            return t;
-        });
+        opened.forEach((side, target) -> read.put(side, target.current()));
+        Rollouts.requirePresent(stage, opened, read, sides);
+        Emit.stageStarted(events, stage.name(), "deploy", sides, Optional.of(release.image()), Optional.of(release.version()), read);
+        Map<Side, TargetState> reconciled = LastGood.reconcile(stage, opened, read, events);
+        ExecutorService returns = Executors.newFixedThreadPool(opened.size());
+        Map<Side, TargetState> before;
         try {
-            if (markGood) {
-                // A promotion returns the leftovers itself, once, before its first deploy (see LastGood above).
-                before = Recovery.returnLeftovers(stage, opened, before, release, false, this, pool, events);
+            before = Recovery.returnLeftovers(stage, opened, reconciled, release, baselined(spec), rollouts, returns, events);
+        } finally {
+            returns.shutdownNow();
+        }
+        // A side rolled back since its last good record (just now, or by an earlier run shortly before) may have served
+        // the release it was rolled back from within the last soak: that traffic must not be the baseline either.
+        boolean rolledBack = before != reconciled || before.values().stream().anyMatch(state -> state.rolledBackFrom().isPresent());
+        if (rolledBack && spec.checks().stream().anyMatch(Deploy::beforeDeploy)) {
+            Emit.notice(events, stage.name(), null, "waiting " + Durations.format(spec.soak()) + " (the soak) before deploying, so that"
+                    + " the gate's before-deploy baseline is the last good release's traffic, not that of the release it replaced");
+            judge.awaitBaseline(spec.soak());
+        }
+        Run run = new Run(stage, release, sides, rollbackOnFailure, before, rollouts);
+        List<GateResult> runs = new ArrayList<>();
+        Map<Side, Instant> deployedAt = new EnumMap<>(Side.class);
+        Optional<Side> canary = spec.canary();
+        if (canary.isPresent() && sides.size() < 2) {
+            Emit.notice(events, stage.name(), null, "canary " + canary.get().label() + " needs both sides enabled; judging "
+                    + sides.get(0).label() + " alone");
+        }
+        if (canary.isPresent() && sides.size() == 2) {
+            Side first = canary.get();
+            Side other = first == Side.LEGACY ? Side.KUBERNETES : Side.LEGACY;
+            deployedAt.put(first, clock.instant());
+            StageResult canaryDeploy = rollouts.run(stage, release, only(first), rollbackOnFailure, false, sides);
+            if (canaryDeploy.outcome() != StageOutcome.SUCCEEDED) {
+                return ended(canaryDeploy, false);
             }
-            Map<Side, TargetState> from = before;
-            Map<Side, RolloutResult> rollouts;
-            try {
-                rollouts = parallel(pool, sides, side -> rollout(stage, side, opened.get(side), release, from.get(side)));
-            } catch (RuntimeException e) {
-                throw unexpected(stage, "the rollout", e, opened, from, release, pool, rollbackOnFailure);
-            }
+            GateResult canaryGate = judge(run, judge, new Gate.Phase("canary", List.of(first), spec.soak(), deployedAt));
+            runs.add(canaryGate);
             if (abort.requested()) {
-                Recovery.Result putBack = PutBack.run(stage, "the rollout of " + release.version(), opened, from,
-                        Optional.of(release.image()), superseded(rollouts), this, pool, events, abort);
-                return report(stage, release, sides, opened, rollouts, Optional.of(putBack), putBack.after(),
-                        Optional.of(PutBack.what(abort, "the rollout of " + release.version())), true, ownsStage, true);
+                return aborted(run, sides(List.of(canaryDeploy)), "the gate canary", Optional.of(other), runs);
             }
-            Map<Side, TargetState> after = readBack(only(opened, sides));
-            Emit.readBack(events, stage.name(), describe(opened), after);
-            Optional<String> failure = failure(sides, rollouts, after, release);
-            if (failure.isEmpty()) {
-                if (markGood) {
-                    markGood(stage, release, only(opened, sides));
-                }
-                return report(stage, release, sides, opened, rollouts, Optional.empty(), after, failure, rollbackOnFailure, ownsStage);
+            if (canaryGate.decision() != GateResult.Decision.PASS) {
+                return afterGate(run, List.of(canaryDeploy), canaryGate, List.of(first), runs, Optional.of(other));
             }
-            if (!rollbackOnFailure) {
-                return report(stage, release, sides, opened, rollouts, Optional.empty(), after, failure, false, ownsStage);
+            deployedAt.put(other, clock.instant());
+            StageResult follow = rollouts.run(stage, release, only(other), rollbackOnFailure, false, sides);
+            if (follow.outcome() != StageOutcome.SUCCEEDED && abort.requested()) {
+                // The follow deploy's put-back covered the canary side too; its reason says what was put back.
+                List<SideResult> both = sides(List.of(canaryDeploy, follow));
+                return new StageResult(stage.name(), Optional.of(release), follow.outcome(), follow.reason(), Parity.of(after(both)),
+                        both, runs);
             }
-            Recovery.Result recovery = Recovery.run(stage, opened, before, Optional.of(release.image()), superseded(rollouts),
-                    this, pool, events, "release failed: " + failure.get());
-            return report(stage, release, sides, opened, rollouts, Optional.of(recovery), recovery.after(), failure, true, ownsStage);
-        } finally {
-            pool.shutdownNow();
+            if (follow.outcome() != StageOutcome.SUCCEEDED) {
+                return followFailed(run, canaryDeploy, follow, first, runs);
+            }
+            GateResult followGate = judge(run, judge, new Gate.Phase("follow", sides, spec.followSoak(), deployedAt));
+            runs.add(followGate);
+            if (abort.requested()) {
+                return aborted(run, sides(List.of(canaryDeploy, follow)), "the gate follow", Optional.empty(), runs);
+            }
+            if (followGate.decision() != GateResult.Decision.PASS) {
+                return afterGate(run, List.of(canaryDeploy, follow), followGate, sides, runs, Optional.empty());
+            }
+            return passed(run, List.of(canaryDeploy, follow), runs);
         }
-    }
-
-    /**
-     * A step of a stage that changed something threw what it should not (a bug, an exception a target or a check did
-     * not turn into a result; for a rollout, after every other side's rollout ended): the sides this run changed are
-     * returned to their last good release all the same (unless automatic rollback is off), and what was done is
-     * reported before the exception is passed on.
-     *
-     * @param during the step that threw, such as {@code the rollout}
-     * @return {@code e}, with a failure of the recovery itself added as suppressed, for the caller to throw
-     */
-    RuntimeException unexpected(StageSpec stage, String during, RuntimeException e, Map<Side, DeployTarget> opened,
-                                Map<Side, TargetState> before, Release release, ExecutorService pool, boolean rollbackOnFailure) {
-        if (!rollbackOnFailure) {
-            Emit.notice(events, stage.name(), null, "unexpected error during " + during + ": " + e + "; automatic rollback is off,"
-                    + " the sides are left as they are");
-            return e;
+        sides.forEach(s -> deployedAt.put(s, clock.instant()));
+        StageResult deployed = rollouts.run(stage, release, toggle, rollbackOnFailure, false, sides);
+        if (deployed.outcome() != StageOutcome.SUCCEEDED) {
+            return ended(deployed, false);
         }
-        Emit.notice(events, stage.name(), null, "unexpected error during " + during + ": " + e + "; returning every enabled side"
-                + " to its last good release");
-        try {
-            Recovery.Result recovery = Recovery.run(stage, opened, before, Optional.of(release.image()), Map.of(), this, pool, events,
-                    "unexpected error during " + during);
-            Emit.notice(events, stage.name(), null, recovery.outcome() + " after the unexpected error: " + recovery.summary()
-                    + " [" + Parity.of(recovery.after()).status() + "]");
-        } catch (RuntimeException failed) {
-            Emit.notice(events, stage.name(), null, "the rollback after the unexpected error failed too: " + failed
-                    + "; the stage needs a person (dualdeploy status)");
-            e.addSuppressed(failed);
-        }
-        return e;
-    }
-
-    /** The sides whose rollout saw another writer replace the release, with what they run now. */
-    private static Map<Side, String> superseded(Map<Side, RolloutResult> rollouts) {
-        Map<Side, String> superseded = new EnumMap<>(Side.class);
-        rollouts.forEach((side, result) -> result.supersededBy().ifPresent(now -> superseded.put(side, now)));
-        return superseded;
-    }
-
-    private static List<Side> enabled(ToggleSpec toggle) {
-        return List.of(Side.values()).stream().filter(toggle::on).toList();
-    }
-
-    private Map<Side, DeployTarget> open(StageSpec stage, List<Side> sides, Map<Side, DeployTarget> into) {
-        for (Side side : sides) {
-            into.put(side, targets.open(stage, side, Emit.progress(events, stage.name(), side)));
-        }
-        return into;
-    }
-
-    private static Map<Side, DeployTarget> only(Map<Side, DeployTarget> opened, List<Side> sides) {
-        Map<Side, DeployTarget> some = new EnumMap<>(Side.class);
-        sides.forEach(s -> some.put(s, opened.get(s)));
-        return some;
-    }
-
-    /**
-     * Refuses, before any side changes, a side whose workload does not exist and that a deploy does not create: that
-     * side would fail, and the other side, changed meanwhile, be rolled back for nothing.
-     *
-     * @throws TargetException naming the side
-     */
-    static void requirePresent(StageSpec stage, Map<Side, DeployTarget> opened, Map<Side, TargetState> read, List<Side> sides) {
-        for (Side side : sides) {
-            TargetState state = read.get(side);
-            if (opened.get(side).creates() || !state.readable()) {
-                continue;
-            }
-            if (state.health() == TargetState.Health.ABSENT) {
-                throw new TargetException("stage " + stage.name() + ": " + opened.get(side).describe() + " does not exist ("
-                        + state.detail() + ") and a deploy does not create it; nothing was changed");
-            }
-            if (state.image().isEmpty()) {
-                throw new TargetException("stage " + stage.name() + ": " + opened.get(side).describe() + " runs no container of the"
-                        + " name the config gives (" + side.label() + " container:) (" + state.detail() + "); nothing was changed");
-            }
-        }
-    }
-
-    /** Checks every side's own inputs (manifests) before any side changes, so bad input changes nothing. */
-    static void preflight(Map<Side, DeployTarget> opened) {
-        opened.values().forEach(target -> {
-            if (target instanceof Preflight p) {
-                p.preflight();
-            }
-        });
-    }
-
-    /**
-     * Records the release as the last good one on every side, read back. A side that cannot record it is a platform
-     * fault: the release runs, but a later failure would return to an older release, so a person must know.
-     */
-    void markGood(StageSpec stage, Release release, Map<Side, DeployTarget> opened) {
-        for (Map.Entry<Side, DeployTarget> entry : opened.entrySet()) {
-            try {
-                entry.getValue().markGood(release, opened.keySet());
-            } catch (TargetException e) {
-                throw new TargetException("stage " + stage.name() + ": " + release.version() + " runs at parity but could not be"
-                        + " recorded as the last good release on " + entry.getKey().label() + ": " + e.getMessage()
-                        + "; run the deploy again to record it", e);
-            }
-        }
-        Emit.lastGood(events, stage.name(), List.copyOf(opened.keySet()), release.version());
-    }
-
-    private RolloutResult rollout(StageSpec stage, Side side, DeployTarget target, Release release, TargetState before) {
-        Instant started = targets.clock().instant();
+        GateResult report = judge(run, judge, new Gate.Phase("gate", sides, spec.soak(), deployedAt));
+        runs.add(report);
         if (abort.requested()) {
-            Emit.notice(events, stage.name(), side, "not started: the run was aborted");
-            return new RolloutResult(RolloutResult.Status.FAILED, "not started: the run was aborted", Duration.ZERO);
+            return aborted(run, sides(List.of(deployed)), "the gate", Optional.empty(), runs);
         }
-        events.accept(new Event.RolloutStarted(events.run(), events.now(), Optional.of(stage.name()), Optional.of(side), target.describe(),
-                release.image(), release.version(), before == null ? Optional.empty() : before.image()));
-        RolloutResult result;
-        try {
-            result = target.deploy(release).await(stage.timeout(), abort);
-        } catch (TargetException e) {
-            result = new RolloutResult(RolloutResult.Status.FAILED, e.getMessage(), since(started));
+        if (report.decision() != GateResult.Decision.PASS) {
+            return afterGate(run, List.of(deployed), report, sides, runs, Optional.empty());
         }
-        Emit.rolloutEnded(events, stage.name(), side, result);
-        return result;
-    }
-
-    /** Each target's description, for events that name it. */
-    static Map<Side, String> describe(Map<Side, DeployTarget> opened) {
-        Map<Side, String> described = new EnumMap<>(Side.class);
-        opened.forEach((side, target) -> described.put(side, target.describe()));
-        return described;
-    }
-
-    /** How long since {@code started}, in the targets' clock (stepped in tests). */
-    private Duration since(Instant started) {
-        return Duration.between(started, targets.clock().instant());
+        return passed(run, List.of(deployed), runs);
     }
 
     /**
-     * Rolls one side back to what its target records.
+     * What every step of one promotion needs.
      *
-     * @param to the image it returns to, where known, for the journal
+     * @param sides the enabled sides
+     * @param before what each enabled side ran when the promotion began
      */
-    RolloutResult rollback(StageSpec stage, Side side, DeployTarget target, Map<Side, String> errors, Optional<String> to,
-                           String reason) {
-        Instant started = targets.clock().instant();
-        Emit.rollbackStarted(events, stage.name(), side, List.of(side), reason, to);
-        RolloutResult result;
-        try {
-            // A rollback is never stopped by an abort (it is the put-back), but after one it is followed for a bounded time.
-            result = target.rollback().await(abort.requested() ? Abort.putBack(stage.timeout()) : stage.timeout());
-        } catch (TargetException e) {
-            synchronized (errors) {
-                errors.put(side, e.getMessage());
-            }
-            result = new RolloutResult(RolloutResult.Status.FAILED, e.getMessage(), since(started));
-        }
-        Emit.rollbackEnded(events, stage.name(), side, result, "");
-        return result;
+    private record Run(StageSpec stage, Release release, List<Side> sides, boolean rollbackOnFailure,
+                       Map<Side, TargetState> before, Rollouts rollouts) {
     }
 
-    private static Optional<String> failure(List<Side> sides, Map<Side, RolloutResult> rollouts, Map<Side, TargetState> after,
-                                            Release release) {
-        List<String> problems = new ArrayList<>();
-        for (Side side : sides) {
-            RolloutResult result = rollouts.get(side);
-            if (!result.succeeded()) {
-                problems.add(side.label() + " " + result.status() + ": " + result.reason());
-            }
-        }
-        if (problems.isEmpty()) {
-            // Parity: a rollout that "succeeded" but reads back another digest is a failure (a mutable tag, a
-            // webhook rewriting images, a controller that reverted the change).
-            Map<Side, TargetState> enabled = new EnumMap<>(Side.class);
-            sides.forEach(s -> enabled.put(s, after.get(s)));
-            Parity.mismatch(enabled, release).ifPresent(m -> problems.add("parity: " + m));
-        }
-        return problems.isEmpty() ? Optional.empty() : Optional.of(String.join("; ", problems));
+    private Map<Side, DeployTarget> open(StageSpec stage, List<Side> sides) {
+        Map<Side, DeployTarget> opened = new EnumMap<>(Side.class);
+        sides.forEach(side -> opened.put(side, targets.open(stage, side, Emit.progress(events, stage.name(), side))));
+        return opened;
     }
 
-    private StageReport report(StageSpec stage, Release release, List<Side> sides, Map<Side, DeployTarget> opened,
-                               Map<Side, RolloutResult> rollouts, Optional<Recovery.Result> recovery,
-                               Map<Side, TargetState> after, Optional<String> failure, boolean rollbackOnFailure,
-                               boolean ownsStage) {
-        return report(stage, release, sides, opened, rollouts, recovery, after, failure, rollbackOnFailure, ownsStage, false);
+    /** Whether a check of the gate judges against a baseline (the traffic before the deploy, or the other side). */
+    private static boolean baselined(GateSpec gate) {
+        return gate.checks().stream().anyMatch(c -> c instanceof CheckSpec.Compare || c instanceof CheckSpec.Sequential);
     }
 
-    /** @param aborted whether the recovery was the put-back after an abort */
-    private StageReport report(StageSpec stage, Release release, List<Side> sides, Map<Side, DeployTarget> opened,
-                               Map<Side, RolloutResult> rollouts, Optional<Recovery.Result> recovery,
-                               Map<Side, TargetState> after, Optional<String> failure, boolean rollbackOnFailure,
-                               boolean ownsStage, boolean aborted) {
-        Map<Side, RolloutResult> rollbacks = recovery.map(Recovery.Result::rollbacks).orElse(Map.of());
-        Map<Side, String> rollbackErrors = recovery.map(Recovery.Result::errors).orElse(Map.of());
-        List<SideReport> reports = new ArrayList<>();
-        for (Side side : opened.keySet()) {
-            boolean deployed = sides.contains(side);
-            if (!deployed && !rollbacks.containsKey(side) && recovery.map(r -> !r.stuck().containsKey(side)).orElse(true)) {
-                continue; // a side this run did not deploy is reported only if recovery had to act on it
-            }
-            Optional<RolloutResult> rollout = Optional.ofNullable(rollouts.get(side));
-            Duration took = rollout.map(RolloutResult::took).orElse(Duration.ZERO)
-                    .plus(Optional.ofNullable(rollbacks.get(side)).map(RolloutResult::took).orElse(Duration.ZERO));
-            reports.add(new SideReport(side, opened.get(side).describe(), rollout, Optional.ofNullable(rollbacks.get(side)),
-                    Optional.ofNullable(rollbackErrors.get(side)), after.get(side), took));
-        }
-        Map<Side, TargetState> enabled = new EnumMap<>(Side.class);
-        reports.forEach(r -> enabled.put(r.side(), r.after()));
-        Parity parity = Parity.of(enabled);
-        StageOutcome outcome;
-        String reason;
-        if (failure.isEmpty()) {
-            outcome = StageOutcome.SUCCEEDED;
-            reason = "every enabled side runs " + release.version() + " (" + Release.shortDigest(release.digest()) + ")";
-        } else if (!rollbackOnFailure) {
-            // Another writer's change is not "the failed release still in place": a person must look (exit 4).
-            Map<Side, String> theirs = superseded(rollouts);
-            outcome = theirs.isEmpty() ? StageOutcome.FAILED : StageOutcome.SUPERSEDED;
-            reason = failure.get() + (theirs.isEmpty() ? "; automatic rollback is off, the failed release is still in place"
-                    : "; automatic rollback is off: nothing was rolled back, and " + Side.labels(List.copyOf(theirs.keySet()))
-                    + " runs what another writer put there");
-        } else {
-            Recovery.Result result = recovery.orElseThrow();
-            outcome = aborted ? PutBack.outcome(result) : result.outcome();
-            reason = failure.get() + "; " + result.summary();
-        }
-        Emit.parity(events, stage.name(), parity);
-        if (ownsStage) {
-            Emit.stageEnded(events, stage.name(), outcome, reason, Optional.of(parity));
-        }
-        return new StageReport(stage.name(), Optional.of(release), outcome, reason, parity, reports);
+    private static boolean beforeDeploy(CheckSpec check) {
+        return check instanceof CheckSpec.Compare c && c.baseline().side().isEmpty()
+                || check instanceof CheckSpec.Sequential q && q.baseline().side().isEmpty();
+    }
+
+    private static ToggleSpec only(Side side) {
+        return new ToggleSpec(side == Side.LEGACY, side == Side.KUBERNETES);
+    }
+
+    private StageResult passed(Run run, List<StageResult> deploys, List<GateResult> runs) {
+        List<SideResult> sides = sides(deploys);
+        run.rollouts().markGood(run.stage(), run.release(), open(run.stage(), run.sides()));
+        Parity parity = Parity.of(after(sides));
+        String reason = "every enabled side runs " + run.release().version() + " (" + Release.shortDigest(run.release().digest())
+                + ") and the gate passed: " + runs.get(runs.size() - 1).reason();
+        return ended(new StageResult(run.stage().name(), Optional.of(run.release()), StageOutcome.SUCCEEDED, reason, parity, sides, runs));
     }
 
     /**
-     * Reads every side back at the same time, so that a platform that does not answer costs its timeout once, not once
-     * per side; a side that cannot be read is {@link TargetState#unreadable(String)} with the reason.
+     * @param judged the sides the gate judged (they keep the release on a pause)
+     * @param untouched the side a canary gate left unchanged, named in the reason if recovery did not have to act on it
      */
-    static Map<Side, TargetState> readBack(Map<Side, DeployTarget> opened) {
-        ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, opened.size()), r -> {
-            Thread t = new Thread(r, "read-back");
-            t.setDaemon(true);
-            return t;
-        });
+    private StageResult afterGate(Run run, List<StageResult> deploys, GateResult gate, List<Side> judged,
+                                  List<GateResult> runs, Optional<Side> untouched) {
+        StageSpec stage = run.stage();
+        Release release = run.release();
+        List<SideResult> sides = sides(deploys);
+        String what = (gate.phase().equals("gate") ? "gate " : "gate " + gate.phase() + " ") + gate.outcome() + ": " + gate.reason();
+        if (gate.decision() == GateResult.Decision.PAUSE) {
+            // Only a deploy whose gate passes records the release as last good; `dualdeploy gate` judges and changes
+            // nothing, so the way on is the same deploy again (it judges the release again; a gate with a baseline
+            // must not take the release itself as one, so that deploy starts again from the last good release).
+            String again = baselined(stage.gate()) ? "it returns them to the last good release, deploys the release again, judges it"
+                    : "it keeps the release, judges it again";
+            String reason = what + "; " + Side.labels(judged) + " keep " + release.version() + " until a person runs the same"
+                    + " deploy again (" + again + ", and records it as last good if the gate passes)"
+                    + " or rolls back (dualdeploy rollback)";
+            return ended(new StageResult(stage.name(), Optional.of(release), StageOutcome.PAUSED, reason, Parity.of(after(sides)), sides, runs));
+        }
+        if (!run.rollbackOnFailure()) {
+            String reason = what + "; automatic rollback is off, the release is still in place on " + Side.labels(judged);
+            return ended(new StageResult(stage.name(), Optional.of(release), StageOutcome.FAILED, reason, Parity.of(after(sides)), sides, runs));
+        }
+        return recovered(run, sides, what, untouched, runs, Optional.empty());
+    }
+
+    /**
+     * Runs the gate. One that throws (a bug in a check, a provider that threw instead of returning an error) leaves
+     * the stage changed: it is returned to its last good release first (unless automatic rollback is off), then the
+     * exception is passed on.
+     */
+    private GateResult judge(Run run, Gate gate, Gate.Phase phase) {
         try {
-            return parallel(pool, List.copyOf(opened.keySet()), side -> {
-                try {
-                    return opened.get(side).current();
-                } catch (TargetException e) {
-                    return TargetState.unreadable(Status.oneLine(e.getMessage()));
-                }
-            });
+            return gate.run(phase);
+        } catch (RuntimeException e) {
+            ExecutorService pool = Executors.newFixedThreadPool(run.sides().size());
+            try {
+                throw run.rollouts().unexpected(run.stage(), "the gate", e, open(run.stage(), run.sides()), run.before(),
+                        run.release(), pool, run.rollbackOnFailure());
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+    }
+
+    /** The other side's deploy failed after the canary passed; its own recovery covered the canary side too. */
+    private StageResult followFailed(Run run, StageResult canaryDeploy, StageResult follow, Side canary, List<GateResult> runs) {
+        List<SideResult> sides = sides(List.of(canaryDeploy, follow));
+        String reason = "the canary passed but the other side's deploy failed: " + follow.reason();
+        if (!run.rollbackOnFailure()) {
+            reason = follow.reason() + "; " + canary.label() + " keeps the release: automatic rollback is off";
+        }
+        return ended(new StageResult(run.stage().name(), Optional.of(run.release()), follow.outcome(), reason, Parity.of(after(sides)),
+                sides, runs));
+    }
+
+    /** The run was aborted during {@code during} (a gate): the stage is put back. */
+    private StageResult aborted(Run run, List<SideResult> sides, String during, Optional<Side> untouched, List<GateResult> runs) {
+        return recovered(run, sides, PutBack.what(abort, during), untouched, runs, Optional.of(during));
+    }
+
+    /** @param abortedDuring what the abort stopped, when this is the put-back after one ({@code what} then says so) */
+    private StageResult recovered(Run run, List<SideResult> sides, String what, Optional<Side> untouched, List<GateResult> runs,
+                                  Optional<String> abortedDuring) {
+        boolean aborted = abortedDuring.isPresent();
+        StageSpec stage = run.stage();
+        Map<Side, DeployTarget> opened = open(stage, run.sides());
+        ExecutorService pool = Executors.newFixedThreadPool(run.sides().size());
+        Recovery.Result recovery;
+        try {
+            if (aborted) {
+                recovery = PutBack.run(stage, abortedDuring.get(), opened, run.before(),
+                        Optional.of(run.release().image()), Map.of(), run.rollouts(), pool, events, abort);
+            } else {
+                recovery = Recovery.run(stage, opened, run.before(), Optional.of(run.release().image()), Map.of(), run.rollouts(),
+                        pool, events, what);
+            }
         } finally {
             pool.shutdownNow();
         }
-    }
-
-    /** Runs one task per side at once and waits for all; a side's unexpected exception is rethrown after all end. */
-    static <T> Map<Side, T> parallel(ExecutorService pool, List<Side> sides, SideTask<T> task) {
-        Map<Side, Future<T>> futures = new EnumMap<>(Side.class);
-        for (Side side : sides) {
-            futures.put(side, pool.submit((Callable<T>) () -> task.run(side)));
-        }
-        Map<Side, T> results = new EnumMap<>(Side.class);
-        RuntimeException first = null;
-        for (Map.Entry<Side, Future<T>> entry : futures.entrySet()) {
-            try {
-                results.put(entry.getKey(), entry.getValue().get());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while waiting for " + entry.getKey().label(), e);
-            } catch (ExecutionException e) {
-                RuntimeException cause = e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
-                first = first == null ? cause : first;
+        Map<Side, SideResult> merged = new EnumMap<>(Side.class);
+        sides.forEach(s -> merged.put(s.side(), s));
+        for (Side side : run.sides()) {
+            SideResult deployed = merged.get(side);
+            Optional<RolloutResult> rollback = Optional.ofNullable(recovery.rollbacks().get(side));
+            Optional<String> error = Optional.ofNullable(recovery.errors().get(side));
+            if (deployed == null && rollback.isEmpty() && !recovery.stuck().containsKey(side)) {
+                continue; // read only: a side recovery did not act on and this run did not deploy is not reported
             }
+            Duration took = (deployed == null ? Duration.ZERO : deployed.took()).plus(rollback.map(RolloutResult::took).orElse(Duration.ZERO));
+            merged.put(side, new SideResult(side, opened.get(side).describe(), deployed == null ? Optional.empty() : deployed.rollout(),
+                    rollback, error, recovery.after().get(side), took));
         }
-        if (first != null) {
-            throw first;
-        }
-        return results;
+        List<SideResult> all = new ArrayList<>(merged.values());
+        StageOutcome outcome = aborted ? PutBack.outcome(recovery) : recovery.outcome();
+        String note = untouched.filter(s -> !recovery.rolledBack().contains(s)).map(s -> "; " + s.label() + " was never changed").orElse("");
+        String reason = what + "; " + recovery.summary() + (recovery.recovered() ? note : "");
+        Parity parity = Parity.of(after(all));
+        return ended(new StageResult(stage.name(), Optional.of(run.release()), outcome, reason, parity, all, runs));
     }
 
-    /** Work for one side. */
-    @FunctionalInterface
-    interface SideTask<T> {
-        T run(Side side);
+    /** Says the stage's parity and that the stage ended, as the report says, and returns the report. */
+    private StageResult ended(StageResult report) {
+        return ended(report, true);
     }
 
-    /** A duration as people read it in logs: {@code 1.4s}. */
-    public static String seconds(Duration duration) {
-        return String.format(java.util.Locale.ROOT, "%.1fs", duration.toMillis() / 1000.0);
+    /** @param parity false when the deploy that made the report said its parity already */
+    private StageResult ended(StageResult report, boolean parity) {
+        if (parity) {
+            Emit.parity(events, report.stage(), report.parity());
+        }
+        Emit.stageEnded(events, report.stage(), report.outcome(), report.reason(), Optional.of(report.parity()));
+        return report;
     }
+
+    private static List<SideResult> sides(List<StageResult> deploys) {
+        Map<Side, SideResult> sides = new EnumMap<>(Side.class);
+        deploys.forEach(d -> d.sides().forEach(s -> sides.put(s.side(), s)));
+        return new ArrayList<>(sides.values());
+    }
+
+    private static Map<Side, TargetState> after(List<SideResult> sides) {
+        Map<Side, TargetState> states = new EnumMap<>(Side.class);
+        sides.forEach(s -> states.put(s.side(), s.after()));
+        return states;
+    }
+
 }

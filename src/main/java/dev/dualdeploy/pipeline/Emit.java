@@ -37,7 +37,7 @@ final class Emit {
 
     static void stageEnded(EventSink events, String stage, StageOutcome outcome, String reason, Optional<Parity> parity) {
         events.accept(new Event.StageEnded(events.run(), events.now(), Optional.of(stage), Optional.empty(), outcome.name(), reason,
-                parity.map(p -> Event.ParityStatus.valueOf(p.status().name()))));
+                parity.map(p -> Event.ParityStatus.valueOf(p.outcome().name()))));
     }
 
     static void rolloutEnded(EventSink events, String stage, Side side, RolloutResult result) {
@@ -64,7 +64,7 @@ final class Emit {
 
     static void parity(EventSink events, String stage, Parity parity) {
         events.accept(new Event.Parity(events.run(), events.now(), Optional.of(stage), Optional.empty(),
-                Event.ParityStatus.valueOf(parity.status().name()), parity.reason()));
+                Event.ParityStatus.valueOf(parity.outcome().name()), parity.reason()));
     }
 
     static void lastGood(EventSink events, String stage, List<Side> sides, String version) {
@@ -72,6 +72,6 @@ final class Emit {
     }
 
     private static Event.RolloutStatus status(RolloutResult result) {
-        return Event.RolloutStatus.valueOf(result.status().name());
+        return Event.RolloutStatus.valueOf(result.outcome().name());
     }
 }

@@ -93,7 +93,7 @@ public final class Gate {
     }
 
     /** Runs the gate to its decision. */
-    public GateReport run(Phase phase) {
+    public GateResult run(Phase phase) {
         Instant started = clock.instant();
         Duration interval = spec.interval();
         int planned = (int) Math.max(1, (phase.soak().toMillis() + interval.toMillis() - 1) / interval.toMillis());
@@ -148,49 +148,49 @@ public final class Gate {
             }
         }
         Duration took = Duration.between(started, clock.instant());
-        List<GateReport.Check> checks = new ArrayList<>();
+        List<GateResult.CheckResult> checks = new ArrayList<>();
         boolean stopped = stop != null;
         String stoppedAfter = windows + " of " + planned + " windows";
         for (Tracker tracker : trackers) {
             Tracker.Result result = tracker.finish(stopped ? Optional.of(stoppedAfter) : Optional.empty(), took);
-            checks.add(new GateReport.Check(result.name(), result.verdict(), result.samples()));
+            checks.add(new GateResult.CheckResult(result.name(), result.verdict(), result.samples()));
         }
         if (stop != null && stop.outcome() == Verdict.Outcome.ERROR) {
-            checks.add(new GateReport.Check(stop.check(), stop, Map.of()));
+            checks.add(new GateResult.CheckResult(stop.check(), stop, Map.of()));
         }
         return decide(phase, checks, windows, planned, started, took);
     }
 
-    private GateReport decide(Phase phase, List<GateReport.Check> checks, int windows, int planned, Instant started, Duration took) {
-        List<Verdict> verdicts = checks.stream().map(GateReport.Check::verdict).toList();
+    private GateResult decide(Phase phase, List<GateResult.CheckResult> checks, int windows, int planned, Instant started, Duration took) {
+        List<Verdict> verdicts = checks.stream().map(GateResult.CheckResult::verdict).toList();
         Verdict.Outcome outcome = Verdict.combine(verdicts);
         String details = checks.stream().filter(c -> c.verdict().outcome() == outcome)
                 .map(c -> c.name() + ": " + c.verdict().reason()).collect(Collectors.joining("; "));
-        GateReport.Decision decision;
+        GateResult.Decision decision;
         String reason;
         switch (outcome) {
             case PASS -> {
-                decision = GateReport.Decision.PASS;
+                decision = GateResult.Decision.PASS;
                 reason = "all " + checks.size() + " checks passed over " + Durations.format(roundToSeconds(took)) + " (" + windows + " windows)";
             }
             case FAIL -> {
-                decision = GateReport.Decision.FAIL;
+                decision = GateResult.Decision.FAIL;
                 reason = details;
             }
             case INCONCLUSIVE -> {
                 boolean pass = spec.onInconclusive() == GateSpec.OnInconclusive.PASS;
-                decision = pass ? GateReport.Decision.PASS : GateReport.Decision.FAIL;
+                decision = pass ? GateResult.Decision.PASS : GateResult.Decision.FAIL;
                 reason = (pass ? "inconclusive, passed because on_inconclusive is pass: " : "inconclusive, which fails (on_inconclusive: fail): ")
                         + details;
             }
             default -> {
                 boolean pause = spec.onError() == GateSpec.OnError.PAUSE;
-                decision = pause ? GateReport.Decision.PAUSE : GateReport.Decision.FAIL;
+                decision = pause ? GateResult.Decision.PAUSE : GateResult.Decision.FAIL;
                 reason = details + (pause ? "; on_error is pause: the release stays in place for a person to decide"
                         : "; on_error is fail");
             }
         }
-        for (GateReport.Check check : checks) {
+        for (GateResult.CheckResult check : checks) {
             events.accept(new Event.CheckVerdict(events.run(), events.now(), Optional.of(stage), Optional.empty(), phase.name(),
                     check.name(), check.verdict().check(), Event.VerdictOutcome.valueOf(check.verdict().outcome().name()),
                     check.verdict().reason(), List.copyOf(check.samples().keySet())));
@@ -198,7 +198,7 @@ public final class Gate {
         events.accept(new Event.GateDecided(events.run(), events.now(), Optional.of(stage), Optional.empty(), phase.name(),
                 phase.judged(), Event.VerdictOutcome.valueOf(outcome.name()), Event.Decision.valueOf(decision.name()), reason, windows,
                 planned, started, took));
-        return new GateReport(stage, phase.name(), phase.judged(), outcome, decision, reason, checks, windows, planned, started, took);
+        return new GateResult(stage, phase.name(), phase.judged(), outcome, decision, reason, checks, windows, planned, started, took);
     }
 
     /** How the run is named in logs: {@code gate}, {@code gate canary}, {@code gate follow}. */

@@ -38,11 +38,11 @@ final class PutBack {
      * @param ours the image this run put on the stage (see {@link Recovery#run})
      */
     static Recovery.Result run(StageSpec stage, String during, Map<Side, DeployTarget> opened, Map<Side, TargetState> before,
-                               Optional<String> ours, Map<Side, String> superseded, Deploy deploy, ExecutorService pool,
+                               Optional<String> ours, Map<Side, String> superseded, Rollouts rollouts, ExecutorService pool,
                                EventSink events, Abort abort) {
         aborted(stage, what(abort, during) + ": nothing new starts; putting back every side not on its last good release"
                 + " (each followed for at most " + Durations.format(Abort.putBack(stage.timeout())) + ")", events, abort);
-        Recovery.Result result = Recovery.run(stage, opened, before, ours, superseded, deploy, pool, events, what(abort, during));
+        Recovery.Result result = Recovery.run(stage, opened, before, ours, superseded, rollouts, pool, events, what(abort, during));
         if (result.recovered()) {
             List<String> each = new ArrayList<>();
             result.after().forEach((side, state) -> each.add(side.label() + " runs " + state.version().map(v -> v + " ").orElse("")

@@ -84,7 +84,7 @@ final class Recovery {
             Map<Side, TargetState> ours = new EnumMap<>(Side.class);
             ours.putAll(after);
             ours.keySet().removeAll(superseded.keySet());
-            String apart = ours.size() > 1 && Parity.of(ours).status() == Parity.Status.DRIFT
+            String apart = ours.size() > 1 && Parity.of(ours).outcome() == Parity.Outcome.DRIFT
                     ? " (the sides run different last good releases, as they were deployed one at a time)" : "";
             return (rolledBack.isEmpty() ? "no side needed a rollback: every side runs its last good release"
                     : "rolled back " + Side.labels(rolledBack) + " to the last good release") + apart;
@@ -95,9 +95,9 @@ final class Recovery {
     }
 
     /** Recovers the sides, knowing nothing of what this run wrote: no side is taken for another writer's. */
-    static Result run(StageSpec stage, Map<Side, DeployTarget> opened, Map<Side, TargetState> before, Deploy deploy,
+    static Result run(StageSpec stage, Map<Side, DeployTarget> opened, Map<Side, TargetState> before, Rollouts rollouts,
                       ExecutorService pool, EventSink events) {
-        return run(stage, opened, before, Optional.empty(), Map.of(), deploy, pool, events, "recovering");
+        return run(stage, opened, before, Optional.empty(), Map.of(), rollouts, pool, events, "recovering");
     }
 
     /**
@@ -112,7 +112,7 @@ final class Recovery {
      * @param why what failed, for the rollback events
      */
     static Result run(StageSpec stage, Map<Side, DeployTarget> opened, Map<Side, TargetState> before, Optional<String> ours,
-                      Map<Side, String> superseded, Deploy deploy, ExecutorService pool, EventSink events, String why) {
+                      Map<Side, String> superseded, Rollouts rollouts, ExecutorService pool, EventSink events, String why) {
         Map<Side, String> unreadable = new EnumMap<>(Side.class);
         Map<Side, TargetState> now = read(opened, unreadable);
         Map<Side, String> theirs = theirs(opened, before, now, unreadable, ours, superseded);
@@ -125,14 +125,14 @@ final class Recovery {
         }
         Map<Side, String> errors = new EnumMap<>(Side.class);
         Map<Side, RolloutResult> rollbacks = new EnumMap<>(Side.class);
-        rollbacks.putAll(Deploy.parallel(pool, rollBack, side -> deploy.rollback(stage, side, opened.get(side), errors,
+        rollbacks.putAll(Rollouts.parallel(pool, rollBack, side -> rollouts.rollback(stage, side, opened.get(side), errors,
                 now.get(side).lastGoodImage(), "")));
         // Without a rollback, what was read above is the result, unreadable sides included: they must stay flagged.
         Map<Side, TargetState> after = now;
         if (!rollBack.isEmpty()) {
             unreadable.clear();
             after = read(opened, unreadable);
-            Emit.readBack(events, stage.name(), Deploy.describe(opened), after);
+            Emit.readBack(events, stage.name(), Rollouts.describe(opened), after);
         }
         Map<Side, String> stuck = new LinkedHashMap<>();
         for (Side side : opened.keySet()) {
@@ -146,7 +146,7 @@ final class Recovery {
             } else if (errors.containsKey(side)) {
                 stuck.put(side, errors.get(side));
             } else if (rollback != null && !rollback.succeeded()) {
-                stuck.put(side, "rollback " + rollback.status() + ": " + rollback.reason());
+                stuck.put(side, "rollback " + rollback.outcome() + ": " + rollback.reason());
             } else if (state.lastGoodImage().isPresent() && !state.onLastGood()) {
                 stuck.put(side, "runs " + state.image().orElse("nothing") + ", not its last good release " + state.lastGoodImage().get());
             } else if (state.lastGoodImage().isEmpty() && before.containsKey(side)
@@ -168,9 +168,9 @@ final class Recovery {
         judgedBefore.keySet().removeAll(theirs.keySet());
         Optional<String> drift = Optional.empty();
         Parity parity = Parity.of(judged);
-        if (stuck.isEmpty() && judged.size() > 1 && parity.status() == Parity.Status.DRIFT
+        if (stuck.isEmpty() && judged.size() > 1 && parity.outcome() == Parity.Outcome.DRIFT
                 && (contradicted(judged) || unmarked(judged) && judgedBefore.keySet().containsAll(judged.keySet())
-                && Parity.of(judgedBefore).status() == Parity.Status.PARITY)) {
+                && Parity.of(judgedBefore).outcome() == Parity.Outcome.PARITY)) {
             drift = Optional.of(parity.reason());
         }
         return new Result(rollbacks, errors, after, rollBack, stuck, drift, theirs);
@@ -193,7 +193,7 @@ final class Recovery {
      * @throws TargetException if a side could not be returned: nothing else was changed
      */
     static Map<Side, TargetState> returnLeftovers(StageSpec stage, Map<Side, DeployTarget> opened, Map<Side, TargetState> states,
-                                                  Release release, boolean judgedAgainstABaseline, Deploy deploy,
+                                                  Release release, boolean judgedAgainstABaseline, Rollouts rollouts,
                                                   ExecutorService pool, EventSink events) {
         List<Side> left = opened.keySet().stream().filter(side -> {
             TargetState state = states.get(side);
@@ -211,12 +211,12 @@ final class Recovery {
                 + Side.labels(left) + " to the last good release before deploying " + release.version()
                 + (same ? " (the gate judges it against a baseline, which must not be the release itself)" : ""));
         Map<Side, String> errors = new EnumMap<>(Side.class);
-        Map<Side, RolloutResult> rollbacks = Deploy.parallel(pool, left, side -> deploy.rollback(stage, side, opened.get(side), errors,
+        Map<Side, RolloutResult> rollbacks = Rollouts.parallel(pool, left, side -> rollouts.rollback(stage, side, opened.get(side), errors,
                 states.get(side).lastGoodImage(), "left by an interrupted or failed run"));
         List<String> failed = new ArrayList<>();
         rollbacks.forEach((side, result) -> {
             if (!result.succeeded()) {
-                failed.add(side.label() + " (" + errors.getOrDefault(side, "rollback " + result.status() + ": " + result.reason()) + ")");
+                failed.add(side.label() + " (" + errors.getOrDefault(side, "rollback " + result.outcome() + ": " + result.reason()) + ")");
             }
         });
         if (!failed.isEmpty()) {
@@ -272,7 +272,7 @@ final class Recovery {
     }
 
     private static Map<Side, TargetState> read(Map<Side, DeployTarget> opened, Map<Side, String> unreadable) {
-        Map<Side, TargetState> states = Deploy.readBack(opened);
+        Map<Side, TargetState> states = Rollouts.readBack(opened);
         states.forEach((side, state) -> {
             if (!state.readable()) {
                 unreadable.put(side, state.detail());

@@ -72,24 +72,24 @@ public final class Rollback {
      *
      * @param sides the configured sides to roll back
      */
-    public StageReport run(StageSpec stage, List<Side> sides) {
+    public StageResult run(StageSpec stage, List<Side> sides) {
         Map<Side, DeployTarget> opened = new EnumMap<>(Side.class);
         for (Side side : sides) {
             opened.put(side, targets.open(stage, side, Emit.progress(events, stage.name(), side)));
         }
-        Map<Side, TargetState> read = Deploy.readBack(opened);
+        Map<Side, TargetState> read = Rollouts.readBack(opened);
         Emit.stageStarted(events, stage.name(), "rollback", sides, Optional.empty(), Optional.empty(), read);
         Map<Side, TargetState> before = LastGood.reconcile(stage, opened, read, events);
         Plan plan = plan(sides, before);
         if (plan.refusal().isPresent()) {
             String reason = "cannot roll back " + Side.labels(sides) + ": " + plan.refusal().get() + "; nothing was changed";
-            List<SideReport> reports = new ArrayList<>();
-            sides.forEach(side -> reports.add(new SideReport(side, opened.get(side).describe(), Optional.empty(), Optional.empty(),
+            List<SideResult> reports = new ArrayList<>();
+            sides.forEach(side -> reports.add(new SideResult(side, opened.get(side).describe(), Optional.empty(), Optional.empty(),
                     Optional.empty(), before.get(side), Duration.ZERO)));
             Parity parity = Parity.of(before);
             Emit.parity(events, stage.name(), parity);
             Emit.stageEnded(events, stage.name(), StageOutcome.ROLLBACK_FAILED, reason, Optional.of(parity));
-            return new StageReport(stage.name(), Optional.empty(), StageOutcome.ROLLBACK_FAILED, reason, parity, reports);
+            return new StageResult(stage.name(), Optional.empty(), StageOutcome.ROLLBACK_FAILED, reason, parity, reports);
         }
         String to = plan.to().orElseThrow();
         String label = label(to, before);
@@ -102,28 +102,28 @@ public final class Rollback {
         }
         if (abort.requested()) {
             String reason = PutBack.nothingChanged(stage, "the rollback's preparation", events, abort);
-            List<SideReport> reports = new ArrayList<>();
-            sides.forEach(side -> reports.add(new SideReport(side, opened.get(side).describe(), Optional.empty(), Optional.empty(),
+            List<SideResult> reports = new ArrayList<>();
+            sides.forEach(side -> reports.add(new SideResult(side, opened.get(side).describe(), Optional.empty(), Optional.empty(),
                     Optional.empty(), before.get(side), Duration.ZERO)));
-            return new StageReport(stage.name(), Optional.empty(), StageOutcome.ABORTED, reason, Parity.of(before), reports);
+            return new StageResult(stage.name(), Optional.empty(), StageOutcome.ABORTED, reason, Parity.of(before), reports);
         }
-        Deploy deploy = new Deploy(targets, events, abort);
+        Rollouts rollouts = new Rollouts(targets, events, abort);
         Map<Side, String> errors = new EnumMap<>(Side.class);
         ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, sides.size()));
         try {
             Map<Side, RolloutResult> results = new EnumMap<>(Side.class);
-            results.putAll(Deploy.parallel(pool, sides, side -> plan.moving().contains(side)
-                    ? deploy.rollback(stage, side, opened.get(side), errors, plan.to(), "")
+            results.putAll(Rollouts.parallel(pool, sides, side -> plan.moving().contains(side)
+                    ? rollouts.rollback(stage, side, opened.get(side), errors, plan.to(), "")
                     : follow(stage, side, opened.get(side), to, before.get(side))));
             if (abort.requested()) {
                 PutBack.rollbackFinished(stage, events, abort);
             }
-            Map<Side, TargetState> after = Deploy.readBack(opened);
-            Emit.readBack(events, stage.name(), Deploy.describe(opened), after);
-            List<SideReport> reports = new ArrayList<>();
+            Map<Side, TargetState> after = Rollouts.readBack(opened);
+            Emit.readBack(events, stage.name(), Rollouts.describe(opened), after);
+            List<SideResult> reports = new ArrayList<>();
             for (Side side : sides) {
                 Optional<RolloutResult> rollback = Optional.of(results.get(side)).filter(r -> plan.moving().contains(side));
-                reports.add(new SideReport(side, opened.get(side).describe(), Optional.empty(), rollback,
+                reports.add(new SideResult(side, opened.get(side).describe(), Optional.empty(), rollback,
                         Optional.ofNullable(errors.get(side)), after.get(side), results.get(side).took()));
             }
             // A rollback that cannot be read back is not one that succeeded: a person must look (exit 4).
@@ -131,7 +131,7 @@ public final class Rollback {
             for (Side side : sides) {
                 RolloutResult result = results.get(side);
                 if (!result.succeeded()) {
-                    failed.add(side.label() + (plan.moving().contains(side) ? " " : " (already on it) ") + result.status() + ": " + result.reason());
+                    failed.add(side.label() + (plan.moving().contains(side) ? " " : " (already on it) ") + result.outcome() + ": " + result.reason());
                 } else if (!after.get(side).readable()) {
                     failed.add(Parity.cannotBeRead(side, after.get(side)));
                 } else if (!after.get(side).image().equals(Optional.of(to))) {
@@ -145,7 +145,7 @@ public final class Rollback {
             String reason = failed.isEmpty() ? done : "rollback to " + label + " failed: " + String.join("; ", failed);
             Emit.parity(events, stage.name(), parity);
             Emit.stageEnded(events, stage.name(), outcome, reason, Optional.of(parity));
-            return new StageReport(stage.name(), Optional.empty(), outcome, reason, parity, reports);
+            return new StageResult(stage.name(), Optional.empty(), outcome, reason, parity, reports);
         } finally {
             pool.shutdownNow();
         }
@@ -228,14 +228,14 @@ public final class Rollback {
                 result = target.deploy(release.get()).await(stage.timeout()); // the release it runs: checks health only
             } else {
                 TargetState now = target.current();
-                result = new RolloutResult(now.health() == TargetState.Health.HEALTHY ? RolloutResult.Status.SUCCEEDED
-                        : RolloutResult.Status.FAILED, now.health() + ": " + now.detail(),
+                result = new RolloutResult(now.health() == TargetState.Health.HEALTHY ? RolloutResult.Outcome.SUCCEEDED
+                        : RolloutResult.Outcome.FAILED, now.health() + ": " + now.detail(),
                         Duration.between(started, targets.clock().instant()));
             }
             Emit.rollbackEnded(events, stage.name(), side, result, "already on it: ");
             return result;
         } catch (TargetException e) {
-            RolloutResult result = new RolloutResult(RolloutResult.Status.FAILED, e.getMessage(),
+            RolloutResult result = new RolloutResult(RolloutResult.Outcome.FAILED, e.getMessage(),
                     Duration.between(started, targets.clock().instant()));
             Emit.rollbackEnded(events, stage.name(), side, result, "already on it, but its health could not be checked: ");
             return result;

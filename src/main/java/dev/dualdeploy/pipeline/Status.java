@@ -25,12 +25,12 @@ public final class Status {
      * One side of one stage.
      *
      * @param side the side
-     * @param enabled whether the stage's toggle (with overrides) sends releases to this side
+     * @param toggledOn whether the stage's toggle (with overrides) sends releases to this side
      * @param target the target's description
      * @param state what runs, as read back; when the side could not be read, {@link TargetState#unreadable(String)}
      * @param error why the side could not be read, in one line, or empty
      */
-    public record SideStatus(Side side, boolean enabled, String target, TargetState state, Optional<String> error) {
+    public record SideStatus(Side side, boolean toggledOn, String target, TargetState state, Optional<String> error) {
 
         /** Whether the platform answered; an unreadable side says nothing about what runs there. */
         public boolean readable() {
@@ -54,12 +54,12 @@ public final class Status {
 
         /** Whether every enabled side could be read. */
         public boolean readable() {
-            return parity.status() != Parity.Status.UNREADABLE;
+            return parity.outcome() != Parity.Outcome.UNREADABLE;
         }
 
         /** PARITY, DRIFT or UNREADABLE: the stage's parity status, as the JSON's {@code state} says it. */
         public String state() {
-            return parity.status().name();
+            return parity.outcome().name();
         }
     }
 
@@ -110,7 +110,7 @@ public final class Status {
             for (CompletableFuture<SideStatus> read : reads) {
                 SideStatus status = join(read);
                 sides.add(status);
-                if (status.enabled()) {
+                if (status.toggledOn()) {
                     enabled.put(status.side(), status.state());
                 }
             }
@@ -137,13 +137,13 @@ public final class Status {
         try {
             DeployTarget target = targets.open(stage, side, Progress.NONE);
             description = target.describe();
-            return new SideStatus(side, stage.enabled(side), description, target.current(), Optional.empty());
+            return new SideStatus(side, stage.toggledOn(side), description, target.current(), Optional.empty());
         } catch (TargetException e) {
             return unreadable(stage, side, description, oneLine(e.getMessage()));
         }
     }
 
     private static SideStatus unreadable(StageSpec stage, Side side, String description, String reason) {
-        return new SideStatus(side, stage.enabled(side), description, TargetState.unreadable(reason), Optional.of(reason));
+        return new SideStatus(side, stage.toggledOn(side), description, TargetState.unreadable(reason), Optional.of(reason));
     }
 }

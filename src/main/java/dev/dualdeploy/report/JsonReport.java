@@ -111,7 +111,7 @@ public final class JsonReport {
 
     /** How a rollout or a rollback ended. */
     public static ObjectNode rollout(RolloutResult result) {
-        return JSON.createObjectNode().put("status", result.status().name()).put("reason", result.reason())
+        return JSON.createObjectNode().put("status", result.outcome().name()).put("reason", result.reason())
                 .put("seconds", seconds(result.took()));
     }
 

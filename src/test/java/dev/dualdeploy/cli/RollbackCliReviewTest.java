@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.dualdeploy.config.Side;
 import dev.dualdeploy.config.ToggleSpec;
 import dev.dualdeploy.pipeline.StageOutcome;
-import dev.dualdeploy.pipeline.StageReport;
+import dev.dualdeploy.pipeline.StageResult;
 import dev.dualdeploy.testing.Cli;
 import dev.dualdeploy.testing.Cli.Run;
 import dev.dualdeploy.testing.LocalStageTest;
@@ -31,7 +31,7 @@ class RollbackCliReviewTest extends LocalStageTest {
      */
     @Test
     void aDefaultRollbackOfAStageWhoseLegacySideIsToggledOffDoesNotNeedLegacy(@TempDir Path dir) throws Exception {
-        StageReport kubernetesOnly = deploy(NEXT, new ToggleSpec(false, true));
+        StageResult kubernetesOnly = deploy(NEXT, new ToggleSpec(false, true));
         assertThat(kubernetesOnly.outcome()).as(kubernetesOnly.reason()).isEqualTo(StageOutcome.SUCCEEDED);
         String yaml = Files.readString(env.config())
                 .replace("deploy: { legacy: true, kubernetes: true }", "deploy: { legacy: false, kubernetes: true }")
@@ -53,7 +53,7 @@ class RollbackCliReviewTest extends LocalStageTest {
      */
     @Test
     void statusJsonShowsTheSidesEachLastGoodRecordSaysItPassedOn() {
-        StageReport kubernetesOnly = deploy(NEXT, new ToggleSpec(false, true));
+        StageResult kubernetesOnly = deploy(NEXT, new ToggleSpec(false, true));
         assertThat(kubernetesOnly.outcome()).as(kubernetesOnly.reason()).isEqualTo(StageOutcome.SUCCEEDED);
 
         Run status = Cli.run("status", "-f", env.config().toString(), "--output", "json");

@@ -9,11 +9,11 @@ import dev.dualdeploy.config.Side;
 import dev.dualdeploy.config.StageSpec;
 import dev.dualdeploy.config.ToggleSpec;
 import dev.dualdeploy.journal.EventSink;
-import dev.dualdeploy.pipeline.Deploy;
+import dev.dualdeploy.pipeline.Rollouts;
 import dev.dualdeploy.pipeline.Parity;
 import dev.dualdeploy.pipeline.Rollback;
 import dev.dualdeploy.pipeline.StageOutcome;
-import dev.dualdeploy.pipeline.StageReport;
+import dev.dualdeploy.pipeline.StageResult;
 import dev.dualdeploy.release.Release;
 import dev.dualdeploy.targets.DeployTarget;
 import dev.dualdeploy.targets.Progress;
@@ -107,7 +107,7 @@ class UnreadableSideReportTest {
                 if (hangUpAfterRollout) {
                     hangUp();
                 }
-                return new RolloutResult(RolloutResult.Status.SUCCEEDED, "2/2 ready", Duration.ofSeconds(1));
+                return new RolloutResult(RolloutResult.Outcome.SUCCEEDED, "2/2 ready", Duration.ofSeconds(1));
             };
         }
 
@@ -128,7 +128,7 @@ class UnreadableSideReportTest {
                 if (hangUpAfterRollout) {
                     hangUp();
                 }
-                return new RolloutResult(RolloutResult.Status.SUCCEEDED, "back on " + to, Duration.ofSeconds(1));
+                return new RolloutResult(RolloutResult.Outcome.SUCCEEDED, "back on " + to, Duration.ofSeconds(1));
             };
         }
 
@@ -162,14 +162,14 @@ class UnreadableSideReportTest {
         }
     };
 
-    private static String printed(String command, StageReport report, boolean json) {
+    private static String printed(String command, StageResult report, boolean json) {
         StringWriter out = new StringWriter();
         Print.stage(new PrintWriter(out, true), command, report, ExitCodes.of(report), json, "20261201T000000.000Z-0000000000000000");
         return out.toString();
     }
 
-    private void assertUnreadableEverywhere(String command, StageReport report) throws Exception {
-        assertThat(report.parity().status()).isEqualTo(Parity.Status.UNREADABLE);
+    private void assertUnreadableEverywhere(String command, StageResult report) throws Exception {
+        assertThat(report.parity().outcome()).isEqualTo(Parity.Outcome.UNREADABLE);
         assertThat(report.parity().reason()).isEqualTo("parity unknown: kubernetes cannot be read: " + WHY);
         assertThat(ExitCodes.of(report)).isEqualTo(ExitCodes.NEEDS_ATTENTION);
 
@@ -195,7 +195,7 @@ class UnreadableSideReportTest {
     void aDeployWhoseKubernetesSideStopsAnsweringAfterTheRolloutReportsItUnreadable() throws Exception {
         fakes.get(Side.KUBERNETES).hangUpAfterRollout = true;
 
-        StageReport report = new Deploy(targets, sink).run(STAGE, new Release(REPOSITORY, NEW, "1.1.0"),
+        StageResult report = new Rollouts(targets, sink).run(STAGE, new Release(REPOSITORY, NEW, "1.1.0"),
                 new ToggleSpec(true, true), true);
 
         // Legacy is returned to its last good release; kubernetes cannot be read, so nobody knows: a person must look.
@@ -208,7 +208,7 @@ class UnreadableSideReportTest {
     void aDeployWithoutRollbackWhoseSideStopsAnsweringExits4Not1() throws Exception {
         fakes.get(Side.KUBERNETES).hangUpAfterRollout = true;
 
-        StageReport report = new Deploy(targets, sink).run(STAGE, new Release(REPOSITORY, NEW, "1.1.0"),
+        StageResult report = new Rollouts(targets, sink).run(STAGE, new Release(REPOSITORY, NEW, "1.1.0"),
                 new ToggleSpec(true, true), false);
 
         assertThat(report.outcome()).isEqualTo(StageOutcome.FAILED);
@@ -219,12 +219,12 @@ class UnreadableSideReportTest {
     void aRollbackWhoseSideStopsAnsweringAfterwardsIsNotReportedAsSucceeded() throws Exception {
         Release good = new Release(REPOSITORY, GOOD, "1.0.0");
         Release next = new Release(REPOSITORY, NEW, "1.1.0");
-        StageReport deployed = new Deploy(targets, sink).run(STAGE, next, new ToggleSpec(true, true), true);
+        StageResult deployed = new Rollouts(targets, sink).run(STAGE, next, new ToggleSpec(true, true), true);
         assertThat(deployed.outcome()).as(deployed.reason()).isEqualTo(StageOutcome.SUCCEEDED);
         progress.clear();
         fakes.get(Side.KUBERNETES).hangUpAfterRollout = true;
 
-        StageReport report = new Rollback(targets, sink).run(STAGE, List.of(Side.LEGACY, Side.KUBERNETES));
+        StageResult report = new Rollback(targets, sink).run(STAGE, List.of(Side.LEGACY, Side.KUBERNETES));
 
         assertThat(fakes.get(Side.LEGACY).current().image()).contains(good.image());
         assertThat(report.outcome()).isEqualTo(StageOutcome.ROLLBACK_FAILED);

@@ -37,8 +37,8 @@ class ConfigNullsTest {
         StageSpec stage = parse(HEAD + LEGACY + "    kubernetes: null\n").stages().get(0);
 
         assertThat(stage.kubernetes()).isEmpty();
-        assertThat(stage.enabled(Side.KUBERNETES)).as("validate and deploy agree: no kubernetes side").isFalse();
-        assertThat(stage.enabled(Side.LEGACY)).isTrue();
+        assertThat(stage.toggledOn(Side.KUBERNETES)).as("validate and deploy agree: no kubernetes side").isFalse();
+        assertThat(stage.toggledOn(Side.LEGACY)).isTrue();
     }
 
     @Test
@@ -46,7 +46,7 @@ class ConfigNullsTest {
         StageSpec stage = parse(HEAD + KUBERNETES + "    legacy: null\n").stages().get(0);
 
         assertThat(stage.legacy()).isEmpty();
-        assertThat(stage.enabled(Side.LEGACY)).isFalse();
+        assertThat(stage.toggledOn(Side.LEGACY)).isFalse();
     }
 
     @Test

@@ -27,14 +27,14 @@ class AbortPutBackTest extends LocalStageTest {
         env.breakRelease(NEXT.digest(), LocalEnvironment.Breakage.STALL, EnumSet.of(Side.KUBERNETES));
         events.clear(); // the setup's deploy of 1.0.0 reported progress too
         Abort abort = Abort.create();
-        CompletableFuture<StageReport> run = CompletableFuture.supplyAsync(() -> new Deploy(targets, sink, abort)
+        CompletableFuture<StageResult> run = CompletableFuture.supplyAsync(() -> new Rollouts(targets, sink, abort)
                 .run(stage(), NEXT, BOTH, true));
         await().atMost(Duration.ofMinutes(1)).until(() -> events.stream().anyMatch(e -> e.startsWith("[prod/kubernetes] updated ")));
         // The release to put back cannot be pulled any more: the Kubernetes put-back fails.
         env.breakRelease(GOOD.digest(), LocalEnvironment.Breakage.PULL, EnumSet.of(Side.KUBERNETES));
         abort.request("SIGTERM");
 
-        StageReport report = run.get(2, TimeUnit.MINUTES);
+        StageResult report = run.get(2, TimeUnit.MINUTES);
 
         assertThat(report.outcome()).as(report.reason()).isEqualTo(StageOutcome.ROLLBACK_FAILED);
         assertThat(ExitCodes.of(report.outcome())).isEqualTo(ExitCodes.NEEDS_ATTENTION);
@@ -48,7 +48,7 @@ class AbortPutBackTest extends LocalStageTest {
         Abort abort = Abort.create();
         abort.request("SIGINT");
 
-        StageReport report = new Deploy(targets, sink, abort).run(stage(), NEXT, BOTH, true);
+        StageResult report = new Rollouts(targets, sink, abort).run(stage(), NEXT, BOTH, true);
 
         assertThat(report.outcome()).as(report.reason()).isEqualTo(StageOutcome.ABORTED);
         assertThat(report.reason()).isEqualTo("aborted (SIGINT) during the rollout of 1.2.0; no side needed a rollback: every"
@@ -63,7 +63,7 @@ class AbortPutBackTest extends LocalStageTest {
         Abort abort = Abort.create();
         abort.request("SIGTERM");
 
-        StageReport report = new Rollback(targets, sink, abort).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
+        StageResult report = new Rollback(targets, sink, abort).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
 
         assertThat(report.outcome()).isEqualTo(StageOutcome.ABORTED);
         assertThat(report.reason()).isEqualTo("aborted (SIGTERM) during the rollback's preparation: nothing was changed");

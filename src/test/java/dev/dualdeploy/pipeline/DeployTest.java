@@ -2,48 +2,53 @@ package dev.dualdeploy.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.dualdeploy.cli.ExitCodes;
+import dev.dualdeploy.analysis.Verdict;
+import dev.dualdeploy.config.CheckSpec;
 import dev.dualdeploy.config.ConfigLoader;
 import dev.dualdeploy.config.DualDeploySpec;
+import dev.dualdeploy.config.GateSpec;
+import dev.dualdeploy.config.MetricsSpec;
 import dev.dualdeploy.config.Side;
 import dev.dualdeploy.config.StageSpec;
 import dev.dualdeploy.config.ToggleSpec;
 import dev.dualdeploy.journal.EventSink;
-import dev.dualdeploy.journal.RunIds;
-import dev.dualdeploy.local.EcsSimulator;
-import dev.dualdeploy.local.KubernetesSimulator;
 import dev.dualdeploy.local.LocalEnvironment;
+import dev.dualdeploy.metrics.Measurement;
+import dev.dualdeploy.metrics.MetricsProvider;
 import dev.dualdeploy.release.Release;
 import dev.dualdeploy.targets.PlatformTargets;
-import dev.dualdeploy.targets.RolloutResult;
 import dev.dualdeploy.targets.TargetState;
+import dev.dualdeploy.testing.ProgressRecorder;
 import dev.dualdeploy.time.Sleeper;
+import dev.dualdeploy.time.SteppedClock;
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The engine against the whole local environment: both sides, the toggle, parity and stage-wide rollback. */
+/**
+ * Deploy → verify → gate → rollback against the whole local environment, both sides: a gate FAIL returns every
+ * side that got the release, and a failed canary is rolled back alone while the other side is never touched. The
+ * metrics are scripted per side (the provider's own wire is tested against a real Prometheus and the CloudWatch
+ * simulator); what is under test here is what the engine does with the verdict.
+ */
 class DeployTest {
 
     private static LocalEnvironment env;
     private static DualDeploySpec config;
     private static PlatformTargets targets;
-
-    /** One progress event with the time it was reported. */
-    record Event(String stage, Side side, Instant at, String message) {
-    }
-
-    private final List<Event> events = new CopyOnWriteArrayList<>();
-    private final EventSink sink = EventSink.of(RunIds.next(Clock.systemUTC()), Clock.systemUTC(),
-            e -> events.add(new Event(e.stage().orElse(null), e.side().orElse(null), Instant.now(), e.message())));
+    private final List<String> events = new CopyOnWriteArrayList<>();
+    private final EventSink sink = ProgressRecorder.lines(events);
 
     @BeforeAll
     static void start(@TempDir Path dir) {
@@ -58,11 +63,31 @@ class DeployTest {
         env.close();
     }
 
-    private static StageSpec stage(String name) {
-        return config.stage(name).orElseThrow();
+    /** The stage with a gate: canary or not, an error-rate SLO of 2% that fails on the first bad window. */
+    private static StageSpec gated(String name, Optional<Side> canary) {
+        StageSpec stage = config.stage(name).orElseThrow();
+        GateSpec gate = new GateSpec(canary, Duration.ofSeconds(30), Duration.ofSeconds(10), Duration.ofSeconds(20),
+                List.of(new CheckSpec.Slo("error_rate", 0.02, 1)),
+                Optional.of(new MetricsSpec(MetricsSpec.Provider.PROMETHEUS, Optional.of(URI.create("http://127.0.0.1:9")),
+                        Optional.empty(), Optional.empty(), MetricsSpec.Auth.NONE, Duration.ofSeconds(1), Duration.ZERO,
+                        Map.of("error_rate", "error_rate{side=\"{{side}}\"}"))),
+                100, 2, GateSpec.OnError.FAIL, GateSpec.OnInconclusive.FAIL);
+        return new StageSpec(stage.name(), stage.toggle(), stage.legacy(), stage.kubernetes(), stage.timeout(), gate, stage.approval());
     }
 
-    private Map<Side, TargetState> read(StageSpec stage) {
+    /** Error rates as a side serves them: 10% on a bad side, 0.5% elsewhere. */
+    private static MetricsProvider errorRates(Side bad) {
+        return (query, window) -> Measurement.of(query, List.of(query.side().equals(bad == null ? "" : bad.label()) ? 0.10 : 0.005));
+    }
+
+    private Deploy promotion(MetricsProvider provider) {
+        // The gate's time is stepped (a soak takes no wall time); the deploys run in real time.
+        SteppedClock stepped = new SteppedClock(Instant.now());
+        return new Deploy(targets, sink, stage -> new Gate(LocalEnvironment.SERVICE, stage.name(), stage.gate(), provider,
+                stepped, stepped, sink), Clock.systemUTC());
+    }
+
+    private static Map<Side, TargetState> read(StageSpec stage) {
         Map<Side, TargetState> states = new EnumMap<>(Side.class);
         for (Side side : Side.values()) {
             states.put(side, targets.open(stage, side, m -> { }).current());
@@ -70,147 +95,98 @@ class DeployTest {
         return states;
     }
 
-    private StageReport deploy(String stage, Release release, ToggleSpec toggle) {
-        return new Deploy(targets, sink).run(stage(stage), release, toggle, true);
+    @Test
+    void aFailedGateRollsBackBothSides() {
+        StageSpec stage = gated("sandbox", Optional.empty());
+        Map<Side, TargetState> before = read(stage);
+        Release release = LocalEnvironment.sampleRelease("1.2.0");
+
+        StageResult report = promotion(errorRates(Side.KUBERNETES)).run(stage, release, new ToggleSpec(true, true), true, true);
+
+        assertThat(report.outcome()).as(report.reason()).isEqualTo(StageOutcome.ROLLED_BACK);
+        assertThat(report.reason()).startsWith("gate FAIL: slo error_rate [kubernetes]: kubernetes error_rate 10.0% is above the limit")
+                .endsWith("rolled back legacy + kubernetes to the last good release");
+        assertThat(report.gates()).singleElement().satisfies(g -> {
+            assertThat(g.phase()).isEqualTo("gate");
+            assertThat(g.judged()).containsExactly(Side.LEGACY, Side.KUBERNETES);
+            assertThat(g.windows()).isEqualTo(1);
+        });
+        assertThat(report.sides()).allSatisfy(s -> {
+            assertThat(s.rollout().orElseThrow().succeeded()).isTrue();
+            assertThat(s.rollback().orElseThrow().succeeded()).isTrue();
+        });
+        Map<Side, TargetState> after = read(stage);
+        for (Side side : Side.values()) {
+            assertThat(after.get(side).digest()).as(side.label()).isEqualTo(before.get(side).digest());
+            assertThat(after.get(side).version()).as(side.label()).isEqualTo(before.get(side).version());
+        }
+        assertThat(report.parity().outcome()).isEqualTo(Parity.Outcome.PARITY);
     }
 
     @Test
-    void everyToggleCombinationTouchesExactlyTheEnabledSides() {
-        Map<String, ToggleSpec> combinations = Map.of("sandbox", new ToggleSpec(true, true), "preprod", new ToggleSpec(true, false),
-                "beta", new ToggleSpec(false, true), "prod", new ToggleSpec(false, false));
-        Release release = LocalEnvironment.sampleRelease("2.0.0");
-        for (Map.Entry<String, ToggleSpec> entry : combinations.entrySet()) {
-            StageSpec stage = stage(entry.getKey());
-            ToggleSpec toggle = entry.getValue();
-            Map<Side, TargetState> before = read(stage);
+    void aFailedCanaryIsRolledBackAloneAndTheOtherSideIsNeverTouched() {
+        StageSpec stage = gated("preprod", Optional.of(Side.KUBERNETES));
+        Map<Side, TargetState> before = read(stage);
+        int updates = env.ecs().calls("UpdateService");
+        int registrations = env.ecs().calls("RegisterTaskDefinition");
+        int tagging = env.ecs().calls("TagResource") + env.ecs().calls("UntagResource");
 
-            StageReport report = deploy(entry.getKey(), release, toggle);
+        StageResult report = promotion(errorRates(Side.KUBERNETES)).run(stage, LocalEnvironment.sampleRelease("1.3.0"),
+                new ToggleSpec(true, true), true, true);
 
-            Map<Side, TargetState> after = read(stage);
-            for (Side side : Side.values()) {
-                String at = entry.getKey() + "/" + side.label();
-                if (toggle.on(side)) {
-                    assertThat(after.get(side).digest()).as(at).contains(release.digest());
-                } else {
-                    assertThat(after.get(side).digest()).as(at + " must not be touched").isEqualTo(before.get(side).digest());
-                    assertThat(after.get(side).image()).as(at).isEqualTo(before.get(side).image());
-                }
-            }
-            assertThat(report.sides()).extracting(SideReport::side)
-                    .containsExactlyElementsOf(List.of(Side.values()).stream().filter(toggle::on).toList());
-            if (toggle.legacy() || toggle.kubernetes()) {
-                assertThat(report.outcome()).as(entry.getKey()).isEqualTo(StageOutcome.SUCCEEDED);
-                assertThat(report.parity().status()).isEqualTo(Parity.Status.PARITY);
-            } else {
-                assertThat(report.outcome()).isEqualTo(StageOutcome.SKIPPED);
-                assertThat(report.reason()).isEqualTo("no side is enabled");
+        assertThat(report.outcome()).as(report.reason()).isEqualTo(StageOutcome.ROLLED_BACK);
+        assertThat(report.reason()).startsWith("gate canary FAIL: slo error_rate [kubernetes]")
+                .endsWith("rolled back kubernetes to the last good release; legacy was never changed");
+        assertThat(report.gates()).extracting(GateResult::phase).containsExactly("canary");
+        assertThat(report.sides()).extracting(SideResult::side).containsExactly(Side.KUBERNETES);
+        assertThat(env.ecs().calls("UpdateService")).as("no ECS deploy or rollback").isEqualTo(updates);
+        assertThat(env.ecs().calls("RegisterTaskDefinition")).isEqualTo(registrations);
+        // Issue 8 item 1: failure recovery reads the other side, on its last good release, and writes nothing to it.
+        assertThat(env.ecs().calls("TagResource") + env.ecs().calls("UntagResource")).as("no record written to ECS").isEqualTo(tagging);
+        Map<Side, TargetState> after = read(stage);
+        assertThat(after.get(Side.LEGACY)).isEqualTo(before.get(Side.LEGACY));
+        assertThat(after.get(Side.KUBERNETES).digest()).isEqualTo(before.get(Side.KUBERNETES).digest());
+    }
+
+    @Test
+    void aGoodCanaryIsFollowedByTheOtherSideAndAShortGateOverBoth() {
+        StageSpec stage = gated("beta", Optional.of(Side.KUBERNETES));
+        Release release = LocalEnvironment.sampleRelease("1.4.0");
+
+        StageResult report = promotion(errorRates(null)).run(stage, release, new ToggleSpec(true, true), true, true);
+
+        assertThat(report.outcome()).as(report.reason()).isEqualTo(StageOutcome.SUCCEEDED);
+        assertThat(report.gates()).extracting(GateResult::phase).containsExactly("canary", "follow");
+        assertThat(report.gates().get(0).judged()).containsExactly(Side.KUBERNETES);
+        assertThat(report.gates().get(1).judged()).containsExactly(Side.LEGACY, Side.KUBERNETES);
+        assertThat(report.gates().get(1).plannedWindows()).as("follow_soak 20s of 10s windows").isEqualTo(2);
+        assertThat(report.gates()).allSatisfy(g -> assertThat(g.outcome()).isEqualTo(Verdict.Outcome.PASS));
+        Map<Side, TargetState> after = read(stage);
+        assertThat(after.values()).allSatisfy(s -> assertThat(s.digest()).contains(release.digest()));
+        int canaryPassed = indexOf("[beta] gate canary PASS");
+        assertThat(indexOf("[beta] deploying 1.4.0")).isLessThan(canaryPassed);
+        assertThat(indexOf("[beta/kubernetes] rolling out 1.4.0")).as("the canary goes first").isLessThan(canaryPassed);
+        assertThat(indexOf("[beta/legacy] rolling out 1.4.0")).as("the other side follows the canary's pass").isGreaterThan(canaryPassed);
+    }
+
+    @Test
+    void noGateDeploysWithoutJudging() {
+        StageSpec stage = gated("prod", Optional.empty());
+
+        StageResult report = promotion(errorRates(Side.KUBERNETES)).run(stage, LocalEnvironment.sampleRelease("1.5.0"),
+                new ToggleSpec(true, true), true, false);
+
+        assertThat(report.outcome()).isEqualTo(StageOutcome.SUCCEEDED);
+        assertThat(report.gates()).isEmpty();
+        assertThat(events).contains("[prod] the gate is skipped: --no-gate; the stage is not judged before promotion");
+    }
+
+    private int indexOf(String prefix) {
+        for (int i = 0; i < events.size(); i++) {
+            if (events.get(i).startsWith(prefix)) {
+                return i;
             }
         }
-    }
-
-    @Test
-    void theSidesAreDeployedInParallel() {
-        Release release = LocalEnvironment.sampleRelease("2.1.0");
-
-        StageReport report = deploy("sandbox", release, new ToggleSpec(true, true));
-
-        assertThat(report.outcome()).isEqualTo(StageOutcome.SUCCEEDED);
-        Instant legacyStart = first(Side.LEGACY);
-        Instant kubernetesStart = first(Side.KUBERNETES);
-        Instant legacyEnd = end(Side.LEGACY);
-        Instant kubernetesEnd = end(Side.KUBERNETES);
-        assertThat(legacyStart).as("legacy started before kubernetes finished").isBefore(kubernetesEnd);
-        assertThat(kubernetesStart).as("kubernetes started before legacy finished").isBefore(legacyEnd);
-    }
-
-    @Test
-    void sidesRunningDifferentDigestsAreDrift() {
-        StageSpec beta = stage("beta");
-        deploy("beta", LocalEnvironment.sampleRelease("2.2.0"), new ToggleSpec(true, true));
-        Release kubernetesOnly = LocalEnvironment.sampleRelease("2.3.0");
-
-        StageReport report = deploy("beta", kubernetesOnly, new ToggleSpec(false, true));
-
-        assertThat(report.outcome()).isEqualTo(StageOutcome.SUCCEEDED);
-        Status.StageStatus status = new Status(targets).read(List.of(beta)).get(0);
-        assertThat(status.parity().status()).isEqualTo(Parity.Status.DRIFT);
-        assertThat(status.parity().reason()).isEqualTo("sides differ: legacy "
-                + Release.shortDigest(LocalEnvironment.sampleRelease("2.2.0").digest()) + ", kubernetes "
-                + Release.shortDigest(kubernetesOnly.digest()));
-    }
-
-    @Test
-    void aFailureOnOneSideRollsBackBothSides() {
-        Release good = LocalEnvironment.sampleRelease("3.0.0");
-        Release bad = LocalEnvironment.sampleRelease("3.1.0");
-        deployed("preprod", good);
-        env.ecs().breakImage(bad.digest(), EcsSimulator.Breakage.CRASH);
-
-        StageReport report = deploy("preprod", bad, new ToggleSpec(true, true));
-
-        assertThat(report.outcome()).isEqualTo(StageOutcome.ROLLED_BACK);
-        assertThat(ExitCodes.of(report.outcome())).isEqualTo(1);
-        assertThat(report.reason()).startsWith("legacy FAILED: task ").contains("EssentialContainerExited")
-                .endsWith("; rolled back legacy + kubernetes to the last good release");
-        SideReport kubernetes = side(report, Side.KUBERNETES);
-        assertThat(kubernetes.rollout().orElseThrow().status()).isEqualTo(RolloutResult.Status.SUCCEEDED);
-        assertThat(kubernetes.rollback().orElseThrow().status()).isEqualTo(RolloutResult.Status.SUCCEEDED);
-        assertThat(side(report, Side.LEGACY).rollback().orElseThrow().status()).isEqualTo(RolloutResult.Status.SUCCEEDED);
-        assertThat(read(stage("preprod")).values()).allSatisfy(s -> assertThat(s.digest()).contains(good.digest()));
-        assertThat(report.parity().status()).isEqualTo(Parity.Status.PARITY);
-    }
-
-    @Test
-    void withoutRollbackTheFailedReleaseStaysAndSaysSo() {
-        Release good = LocalEnvironment.sampleRelease("4.0.0");
-        Release bad = LocalEnvironment.sampleRelease("4.1.0");
-        deployed("prod", good);
-        env.kubernetes().breakImage(bad.digest(), KubernetesSimulator.Breakage.PULL);
-
-        StageReport report = new Deploy(targets, sink).run(stage("prod"), bad, new ToggleSpec(true, true), false);
-
-        assertThat(report.outcome()).isEqualTo(StageOutcome.FAILED);
-        assertThat(report.reason()).contains("kubernetes FAILED").contains("automatic rollback is off");
-        assertThat(report.sides()).allSatisfy(s -> assertThat(s.rollback()).isEmpty());
-        assertThat(read(stage("prod")).get(Side.KUBERNETES).image()).contains(bad.image());
-        // Put prod back for the other tests.
-        assertThat(new Rollback(targets, sink).run(stage("prod"), List.of(Side.values())).outcome()).isEqualTo(StageOutcome.SUCCEEDED);
-        assertThat(read(stage("prod")).values()).allSatisfy(s -> assertThat(s.digest()).contains(good.digest()));
-    }
-
-    @Test
-    void aRollbackThatCannotCompleteNeedsAPerson() {
-        Release previous = LocalEnvironment.sampleRelease("5.0.0");
-        Release bad = LocalEnvironment.sampleRelease("5.1.0");
-        deployed("sandbox", previous);
-        // The registry lost the previous image too: the rollback's tasks cannot start either.
-        env.ecs().breakImage(bad.digest(), EcsSimulator.Breakage.PULL);
-        env.ecs().breakImage(previous.digest(), EcsSimulator.Breakage.PULL);
-
-        StageReport report = deploy("sandbox", bad, new ToggleSpec(true, true));
-
-        assertThat(report.outcome()).isEqualTo(StageOutcome.ROLLBACK_FAILED);
-        assertThat(ExitCodes.of(report.outcome())).isEqualTo(4);
-        assertThat(report.reason()).contains("could not return legacy (rollback FAILED: ").endsWith(") to the last good release: needs a person");
-        assertThat(side(report, Side.LEGACY).rollback().orElseThrow().status()).isEqualTo(RolloutResult.Status.FAILED);
-        assertThat(side(report, Side.KUBERNETES).after().digest()).contains(previous.digest());
-    }
-
-    private void deployed(String stage, Release release) {
-        StageReport report = deploy(stage, release, new ToggleSpec(true, true));
-        assertThat(report.outcome()).as(report.reason()).isEqualTo(StageOutcome.SUCCEEDED);
-    }
-
-    private static SideReport side(StageReport report, Side side) {
-        return report.sides().stream().filter(s -> s.side() == side).findFirst().orElseThrow();
-    }
-
-    private Instant first(Side side) {
-        return events.stream().filter(e -> e.side() == side).map(Event::at).min(Instant::compareTo).orElseThrow();
-    }
-
-    private Instant end(Side side) {
-        return events.stream().filter(e -> e.side() == side && e.message().startsWith("SUCCEEDED")).map(Event::at)
-                .findFirst().orElseThrow();
+        return -1;
     }
 }

@@ -100,7 +100,7 @@ class GatePrometheusTest {
         return spec.stage("prod").orElseThrow();
     }
 
-    private GateReport judgeKubernetes(StageSpec stage) throws InterruptedException {
+    private GateResult judgeKubernetes(StageSpec stage) throws InterruptedException {
         // Let every rate window see only what the sides serve now.
         Thread.sleep(2_500);
         try (MetricsProvider provider = Providers.open(stage.gate().metrics().orElseThrow(), System::getenv)) {
@@ -111,21 +111,21 @@ class GatePrometheusTest {
         }
     }
 
-    private static Verdict verdict(GateReport report, String prefix) {
+    private static Verdict verdict(GateResult report, String prefix) {
         return report.checks().stream().filter(c -> c.name().startsWith(prefix)).findFirst().orElseThrow().verdict();
     }
 
     @Test
     void aGoodReleasePasses() throws Exception {
-        GateReport report = judgeKubernetes(stage(prometheus.address().toString(), "12s", ""));
+        GateResult report = judgeKubernetes(stage(prometheus.address().toString(), "12s", ""));
 
         assertThat(report.outcome()).as(report.reason()).isEqualTo(Verdict.Outcome.PASS);
-        assertThat(report.decision()).isEqualTo(GateReport.Decision.PASS);
+        assertThat(report.decision()).isEqualTo(GateResult.Decision.PASS);
         assertThat(report.windows()).isEqualTo(6);
-        assertThat(report.checks()).extracting(GateReport.Check::name).containsExactly("slo error_rate [kubernetes]",
+        assertThat(report.checks()).extracting(GateResult.CheckResult::name).containsExactly("slo error_rate [kubernetes]",
                 "compare latency_p95_ms [kubernetes vs legacy]", "sequential error_rate [kubernetes vs legacy]");
         assertThat(verdict(report, "slo").reason()).startsWith("kubernetes error_rate 1.").contains("within the limit of 10.0%");
-        GateReport.Check compare = report.checks().get(1);
+        GateResult.CheckResult compare = report.checks().get(1);
         assertThat(compare.samples().get("kubernetes")).hasSizeGreaterThanOrEqualTo(5)
                 .allSatisfy(p95 -> assertThat(p95).isBetween(60.0, 160.0));
         assertThat(events).anySatisfy(e -> assertThat(e).startsWith("gate canary window 3/6: ").contains("kubernetes error_rate 1."));
@@ -135,10 +135,10 @@ class GatePrometheusTest {
     void fiveTimesTheErrorsFailsThroughTheSequentialTestLongBeforeTheSoakEnds() throws Exception {
         service.errorRate("kubernetes", 0.05);
 
-        GateReport report = judgeKubernetes(stage(prometheus.address().toString(), "60s", ""));
+        GateResult report = judgeKubernetes(stage(prometheus.address().toString(), "60s", ""));
 
         assertThat(report.outcome()).isEqualTo(Verdict.Outcome.FAIL);
-        assertThat(report.decision()).isEqualTo(GateReport.Decision.FAIL);
+        assertThat(report.decision()).isEqualTo(GateResult.Decision.FAIL);
         assertThat(report.windows()).as("stopped early").isLessThanOrEqualTo(5).isLessThan(report.plannedWindows());
         Verdict sequential = verdict(report, "sequential");
         assertThat(sequential.outcome()).isEqualTo(Verdict.Outcome.FAIL);
@@ -151,7 +151,7 @@ class GatePrometheusTest {
     void aLatencyRegressionFailsThroughTheComparison() throws Exception {
         service.medianLatency("kubernetes", 0.10);
 
-        GateReport report = judgeKubernetes(stage(prometheus.address().toString(), "12s", ""));
+        GateResult report = judgeKubernetes(stage(prometheus.address().toString(), "12s", ""));
 
         assertThat(report.outcome()).isEqualTo(Verdict.Outcome.FAIL);
         Verdict compare = verdict(report, "compare");
@@ -166,10 +166,10 @@ class GatePrometheusTest {
         service.requestRate("kubernetes", 30);
         service.requestRate("legacy", 30);
 
-        GateReport report = judgeKubernetes(stage(prometheus.address().toString(), "8s", ""));
+        GateResult report = judgeKubernetes(stage(prometheus.address().toString(), "8s", ""));
 
         assertThat(report.outcome()).as(report.reason()).isEqualTo(Verdict.Outcome.INCONCLUSIVE);
-        assertThat(report.decision()).isEqualTo(GateReport.Decision.FAIL);
+        assertThat(report.decision()).isEqualTo(GateResult.Decision.FAIL);
         assertThat(report.reason()).startsWith("inconclusive, which fails (on_inconclusive: fail)");
         assertThat(verdict(report, "slo").reason()).contains("too little traffic").contains("4 of 4 windows had fewer than 500 requests");
         assertThat(verdict(report, "sequential").reason()).contains("too little traffic to pass");
@@ -182,26 +182,26 @@ class GatePrometheusTest {
         try {
             StageSpec failing = stage(address, "30s", "      error_limit: 1\n      on_error: fail");
             StageSpec pausing = stage(address, "30s", "      error_limit: 1\n      on_error: pause");
-            CompletableFuture<GateReport> fail = CompletableFuture.supplyAsync(() -> run(failing));
-            CompletableFuture<GateReport> pause = CompletableFuture.supplyAsync(() -> run(pausing));
+            CompletableFuture<GateResult> fail = CompletableFuture.supplyAsync(() -> run(failing));
+            CompletableFuture<GateResult> pause = CompletableFuture.supplyAsync(() -> run(pausing));
             Thread.sleep(2_500 + 4_500);
             doomed.close();
 
-            for (GateReport report : List.of(fail.get(), pause.get())) {
+            for (GateResult report : List.of(fail.get(), pause.get())) {
                 assertThat(report.outcome()).as(report.reason()).isEqualTo(Verdict.Outcome.ERROR);
                 assertThat(report.windows()).isLessThan(report.plannedWindows());
                 assertThat(report.reason()).contains("the metrics could not be read for 2 windows in a row").contains("cannot be reached");
             }
-            assertThat(fail.get().decision()).isEqualTo(GateReport.Decision.FAIL);
+            assertThat(fail.get().decision()).isEqualTo(GateResult.Decision.FAIL);
             assertThat(fail.get().reason()).endsWith("on_error is fail");
-            assertThat(pause.get().decision()).isEqualTo(GateReport.Decision.PAUSE);
+            assertThat(pause.get().decision()).isEqualTo(GateResult.Decision.PAUSE);
             assertThat(pause.get().reason()).contains("the release stays in place for a person to decide");
         } finally {
             doomed.close();
         }
     }
 
-    private GateReport run(StageSpec stage) {
+    private GateResult run(StageSpec stage) {
         try {
             return judgeKubernetes(stage);
         } catch (InterruptedException e) {

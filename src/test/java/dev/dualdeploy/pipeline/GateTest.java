@@ -76,7 +76,7 @@ class GateTest {
         };
     }
 
-    private GateReport run(GateSpec spec, MetricsProvider provider, List<Side> judged) {
+    private GateResult run(GateSpec spec, MetricsProvider provider, List<Side> judged) {
         return new Gate("loan-api", "prod", spec, provider, clock, clock, EventSink.of(RunIds.next(clock), clock, journal::add))
                 .run(new Gate.Phase("gate", judged, spec.soak(), Map.of(Side.KUBERNETES, START.minusSeconds(30))));
     }
@@ -95,7 +95,7 @@ class GateTest {
     void templatesAreFilledAndEachWindowIsMeasuredAtItsEnd() {
         GateSpec spec = gate("      checks: [ { slo: { metric: error_rate, max: 0.02 } } ]\n");
 
-        GateReport report = run(spec, provider(GateTest::healthy), List.of(Side.KUBERNETES));
+        GateResult report = run(spec, provider(GateTest::healthy), List.of(Side.KUBERNETES));
 
         assertThat(report.outcome()).isEqualTo(Verdict.Outcome.PASS);
         assertThat(report.windows()).isEqualTo(6);
@@ -113,7 +113,7 @@ class GateTest {
         GateSpec spec = gate("      checks: [ { slo: { metric: error_rate, max: 0.02, breaches: 2 } } ]\n");
         AtomicInteger window = new AtomicInteger();
         // Windows 2 and 4, 5 breach: the lone breach is noise, two in a row are a trend.
-        GateReport report = run(spec, provider((q, w) -> {
+        GateResult report = run(spec, provider((q, w) -> {
             if (!q.metric().equals("error_rate")) {
                 return healthy(q, w);
             }
@@ -132,7 +132,7 @@ class GateTest {
         GateSpec tolerant = gate("      error_limit: 2\n      checks: [ { slo: { metric: error_rate, max: 0.02 } } ]\n");
         AtomicInteger calls = new AtomicInteger();
         // Windows 2 and 3 are lost (two in a row): tolerated.
-        GateReport report = run(tolerant, provider((q, w) -> {
+        GateResult report = run(tolerant, provider((q, w) -> {
             int k = (int) (Duration.between(START, w.end()).toSeconds() / 10);
             calls.incrementAndGet();
             return (k == 2 || k == 3) && q.metric().equals("error_rate") ? Measurement.failed(q, "prometheus at p:9 cannot be reached")
@@ -143,10 +143,10 @@ class GateTest {
 
         GateSpec paused = gate("      error_limit: 2\n      on_error: pause\n      checks: [ { slo: { metric: error_rate, max: 0.02 } } ]\n");
         clock.set(START);
-        GateReport down = run(paused, provider((q, w) -> Duration.between(START, w.end()).toSeconds() > 10
+        GateResult down = run(paused, provider((q, w) -> Duration.between(START, w.end()).toSeconds() > 10
                 ? Measurement.failed(q, "prometheus at p:9 cannot be reached") : healthy(q, w)), List.of(Side.KUBERNETES));
         assertThat(down.outcome()).isEqualTo(Verdict.Outcome.ERROR);
-        assertThat(down.decision()).isEqualTo(GateReport.Decision.PAUSE);
+        assertThat(down.decision()).isEqualTo(GateResult.Decision.PAUSE);
         assertThat(down.windows()).as("window 1 good, 2-4 lost").isEqualTo(4);
         assertThat(down.reason()).startsWith("metrics: the metrics could not be read for 3 windows in a row: prometheus at p:9 cannot be reached");
     }
@@ -156,15 +156,15 @@ class GateTest {
         MetricsProvider thin = provider((q, w) -> q.metric().equals("requests") ? Measurement.of(q, List.of(40.0)) : healthy(q, w));
         String checks = "      checks: [ { slo: { metric: error_rate, max: 0.02 } } ]\n";
 
-        GateReport failing = run(gate(checks), thin, List.of(Side.KUBERNETES));
+        GateResult failing = run(gate(checks), thin, List.of(Side.KUBERNETES));
         clock.set(START);
-        GateReport passing = run(gate("      on_inconclusive: pass\n" + checks), thin, List.of(Side.KUBERNETES));
+        GateResult passing = run(gate("      on_inconclusive: pass\n" + checks), thin, List.of(Side.KUBERNETES));
 
         assertThat(failing.outcome()).isEqualTo(Verdict.Outcome.INCONCLUSIVE);
-        assertThat(failing.decision()).isEqualTo(GateReport.Decision.FAIL);
+        assertThat(failing.decision()).isEqualTo(GateResult.Decision.FAIL);
         assertThat(failing.checks().get(0).verdict().reason()).isEqualTo("kubernetes error_rate had no window to judge: too little"
                 + " traffic; 6 of 6 windows had fewer than 100 requests and were not judged");
-        assertThat(passing.decision()).isEqualTo(GateReport.Decision.PASS);
+        assertThat(passing.decision()).isEqualTo(GateResult.Decision.PASS);
         assertThat(passing.reason()).startsWith("inconclusive, passed because on_inconclusive is pass: slo error_rate [kubernetes]");
     }
 
@@ -172,7 +172,7 @@ class GateTest {
     void beforeDeployBaselinesEndWhenTheDeployBegan() {
         GateSpec spec = gate("      checks:\n        - compare: { metric: latency_p95_ms, baseline: before-deploy }\n"
                 + "        - sequential: { baseline: before-deploy }\n");
-        GateReport report = run(spec, provider((q, w) -> {
+        GateResult report = run(spec, provider((q, w) -> {
             boolean before = w.end().isBefore(START);
             if (q.metric().equals("latency_p95_ms") && before) {
                 return Measurement.of(q, List.of(100.0, 101.0, 99.0, 100.0, 102.0, 98.0));
@@ -189,7 +189,7 @@ class GateTest {
         Window baseline = windows.stream().filter(w -> w.end().isBefore(START)).findFirst().orElseThrow();
         assertThat(baseline.end()).isEqualTo(START.minusSeconds(30));
         assertThat(baseline.start()).isEqualTo(START.minusSeconds(90));
-        assertThat(report.checks()).extracting(GateReport.Check::name)
+        assertThat(report.checks()).extracting(GateResult.CheckResult::name)
                 .containsExactly("compare latency_p95_ms [kubernetes vs before-deploy]", "sequential error_rate [kubernetes vs before-deploy]");
         assertThat(report.checks().get(0).verdict().outcome()).isEqualTo(Verdict.Outcome.FAIL);
         assertThat(report.checks().get(0).verdict().reason()).startsWith("kubernetes latency_p95_ms 1").contains("vs kubernetes before-deploy 100ms");
@@ -200,7 +200,7 @@ class GateTest {
     void aClearRegressionFailsTheComparisonEarlyAtTheStricterConfidence() {
         GateSpec spec = gate("      checks: [ { compare: { metric: latency_p95_ms, baseline: legacy, min_windows: 6 } } ]\n", "15m");
 
-        GateReport report = run(spec, provider((q, w) -> q.metric().equals("latency_p95_ms")
+        GateResult report = run(spec, provider((q, w) -> q.metric().equals("latency_p95_ms")
                 ? Measurement.of(q, List.of((q.side().equals("kubernetes") ? 200.0 : 100.0) + w.end().getEpochSecond() % 13))
                 : healthy(q, w)), List.of(Side.KUBERNETES));
 
@@ -215,7 +215,7 @@ class GateTest {
     void aComparisonWithOnlyItsBaselineJudgedIsInconclusiveNotPass() {
         GateSpec spec = gate("      checks: [ { compare: { metric: error_rate, baseline: legacy } } ]\n");
 
-        GateReport report = run(spec, provider(GateTest::healthy), List.of(Side.LEGACY));
+        GateResult report = run(spec, provider(GateTest::healthy), List.of(Side.LEGACY));
 
         assertThat(report.outcome()).isEqualTo(Verdict.Outcome.INCONCLUSIVE);
         assertThat(report.checks().get(0).verdict().reason()).isEqualTo("no side to compare with legacy: it is the only side judged (legacy)");
@@ -236,7 +236,7 @@ class GateTest {
             String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/health";
             GateSpec spec = gate("      checks: [ { http: { url: '" + url + "', failures: 2 } } ]\n");
 
-            GateReport report = run(spec, provider(GateTest::healthy), List.of(Side.KUBERNETES));
+            GateResult report = run(spec, provider(GateTest::healthy), List.of(Side.KUBERNETES));
 
             assertThat(report.outcome()).isEqualTo(Verdict.Outcome.FAIL);
             assertThat(report.windows()).isEqualTo(4);

@@ -49,14 +49,14 @@ class KilledRunTest extends LocalStageTest {
         env.ecs().breakImage(UNPULLABLE_ON_ECS.digest(), EcsSimulator.Breakage.PULL);
     }
 
-    private StageReport deploy(Release release) {
+    private StageResult deploy(Release release) {
         return deploy(release, BOTH);
     }
 
-    private void assertBackOnGood(StageReport report) {
+    private void assertBackOnGood(StageResult report) {
         assertThat(runs(Side.LEGACY)).as("legacy runs the last good release").contains(GOOD.digest());
         assertThat(runs(Side.KUBERNETES)).as("kubernetes runs the last good release").contains(GOOD.digest());
-        assertThat(report.parity().status()).isEqualTo(Parity.Status.PARITY);
+        assertThat(report.parity().outcome()).isEqualTo(Parity.Outcome.PARITY);
         assertThat(report.sides()).allSatisfy(s -> assertThat(s.after().digest()).as(s.side().label()).contains(GOOD.digest()));
     }
 
@@ -75,17 +75,17 @@ class KilledRunTest extends LocalStageTest {
         }
         target(Side.LEGACY).markGood(next, Set.of(Side.LEGACY, Side.KUBERNETES)); // the killed run: kubernetes was never marked
 
-        StageReport failed = deploy(CRASHES_ON_KUBERNETES);
+        StageResult failed = deploy(CRASHES_ON_KUBERNETES);
 
         assertThat(events).anyMatch(e -> e.contains("legacy records it as the last good release, having passed on legacy + kubernetes,"
                 + " but kubernetes does not"));
         assertThat(runs(Side.LEGACY)).contains(next.digest());
         assertThat(runs(Side.KUBERNETES)).contains(next.digest());
-        assertThat(failed.parity().status()).isEqualTo(Parity.Status.PARITY);
+        assertThat(failed.parity().outcome()).isEqualTo(Parity.Outcome.PARITY);
         assertThat(failed.outcome()).as(failed.reason()).isEqualTo(StageOutcome.ROLLED_BACK);
         assertThat(failed.reason()).endsWith("; rolled back legacy + kubernetes to the last good release");
 
-        StageReport rollback = new Rollback(targets, sink).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
+        StageResult rollback = new Rollback(targets, sink).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
 
         assertBackOnGood(rollback);
         assertThat(rollback.outcome()).as(rollback.reason()).isEqualTo(StageOutcome.SUCCEEDED);
@@ -107,14 +107,14 @@ class KilledRunTest extends LocalStageTest {
         assertThat(target(Side.LEGACY).current().lastGoodImage()).contains(GOOD.image());
         assertThat(runs(Side.LEGACY)).contains(newer.digest());
 
-        StageReport failed = deploy(CRASHES_ON_KUBERNETES);
+        StageResult failed = deploy(CRASHES_ON_KUBERNETES);
 
         assertThat(runs(Side.LEGACY)).contains(newer.digest());
         assertThat(runs(Side.KUBERNETES)).contains(newer.digest());
         assertThat(failed.outcome()).as(failed.reason()).isEqualTo(StageOutcome.ROLLED_BACK);
-        assertThat(failed.parity().status()).isEqualTo(Parity.Status.PARITY);
+        assertThat(failed.parity().outcome()).isEqualTo(Parity.Outcome.PARITY);
 
-        StageReport rollback = new Rollback(targets, sink).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
+        StageResult rollback = new Rollback(targets, sink).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
 
         assertBackOnGood(rollback);
         assertThat(rollback.outcome()).as(rollback.reason()).isEqualTo(StageOutcome.SUCCEEDED);
@@ -131,7 +131,7 @@ class KilledRunTest extends LocalStageTest {
         assertThat(deploy(newer).outcome()).isEqualTo(StageOutcome.SUCCEEDED);
         assertThat(target(Side.LEGACY).rollback().await(Duration.ofSeconds(30)).succeeded()).isTrue(); // then the kill
 
-        StageReport rollback = new Rollback(targets, sink).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
+        StageResult rollback = new Rollback(targets, sink).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
 
         assertBackOnGood(rollback);
         assertThat(rollback.outcome()).as(rollback.reason()).isEqualTo(StageOutcome.SUCCEEDED);
@@ -146,10 +146,10 @@ class KilledRunTest extends LocalStageTest {
     @Test
     void aRollbackOfSidesDeployedOneAtATimeTakesThemToOneRelease() {
         Release newer = LocalEnvironment.sampleRelease("1.2.0");
-        StageReport kubernetesOnly = new Deploy(targets, sink).run(stage(), newer, new ToggleSpec(false, true), true);
+        StageResult kubernetesOnly = new Rollouts(targets, sink).run(stage(), newer, new ToggleSpec(false, true), true);
         assertThat(kubernetesOnly.outcome()).as(kubernetesOnly.reason()).isEqualTo(StageOutcome.SUCCEEDED);
 
-        StageReport rollback = new Rollback(targets, sink).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
+        StageResult rollback = new Rollback(targets, sink).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
 
         assertBackOnGood(rollback);
         assertThat(rollback.outcome()).as(rollback.reason()).isEqualTo(StageOutcome.SUCCEEDED);
@@ -161,7 +161,7 @@ class KilledRunTest extends LocalStageTest {
         // The killed run: "[prod/kubernetes] set app to …" was written, then the CLI died (nothing followed it).
         target(Side.KUBERNETES).deploy(CRASHES_ON_KUBERNETES);
 
-        StageReport rerun = deploy(CRASHES_ON_KUBERNETES);
+        StageResult rerun = deploy(CRASHES_ON_KUBERNETES);
 
         assertBackOnGood(rerun);
         assertThat(rerun.outcome()).as(rerun.reason()).isEqualTo(StageOutcome.ROLLED_BACK);
@@ -180,7 +180,7 @@ class KilledRunTest extends LocalStageTest {
         assertThat(kubernetes.rollback().await(Duration.ofSeconds(30)).succeeded()).isTrue();
         assertThat(runs(Side.LEGACY)).contains(CRASHES_ON_KUBERNETES.digest());
 
-        StageReport rerun = deploy(CRASHES_ON_KUBERNETES);
+        StageResult rerun = deploy(CRASHES_ON_KUBERNETES);
 
         assertBackOnGood(rerun);
         assertThat(rerun.outcome()).as(rerun.reason()).isEqualTo(StageOutcome.ROLLED_BACK);
@@ -194,7 +194,7 @@ class KilledRunTest extends LocalStageTest {
         target(Side.KUBERNETES).deploy(UNPULLABLE_ON_ECS);
         target(Side.LEGACY).deploy(UNPULLABLE_ON_ECS);
 
-        StageReport rerun = deploy(UNPULLABLE_ON_ECS);
+        StageResult rerun = deploy(UNPULLABLE_ON_ECS);
 
         assertBackOnGood(rerun);
         assertThat(rerun.outcome()).as(rerun.reason()).isEqualTo(StageOutcome.ROLLED_BACK);
@@ -210,7 +210,7 @@ class KilledRunTest extends LocalStageTest {
         Release fix = LocalEnvironment.sampleRelease("1.1.2");
         env.ecs().breakImage(fix.digest(), EcsSimulator.Breakage.CRASH);
 
-        StageReport report = deploy(fix);
+        StageResult report = deploy(fix);
 
         assertBackOnGood(report);
         assertThat(report.outcome()).as(report.reason()).isEqualTo(StageOutcome.ROLLED_BACK);
@@ -225,7 +225,7 @@ class KilledRunTest extends LocalStageTest {
         assertThat(deploy(CRASHES_ON_KUBERNETES).outcome()).isEqualTo(StageOutcome.ROLLED_BACK);
         assertThat(runs(Side.KUBERNETES)).contains(newer.digest());
 
-        StageReport back = new Rollback(targets, sink).run(stage(), List.of(Side.values()));
+        StageResult back = new Rollback(targets, sink).run(stage(), List.of(Side.values()));
 
         assertBackOnGood(back);
         assertThat(back.outcome()).as(back.reason()).isEqualTo(StageOutcome.SUCCEEDED);
@@ -237,7 +237,7 @@ class KilledRunTest extends LocalStageTest {
         // The killed run got as far as kubernetes (not the canary here): it runs the release, never judged.
         assertThat(target(Side.KUBERNETES).deploy(release).await(Duration.ofSeconds(30)).succeeded()).isTrue();
 
-        StageReport report = canaryPromotion(Side.LEGACY).run(gated(Side.LEGACY), release, new ToggleSpec(true, true), true, true);
+        StageResult report = canaryDeploy(Side.LEGACY).run(gated(Side.LEGACY), release, new ToggleSpec(true, true), true, true);
 
         assertBackOnGood(report);
         assertThat(report.outcome()).as(report.reason()).isEqualTo(StageOutcome.ROLLED_BACK);
@@ -258,10 +258,10 @@ class KilledRunTest extends LocalStageTest {
     }
 
     /** A promotion whose gate sees 10% errors on the bad side; the gate's time is stepped, the deploys real. */
-    private Promotion canaryPromotion(Side bad) {
+    private Deploy canaryDeploy(Side bad) {
         MetricsProvider provider = (query, window) -> Measurement.of(query, List.of(query.side().equals(bad.label()) ? 0.10 : 0.005));
         SteppedClock stepped = new SteppedClock(Instant.now());
-        return new Promotion(targets, sink, stage -> new Gate(LocalEnvironment.SERVICE, stage.name(), stage.gate(), provider,
+        return new Deploy(targets, sink, stage -> new Gate(LocalEnvironment.SERVICE, stage.name(), stage.gate(), provider,
                 stepped, stepped, sink), Clock.systemUTC());
     }
 }

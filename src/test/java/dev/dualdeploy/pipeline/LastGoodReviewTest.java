@@ -42,14 +42,14 @@ class LastGoodReviewTest extends LocalStageTest {
      * back to the release it last passed, not stay on the failing release under an outcome of ROLLED_BACK.
      */
     @Test
-    void anUnjudgedCanaryLeftByAKilledPromotionIsNotMarkedGoodBecauseAOneSideDeployRecordedIt() {
-        StageReport kubernetesFirst = deploy(NEXT, new ToggleSpec(false, true));
+    void anUnjudgedCanaryLeftByAKilledDeployIsNotMarkedGoodBecauseAOneSideDeployRecordedIt() {
+        StageResult kubernetesFirst = deploy(NEXT, new ToggleSpec(false, true));
         assertThat(kubernetesFirst.outcome()).as(kubernetesFirst.reason()).isEqualTo(StageOutcome.SUCCEEDED);
         // The killed promotion: the canary (legacy) got the release, then the CLI died while the gate watched it.
         RolloutResult canary = target(Side.LEGACY).deploy(NEXT).await(Duration.ofSeconds(30));
         assertThat(canary.succeeded()).as(canary.reason()).isTrue();
 
-        StageReport rerun = promotion(errorsOn(Side.LEGACY)).run(gated(GateSpec.OnError.FAIL), NEXT, new ToggleSpec(true, true), true, true);
+        StageResult rerun = promotion(errorsOn(Side.LEGACY)).run(gated(GateSpec.OnError.FAIL), NEXT, new ToggleSpec(true, true), true, true);
 
         assertThat(rerun.reason()).startsWith("gate canary FAIL");
         assertThat(runs(Side.LEGACY)).as("legacy, whose canary gate failed, must not keep the release").contains(GOOD.digest());
@@ -64,18 +64,18 @@ class LastGoodReviewTest extends LocalStageTest {
      * fails. Legacy must return to the release it ran before, never judged good on it.
      */
     @Test
-    void aPausedCanaryIsNotMarkedGoodByTheNextRunOfTheSamePromotion() {
-        StageReport kubernetesFirst = deploy(NEXT, new ToggleSpec(false, true));
+    void aPausedCanaryIsNotMarkedGoodByTheNextRunOfTheSameDeploy() {
+        StageResult kubernetesFirst = deploy(NEXT, new ToggleSpec(false, true));
         assertThat(kubernetesFirst.outcome()).as(kubernetesFirst.reason()).isEqualTo(StageOutcome.SUCCEEDED);
         AtomicBoolean metricsDown = new AtomicBoolean(true);
         MetricsProvider provider = (query, window) -> metricsDown.get() ? Measurement.failed(query, "metrics unreachable")
                 : Measurement.of(query, List.of(query.side().equals(Side.LEGACY.label()) ? 0.10 : 0.005));
-        StageReport paused = promotion(provider).run(gated(GateSpec.OnError.PAUSE), NEXT, new ToggleSpec(true, true), true, true);
+        StageResult paused = promotion(provider).run(gated(GateSpec.OnError.PAUSE), NEXT, new ToggleSpec(true, true), true, true);
         assertThat(paused.outcome()).as(paused.reason()).isEqualTo(StageOutcome.PAUSED);
         assertThat(runs(Side.LEGACY)).contains(NEXT.digest());
         metricsDown.set(false);
 
-        StageReport rerun = promotion(provider).run(gated(GateSpec.OnError.PAUSE), NEXT, new ToggleSpec(true, true), true, true);
+        StageResult rerun = promotion(provider).run(gated(GateSpec.OnError.PAUSE), NEXT, new ToggleSpec(true, true), true, true);
 
         assertThat(rerun.reason()).startsWith("gate canary FAIL");
         assertThat(runs(Side.LEGACY)).as("legacy, whose canary gate failed, must not keep the release").contains(GOOD.digest());
@@ -87,18 +87,18 @@ class LastGoodReviewTest extends LocalStageTest {
      * when its gate passes, records it as the last good release on both sides (a later failure returns to it).
      */
     @Test
-    void aPausedPromotionRunAgainRecordsTheReleaseAsLastGoodWhenItsGatePasses() {
+    void aPausedDeployRunAgainRecordsTheReleaseAsLastGoodWhenItsGatePasses() {
         AtomicBoolean metricsDown = new AtomicBoolean(true);
         MetricsProvider provider = (query, window) -> metricsDown.get() ? Measurement.failed(query, "metrics unreachable")
                 : Measurement.of(query, List.of(0.005));
-        StageReport paused = promotion(provider).run(gated(GateSpec.OnError.PAUSE), NEXT, new ToggleSpec(true, true), true, true);
+        StageResult paused = promotion(provider).run(gated(GateSpec.OnError.PAUSE), NEXT, new ToggleSpec(true, true), true, true);
         assertThat(paused.outcome()).as(paused.reason()).isEqualTo(StageOutcome.PAUSED);
         assertThat(paused.reason()).endsWith("legacy keep 1.2.0 until a person runs the same deploy again (it keeps the release,"
                 + " judges it again, and records it as last good if the gate passes) or rolls back (dualdeploy rollback)");
         assertThat(target(Side.LEGACY).current().lastGoodImage()).contains(GOOD.image());
         metricsDown.set(false);
 
-        StageReport rerun = promotion(provider).run(gated(GateSpec.OnError.PAUSE), NEXT, new ToggleSpec(true, true), true, true);
+        StageResult rerun = promotion(provider).run(gated(GateSpec.OnError.PAUSE), NEXT, new ToggleSpec(true, true), true, true);
 
         assertThat(rerun.outcome()).as(rerun.reason()).isEqualTo(StageOutcome.SUCCEEDED);
         for (Side side : Side.values()) {
@@ -115,12 +115,12 @@ class LastGoodReviewTest extends LocalStageTest {
      */
     @Test
     void aFollowGateFailureAfterAOneSideDeployReturnsLegacyToItsLastGoodRelease() {
-        StageReport kubernetesFirst = deploy(NEXT, new ToggleSpec(false, true));
+        StageResult kubernetesFirst = deploy(NEXT, new ToggleSpec(false, true));
         assertThat(kubernetesFirst.outcome()).as(kubernetesFirst.reason()).isEqualTo(StageOutcome.SUCCEEDED);
         MetricsProvider badInFollow = (query, window) -> Measurement.of(query, List.of(
                 query.side().equals(Side.LEGACY.label()) && events.stream().anyMatch(e -> e.contains("gate follow")) ? 0.10 : 0.005));
 
-        StageReport report = promotion(badInFollow).run(gated(GateSpec.OnError.FAIL), NEXT, new ToggleSpec(true, true), true, true);
+        StageResult report = promotion(badInFollow).run(gated(GateSpec.OnError.FAIL), NEXT, new ToggleSpec(true, true), true, true);
 
         assertThat(report.reason()).startsWith("gate follow FAIL");
         assertThat(runs(Side.LEGACY)).as("legacy, whose follow gate failed: " + report.outcome() + ": " + report.reason())
@@ -138,18 +138,18 @@ class LastGoodReviewTest extends LocalStageTest {
     @Test
     void aRollbackFromParityThatOnlyOneSideCanMakeChangesNothing() {
         assertThat(deploy(NEXT, new ToggleSpec(true, true)).outcome()).isEqualTo(StageOutcome.SUCCEEDED);
-        StageReport kubernetesBack = new Rollback(targets, sink).run(stage(), List.of(Side.KUBERNETES));
+        StageResult kubernetesBack = new Rollback(targets, sink).run(stage(), List.of(Side.KUBERNETES));
         assertThat(kubernetesBack.outcome()).as(kubernetesBack.reason()).isEqualTo(StageOutcome.SUCCEEDED);
-        StageReport again = deploy(GOOD, new ToggleSpec(true, true));
+        StageResult again = deploy(GOOD, new ToggleSpec(true, true));
         assertThat(again.outcome()).as(again.reason()).isEqualTo(StageOutcome.SUCCEEDED);
-        assertThat(again.parity().status()).isEqualTo(Parity.Status.PARITY);
+        assertThat(again.parity().outcome()).isEqualTo(Parity.Outcome.PARITY);
 
-        StageReport rollback = new Rollback(targets, sink).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
+        StageResult rollback = new Rollback(targets, sink).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
 
         assertThat(runs(Side.KUBERNETES)).contains(GOOD.digest());
         assertThat(runs(Side.LEGACY)).as("legacy must not move when kubernetes cannot follow; "
                 + rollback.outcome() + ": " + rollback.reason()).contains(GOOD.digest());
-        assertThat(rollback.parity().status()).as(rollback.reason()).isEqualTo(Parity.Status.PARITY);
+        assertThat(rollback.parity().outcome()).as(rollback.reason()).isEqualTo(Parity.Outcome.PARITY);
     }
 
     /**
@@ -162,9 +162,9 @@ class LastGoodReviewTest extends LocalStageTest {
     void aRollbackFromParityToDifferentEarlierReleasesDoesNotSplitTheStage() {
         recordDifferentEarlierReleases();
 
-        StageReport rollback = new Rollback(targets, sink).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
+        StageResult rollback = new Rollback(targets, sink).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
 
-        assertThat(rollback.parity().status()).as(rollback.outcome() + ": " + rollback.reason()).isEqualTo(Parity.Status.PARITY);
+        assertThat(rollback.parity().outcome()).as(rollback.outcome() + ": " + rollback.reason()).isEqualTo(Parity.Outcome.PARITY);
     }
 
     /**
@@ -177,9 +177,9 @@ class LastGoodReviewTest extends LocalStageTest {
         recordDifferentEarlierReleases();
         env.ecs().throttle("DescribeServices", 2); // the first read and its one retry
 
-        StageReport rollback = new Rollback(targets, sink).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
+        StageResult rollback = new Rollback(targets, sink).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
 
-        assertThat(rollback.parity().status() == Parity.Status.DRIFT && rollback.outcome() == StageOutcome.SUCCEEDED)
+        assertThat(rollback.parity().outcome() == Parity.Outcome.DRIFT && rollback.outcome() == StageOutcome.SUCCEEDED)
                 .as("a rollback from parity that ends in DRIFT must not be SUCCEEDED: " + rollback.outcome() + ": "
                         + rollback.reason() + " [" + rollback.parity().reason() + "]")
                 .isFalse();
@@ -197,7 +197,7 @@ class LastGoodReviewTest extends LocalStageTest {
         env.ecs().breakImage(GOOD.digest(), EcsSimulator.Breakage.PULL);
         target(Side.LEGACY).rollback(); // then the kill: the rollout is never followed
 
-        StageReport rollback = new Rollback(targets, sink).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
+        StageResult rollback = new Rollback(targets, sink).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
 
         assertThat(rollback.outcome()).as(rollback.reason()).isEqualTo(StageOutcome.ROLLBACK_FAILED);
         assertThat(rollback.reason()).as("the reason names legacy's failed rollout").contains("legacy")
@@ -216,15 +216,15 @@ class LastGoodReviewTest extends LocalStageTest {
     void aRollbackAfterAnInterruptedUntagDoesNotReportAChangeItDidNotMake() {
         assertThat(deploy(NEXT, new ToggleSpec(true, true)).outcome()).isEqualTo(StageOutcome.SUCCEEDED);
         env.ecs().throttle("UntagResource", 1_000); // the kill: ECS's record moved, the untag and the switch never came
-        StageReport interrupted = new Rollback(targets, sink).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
+        StageResult interrupted = new Rollback(targets, sink).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
         assertThat(interrupted.outcome()).as(interrupted.reason()).isEqualTo(StageOutcome.ROLLBACK_FAILED);
         env.ecs().throttle("UntagResource", 0);
-        StageReport again = new Rollback(targets, sink).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
+        StageResult again = new Rollback(targets, sink).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
         assertThat(again.outcome()).as(again.reason()).isEqualTo(StageOutcome.SUCCEEDED);
         assertThat(runs(Side.LEGACY)).contains(GOOD.digest());
         assertThat(runs(Side.KUBERNETES)).contains(GOOD.digest());
 
-        StageReport further = new Rollback(targets, sink).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
+        StageResult further = new Rollback(targets, sink).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
 
         assertThat(runs(Side.LEGACY)).contains(GOOD.digest());
         assertThat(runs(Side.KUBERNETES)).contains(GOOD.digest());
@@ -243,7 +243,7 @@ class LastGoodReviewTest extends LocalStageTest {
         KubernetesSpec kubernetes = stage().kubernetes().orElseThrow();
         env.kubernetes().client().apps().deployments().inNamespace(kubernetes.namespace()).withName(kubernetes.deployment()).delete();
 
-        StageReport report;
+        StageResult report;
         try {
             report = deploy(NEXT, new ToggleSpec(true, true));
         } catch (TargetException refused) {
@@ -269,12 +269,12 @@ class LastGoodReviewTest extends LocalStageTest {
         RolloutResult canary = target(Side.LEGACY).deploy(NEXT).await(Duration.ofSeconds(30)); // then the kill
         assertThat(canary.succeeded()).as(canary.reason()).isTrue();
 
-        StageReport rollback = new Rollback(targets, sink).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
+        StageResult rollback = new Rollback(targets, sink).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
 
         assertThat(runs(Side.LEGACY)).contains(GOOD.digest());
         assertThat(runs(Side.KUBERNETES)).as("kubernetes, untouched, must not be taken past the last good release: "
                 + rollback.outcome() + ": " + rollback.reason()).contains(GOOD.digest());
-        assertThat(rollback.parity().status()).isEqualTo(Parity.Status.PARITY);
+        assertThat(rollback.parity().outcome()).isEqualTo(Parity.Outcome.PARITY);
     }
 
     /**
@@ -285,11 +285,11 @@ class LastGoodReviewTest extends LocalStageTest {
     @Test
     void theRollbackAPausedCanaryAsksForReturnsTheStageToItsLastGoodReleaseNotPastIt() {
         MetricsProvider down = (query, window) -> Measurement.failed(query, "metrics unreachable");
-        StageReport paused = promotion(down).run(gated(GateSpec.OnError.PAUSE), NEXT, new ToggleSpec(true, true), true, true);
+        StageResult paused = promotion(down).run(gated(GateSpec.OnError.PAUSE), NEXT, new ToggleSpec(true, true), true, true);
         assertThat(paused.outcome()).as(paused.reason()).isEqualTo(StageOutcome.PAUSED);
         assertThat(paused.reason()).contains("rolls back (dualdeploy rollback)");
 
-        StageReport rollback = new Rollback(targets, sink).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
+        StageResult rollback = new Rollback(targets, sink).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
 
         assertThat(runs(Side.LEGACY)).contains(GOOD.digest());
         assertThat(runs(Side.KUBERNETES)).as("kubernetes, never changed, must stay on the last good release: "
@@ -317,7 +317,7 @@ class LastGoodReviewTest extends LocalStageTest {
         env.ecs().throttle("UpdateService", 0);
         env.ecs().throttle("TagResource", 1_000);
 
-        StageReport report;
+        StageResult report;
         try {
             report = deploy(crashes, new ToggleSpec(true, true));
         } catch (TargetException refused) {
@@ -339,7 +339,7 @@ class LastGoodReviewTest extends LocalStageTest {
         KubernetesSpec kubernetes = stage().kubernetes().orElseThrow();
         env.kubernetes().client().apps().deployments().inNamespace(kubernetes.namespace()).withName(kubernetes.deployment()).delete();
 
-        StageReport rollback = new Rollback(targets, sink).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
+        StageResult rollback = new Rollback(targets, sink).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
 
         assertThat(rollback.outcome()).isEqualTo(StageOutcome.ROLLBACK_FAILED);
         assertThat(runs(Side.LEGACY)).as("legacy must not move when kubernetes cannot: " + rollback.reason()).contains(GOOD.digest());

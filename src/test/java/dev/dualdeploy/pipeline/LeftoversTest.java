@@ -45,7 +45,7 @@ class LeftoversTest extends LocalStageTest {
         RolloutResult half = target(Side.KUBERNETES).deploy(NEXT).await(Duration.ofSeconds(30));
         assertThat(half.succeeded()).as(half.reason()).isTrue();
 
-        StageReport report = deploy(OTHER, BOTH);
+        StageResult report = deploy(OTHER, BOTH);
 
         assertThat(report.outcome()).as(report.reason()).isEqualTo(StageOutcome.SUCCEEDED);
         assertThat(runs(Side.LEGACY)).contains(OTHER.digest());
@@ -61,7 +61,7 @@ class LeftoversTest extends LocalStageTest {
         int k = env.traffic().served(STAGE, Side.KUBERNETES).size();
         assertThat(target(Side.KUBERNETES).deploy(NEXT).await(Duration.ofSeconds(30)).succeeded()).isTrue();
 
-        StageReport report = deploy(NEXT, BOTH);
+        StageResult report = deploy(NEXT, BOTH);
 
         assertThat(report.outcome()).as(report.reason()).isEqualTo(StageOutcome.SUCCEEDED);
         assertThat(served(Side.KUBERNETES, k)).containsExactly(NEXT.digest());
@@ -69,19 +69,19 @@ class LeftoversTest extends LocalStageTest {
     }
 
     @Test
-    void aGatedPromotionOfAnotherReleaseAfterAKilledRollbackReturnsTheFailedSideBeforeItsBaselineIsTaken() {
+    void aGatedDeployOfAnotherReleaseAfterAKilledRollbackReturnsTheFailedSideBeforeItsBaselineIsTaken() {
         env.kubernetes().breakImage(CRASHES_ON_KUBERNETES.digest(), KubernetesSimulator.Breakage.CRASH);
         int k = env.traffic().served(STAGE, Side.KUBERNETES).size();
         // The killed run: kubernetes got the crashing release, it failed, and the CLI died before its rollback began.
         assertThat(target(Side.KUBERNETES).deploy(CRASHES_ON_KUBERNETES).await(Duration.ofSeconds(30)).succeeded()).isFalse();
 
-        StageReport report = promotion((query, window) -> Measurement.of(query, List.of(0.001))).run(gated(), OTHER, BOTH, true, true);
+        StageResult report = promotion((query, window) -> Measurement.of(query, List.of(0.001))).run(gated(), OTHER, BOTH, true, true);
 
         assertThat(report.outcome()).as(report.reason()).isEqualTo(StageOutcome.SUCCEEDED);
         assertThat(served(Side.KUBERNETES, k)).containsExactly(CRASHES_ON_KUBERNETES.digest(), GOOD.digest(), OTHER.digest());
         assertThat(runs(Side.LEGACY)).contains(OTHER.digest());
         assertThat(runs(Side.KUBERNETES)).contains(OTHER.digest());
-        assertThat(report.gates()).singleElement().satisfies(g -> assertThat(g.decision()).isEqualTo(GateReport.Decision.PASS));
+        assertThat(report.gates()).singleElement().satisfies(g -> assertThat(g.decision()).isEqualTo(GateResult.Decision.PASS));
     }
 
     /** The stage with a gate on an error-rate SLO. */

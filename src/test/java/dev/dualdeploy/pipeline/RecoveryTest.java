@@ -79,7 +79,7 @@ class RecoveryTest {
                 TargetState.Health.HEALTHY, "2/2 ready"));
         ExecutorService pool = Executors.newSingleThreadExecutor();
         try {
-            Recovery.Result result = Recovery.run(stage, opened, before, new Deploy(null, ProgressRecorder.none()), pool,
+            Recovery.Result result = Recovery.run(stage, opened, before, new Rollouts(null, ProgressRecorder.none()), pool,
                     ProgressRecorder.none());
 
             assertThat(result.recovered()).isFalse();
@@ -124,7 +124,7 @@ class RecoveryTest {
         public Rollout rollback() {
             rollbacks++;
             image = lastGood;
-            return timeout -> new RolloutResult(RolloutResult.Status.SUCCEEDED,
+            return timeout -> new RolloutResult(RolloutResult.Outcome.SUCCEEDED,
                     "back on " + lastGood, Duration.ZERO);
         }
 
@@ -179,7 +179,7 @@ class RecoveryTest {
         ExecutorService pool = Executors.newFixedThreadPool(2);
         try {
             Recovery.Result result = Recovery.run(stage, opened, before, Optional.of(ours), Map.of(),
-                    new Deploy(targets, ProgressRecorder.none()), pool, ProgressRecorder.none(), "the release failed");
+                    new Rollouts(targets, ProgressRecorder.none()), pool, ProgressRecorder.none(), "the release failed");
 
             assertThat(legacy.image).as("the side this run changed is back on its last good release").isEqualTo(good);
             assertThat(kubernetes.rollbacks).as("no rollback over the other writer's change").isZero();

@@ -58,7 +58,7 @@ class RollbackHostileReviewTest extends LocalStageTest {
         String outcome;
         try {
             RolloutResult rollback = target(Side.LEGACY).rollback().await(Duration.ofSeconds(30));
-            outcome = rollback.status() + ": " + rollback.reason();
+            outcome = rollback.outcome() + ": " + rollback.reason();
         } catch (TargetException refused) {
             outcome = "refused: " + refused.getMessage(); // refusing to guess is acceptable: nothing moved past 1.0.0
         }
@@ -76,7 +76,7 @@ class RollbackHostileReviewTest extends LocalStageTest {
      * The stage's kubernetes side applies manifests, and the workspace the operator runs the rollback from holds
      * manifests that do not (any longer) contain the Deployment (a renamed file, the branch of the failed release).
      * A rollback never applies manifests, but the "already on it" health check of the staying side goes through
-     * DeployTarget#deploy, which reads them first and throws a ConfigException. Deploy.parallel rethrows it after
+     * DeployTarget#deploy, which reads them first and throws a ConfigException. Rollouts.parallel rethrows it after
      * legacy was rolled back: the CLI prints "bad input" with exit 2 ("nothing changed") and no report, although
      * legacy was changed.
      */
@@ -96,7 +96,7 @@ class RollbackHostileReviewTest extends LocalStageTest {
         RolloutResult killed = target(Side.LEGACY).deploy(NEXT).await(Duration.ofSeconds(30)); // the killed canary
         assertThat(killed.succeeded()).as(killed.reason()).isTrue();
 
-        StageReport rollback;
+        StageResult rollback;
         try {
             rollback = new Rollback(targets, sink).run(withManifests, List.of(Side.LEGACY, Side.KUBERNETES));
         } catch (RuntimeException e) {
@@ -122,17 +122,17 @@ class RollbackHostileReviewTest extends LocalStageTest {
         MetricsProvider provider = (query, window) -> metricsDown.get() ? Measurement.failed(query, "metrics unreachable")
                 : Measurement.of(query, List.of(0.005));
         StageSpec gated = gated(Optional.empty());
-        StageReport paused = promotion(provider).run(gated, NEXT, new ToggleSpec(true, true), true, true);
+        StageResult paused = promotion(provider).run(gated, NEXT, new ToggleSpec(true, true), true, true);
         assertThat(paused.outcome()).as(paused.reason()).isEqualTo(StageOutcome.PAUSED);
         assertThat(paused.reason()).contains("until a person runs the same deploy again").doesNotContain("(dualdeploy gate)");
         metricsDown.set(false);
         // What the reason says: the same deploy again, which keeps the release, judges it and records it.
-        StageReport again = promotion(provider).run(gated, NEXT, new ToggleSpec(true, true), true, true);
+        StageResult again = promotion(provider).run(gated, NEXT, new ToggleSpec(true, true), true, true);
         assertThat(again.outcome()).as(again.reason()).isEqualTo(StageOutcome.SUCCEEDED);
 
         Release crashes = LocalEnvironment.sampleRelease("1.1.1");
         env.kubernetes().breakImage(crashes.digest(), KubernetesSimulator.Breakage.CRASH);
-        StageReport failed = deploy(crashes, new ToggleSpec(true, true));
+        StageResult failed = deploy(crashes, new ToggleSpec(true, true));
 
         assertThat(failed.outcome()).as(failed.reason()).isEqualTo(StageOutcome.ROLLED_BACK);
         assertThat(runs(Side.KUBERNETES)).as("the release the gate passed, not two back: " + failed.reason()).contains(NEXT.digest());
@@ -153,7 +153,7 @@ class RollbackHostileReviewTest extends LocalStageTest {
     @Test
     void aReleaseRolledBackOnOneSideIsNotRecordedGoodThereAgainFromTheOtherSidesStaleClaim() {
         assertThat(deploy(NEXT, new ToggleSpec(true, true)).outcome()).isEqualTo(StageOutcome.SUCCEEDED);
-        StageReport legacyBack = new Rollback(targets, sink).run(stage(), List.of(Side.LEGACY));
+        StageResult legacyBack = new Rollback(targets, sink).run(stage(), List.of(Side.LEGACY));
         assertThat(legacyBack.outcome()).as(legacyBack.reason()).isEqualTo(StageOutcome.SUCCEEDED);
         assertThat(runs(Side.LEGACY)).contains(GOOD.digest());
         RolloutResult unjudged = target(Side.LEGACY).deploy(NEXT).await(Duration.ofSeconds(30)); // killed before its gate
@@ -161,7 +161,7 @@ class RollbackHostileReviewTest extends LocalStageTest {
         Release crashes = LocalEnvironment.sampleRelease("1.1.1");
         env.kubernetes().breakImage(crashes.digest(), KubernetesSimulator.Breakage.CRASH);
 
-        StageReport failed = deploy(crashes, new ToggleSpec(true, true));
+        StageResult failed = deploy(crashes, new ToggleSpec(true, true));
 
         assertThat(runs(Side.LEGACY)).as("legacy's last good release is 1.0.0: 1.2.0 was rolled back there and never judged"
                 + " since; " + failed.outcome() + ": " + failed.reason() + "; events: " + events).contains(GOOD.digest());
@@ -185,9 +185,9 @@ class RollbackHostileReviewTest extends LocalStageTest {
                 plain.timeout(), plain.gate(), plain.approval());
         int updates = env.ecs().calls("UpdateService");
 
-        StageReport report;
+        StageResult report;
         try {
-            report = new Deploy(targets, sink).run(typo, NEXT, new ToggleSpec(true, true), true);
+            report = new Rollouts(targets, sink).run(typo, NEXT, new ToggleSpec(true, true), true);
         } catch (TargetException refused) {
             report = null; // refused before any change (exit 4): what is asked
         }

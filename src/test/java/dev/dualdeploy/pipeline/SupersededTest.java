@@ -97,7 +97,7 @@ class SupersededTest extends LocalStageTest {
                 || message.startsWith("running ");
     }
 
-    private SideReport side(StageReport report, Side side) {
+    private SideResult side(StageResult report, Side side) {
         return report.sides().stream().filter(s -> s.side() == side).findFirst().orElseThrow();
     }
 
@@ -109,13 +109,13 @@ class SupersededTest extends LocalStageTest {
     @Timeout(90) // before the fix, the kubernetes rollout waited for a timeout the stepped clock never reaches
     void aDeploymentWhoseImageAnotherWriterReplacesIsSupersededAndLeftToThem() {
         long wall = System.nanoTime();
-        StageReport report = new Deploy(stepped, interleaved(Side.KUBERNETES, SupersededTest::rolloutProgress,
+        StageResult report = new Rollouts(stepped, interleaved(Side.KUBERNETES, SupersededTest::rolloutProgress,
                 this::kubectlSetImage)).run(stage(), NEXT, BOTH, true);
         Duration took = Duration.ofNanos(System.nanoTime() - wall);
 
         String what = report.outcome() + ": " + report.reason() + "\n" + String.join("\n", events);
         RolloutResult kubernetes = side(report, Side.KUBERNETES).rollout().orElseThrow();
-        assertThat(kubernetes.status()).as(what).isEqualTo(RolloutResult.Status.FAILED);
+        assertThat(kubernetes.outcome()).as(what).isEqualTo(RolloutResult.Outcome.FAILED);
         assertThat(kubernetes.reason()).as(what).startsWith("superseded by " + Release.shortImage(THEIRS.image()) + ": ");
         assertThat(kubernetes.supersededBy()).contains(THEIRS.image());
         assertThat(kubernetes.took()).as("ended by the platform's word, not by the clock").isEqualTo(Duration.ZERO);
@@ -127,7 +127,7 @@ class SupersededTest extends LocalStageTest {
         assertThat(state(Side.KUBERNETES).image()).contains(THEIRS.image());
         await().atMost(Duration.ofSeconds(10)).until(() -> state(Side.KUBERNETES).digest().filter(THEIRS.digest()::equals).isPresent());
         assertThat(runs(Side.LEGACY)).contains(GOOD.digest());
-        assertThat(report.parity().status()).isEqualTo(Parity.Status.DRIFT);
+        assertThat(report.parity().outcome()).isEqualTo(Parity.Outcome.DRIFT);
         System.out.println("superseded on kubernetes, stage ended in " + took.toMillis() + " ms wall time (stage timeout "
                 + stage().timeout().toSeconds() + "s, never reached by the stepped clock)");
     }
@@ -136,13 +136,13 @@ class SupersededTest extends LocalStageTest {
     @Timeout(90)
     void anEcsServiceWhoseTaskDefinitionAnotherUpdateServiceReplacesIsSupersededAndLeftToThem() {
         long wall = System.nanoTime();
-        StageReport report = new Deploy(stepped, interleaved(Side.LEGACY, SupersededTest::rolloutProgress,
+        StageResult report = new Rollouts(stepped, interleaved(Side.LEGACY, SupersededTest::rolloutProgress,
                 this::updateServiceElsewhere)).run(stage(), NEXT, BOTH, true);
         Duration took = Duration.ofNanos(System.nanoTime() - wall);
 
         String what = report.outcome() + ": " + report.reason() + "\n" + String.join("\n", events);
         RolloutResult legacy = side(report, Side.LEGACY).rollout().orElseThrow();
-        assertThat(legacy.status()).as(what).isEqualTo(RolloutResult.Status.FAILED);
+        assertThat(legacy.outcome()).as(what).isEqualTo(RolloutResult.Outcome.FAILED);
         assertThat(legacy.reason()).as(what).startsWith("superseded by " + Release.shortImage(THEIRS.image())
                 + " (task definition loan-api-hotfix:1, app=" + THEIRS.image() + "): another writer updated the service");
         assertThat(legacy.supersededBy()).contains(THEIRS.image());
@@ -160,7 +160,7 @@ class SupersededTest extends LocalStageTest {
     @Test
     @Timeout(90)
     void withoutRollbackASupersededDeployStillNeedsAPerson() {
-        StageReport report = new Deploy(stepped, interleaved(Side.KUBERNETES, SupersededTest::rolloutProgress,
+        StageResult report = new Rollouts(stepped, interleaved(Side.KUBERNETES, SupersededTest::rolloutProgress,
                 this::kubectlSetImage)).run(stage(), NEXT, BOTH, false);
 
         assertThat(report.outcome()).as(report.reason()).isEqualTo(StageOutcome.SUPERSEDED);
@@ -177,7 +177,7 @@ class SupersededTest extends LocalStageTest {
     @Timeout(90)
     void whatAnotherWriterSetIsQuotedEscapedAndCappedInEveryReasonAndLine() {
         KubernetesSpec spec = stage().kubernetes().orElseThrow();
-        StageReport report = new Deploy(stepped, interleaved(Side.KUBERNETES, SupersededTest::rolloutProgress,
+        StageResult report = new Rollouts(stepped, interleaved(Side.KUBERNETES, SupersededTest::rolloutProgress,
                 () -> env.kubernetes().client().apps().deployments().inNamespace(spec.namespace()).withName(spec.deployment())
                         .edit(d -> {
                             d.getSpec().getTemplate().getSpec().getContainers().stream()
@@ -201,7 +201,7 @@ class SupersededTest extends LocalStageTest {
     @Timeout(90)
     void anEcsTaskDefinitionReRegisteredWithTheSameImageIsFollowedNotSuperseded() {
         EcsSpec spec = (EcsSpec) stage().legacy().orElseThrow();
-        StageReport report = new Deploy(stepped, interleaved(Side.LEGACY, SupersededTest::rolloutProgress, () -> {
+        StageResult report = new Rollouts(stepped, interleaved(Side.LEGACY, SupersededTest::rolloutProgress, () -> {
             try (EcsClient client = EcsTarget.connect(spec)) {
                 String registered = client.registerTaskDefinition(r -> r.family(spec.service()).containerDefinitions(
                         ContainerDefinition.builder().name(spec.container()).image(NEXT.image()).essential(true)
@@ -217,6 +217,6 @@ class SupersededTest extends LocalStageTest {
         assertThat(events).as(what).anySatisfy(line -> assertThat(line).contains("which runs the same image; following its deployment"));
         assertThat(runs(Side.LEGACY)).contains(NEXT.digest());
         assertThat(runs(Side.KUBERNETES)).contains(NEXT.digest());
-        assertThat(report.parity().status()).isEqualTo(Parity.Status.PARITY);
+        assertThat(report.parity().outcome()).isEqualTo(Parity.Outcome.PARITY);
     }
 }

@@ -83,7 +83,7 @@ class UnansweredBlipTest {
         public Rollout deploy(Release release) {
             answer();
             image = release.image();
-            return timeout -> new RolloutResult(RolloutResult.Status.SUCCEEDED, "2/2 ready", Duration.ofSeconds(1));
+            return timeout -> new RolloutResult(RolloutResult.Outcome.SUCCEEDED, "2/2 ready", Duration.ofSeconds(1));
         }
 
         @Override
@@ -97,7 +97,7 @@ class UnansweredBlipTest {
         public Rollout rollback() {
             answer();
             image = lastGood;
-            return timeout -> new RolloutResult(RolloutResult.Status.SUCCEEDED, "back on " + lastGood, Duration.ofSeconds(1));
+            return timeout -> new RolloutResult(RolloutResult.Outcome.SUCCEEDED, "back on " + lastGood, Duration.ofSeconds(1));
         }
 
         @Override
@@ -141,7 +141,7 @@ class UnansweredBlipTest {
         };
         List<String> events = new CopyOnWriteArrayList<>();
 
-        StageReport report = new Deploy(targets, ProgressRecorder.lines(events))
+        StageResult report = new Rollouts(targets, ProgressRecorder.lines(events))
                 .run(STAGE, new Release(REPOSITORY, NEW, "1.1.0"), new ToggleSpec(true, true), true);
 
         String what = report.outcome() + ": " + report.reason() + "; kubernetes calls: " + fakes.get(Side.KUBERNETES).calls.get();

@@ -3,9 +3,9 @@ package dev.dualdeploy.targets;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.dualdeploy.config.Side;
-import dev.dualdeploy.pipeline.Deploy;
+import dev.dualdeploy.pipeline.Rollouts;
 import dev.dualdeploy.pipeline.StageOutcome;
-import dev.dualdeploy.pipeline.StageReport;
+import dev.dualdeploy.pipeline.StageResult;
 import dev.dualdeploy.testing.LocalStageTest;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
@@ -22,14 +22,14 @@ class GuardedTargetsTest extends LocalStageTest {
         AtomicReference<String> lost = new AtomicReference<>("the lease dualdeploy-loan-api-prod on stage prod was lost (taken over)");
         GuardedTargets guarded = new GuardedTargets(targets, () -> Optional.ofNullable(lost.get()));
 
-        StageReport report = new Deploy(guarded, sink).run(stage(), NEXT, BOTH, true);
+        StageResult report = new Rollouts(guarded, sink).run(stage(), NEXT, BOTH, true);
 
         assertThat(report.outcome()).as(report.reason()).isIn(StageOutcome.ROLLBACK_FAILED, StageOutcome.ROLLED_BACK);
         assertThat(report.reason()).contains("was lost (taken over)");
         assertThat(runs(Side.LEGACY)).contains(GOOD.digest());
         assertThat(runs(Side.KUBERNETES)).contains(GOOD.digest());
         lost.set(null);
-        StageReport held = new Deploy(guarded, sink).run(stage(), NEXT, BOTH, true);
+        StageResult held = new Rollouts(guarded, sink).run(stage(), NEXT, BOTH, true);
         assertThat(held.outcome()).as("writes go through while the lease is held: " + held.reason()).isEqualTo(StageOutcome.SUCCEEDED);
     }
 }

@@ -10,11 +10,11 @@ import dev.dualdeploy.config.ToggleSpec;
 import dev.dualdeploy.journal.EventSink;
 import dev.dualdeploy.local.LocalEnvironment;
 import dev.dualdeploy.metrics.MetricsProvider;
-import dev.dualdeploy.pipeline.Deploy;
+import dev.dualdeploy.pipeline.Rollouts;
 import dev.dualdeploy.pipeline.Gate;
-import dev.dualdeploy.pipeline.Promotion;
+import dev.dualdeploy.pipeline.Deploy;
 import dev.dualdeploy.pipeline.StageOutcome;
-import dev.dualdeploy.pipeline.StageReport;
+import dev.dualdeploy.pipeline.StageResult;
 import dev.dualdeploy.release.Release;
 import dev.dualdeploy.targets.DeployTarget;
 import dev.dualdeploy.targets.PlatformTargets;
@@ -54,7 +54,7 @@ public abstract class LocalStageTest {
         env = LocalEnvironment.start(dir, OLDEST, 2);
         config = new ConfigLoader().load(env.config());
         targets = new PlatformTargets(Clock.systemUTC(), Sleeper.SYSTEM);
-        StageReport good = deploy(GOOD, BOTH);
+        StageResult good = deploy(GOOD, BOTH);
         assertThat(good.outcome()).as(good.reason()).isEqualTo(StageOutcome.SUCCEEDED);
     }
 
@@ -74,8 +74,8 @@ public abstract class LocalStageTest {
     }
 
     /** A deploy with automatic rollback, as {@code dualdeploy deploy --no-gate} runs it. */
-    protected StageReport deploy(Release release, ToggleSpec toggle) {
-        return new Deploy(targets, sink).run(stage(), release, toggle, true);
+    protected StageResult deploy(Release release, ToggleSpec toggle) {
+        return new Rollouts(targets, sink).run(stage(), release, toggle, true);
     }
 
     /** The digest that runs on the side, as read back from its platform. */
@@ -84,9 +84,9 @@ public abstract class LocalStageTest {
     }
 
     /** A promotion whose gate's time is stepped (a soak takes no wall time); the deploys are real. */
-    protected Promotion promotion(MetricsProvider provider) {
+    protected Deploy promotion(MetricsProvider provider) {
         SteppedClock stepped = new SteppedClock(Instant.now());
-        return new Promotion(targets, sink, stage -> new Gate(LocalEnvironment.SERVICE, stage.name(), stage.gate(), provider,
+        return new Deploy(targets, sink, stage -> new Gate(LocalEnvironment.SERVICE, stage.name(), stage.gate(), provider,
                 stepped, stepped, sink), Clock.systemUTC());
     }
 }

@@ -87,7 +87,7 @@ final class EcsRollout implements Rollout {
         Duration patience = Timeouts.current().call();
         while (true) {
             try {
-                Optional<RolloutResult.Status> end = poll();
+                Optional<RolloutResult.Outcome> end = poll();
                 answered = clock.instant();
                 if (end.isPresent()) {
                     return new RolloutResult(end.get(), lastState, Duration.between(started, clock.instant()), supersededBy);
@@ -98,27 +98,27 @@ final class EcsRollout implements Rollout {
                 lastState = e.getMessage();
                 if (e.getCause() != null && Faults.network(e.getCause())
                         && Duration.between(answered, clock.instant()).compareTo(patience) >= 0) {
-                    return new RolloutResult(RolloutResult.Status.FAILED, "the platform stopped answering, so the rollout cannot"
+                    return new RolloutResult(RolloutResult.Outcome.FAILED, "the platform stopped answering, so the rollout cannot"
                             + " be followed: " + lastState, Duration.between(started, clock.instant()));
                 }
             }
             if (Thread.currentThread().isInterrupted()) {
-                return new RolloutResult(RolloutResult.Status.FAILED, "interrupted while following the rollout",
+                return new RolloutResult(RolloutResult.Outcome.FAILED, "interrupted while following the rollout",
                         Duration.between(started, clock.instant()));
             }
             if (abort.requested()) {
-                return new RolloutResult(RolloutResult.Status.FAILED, Rollout.stoppedFollowing(abort) + "; " + lastState,
+                return new RolloutResult(RolloutResult.Outcome.FAILED, Rollout.stoppedFollowing(abort) + "; " + lastState,
                         Duration.between(started, clock.instant()));
             }
             if (!clock.instant().isBefore(deadline)) {
-                return new RolloutResult(RolloutResult.Status.TIMED_OUT, "not complete after " + timeout.toSeconds()
+                return new RolloutResult(RolloutResult.Outcome.TIMED_OUT, "not complete after " + timeout.toSeconds()
                         + "s: " + lastState, Duration.between(started, clock.instant()));
             }
             abort.sleep(sleeper, spec.poll());
         }
     }
 
-    private Optional<RolloutResult.Status> poll() {
+    private Optional<RolloutResult.Outcome> poll() {
         Service service = call("describe service", () -> client.describeServices(r -> r.cluster(spec.cluster())
                 .services(spec.service()))).services().stream().findFirst()
                 .orElseThrow(() -> new TargetException("service " + spec.cluster() + "/" + spec.service() + " not found"));
@@ -127,7 +127,7 @@ final class EcsRollout implements Rollout {
                 && !EcsTarget.lastSegment(taskDefinition).equals(EcsTarget.lastSegment(service.taskDefinition()))) {
             if (!follow(service)) {
                 superseded(service.taskDefinition());
-                return Optional.of(RolloutResult.Status.FAILED);
+                return Optional.of(RolloutResult.Outcome.FAILED);
             }
         }
         Optional<Deployment> ours = service.deployments().stream()
@@ -138,7 +138,7 @@ final class EcsRollout implements Rollout {
                 ours = Optional.of(service.deployments().get(0));
             } else {
                 lastState = "deployment " + deploymentId + " was replaced by another deployment of the service";
-                return Optional.of(RolloutResult.Status.FAILED);
+                return Optional.of(RolloutResult.Outcome.FAILED);
             }
         }
         Deployment deployment = ours.get();
@@ -147,12 +147,12 @@ final class EcsRollout implements Rollout {
         Optional<String> failure = startFailure(deployment.id());
         if (failure.isPresent()) {
             lastState = failure.get();
-            return Optional.of(RolloutResult.Status.FAILED);
+            return Optional.of(RolloutResult.Outcome.FAILED);
         }
         if ("FAILED".equals(deployment.rolloutStateAsString())) {
             lastState = "deployment circuit breaker: " + Optional.ofNullable(deployment.rolloutStateReason()).orElse("FAILED")
                     + " (" + deployment.failedTasks() + " failed tasks)";
-            return Optional.of(RolloutResult.Status.FAILED);
+            return Optional.of(RolloutResult.Outcome.FAILED);
         }
         int others = service.deployments().size() - 1;
         String line = "running " + deployment.runningCount() + "/" + deployment.desiredCount() + ", pending "
@@ -169,7 +169,7 @@ final class EcsRollout implements Rollout {
         if (complete) {
             lastState = deployment.runningCount() + "/" + deployment.desiredCount() + " tasks running "
                     + EcsTarget.lastSegment(taskDefinition);
-            return Optional.of(RolloutResult.Status.SUCCEEDED);
+            return Optional.of(RolloutResult.Outcome.SUCCEEDED);
         }
         return Optional.empty();
     }

@@ -121,12 +121,12 @@ final class KubernetesRollout implements Rollout {
                 // itself has stopped answering.
                 lastState = "API error: " + KubernetesTarget.summary(client, e);
                 if (Faults.network(e) && Duration.between(answered.get(), clock.instant()).compareTo(patience) >= 0) {
-                    done.complete(result(RolloutResult.Status.FAILED, "the platform stopped answering, so the rollout cannot be"
+                    done.complete(result(RolloutResult.Outcome.FAILED, "the platform stopped answering, so the rollout cannot be"
                             + " followed: " + lastState, started));
                 }
             } catch (RuntimeException e) {
                 // A bug in following, not a verdict on the release: say so plainly so it is not mistaken for one.
-                done.complete(result(RolloutResult.Status.FAILED, "internal error while following the rollout: " + e, started));
+                done.complete(result(RolloutResult.Outcome.FAILED, "internal error while following the rollout: " + e, started));
             }
         };
         ResourceEventHandler<HasMetadata> onChange = new ResourceEventHandler<>() {
@@ -162,7 +162,7 @@ final class KubernetesRollout implements Rollout {
             // Events end the wait; the deadline is the injected clock's, read again at least every WAKE.
             for (Instant now = clock.instant(); now.isBefore(deadline); now = clock.instant()) {
                 if (abort.requested()) {
-                    return done.getNow(result(RolloutResult.Status.FAILED, Rollout.stoppedFollowing(abort) + "; " + lastState,
+                    return done.getNow(result(RolloutResult.Outcome.FAILED, Rollout.stoppedFollowing(abort) + "; " + lastState,
                             started));
                 }
                 Duration left = Duration.between(now, deadline);
@@ -173,15 +173,15 @@ final class KubernetesRollout implements Rollout {
                 }
             }
             // A verdict reached at the deadline wins over the timeout.
-            return done.getNow(result(RolloutResult.Status.TIMED_OUT, "not complete after " + timeout.toSeconds() + "s: "
+            return done.getNow(result(RolloutResult.Outcome.TIMED_OUT, "not complete after " + timeout.toSeconds() + "s: "
                     + lastState, started));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return result(RolloutResult.Status.FAILED, "interrupted while following the rollout", started);
+            return result(RolloutResult.Outcome.FAILED, "interrupted while following the rollout", started);
         } catch (ExecutionException e) {
-            return result(RolloutResult.Status.FAILED, "cannot follow rollout: " + e.getCause(), started);
+            return result(RolloutResult.Outcome.FAILED, "cannot follow rollout: " + e.getCause(), started);
         } catch (KubernetesClientException e) {
-            return result(RolloutResult.Status.FAILED, "cannot watch the rollout: " + KubernetesTarget.summary(client, e), started);
+            return result(RolloutResult.Outcome.FAILED, "cannot watch the rollout: " + KubernetesTarget.summary(client, e), started);
         } finally {
             informers.forEach(SharedIndexInformer::close);
             serial.shutdownNow();
@@ -213,7 +213,7 @@ final class KubernetesRollout implements Rollout {
     private Optional<RolloutResult> evaluate(Instant started) {
         Deployment deployment = client.apps().deployments().inNamespace(spec.namespace()).withName(spec.deployment()).get();
         if (deployment == null) {
-            return Optional.of(result(RolloutResult.Status.FAILED, "deployment " + spec.namespace() + "/"
+            return Optional.of(result(RolloutResult.Outcome.FAILED, "deployment " + spec.namespace() + "/"
                     + spec.deployment() + " was deleted during the rollout", started));
         }
         Optional<RolloutResult> superseded = superseded(deployment, started);
@@ -222,14 +222,14 @@ final class KubernetesRollout implements Rollout {
         }
         Optional<String> deadline = deadlineExceeded(deployment);
         if (deadline.isPresent()) {
-            return Optional.of(result(RolloutResult.Status.FAILED, deadline.get(), started));
+            return Optional.of(result(RolloutResult.Outcome.FAILED, deadline.get(), started));
         }
         int desired = Optional.ofNullable(deployment.getSpec().getReplicas()).orElse(1);
         Optional<ReplicaSet> replicaSet = newReplicaSet(client, spec, deployment, image);
         List<Pod> newPods = replicaSet.map(rs -> pods(client, spec, rs)).orElse(List.of());
         Optional<String> failure = failure(newPods);
         if (failure.isPresent()) {
-            return Optional.of(result(RolloutResult.Status.FAILED, failure.get(), started));
+            return Optional.of(result(RolloutResult.Outcome.FAILED, failure.get(), started));
         }
         DeploymentStatus status = Optional.ofNullable(deployment.getStatus()).orElseGet(DeploymentStatus::new);
         long readyNew = newPods.stream().filter(KubernetesRollout::ready).count();
@@ -248,7 +248,7 @@ final class KubernetesRollout implements Rollout {
         // The Deployment's counters can be stale until the controller has observed this generation, so success also
         // needs the new ReplicaSet's own pods to be ready and every old pod to be gone.
         if (complete(deployment, desired) && readyNew == desired && oldPods == 0) {
-            return Optional.of(result(RolloutResult.Status.SUCCEEDED, desired + "/" + desired + " pods ready on " + image, started));
+            return Optional.of(result(RolloutResult.Outcome.SUCCEEDED, desired + "/" + desired + " pods ready on " + image, started));
         }
         return Optional.empty();
     }
@@ -402,7 +402,7 @@ final class KubernetesRollout implements Rollout {
         return value == null ? 0 : value;
     }
 
-    private RolloutResult result(RolloutResult.Status status, String reason, Instant started) {
+    private RolloutResult result(RolloutResult.Outcome status, String reason, Instant started) {
         return new RolloutResult(status, reason, Duration.between(started, clock.instant()));
     }
 }

@@ -68,7 +68,7 @@ class EcsRolloutSilenceTest {
 
             RolloutResult result = rollout.await(Duration.ofMinutes(1));
 
-            assertThat(result.status()).isEqualTo(RolloutResult.Status.FAILED);
+            assertThat(result.outcome()).isEqualTo(RolloutResult.Outcome.FAILED);
             assertThat(result.reason()).startsWith("the platform stopped answering, so the rollout cannot be followed: ")
                     .contains("no answer from " + silent.url() + " within 500ms");
             // Timeouts.call() is 1.5s here: the first poll's fault is at 0s of silence, the second, 3s later, ends it.

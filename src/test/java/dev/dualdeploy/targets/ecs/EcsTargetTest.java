@@ -74,7 +74,7 @@ class EcsTargetTest {
 
         RolloutResult result = target.deploy(Images.release('b', "1.1.0")).await(Duration.ofSeconds(30));
 
-        assertThat(result.status()).as(result.reason()).isEqualTo(RolloutResult.Status.SUCCEEDED);
+        assertThat(result.outcome()).as(result.reason()).isEqualTo(RolloutResult.Outcome.SUCCEEDED);
         TargetState state = target.current();
         assertThat(state.digest()).contains(Images.digest('b'));
         assertThat(state.version()).contains("1.1.0");
@@ -168,21 +168,21 @@ class EcsTargetTest {
         RolloutResult result = target.deploy(Images.release('c', "1.2.0")).await(Duration.ofSeconds(60));
         Instant verdict = Instant.now();
 
-        assertThat(result.status()).isEqualTo(RolloutResult.Status.FAILED);
+        assertThat(result.outcome()).isEqualTo(RolloutResult.Outcome.FAILED);
         assertThat(result.reason()).contains("TaskFailedToStart").contains("CannotPullContainerError");
         Instant reported = sim.failureReportedAt(Images.digest('c')).orElseThrow();
         assertThat(Duration.between(reported, verdict)).isLessThan(Duration.ofSeconds(5));
         System.out.println("fail-fast latency (CannotPullContainerError, 50 ms poll): " + Duration.between(reported, verdict).toMillis() + " ms");
 
         RolloutResult back = target.rollback().await(Duration.ofSeconds(30));
-        assertThat(back.status()).as(back.reason()).isEqualTo(RolloutResult.Status.SUCCEEDED);
+        assertThat(back.outcome()).as(back.reason()).isEqualTo(RolloutResult.Outcome.SUCCEEDED);
         TargetState state = target.current();
         assertThat(state.digest()).contains(Images.digest('a'));
         assertThat(state.version()).contains("1.0.0");
         assertThat(state.health()).isEqualTo(TargetState.Health.HEALTHY);
         // Issue 8 item 1: on the last good release, a (manual) rollback goes one good release back, and then no further.
         RolloutResult oneBack = target.rollback().await(Duration.ofSeconds(30));
-        assertThat(oneBack.status()).as(oneBack.reason()).isEqualTo(RolloutResult.Status.SUCCEEDED);
+        assertThat(oneBack.outcome()).as(oneBack.reason()).isEqualTo(RolloutResult.Outcome.SUCCEEDED);
         assertThat(target.current().digest()).contains(Images.digest('0'));
         assertThat(target.current().lastGoodImage()).contains(Images.release('0', "").image());
         assertThatThrownBy(target::rollback).isInstanceOf(TargetException.class)
@@ -196,7 +196,7 @@ class EcsTargetTest {
 
         RolloutResult result = target.deploy(Images.release('d', "1.3.0")).await(Duration.ofSeconds(60));
 
-        assertThat(result.status()).isEqualTo(RolloutResult.Status.FAILED);
+        assertThat(result.outcome()).isEqualTo(RolloutResult.Outcome.FAILED);
         assertThat(result.reason()).contains("EssentialContainerExited").contains("container app exit 1");
     }
 
@@ -207,7 +207,7 @@ class EcsTargetTest {
 
         RolloutResult result = target.deploy(Images.release('e', "1.4.0")).await(Duration.ofSeconds(60));
 
-        assertThat(result.status()).isEqualTo(RolloutResult.Status.FAILED);
+        assertThat(result.outcome()).isEqualTo(RolloutResult.Outcome.FAILED);
         assertThat(result.reason()).startsWith("deployment circuit breaker: ECS deployment circuit breaker: tasks failed to start.");
         assertThat(target.current().health()).isEqualTo(TargetState.Health.DEGRADED);
     }
@@ -221,7 +221,7 @@ class EcsTargetTest {
 
         RolloutResult result = target.deploy(Images.release('f', "1.5.0")).await(Duration.ofSeconds(30));
 
-        assertThat(result.status()).as(result.reason()).isEqualTo(RolloutResult.Status.SUCCEEDED);
+        assertThat(result.outcome()).as(result.reason()).isEqualTo(RolloutResult.Outcome.SUCCEEDED);
         assertThat(sim.calls("RegisterTaskDefinition") - before).isEqualTo(3);
         assertThat(target.current().digest()).contains(Images.digest('f'));
     }

@@ -51,7 +51,7 @@ class KubernetesRolloutClockTest {
 
             RolloutResult ended = result.get(10, TimeUnit.SECONDS);
 
-            assertThat(ended.status()).as(ended.reason()).isEqualTo(RolloutResult.Status.TIMED_OUT);
+            assertThat(ended.outcome()).as(ended.reason()).isEqualTo(RolloutResult.Outcome.TIMED_OUT);
             assertThat(ended.reason()).startsWith("not complete after 600s: ");
             assertThat(ended.took()).as("measured in the injected clock").isEqualTo(Duration.ofMinutes(10));
         }

@@ -79,7 +79,7 @@ class KubernetesRolloutSilenceTest {
 
             RolloutResult result = target.deploy(Images.release('b', "1.1.0")).await(Duration.ofMinutes(2));
 
-            assertThat(result.status()).as(result.reason()).isEqualTo(RolloutResult.Status.FAILED);
+            assertThat(result.outcome()).as(result.reason()).isEqualTo(RolloutResult.Outcome.FAILED);
             assertThat(result.reason()).startsWith("the platform stopped answering, so the rollout cannot be followed: ")
                     .contains("no answer from " + proxy.url() + " within 1s");
             // Not the stage's timeout: about one call of silence, plus the 5s re-check that notices it.

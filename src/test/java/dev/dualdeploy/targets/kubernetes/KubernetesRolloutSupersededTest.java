@@ -73,7 +73,7 @@ class KubernetesRolloutSupersededTest {
             return d;
         });
 
-        assertThat(result.status()).as(result.reason()).isEqualTo(RolloutResult.Status.FAILED);
+        assertThat(result.outcome()).as(result.reason()).isEqualTo(RolloutResult.Outcome.FAILED);
         assertThat(result.reason()).startsWith("superseded by " + Release.shortDigest(THEIRS.digest()) + ": another writer set app to "
                 + THEIRS.image() + " during the rollout of " + OURS.image());
         assertThat(result.supersededBy()).contains(THEIRS.image());
@@ -90,7 +90,7 @@ class KubernetesRolloutSupersededTest {
             return d;
         });
 
-        assertThat(result.status()).as(result.reason()).isEqualTo(RolloutResult.Status.FAILED);
+        assertThat(result.outcome()).as(result.reason()).isEqualTo(RolloutResult.Outcome.FAILED);
         assertThat(result.reason()).startsWith("superseded by " + Release.shortDigest(THEIRS.digest()) + ": another writer changed "
                 + KubernetesTarget.DIGEST + " from " + OURS.digest() + " to " + THEIRS.digest());
         assertThat(result.supersededBy()).contains(THEIRS.digest());

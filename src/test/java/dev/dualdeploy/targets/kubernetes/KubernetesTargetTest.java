@@ -72,7 +72,7 @@ class KubernetesTargetTest {
 
         RolloutResult result = target.deploy(Images.release('b', "1.1.0")).await(Duration.ofSeconds(30));
 
-        assertThat(result.status()).as(result.reason()).isEqualTo(RolloutResult.Status.SUCCEEDED);
+        assertThat(result.outcome()).as(result.reason()).isEqualTo(RolloutResult.Outcome.SUCCEEDED);
         TargetState state = target.current();
         assertThat(state.digest()).contains(Images.digest('b'));
         assertThat(state.version()).contains("1.1.0");
@@ -101,21 +101,21 @@ class KubernetesTargetTest {
         RolloutResult result = target.deploy(Images.release('c', "1.2.0")).await(Duration.ofSeconds(60));
         Instant verdict = Instant.now();
 
-        assertThat(result.status()).isEqualTo(RolloutResult.Status.FAILED);
+        assertThat(result.outcome()).isEqualTo(RolloutResult.Outcome.FAILED);
         assertThat(result.reason()).containsPattern("pod loan-api-\\w+-\\w+ container app: (ErrImagePull|ImagePullBackOff)");
         Instant reported = firstFailureIn(ns);
         assertThat(Duration.between(reported, verdict)).isLessThan(Duration.ofSeconds(5));
         System.out.println("fail-fast latency (ImagePullBackOff): " + Duration.between(reported, verdict).toMillis() + " ms");
 
         RolloutResult back = target.rollback().await(Duration.ofSeconds(30));
-        assertThat(back.status()).as(back.reason()).isEqualTo(RolloutResult.Status.SUCCEEDED);
+        assertThat(back.outcome()).as(back.reason()).isEqualTo(RolloutResult.Outcome.SUCCEEDED);
         TargetState state = target.current();
         assertThat(state.digest()).contains(Images.digest('a'));
         assertThat(state.version()).contains("1.0.0");
         assertThat(state.health()).isEqualTo(TargetState.Health.HEALTHY);
         // Issue 8 item 1: on the last good release, a (manual) rollback goes one good release back, and then no further.
         RolloutResult oneBack = target.rollback().await(Duration.ofSeconds(30));
-        assertThat(oneBack.status()).as(oneBack.reason()).isEqualTo(RolloutResult.Status.SUCCEEDED);
+        assertThat(oneBack.outcome()).as(oneBack.reason()).isEqualTo(RolloutResult.Outcome.SUCCEEDED);
         assertThat(target.current().digest()).contains(Images.digest('0'));
         assertThat(target.current().lastGoodImage()).contains(Images.release('0', "").image());
         assertThatThrownBy(target::rollback).isInstanceOf(TargetException.class)
@@ -131,13 +131,13 @@ class KubernetesTargetTest {
         RolloutResult result = target.deploy(Images.release('d', "1.3.0")).await(Duration.ofSeconds(60));
         Instant verdict = Instant.now();
 
-        assertThat(result.status()).isEqualTo(RolloutResult.Status.FAILED);
+        assertThat(result.outcome()).isEqualTo(RolloutResult.Outcome.FAILED);
         assertThat(result.reason()).contains("CrashLoopBackOff").contains("back-off 10s restarting failed container=app");
         assertThat(Duration.between(firstFailureIn(ns), verdict)).isLessThan(Duration.ofSeconds(5));
         System.out.println("fail-fast latency (CrashLoopBackOff): " + Duration.between(firstFailureIn(ns), verdict).toMillis() + " ms");
 
         RolloutResult back = target.rollback().await(Duration.ofSeconds(30));
-        assertThat(back.status()).as(back.reason()).isEqualTo(RolloutResult.Status.SUCCEEDED);
+        assertThat(back.outcome()).as(back.reason()).isEqualTo(RolloutResult.Outcome.SUCCEEDED);
         assertThat(target.current().digest()).contains(Images.digest('a'));
         assertThat(target.current().health()).isEqualTo(TargetState.Health.HEALTHY);
     }
@@ -216,11 +216,11 @@ class KubernetesTargetTest {
         KubernetesTarget target = target(ns, Optional.of(dir));
 
         RolloutResult first = target.deploy(Images.release('a', "1.0.0")).await(Duration.ofSeconds(30));
-        assertThat(first.status()).as(first.reason()).isEqualTo(RolloutResult.Status.SUCCEEDED);
+        assertThat(first.outcome()).as(first.reason()).isEqualTo(RolloutResult.Outcome.SUCCEEDED);
         Files.writeString(dir.resolve("config.yml"), Files.readString(dir.resolve("config.yml")).replace("info", "debug"));
         RolloutResult second = target.deploy(Images.release('b', "1.1.0")).await(Duration.ofSeconds(30));
 
-        assertThat(second.status()).as(second.reason()).isEqualTo(RolloutResult.Status.SUCCEEDED);
+        assertThat(second.outcome()).as(second.reason()).isEqualTo(RolloutResult.Outcome.SUCCEEDED);
         var client = sim.client();
         assertThat(client.configMaps().inNamespace(ns).withName("loan-api").get().getData()).containsEntry("LOG_LEVEL", "debug");
         assertThat(client.services().inNamespace(ns).withName("loan-api").get().getSpec().getPorts()).hasSize(1);
@@ -248,7 +248,7 @@ class KubernetesTargetTest {
 
         RolloutResult result = target.deploy(Images.release('b', "1.1.0")).await(Duration.ofSeconds(30));
 
-        assertThat(result.status()).as(result.reason()).isEqualTo(RolloutResult.Status.SUCCEEDED);
+        assertThat(result.outcome()).as(result.reason()).isEqualTo(RolloutResult.Outcome.SUCCEEDED);
         Deployment deployment = sim.client().apps().deployments().inNamespace(ns).withName("loan-api").get();
         assertThat(deployment.getSpec().getReplicas()).as("the autoscaler's count").isEqualTo(5);
         assertThat(target.current().digest()).contains(Images.digest('b'));
@@ -275,7 +275,7 @@ class KubernetesTargetTest {
 
         RolloutResult result = target.deploy(Images.release('c', "1.2.0")).await(Duration.ofSeconds(30));
 
-        assertThat(result.status()).as(result.reason()).isEqualTo(RolloutResult.Status.SUCCEEDED);
+        assertThat(result.outcome()).as(result.reason()).isEqualTo(RolloutResult.Outcome.SUCCEEDED);
         assertThat(sim.client().apps().deployments().inNamespace(ns).withName("loan-api").get().getSpec().getReplicas())
                 .as("the count before the autoscaler took over").isEqualTo(2);
         assertThat(target.current().digest()).contains(Images.digest('c'));
@@ -296,7 +296,7 @@ class KubernetesTargetTest {
 
         RolloutResult result = target.deploy(Images.release('b', "1.1.0")).await(Duration.ofSeconds(30));
 
-        assertThat(result.status()).as(result.reason()).isEqualTo(RolloutResult.Status.SUCCEEDED);
+        assertThat(result.outcome()).as(result.reason()).isEqualTo(RolloutResult.Outcome.SUCCEEDED);
         assertThat(sim.client().apps().deployments().inNamespace(ns).withName("loan-api").get().getSpec().getReplicas()).isEqualTo(2);
         assertThat(target.current().digest()).contains(Images.digest('b'));
         assertThat(events).noneMatch(e -> e.contains("leaving replicas"));
@@ -372,7 +372,7 @@ class KubernetesTargetTest {
         try {
             for (char release : new char[] {'b', 'c', 'd', 'e', 'f', '1', '2', '3'}) {
                 RolloutResult result = target.deploy(Images.release(release, "1." + release)).await(Duration.ofSeconds(30));
-                assertThat(result.status()).as(result.reason()).isEqualTo(RolloutResult.Status.SUCCEEDED);
+                assertThat(result.outcome()).as(result.reason()).isEqualTo(RolloutResult.Outcome.SUCCEEDED);
             }
         } finally {
             writing.set(false);

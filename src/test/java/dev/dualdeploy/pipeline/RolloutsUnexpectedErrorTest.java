@@ -17,11 +17,11 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /**
- * Issue 9: {@code Deploy.parallel} rethrew a side's unexpected exception, and the stage was left with the other side on
+ * Issue 9: {@code Rollouts.parallel} rethrew a side's unexpected exception, and the stage was left with the other side on
  * the new release. Every path out of a stage that changed something goes through rollback: here the Kubernetes side's
  * rollout reaches the release and then throws (a bug while following it), while the legacy side succeeds.
  */
-class DeployUnexpectedErrorTest extends LocalStageTest {
+class RolloutsUnexpectedErrorTest extends LocalStageTest {
 
     /** The stage's real targets, but following the Kubernetes side's rollout throws once the rollout has ended. */
     private final class Throwing implements Targets {
@@ -73,7 +73,7 @@ class DeployUnexpectedErrorTest extends LocalStageTest {
 
     @Test
     void aSideThatThrowsIsPassedOnOnlyAfterEverySideIsBackOnTheLastGoodRelease() {
-        assertThatThrownBy(() -> new Deploy(new Throwing(), sink).run(stage(), NEXT, BOTH, true))
+        assertThatThrownBy(() -> new Rollouts(new Throwing(), sink).run(stage(), NEXT, BOTH, true))
                 .isInstanceOf(IllegalStateException.class).hasMessage("a bug while following the rollout");
 
         // Both sides had NEXT (the legacy rollout succeeded, the Kubernetes one reached it before throwing): both are back.
@@ -88,7 +88,7 @@ class DeployUnexpectedErrorTest extends LocalStageTest {
 
     @Test
     void withoutAutomaticRollbackTheSidesAreLeftAndSaidToBe() {
-        assertThatThrownBy(() -> new Deploy(new Throwing(), sink).run(stage(), NEXT, BOTH, false))
+        assertThatThrownBy(() -> new Rollouts(new Throwing(), sink).run(stage(), NEXT, BOTH, false))
                 .isInstanceOf(IllegalStateException.class);
 
         assertThat(runs(Side.LEGACY)).contains(NEXT.digest());

@@ -17,6 +17,6 @@ import java.util.Optional;
  * @param after what runs on the side at the end, as read back
  * @param took how long the side took, rollout and rollback together
  */
-public record SideReport(Side side, String target, Optional<RolloutResult> rollout, Optional<RolloutResult> rollback,
+public record SideResult(Side side, String target, Optional<RolloutResult> rollout, Optional<RolloutResult> rollback,
                          Optional<String> rollbackError, TargetState after, Duration took) {
 }

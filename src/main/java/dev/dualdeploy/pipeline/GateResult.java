@@ -22,8 +22,8 @@ import java.util.Map;
  * @param started when the gate began
  * @param took how long it ran
  */
-public record GateReport(String stage, String phase, List<Side> judged, Verdict.Outcome outcome, Decision decision, String reason,
-                         List<Check> checks, int windows, int plannedWindows, Instant started, Duration took) {
+public record GateResult(String stage, String phase, List<Side> judged, Verdict.Outcome outcome, Decision decision, String reason,
+                         List<CheckResult> checks, int windows, int plannedWindows, Instant started, Duration took) {
 
     /** What the gate decided. */
     public enum Decision {
@@ -42,10 +42,10 @@ public record GateReport(String stage, String phase, List<Side> judged, Verdict.
      * @param verdict its verdict
      * @param samples the per-window values it judged, by series ({@code kubernetes}, {@code legacy before-deploy})
      */
-    public record Check(String name, Verdict verdict, Map<String, List<Double>> samples) {
+    public record CheckResult(String name, Verdict verdict, Map<String, List<Double>> samples) {
     }
 
-    public GateReport {
+    public GateResult {
         judged = List.copyOf(judged);
         checks = List.copyOf(checks);
     }

@@ -15,17 +15,17 @@ import java.util.Optional;
  * @param sides one report per enabled side
  * @param gates the gate runs, in order; empty when the stage had no gate or it did not run
  */
-public record StageReport(String stage, Optional<Release> release, StageOutcome outcome, String reason, Parity parity,
-                          List<SideReport> sides, List<GateReport> gates) {
+public record StageResult(String stage, Optional<Release> release, StageOutcome outcome, String reason, Parity parity,
+                          List<SideResult> sides, List<GateResult> gates) {
 
-    public StageReport {
+    public StageResult {
         sides = List.copyOf(sides);
         gates = List.copyOf(gates);
     }
 
     /** A report without gate runs. */
-    public StageReport(String stage, Optional<Release> release, StageOutcome outcome, String reason, Parity parity,
-                       List<SideReport> sides) {
+    public StageResult(String stage, Optional<Release> release, StageOutcome outcome, String reason, Parity parity,
+                       List<SideResult> sides) {
         this(stage, release, outcome, reason, parity, sides, List.of());
     }
 }

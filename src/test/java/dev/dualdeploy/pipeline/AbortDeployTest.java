@@ -29,7 +29,7 @@ import org.junit.jupiter.api.Test;
  * changed, is not written. The metrics provider requests the abort from inside the second window, as a signal that
  * arrives then would.
  */
-class AbortPromotionTest extends LocalStageTest {
+class AbortDeployTest extends LocalStageTest {
 
     /** The stage with a canary gate on Kubernetes: six windows of ten seconds, an error-rate SLO. */
     private StageSpec canaryStage() {
@@ -57,7 +57,7 @@ class AbortPromotionTest extends LocalStageTest {
         int updates = env.ecs().calls("UpdateService");
         events.clear();
 
-        StageReport report = new Promotion(targets, sink, stage -> new Gate(LocalEnvironment.SERVICE, stage.name(), stage.gate(),
+        StageResult report = new Deploy(targets, sink, stage -> new Gate(LocalEnvironment.SERVICE, stage.name(), stage.gate(),
                 healthy, stepped, stepped, sink, abort), Clock.systemUTC(), abort).run(canaryStage(), NEXT, BOTH, true, true);
 
         assertThat(report.outcome()).as(report.reason()).isEqualTo(StageOutcome.ABORTED);
