@@ -7,7 +7,6 @@ import dev.dualdeploy.config.StageSpec;
 import dev.dualdeploy.journal.EventSink;
 import dev.dualdeploy.journal.LeaseKeeper;
 import dev.dualdeploy.pipeline.Rollback;
-import dev.dualdeploy.pipeline.StageOutcome;
 import dev.dualdeploy.pipeline.StageResult;
 import dev.dualdeploy.targets.GuardedTargets;
 import dev.dualdeploy.targets.PlatformTargets;
@@ -66,9 +65,8 @@ final class RollbackCommand extends BaseCommand {
              LeaseKeeper held = lease.hold(platforms, config.service(), stageSpec, sides.contains(Side.KUBERNETES), events)) {
             report = new Rollback(new GuardedTargets(platforms, held::lost), events, abort).run(stageSpec, sides);
         }
-        // A rollback finished after the abort ends the run where the person asked it to go: aborted, in a defined state.
-        int code = abort.requested() && report.outcome() == StageOutcome.SUCCEEDED ? ExitCodes.ABORTED : ExitCodes.of(report);
-        end(abort.requested() && code == ExitCodes.ABORTED ? "ABORTED" : report.outcome().name(), code, report.reason());
+        int code = ExitCodes.of(report);
+        end(report.outcome().name(), code, report.reason());
         Print.stage(out(), "rollback", report, code, json(), runId());
         return code;
     }

@@ -139,7 +139,9 @@ public final class Rollback {
                 }
             }
             Parity parity = Parity.of(after);
-            StageOutcome outcome = failed.isEmpty() ? StageOutcome.SUCCEEDED : StageOutcome.ROLLBACK_FAILED;
+            // Finished after an abort, the run ends where the person asked it to go: aborted, in a defined state.
+            StageOutcome outcome = !failed.isEmpty() ? StageOutcome.ROLLBACK_FAILED
+                    : abort.requested() ? StageOutcome.ABORTED : StageOutcome.SUCCEEDED;
             String done = (plan.moving().isEmpty() ? "rolled back no side" : "rolled back " + Side.labels(plan.moving())) + " to " + label
                     + (plan.staying().isEmpty() ? "" : " (" + Side.labels(plan.staying()) + " already ran it)");
             String reason = failed.isEmpty() ? done : "rollback to " + label + " failed: " + String.join("; ", failed);

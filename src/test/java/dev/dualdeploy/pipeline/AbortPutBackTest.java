@@ -5,6 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import dev.dualdeploy.cli.ExitCodes;
 import dev.dualdeploy.config.Side;
+import dev.dualdeploy.journal.Event;
+import dev.dualdeploy.journal.EventSink;
 import dev.dualdeploy.local.LocalEnvironment;
 import dev.dualdeploy.testing.LocalStageTest;
 import dev.dualdeploy.time.Abort;
@@ -13,12 +15,13 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 
 /**
  * The engine's side of an abort on a real local stage (both sides on 1.0.0, recorded last good): a put-back that
  * cannot be made is ROLLBACK_FAILED (exit 4), never ABORTED; an abort before anything started changes nothing, in a
- * deploy and in a rollback. The signal path and the put-back that succeeds are {@code cli/AbortTest}'s.
+ * deploy and in a rollback; a rollback aborted while under way is finished (it is the way back) and ends ABORTED. The signal path and the put-back that succeeds are {@code cli/AbortTest}'s.
  */
 class AbortPutBackTest extends LocalStageTest {
 
@@ -69,5 +72,26 @@ class AbortPutBackTest extends LocalStageTest {
         assertThat(report.reason()).isEqualTo("aborted (SIGTERM) during the rollback's preparation: nothing was changed");
         assertThat(runs(Side.LEGACY)).contains(GOOD.digest());
         assertThat(runs(Side.KUBERNETES)).contains(GOOD.digest());
+    }
+    @Test
+    void aRollbackAbortedWhileUnderWayIsFinishedAndEndsAborted() {
+        Abort abort = Abort.create();
+        // The abort arrives once the rollback moves a side: it is finished, and the stage says aborted.
+        AtomicBoolean started = new AtomicBoolean();
+        EventSink abortingSink = EventSink.of(sink.run(), sink.clock(), event -> {
+            sink.accept(event);
+            started.compareAndSet(false, event instanceof Event.RollbackStarted);
+            if (started.get() && event.side().isPresent()) {
+                abort.request("SIGTERM");
+            }
+        });
+
+        StageResult report = new Rollback(targets, abortingSink, abort).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
+
+        assertThat(report.outcome()).as(report.reason()).isEqualTo(StageOutcome.ABORTED);
+        assertThat(ExitCodes.of(report.outcome())).isEqualTo(ExitCodes.ABORTED);
+        assertThat(events).anyMatch(e -> e.startsWith("[prod] ABORTED: rolled back legacy + kubernetes to "));
+        assertThat(runs(Side.LEGACY)).contains(OLDEST.digest());
+        assertThat(runs(Side.KUBERNETES)).contains(OLDEST.digest());
     }
 }
