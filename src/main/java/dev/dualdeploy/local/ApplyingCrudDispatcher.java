@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Executors;
 import java.util.regex.Pattern;
 
@@ -104,17 +105,32 @@ final class ApplyingCrudDispatcher extends KubernetesCrudDispatcher {
 
         @Override
         public void onClosing(WebSocket webSocket, int code, String reason) {
-            CLOSER.execute(() -> delegate.onClosing(webSocket, code, reason));
+            offLoop(() -> delegate.onClosing(webSocket, code, reason));
         }
 
         @Override
         public void onClosed(WebSocket webSocket, int code, String reason) {
-            CLOSER.execute(() -> delegate.onClosed(webSocket, code, reason));
+            offLoop(() -> delegate.onClosed(webSocket, code, reason));
         }
 
         @Override
         public void onFailure(WebSocket webSocket, Throwable error, Response response) {
-            CLOSER.execute(() -> delegate.onFailure(webSocket, error, response));
+            offLoop(() -> delegate.onFailure(webSocket, error, response));
+        }
+
+        /**
+         * A close that arrives after the simulator stopped has nothing left to close: its event loop is gone, and the
+         * mock's close callback says so by throwing on this thread, which would print a stack trace into the output of
+         * whoever stopped the simulator (a test, a benchmark, the demo).
+         */
+        private static void offLoop(Runnable close) {
+            CLOSER.execute(() -> {
+                try {
+                    close.run();
+                } catch (RejectedExecutionException stopped) {
+                    // the simulator's server is stopped: the watch is closed with it
+                }
+            });
         }
     }
 
