@@ -152,7 +152,8 @@ public final class DualDeployCommand {
         // A run that began journals how it ended, and its JSON names it, whatever stopped it.
         Optional<String> run = cmd.getCommand() instanceof BaseCommand base ? base.startedRun() : Optional.empty();
         if (cmd.getCommand() instanceof BaseCommand base) {
-            base.end("ERROR", code, message);
+            // A refusal is no error: the run ended because another one holds the stage (exit 5), and says so.
+            base.end(code == ExitCodes.LEASED ? "LEASED" : "ERROR", code, message);
         }
         if (json) {
             ObjectNode error = JsonReport.error(cmd.getCommandName(), code, message);
