@@ -133,7 +133,8 @@ public final class DualDeployCommand {
             code = ExitCodes.LEASED;
             message = "stage is leased by another run: " + e.getMessage();
             err.println("error: " + Text.line(message));
-            err.println("hint: wait for it with --wait-lock DURATION; a lease whose holder died expires after its lease_duration");
+            err.println("hint: wait for it with --wait-lock DURATION; the lease of a run that died is taken over once this run has"
+                    + " seen it unchanged for its lease_duration");
         } else if (e instanceof TargetException) {
             code = ExitCodes.NEEDS_ATTENTION;
             message = e.getMessage();

@@ -17,9 +17,10 @@ import java.util.function.Consumer;
  * it on {@link #close()}. It emits {@link Event.LockAcquired} when it holds the lease and {@link Event.LockLost} when it
  * no longer does (released, or lost).
  *
- * <p>A lost lease (another holder took it over, or no renewal succeeded for the whole duration, so that others may see it
- * expired) is not an exception on the run's thread: the rollout in flight is not torn off half-way. It is a state,
- * {@link #lost()}, that the run checks before each new write (the CLI wraps its targets in
+ * <p>A lost lease (another holder took it over, or no renewal succeeded for its duration less a {@link #margin}, counted
+ * from the start of the last one that did, so that others may see it expired; judged on the caller's thread too, so a
+ * renewal call that hangs cannot hide it) is not an exception on the run's thread: the rollout in flight is not torn off
+ * half-way. It is a state, {@link #lost()}, that the run checks before each new write (the CLI wraps its targets in
  * {@code targets.GuardedTargets}), so no new rollout, rollback or last-good record is started once the lease is gone;
  * what is in flight ends as it would. A renewal that fails on the network is retried at the next tick: one dropped
  * request does not lose the lease while it has not expired.
@@ -78,7 +79,8 @@ public final class LeaseKeeper implements AutoCloseable {
      *
      * @param wait how long to wait; zero fails at once
      * @throws LeaseHeldException if another holder still holds it after {@code wait}
-     * @throws RuntimeException (the platform's) if the platform could not be read or written
+     * @throws RuntimeException (the platform's) if the platform could not be read or written: at once without a wait,
+     *                          else the last failure once the wait ends (each one until then is said and retried)
      */
     public void acquire(Duration wait) {
         if (lease == null) {
