@@ -51,7 +51,7 @@ final class LeaseOptions {
      * The holder written into the lease: the run id, and the Jenkins {@code BUILD_TAG} when set (control characters
      * escaped, then cut to {@value #MAX_BUILD_TAG} characters, never inside a surrogate pair), so that the run a second
      * one names can be found in a Jenkins log or a terminal. Always a valid holder identity for the lease: one line of
-     * printable characters, at most 38 + 1 + {@value #MAX_BUILD_TAG}.
+     * printable characters: the run id, a space and at most {@value #MAX_BUILD_TAG} more.
      */
     static String holder(String runId, Map<String, String> env) {
         String tag = Optional.ofNullable(env.get("BUILD_TAG")).map(Text::escape).map(t -> Text.cut(t, MAX_BUILD_TAG))
