@@ -6,6 +6,6 @@ def call(Map options = [:]) {
         error('dualDeployRollback needs stage: (the stage to roll back)')
     }
     def cli = new DualDeployCli(this, options)
-    Map result = cli.run('rollback', [STAGE: options.stage, SIDE: options.side], "rollback-${options.stage}")
+    Map result = cli.run('rollback', [STAGE: options.stage, SIDE: options.side, WAIT_LOCK: cli.waitLock()], "rollback-${options.stage}")
     return cli.check(result, "rollback of ${options.stage}")
 }

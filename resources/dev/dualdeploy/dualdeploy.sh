@@ -116,6 +116,7 @@ set -- "$DD_COMMAND"
 [ "${DD_CHECK:-}" != "true" ] || set -- "$@" --check
 [ "${DD_NO_ROLLBACK:-}" != "true" ] || set -- "$@" --no-rollback
 [ "${DD_NO_GATE:-}" != "true" ] || set -- "$@" --no-gate
+[ -z "${DD_WAIT_LOCK:-}" ] || set -- "$@" --wait-lock "$DD_WAIT_LOCK"
 [ "${DD_ALLOW_OUTSIDE_MANIFESTS:-}" != "true" ] || set -- "$@" --allow-outside-manifests
 # A report left by an earlier build must never be published as this one's.
 [ -z "${DD_JUNIT:-}" ] || { rm -f "$DD_JUNIT"; set -- "$@" --junit "$DD_JUNIT"; }

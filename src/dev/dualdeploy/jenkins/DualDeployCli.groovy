@@ -16,7 +16,7 @@ class DualDeployCli implements Serializable {
     /** The step's own parameters; every other key is a config key, passed to the CLI to merge over the file. */
     private static final List<String> OWN = ['configFile', 'image', 'build', 'version', 'stages', 'legacy', 'kubernetes',
                                              'credentials', 'parameters', 'cli', 'stage', 'side', 'check', 'gate',
-                                             'allowOutsideManifests']
+                                             'allowOutsideManifests', 'waitLock']
 
     private final def steps
     private final Map options
@@ -26,6 +26,16 @@ class DualDeployCli implements Serializable {
     DualDeployCli(def steps, Map options) {
         this.steps = steps
         this.options = options ?: [:]
+        // Checked before any command runs, so that a bad value changes nothing; the CLI checks the range (0s to 1h).
+        if (!isWaitLock(this.options.waitLock)) {
+            steps.error("dualdeploy: waitLock: ${shown(this.options.waitLock)} is not a duration: digits and a unit (ms, s, m, h),"
+                    + " such as '10m', from 0s to 1h")
+        }
+    }
+
+    /** How long `deploy` and `rollback` wait for the stage's lease (`--wait-lock`); empty: they fail at once (exit 5). */
+    String waitLock() {
+        return options.waitLock ? options.waitLock.toString() : ''
     }
 
     /**
@@ -98,7 +108,8 @@ class DualDeployCli implements Serializable {
      * the build with the CLI's reason if the stage did not succeed.
      */
     Map deploy(String stage, Map release, Map params) {
-        Map values = releaseValues(stage, release, params) + [JUNIT: gateReport(stage), NO_GATE: options.gate == false ? 'true' : '']
+        Map values = releaseValues(stage, release, params) + [JUNIT: gateReport(stage), NO_GATE: options.gate == false ? 'true' : '',
+                                                              WAIT_LOCK: waitLock()]
         Map deployed
         try {
             deployed = run('deploy', values, "deploy-${stage}")
@@ -349,6 +360,15 @@ class DualDeployCli implements Serializable {
     @NonCPS
     static boolean isName(def value) {
         return value instanceof CharSequence && value.toString() ==~ /[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?/
+    }
+
+    /**
+     * Whether a step's waitLock is absent (null or empty) or a duration as the CLI reads one (`10m`, `1m30s`): digits and
+     * units only, so that no space, quote or control character reaches the runner.
+     */
+    @NonCPS
+    static boolean isWaitLock(def value) {
+        return value == null || value == '' || (value instanceof CharSequence && value.toString() ==~ /(?:[0-9]{1,7}(?:ms|s|m|h)){1,4}/)
     }
 
     /** A value quoted for an error message, control characters escaped, at most 80 characters. */

@@ -25,7 +25,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
@@ -306,22 +305,24 @@ public final class ChaosBench {
     }
 
     /**
-     * Ages the stage leases a killed run still holds past their {@code lease_duration}, as time would: a killed run never
-     * releases its lease, and the re-run would otherwise wait the duration out (or exit 5). The re-run then takes the
-     * expired lease over, as it would after the wait.
+     * Ends the stage leases a killed run still holds, as a person who knows the holder is dead does ({@code kubectl
+     * delete lease}, or clearing its holder): a killed run never releases its lease, and a re-run takes over another
+     * holder's lease only after seeing it unchanged for its whole {@code lease_duration} (with {@code --wait-lock}); a
+     * {@code renewTime} in the past no longer ages it, as expiry is judged by the re-run's own clock. The re-run then
+     * takes the free lease at once, as it would after that wait.
      */
     private static void expireLeases(LocalEnvironment env) {
-        String past = Instant.now().minus(Duration.ofHours(1)).toString();
         for (String stage : STAGES) {
             Resource<GenericKubernetesResource> lease = env.kubernetes().client().genericKubernetesResources("coordination.k8s.io/v1", "Lease")
                     .inNamespace(stage).withName(KubernetesLease.name(LocalEnvironment.SERVICE, stage));
             GenericKubernetesResource held = lease.get();
             if (held != null && held.getAdditionalProperties().get("spec") instanceof Map<?, ?> spec && spec.get("holderIdentity") != null) {
-                Map<String, Object> aged = new LinkedHashMap<>();
-                spec.forEach((k, v) -> aged.put(String.valueOf(k), v));
-                aged.put("acquireTime", past);
-                aged.put("renewTime", past);
-                held.getAdditionalProperties().put("spec", aged);
+                Map<String, Object> cleared = new LinkedHashMap<>();
+                spec.forEach((k, v) -> cleared.put(String.valueOf(k), v));
+                cleared.remove("holderIdentity");
+                cleared.remove("acquireTime");
+                cleared.remove("renewTime");
+                held.getAdditionalProperties().put("spec", cleared);
                 lease.replace(held);
             }
         }

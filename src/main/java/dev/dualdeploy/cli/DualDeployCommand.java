@@ -133,7 +133,8 @@ public final class DualDeployCommand {
             code = ExitCodes.LEASED;
             message = "stage is leased by another run: " + e.getMessage();
             err.println("error: " + Text.line(message));
-            err.println("hint: wait for it with --wait-lock DURATION; a lease whose holder died expires after its lease_duration");
+            err.println("hint: wait for it with --wait-lock DURATION; the lease of a run that died is taken over once this run has"
+                    + " seen it unchanged for its lease_duration");
         } else if (e instanceof TargetException) {
             code = ExitCodes.NEEDS_ATTENTION;
             message = e.getMessage();
@@ -152,7 +153,8 @@ public final class DualDeployCommand {
         // A run that began journals how it ended, and its JSON names it, whatever stopped it.
         Optional<String> run = cmd.getCommand() instanceof BaseCommand base ? base.startedRun() : Optional.empty();
         if (cmd.getCommand() instanceof BaseCommand base) {
-            base.end("ERROR", code, message);
+            // A refusal is no error: the run ended because another one holds the stage (exit 5), and says so.
+            base.end(code == ExitCodes.LEASED ? "LEASED" : "ERROR", code, message);
         }
         if (json) {
             ObjectNode error = JsonReport.error(cmd.getCommandName(), code, message);

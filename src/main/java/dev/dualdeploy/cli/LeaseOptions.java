@@ -48,12 +48,15 @@ final class LeaseOptions {
     }
 
     /**
-     * The holder written into the lease: the run id, and the Jenkins {@code BUILD_TAG} when set (escaped and cut), so
-     * that the run a second one names can be found in a Jenkins log or a terminal.
+     * The holder written into the lease: the run id, and the Jenkins {@code BUILD_TAG} when set (control characters
+     * escaped, then cut to {@value #MAX_BUILD_TAG} characters, never inside a surrogate pair), so that the run a second
+     * one names can be found in a Jenkins log or a terminal. Always a valid holder identity for the lease: one line of
+     * printable characters: the run id, a space and at most {@value #MAX_BUILD_TAG} more.
      */
     static String holder(String runId, Map<String, String> env) {
-        String tag = Optional.ofNullable(env.get("BUILD_TAG")).map(Text::escape).map(String::strip).orElse("");
-        return tag.isEmpty() ? runId : runId + " " + (tag.length() > MAX_BUILD_TAG ? tag.substring(0, MAX_BUILD_TAG) : tag);
+        String tag = Optional.ofNullable(env.get("BUILD_TAG")).map(Text::escape).map(t -> Text.cut(t, MAX_BUILD_TAG))
+                .map(String::strip).orElse("");
+        return tag.isEmpty() ? runId : runId + " " + tag;
     }
 
     /**
@@ -83,7 +86,9 @@ final class LeaseOptions {
             return keeper;
         } catch (TargetException unreachable) {
             if (kubernetesChanged) {
-                throw new TargetException("cannot take the lease of stage " + stage.name() + ": " + unreachable.getMessage(), unreachable);
+                throw new TargetException("cannot take the lease of stage " + stage.name()
+                        + (wait.isZero() ? "" : " (tried for " + Durations.format(wait) + " of --wait-lock)") + ": " + unreachable.getMessage(),
+                        unreachable);
             }
             say.accept("going on without the stage lease: the Kubernetes side, which this run does not change, cannot be"
                     + " reached (" + Text.oneLine(unreachable.getMessage()) + "); another run may change the stage meanwhile");

@@ -19,6 +19,7 @@ public final class LeaseHeldException extends RuntimeException {
     private final String lease;
     private final Optional<String> holder;
     private final Optional<Instant> since;
+    private final String detail;
 
     /**
      * @param lease the lease's name
@@ -26,19 +27,28 @@ public final class LeaseHeldException extends RuntimeException {
      * @param since when the holder took it, or empty if not known
      */
     public LeaseHeldException(String lease, Optional<String> holder, Optional<Instant> since) {
-        this(lease, holder.map(LeaseHeldException::printable), since, "");
+        this(lease, holder, since, "");
     }
 
-    private LeaseHeldException(String lease, Optional<String> printable, Optional<Instant> since, String suffix) {
-        super(message(lease, printable, since) + suffix);
+    /**
+     * @param detail this run's own words on when the lease may be taken over, appended after {@code ; } (not from the
+     *               platform: not escaped), or empty
+     */
+    public LeaseHeldException(String lease, Optional<String> holder, Optional<Instant> since, String detail) {
+        this(lease, holder.map(LeaseHeldException::printable), since, detail, "");
+    }
+
+    private LeaseHeldException(String lease, Optional<String> printable, Optional<Instant> since, String detail, String suffix) {
+        super(message(lease, printable, since) + (detail.isEmpty() ? "" : "; " + detail) + suffix);
         this.lease = lease;
         this.holder = printable;
         this.since = since;
+        this.detail = detail;
     }
 
     /** The same, saying how long the run waited for the lease. */
     public LeaseHeldException waited(Duration wait) {
-        return new LeaseHeldException(lease, holder, since, "; waited " + Durations.format(wait));
+        return new LeaseHeldException(lease, holder, since, detail, "; waited " + Durations.format(wait));
     }
 
     /** The lease's name. */

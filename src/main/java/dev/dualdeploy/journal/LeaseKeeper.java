@@ -17,9 +17,10 @@ import java.util.function.Consumer;
  * it on {@link #close()}. It emits {@link Event.LockAcquired} when it holds the lease and {@link Event.LockLost} when it
  * no longer does (released, or lost).
  *
- * <p>A lost lease (another holder took it over, or no renewal succeeded for the whole duration, so that others may see it
- * expired) is not an exception on the run's thread: the rollout in flight is not torn off half-way. It is a state,
- * {@link #lost()}, that the run checks before each new write (the CLI wraps its targets in
+ * <p>A lost lease (another holder took it over, or no renewal succeeded for its duration less a {@link #margin}, counted
+ * from the start of the last one that did, so that others may see it expired; judged on the caller's thread too, so a
+ * renewal call that hangs cannot hide it) is not an exception on the run's thread: the rollout in flight is not torn off
+ * half-way. It is a state, {@link #lost()}, that the run checks before each new write (the CLI wraps its targets in
  * {@code targets.GuardedTargets}), so no new rollout, rollback or last-good record is started once the lease is gone;
  * what is in flight ends as it would. A renewal that fails on the network is retried at the next tick: one dropped
  * request does not lose the lease while it has not expired.
@@ -46,6 +47,7 @@ public final class LeaseKeeper implements AutoCloseable {
     private volatile String lost;
     private volatile boolean closed;
     private volatile Instant lastRenewed;
+    private volatile String lastFault;
     private Thread renewer;
 
     /**
@@ -77,7 +79,8 @@ public final class LeaseKeeper implements AutoCloseable {
      *
      * @param wait how long to wait; zero fails at once
      * @throws LeaseHeldException if another holder still holds it after {@code wait}
-     * @throws RuntimeException (the platform's) if the platform could not be read or written
+     * @throws RuntimeException (the platform's) if the platform could not be read or written: at once without a wait,
+     *                          else the last failure once the wait ends (each one until then is said and retried)
      */
     public void acquire(Duration wait) {
         if (lease == null) {
@@ -86,10 +89,15 @@ public final class LeaseKeeper implements AutoCloseable {
         Instant start = clock.instant();
         Instant deadline = start.plus(wait);
         Instant lastSaid = null;
+        Instant faultSaid = null;
+        Instant asked;
         while (true) {
+            asked = clock.instant();
             try {
                 holding = lease.take();
                 break;
+            } catch (IllegalArgumentException | IllegalStateException | NullPointerException | ClassCastException bug) {
+                throw bug; // never the platform's: waiting would only delay the report
             } catch (LeaseHeldException held) {
                 Instant now = clock.instant();
                 if (!now.isBefore(deadline)) {
@@ -106,9 +114,30 @@ public final class LeaseKeeper implements AutoCloseable {
                 if (Thread.currentThread().isInterrupted()) {
                     throw held;
                 }
+            } catch (RuntimeException fault) {
+                // One failed call (an API server restarting, a dropped connection) does not end a wait for the lease:
+                // it is tried again until the wait ends, and then the last failure is the answer.
+                Instant now = clock.instant();
+                if (!now.isBefore(deadline)) {
+                    if (!wait.isZero()) {
+                        say.accept("no lease on " + stage + " after waiting " + Durations.format(wait) + "; the last attempt failed: "
+                                + Text.oneLine(fault.getMessage()));
+                    }
+                    throw fault;
+                }
+                if (faultSaid == null || !now.isBefore(faultSaid.plus(PROGRESS))) {
+                    say.accept("could not read the lease on " + stage + " (" + Text.oneLine(fault.getMessage()) + "); retrying");
+                    faultSaid = now;
+                }
+                Duration left = Duration.between(now, deadline);
+                sleeper.sleep(left.compareTo(POLL) < 0 ? left : POLL);
+                if (Thread.currentThread().isInterrupted()) {
+                    throw fault;
+                }
             }
         }
-        lastRenewed = clock.instant();
+        // Counted from before the call that took it: the API server may have written it at any moment of that call.
+        lastRenewed = asked;
         events.accept(new Event.LockAcquired(run, clock.instant(), Optional.of(stage), Optional.empty(), holding.lease(),
                 holding.holder(), holding.duration()));
         renewer = new Thread(this::renewLoop, "lease-" + lease.name());
@@ -121,7 +150,18 @@ public final class LeaseKeeper implements AutoCloseable {
      * while it is held, and always for a stage without a lease.
      */
     public Optional<String> lost() {
+        expireIfSilent();
         return Optional.ofNullable(lost);
+    }
+
+    /**
+     * How much before its duration a lease not renewed counts as lost here: a sixth of the duration. Others take it over
+     * only once they have seen it unchanged for the whole duration, counted from when they read it, which is after the
+     * renewal this run counts from; the margin covers clocks that run at different rates and the time between this
+     * check and the write it allows.
+     */
+    static Duration margin(Duration duration) {
+        return duration.dividedBy(6);
     }
 
     /** What is held, or empty before {@link #acquire} and for a stage without a lease. */
@@ -132,23 +172,44 @@ public final class LeaseKeeper implements AutoCloseable {
     /** One renewal as the thread does it, every third of the duration; visible for tests. */
     void renewOnce() {
         StageLease.Holding held = holding;
+        Instant asked = clock.instant();
         try {
             lease.renew();
-            lastRenewed = clock.instant();
+            // Counted from before the call: a call that hung for most of the duration renewed little.
+            if (lost == null) {
+                lastRenewed = asked;
+            }
         } catch (LeaseHeldException taken) {
             lose("taken over: " + taken.getMessage(), taken.holder());
         } catch (RuntimeException fault) {
             if (closed) {
                 return; // interrupted by close(): not a renewal problem
             }
-            Duration since = Duration.between(lastRenewed, clock.instant());
-            if (since.compareTo(held.duration()) >= 0) {
-                lose("not renewed for " + Durations.format(Duration.ofSeconds(since.toSeconds())) + " (" + Text.oneLine(fault.getMessage())
-                        + "); it has expired for other runs", Optional.empty());
-            } else {
-                say.accept("could not renew lease " + held.lease() + " (" + Text.oneLine(fault.getMessage()) + "); it is held until "
+            lastFault = Text.oneLine(fault.getMessage());
+            expireIfSilent();
+            if (lost == null) {
+                say.accept("could not renew lease " + held.lease() + " (" + lastFault + "); it is held until "
                         + lastRenewed.plus(held.duration()) + ", retrying");
             }
+        }
+    }
+
+    /**
+     * Loses the lease once no renewal has succeeded for its duration less the {@link #margin}, counted from the start of
+     * the last one that did. Asked by {@link #lost()} on the run's thread too, so that a renewal call that hangs (an API
+     * server unplugged) cannot keep the lease looking held while others already see it expired.
+     */
+    private void expireIfSilent() {
+        StageLease.Holding held = holding;
+        Instant last = lastRenewed;
+        if (held == null || last == null || lost != null || closed) {
+            return;
+        }
+        Duration since = Duration.between(last, clock.instant());
+        if (since.compareTo(held.duration().minus(margin(held.duration()))) >= 0) {
+            String fault = lastFault;
+            lose("not renewed for " + Durations.format(Duration.ofSeconds(since.toSeconds())) + (fault == null ? "" : " (" + fault + ")")
+                    + "; it may have expired for other runs", Optional.empty());
         }
     }
 
@@ -163,7 +224,7 @@ public final class LeaseKeeper implements AutoCloseable {
         }
     }
 
-    private void lose(String reason, Optional<String> holder) {
+    private synchronized void lose(String reason, Optional<String> holder) {
         if (lost != null || closed) {
             return;
         }
@@ -194,9 +255,19 @@ public final class LeaseKeeper implements AutoCloseable {
             return;
         }
         try {
-            lease.release();
-            events.accept(new Event.LockLost(run, clock.instant(), Optional.of(stage), Optional.empty(), holding.lease(), "released",
-                    Optional.empty()));
+            StageLease.Released released = lease.release();
+            if (released.released()) {
+                events.accept(new Event.LockLost(run, clock.instant(), Optional.of(stage), Optional.empty(), holding.lease(), "released",
+                        Optional.empty()));
+                return;
+            }
+            // Taken over (or cleared) since the last renewal, unnoticed: the journal says so, not that this run released it.
+            String reason = "lost before it was released: it was held by " + released.holder().orElse("nobody")
+                    + " when this run released it";
+            say.accept("the lease " + holding.lease() + " on stage " + stage + " was " + reason + "; another run may have changed"
+                    + " the stage meanwhile");
+            events.accept(new Event.LockLost(run, clock.instant(), Optional.of(stage), Optional.empty(), holding.lease(), reason,
+                    released.holder()));
         } catch (RuntimeException fault) {
             say.accept("could not release lease " + holding.lease() + " (" + Text.oneLine(fault.getMessage()) + "); it expires "
                     + Durations.format(holding.duration()) + " after its last renewal");

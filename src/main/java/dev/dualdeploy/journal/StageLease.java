@@ -3,6 +3,7 @@ package dev.dualdeploy.journal;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * A lease on one stage of one service, held on the platform by one run at a time, so that two runs (two Jenkins
@@ -37,8 +38,26 @@ public interface StageLease {
      */
     void renew();
 
-    /** Gives the lease up if this holder holds it; does nothing otherwise (idempotent). */
-    void release();
+    /**
+     * Gives the lease up if this holder holds it, as a compare-and-set on what was read, so that a lease taken over
+     * meanwhile is never cleared; does nothing otherwise (idempotent).
+     *
+     * @return whether this holder held it and gave it up, or who held it instead (empty: nobody)
+     * @throws RuntimeException (the platform's own) if the platform could not be read or written
+     */
+    Released release();
+
+    /**
+     * What a {@link #release()} found.
+     *
+     * @param released true if this holder held the lease and it is free now; false if it was no longer this holder's
+     * @param holder who held it instead, escaped for printing; empty if it was released or nobody held it
+     */
+    record Released(boolean released, Optional<String> holder) {
+        public Released {
+            Objects.requireNonNull(holder, "holder");
+        }
+    }
 
     /**
      * A lease as held.

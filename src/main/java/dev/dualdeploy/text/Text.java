@@ -53,7 +53,20 @@ public final class Text {
         if (escaped == null || escaped.length() <= max) {
             return escaped;
         }
-        return escaped.substring(0, max) + "… (" + (escaped.length() - max) + " more characters)";
+        String kept = cut(escaped, max);
+        return kept + "… (" + (escaped.length() - kept.length()) + " more characters)";
+    }
+
+    /**
+     * At most the first {@code max} characters of the text, one fewer where the cut would fall inside a surrogate pair:
+     * half of one is no character, and a Lease or a terminal given it refuses or mangles the whole line. Null stays null.
+     */
+    public static String cut(String text, int max) {
+        if (text == null || text.length() <= max) {
+            return text;
+        }
+        int end = max > 0 && Character.isHighSurrogate(text.charAt(max - 1)) && Character.isLowSurrogate(text.charAt(max)) ? max - 1 : max;
+        return text.substring(0, end);
     }
 
     /** {@link #line(String, int)} at {@link #MAX_LINE}. */
@@ -76,7 +89,7 @@ public final class Text {
     /** The first line of a message, at most 300 characters, as a table or a reason shows it ({@code null}: no reason given). */
     public static String oneLine(String message) {
         String first = message == null ? "no reason given" : message.lines().findFirst().orElse("").strip();
-        return first.length() > 300 ? first.substring(0, 300) + "…" : first;
+        return first.length() > 300 ? cut(first, 300) + "…" : first;
     }
 
     /**

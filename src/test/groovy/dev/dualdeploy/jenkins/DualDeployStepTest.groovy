@@ -426,6 +426,37 @@ class DualDeployStepTest extends PipelineFixture {
         assertThat(cliCalls.findAll { it.argv.contains('--allow-outside-manifests') }).isEmpty()
     }
 
+    /** Review item 16: waitLock reaches deploy as --wait-lock, and nothing else; unset, the deploy fails fast. */
+    @Test
+    void waitLockReachesTheDeployAsWaitLockOnlyWhenGiven() {
+        runPipeline("dualDeploy(image: 'registry.example.com/loan-api:1.4.2', stages: ['sandbox'], waitLock: '10m')")
+
+        List deploys = cliCalls.findAll { it.argv[0] == 'deploy' }
+        assertThat(deploys).isNotEmpty()
+        deploys.each { assertThat(it.argv).containsSequence('--wait-lock', '10m') }
+        assertThat(cliCalls.findAll { it.argv.contains('--wait-lock') }).as('only deploy takes the lease').containsExactlyElementsOf(deploys)
+        assertThat(cliCalls.collect { it.env.DD_OVERRIDE ?: '' }.findAll { it.contains('waitLock') }).isEmpty()
+
+        cliCalls.clear()
+        runPipeline("dualDeploy(image: 'registry.example.com/loan-api:1.4.2', stages: ['sandbox'])")
+        assertThat(cliCalls.find { it.argv[0] == 'deploy' }).isNotNull()
+        assertThat(cliCalls.findAll { it.argv.contains('--wait-lock') }).isEmpty()
+    }
+
+    @Test
+    void aWaitLockThatIsNoDurationIsRefusedBeforeAnythingRuns() {
+        ['10 m', '10m\n--no-rollback', '10m; id', '$(id)', 'soon', '10', '-1m', 10].each { def bad ->
+            setUpPipeline()
+            binding.setVariable('waitLock', bad)
+            Throwable failure = catchThrowable {
+                runPipeline("dualDeploy(image: 'registry.example.com/loan-api:1.4.2', stages: ['sandbox'], waitLock: waitLock)")
+            }
+            assertThat(failure).as(bad.toString()).isInstanceOf(PipelineError).hasMessageStartingWith('dualdeploy: waitLock: ')
+                    .hasMessageContaining('is not a duration').hasMessageNotContaining('\n--no')
+            assertThat(cliCalls).as(bad.toString()).isEmpty()
+        }
+    }
+
     @Test
     void hostileValuesReachTheRunnerAsEnvironmentValuesAndNeverAsShellText() {
         Map hostile = [image     : 'registry.example.com/loan-api:1.0$(touch pwned)',

@@ -98,6 +98,25 @@ class SiblingStepsTest extends PipelineFixture {
         assertThat(failure).hasMessageContaining('dualdeploy rollback of prod failed (exit 4): rollback failed: legacy: no previous release')
     }
 
+    /** Review item 16: a rollback waits for the stage's lease with waitLock, and fails fast without it. */
+    @Test
+    void rollbackPassesWaitLockOnlyWhenGiven() {
+        answers.rollback = { Map e -> [command: 'rollback', exitCode: 0, outcome: 'SUCCEEDED', reason: 'rolled back'] }
+        runPipeline("dualDeployRollback(stage: 'prod', waitLock: '1m30s')")
+        assertThat(cliCalls[0].argv).containsExactly('rollback', '--stage', 'prod', '--wait-lock', '1m30s', '--output', 'json')
+
+        setUpPipeline()
+        answers.rollback = { Map e -> [command: 'rollback', exitCode: 0, outcome: 'SUCCEEDED', reason: 'rolled back'] }
+        runPipeline("dualDeployRollback(stage: 'prod')")
+        assertThat(cliCalls[0].argv).doesNotContain('--wait-lock')
+
+        setUpPipeline()
+        Throwable failure = catchThrowable { runPipeline("dualDeployRollback(stage: 'prod', waitLock: '5m --no-rollback')") }
+        assertThat(failure).hasMessage("dualdeploy: waitLock: '5m --no-rollback' is not a duration: digits and a unit (ms, s, m, h),"
+                + " such as '10m', from 0s to 1h")
+        assertThat(cliCalls).isEmpty()
+    }
+
     /** Issue 8 item 6: a stage or side that is not a name fails before it becomes a path, and nothing runs. */
     @Test
     void rollbackRefusesAStageOrSideThatIsNotAName() {

@@ -8,7 +8,9 @@ import dev.dualdeploy.local.LocalEnvironment;
 import dev.dualdeploy.release.Release;
 import dev.dualdeploy.testing.Cli;
 import dev.dualdeploy.testing.Cli.Run;
+import dev.dualdeploy.text.Text;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -146,6 +148,30 @@ class StageLeaseCliTest {
         assertThat(both.err()).contains("error: cannot take the lease of stage beta: cannot read lease beta/dualdeploy-loan-api-beta:");
     }
 
+    /** Review item 15: a refusal is journaled as LEASED with exit 5, not as an ERROR. */
+    @Test
+    void aRefusedRunIsJournaledAsLeasedWithExit5(@TempDir Path journal) {
+        GenericKubernetesResource foreign = new GenericKubernetesResource();
+        foreign.setApiVersion("coordination.k8s.io/v1");
+        foreign.setKind("Lease");
+        foreign.setMetadata(new ObjectMetaBuilder().withName("dualdeploy-loan-api-prod").withNamespace("prod").build());
+        foreign.setAdditionalProperty("spec", Map.of("holderIdentity", "someone-else", "leaseDurationSeconds", 60,
+                "renewTime", "2026-12-01T10:00:00.000000Z"));
+        env.kubernetes().client().genericKubernetesResources(LEASES).inNamespace("prod").resource(foreign).create();
+        try {
+            Run refused = Cli.run("deploy", "-f", config, "--stage", "prod", "--image", env.release("1.0.0").image(), "--no-gate",
+                    "--journal", journal.toString());
+
+            assertThat(refused.code()).as(refused.err()).isEqualTo(ExitCodes.LEASED);
+            assertThat(refused.err()).contains("run ended: LEASED (exit 5): stage is leased by another run: lease"
+                    + " dualdeploy-loan-api-prod is held by someone-else");
+            Run history = Cli.run("history", "--journal", journal.toString());
+            assertThat(history.out()).as(history.err()).contains("LEASED (exit 5)").doesNotContain("ERROR");
+        } finally {
+            env.kubernetes().client().genericKubernetesResources(LEASES).inNamespace("prod").withName("dualdeploy-loan-api-prod").delete();
+        }
+    }
+
     @Test
     void waitLockIsADurationFromZeroToOneHour() {
         Run tooLong = Cli.run("deploy", "-f", config, "--stage", "sandbox", "--wait-lock", "61m");
@@ -165,5 +191,21 @@ class StageLeaseCliTest {
         assertThat(LeaseOptions.holder(run, Map.of("BUILD_TAG", "jenkins-loan-api-main-42"))).isEqualTo(run + " jenkins-loan-api-main-42");
         assertThat(LeaseOptions.holder(run, Map.of("BUILD_TAG", "a\nb" + "x".repeat(500)))).startsWith(run + " a\\nbx")
                 .hasSize(run.length() + 1 + LeaseOptions.MAX_BUILD_TAG);
+    }
+
+    /** Review item 7: a BUILD_TAG cut in the middle of a surrogate pair made the holder invalid (exit 2). */
+    @Test
+    void aBuildTagIsCutOnCodePointsAndStaysAValidHolder() {
+        String run = "20261201T100000.000Z-0000000000000001";
+        String emoji = "\uD83D\uDE80"; // one code point, two chars
+        for (int pad = 115; pad <= 121; pad++) {
+            String tag = "x".repeat(pad) + emoji.repeat(5) + "\u0007\u202e";
+            String holder = LeaseOptions.holder(run, Map.of("BUILD_TAG", tag));
+            assertThat(holder).as("pad " + pad).startsWith(run + " xxx").hasSizeLessThanOrEqualTo(run.length() + 1 + LeaseOptions.MAX_BUILD_TAG);
+            assertThat(holder.codePoints().filter(c -> Character.getType(c) == Character.SURROGATE)).as("pad " + pad + ": no lone surrogate")
+                    .isEmpty();
+            assertThat(holder).as("a valid holder identity").isEqualTo(Text.escape(holder));
+        }
+        assertThat(LeaseOptions.holder(run, Map.of("BUILD_TAG", "a\u0007b\u202ec"))).isEqualTo(run + " a\\u0007b\\u202ec");
     }
 }

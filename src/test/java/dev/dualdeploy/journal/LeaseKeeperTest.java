@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
@@ -193,8 +194,8 @@ class LeaseKeeperTest {
             }
 
             @Override
-            public void release() {
-                real.release();
+            public Released release() {
+                return real.release();
             }
         };
         keeper = keeper(flaky);
@@ -238,9 +239,137 @@ class LeaseKeeperTest {
 
         assertThatThrownBy(() -> keeper.acquire(Duration.ofSeconds(31))).isInstanceOfSatisfying(LeaseHeldException.class, held ->
                 assertThat(held.getMessage()).isEqualTo("lease dualdeploy-loan-api-prod is held by run-a since 2026-12-01T10:00:00Z;"
+                        + " this run has seen it unchanged since 2026-12-01T10:00:00Z and takes it over once it stays unchanged for 1m;"
                         + " waited 31s"));
         assertThat(steps.polls).hasSize(16).endsWith(Duration.ofSeconds(1));
         assertThat(clock.instant()).isEqualTo(T0.plusSeconds(31));
         assertThat(events).isEmpty();
+    }
+
+    /** A lease that delegates to {@code real}, whose calls the test can make fail or hang. */
+    private static class Faulty implements StageLease {
+        final StageLease real;
+        final AtomicInteger takeFailures = new AtomicInteger();
+        final CountDownLatch renewing = new CountDownLatch(1);
+        final CountDownLatch unplugged = new CountDownLatch(1);
+        volatile boolean hang;
+
+        Faulty(StageLease real) {
+            this.real = real;
+        }
+
+        @Override
+        public String name() {
+            return real.name();
+        }
+
+        @Override
+        public Holding take() {
+            if (takeFailures.getAndDecrement() > 0) {
+                throw new TargetException("cannot read lease keeper/dualdeploy-loan-api-prod: no answer within 10s (" + takeFailures.get()
+                        + " left)");
+            }
+            return real.take();
+        }
+
+        @Override
+        public void renew() {
+            if (hang) {
+                renewing.countDown();
+                try {
+                    unplugged.await(); // the API server never answers, until close() interrupts
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new TargetException("interrupted");
+                }
+            }
+            real.renew();
+        }
+
+        @Override
+        public Released release() {
+            return real.release();
+        }
+    }
+
+    /** Review item 1: a renewal that hangs must not keep the lease looking held past its duration less the margin. */
+    @Test
+    void aLeaseIsLostOnTimeWhileARenewalHangs() throws Exception {
+        Faulty hanging = new Faulty(lease("run-a"));
+        keeper = keeper(hanging);
+        keeper.acquire(Duration.ZERO);
+        steps.asked.poll(30, TimeUnit.SECONDS);
+        steps.step(); // renewed at T0+20s
+        hanging.hang = true;
+        steps.permits.release(); // T0+40s: this renewal never returns
+        assertThat(hanging.renewing.await(30, TimeUnit.SECONDS)).isTrue();
+
+        Duration margin = LeaseKeeper.margin(TTL);
+        clock.set(T0.plusSeconds(20).plus(TTL).minus(margin).minusMillis(1));
+        assertThat(keeper.lost()).as("still within the duration less the margin").isEmpty();
+        clock.set(T0.plusSeconds(20).plus(TTL).minus(margin));
+
+        assertThat(keeper.lost()).as("lost on time, though the renewal call has not returned").isPresent();
+        assertThat(keeper.lost().orElseThrow()).contains("dualdeploy-loan-api-prod").contains("not renewed for 50s")
+                .contains("no new work is started");
+        assertThat(events).hasSize(2).last().isInstanceOfSatisfying(Event.LockLost.class,
+                lost -> assertThat(lost.reason()).startsWith("not renewed for 50s"));
+        assertThat(margin).isEqualTo(Duration.ofSeconds(10));
+    }
+
+    /** Review item 8: one failed API call while waiting for the lease is retried, not the end of the wait. */
+    @Test
+    void waitLockRetriesAFailedReadUntilTheWaitEnds() {
+        Faulty flaky = new Faulty(lease("run-b"));
+        flaky.takeFailures.set(3);
+        keeper = keeper(flaky);
+
+        keeper.acquire(Duration.ofMinutes(1));
+
+        assertThat(keeper.holding().orElseThrow().holder()).isEqualTo("run-b");
+        assertThat(steps.polls).hasSize(3).containsOnly(LeaseKeeper.POLL);
+        assertThat(said).first().asString().startsWith("could not read the lease on prod (cannot read lease").endsWith("; retrying");
+    }
+
+    @Test
+    void aWaitThatEndsOnFailuresSaysTheLastError() {
+        Faulty down = new Faulty(lease("run-b"));
+        down.takeFailures.set(1_000);
+        keeper = keeper(down);
+
+        assertThatThrownBy(() -> keeper.acquire(Duration.ofSeconds(30))).isInstanceOfSatisfying(TargetException.class, failed ->
+                assertThat(failed.getMessage()).startsWith("cannot read lease keeper/dualdeploy-loan-api-prod: no answer within 10s"));
+        assertThat(said).last().asString().startsWith("no lease on prod after waiting 30s; the last attempt failed: cannot read lease"
+                + " keeper/dualdeploy-loan-api-prod: no answer within 10s");
+        assertThat(clock.instant()).isEqualTo(T0.plusSeconds(30));
+        assertThat(keeper.lost()).isEmpty();
+        assertThat(events).isEmpty();
+
+        Faulty once = new Faulty(lease("run-c"));
+        once.takeFailures.set(1);
+        assertThatThrownBy(() -> keeper(once).acquire(Duration.ZERO)).as("without --wait-lock the first failure is the answer")
+                .isInstanceOf(TargetException.class).hasMessageContaining("no answer within 10s");
+    }
+
+    /** Review item 10: a lease taken over between renewals is not journaled as released by this run. */
+    @Test
+    void closingALeaseTakenOverUnnoticedJournalsWhoHeldItNotReleased() throws Exception {
+        keeper = keeper(lease("run-a"));
+        keeper.acquire(Duration.ZERO);
+        steps.asked.poll(30, TimeUnit.SECONDS);
+        GenericKubernetesResource current = leases().inNamespace(ns).withName("dualdeploy-loan-api-prod").get();
+        @SuppressWarnings("unchecked")
+        Map<String, Object> spec = (Map<String, Object>) current.getAdditionalProperties().get("spec");
+        spec.put("holderIdentity", "run-b");
+        leases().inNamespace(ns).resource(current).update();
+
+        keeper.close();
+
+        assertThat(spec()).containsEntry("holderIdentity", "run-b");
+        assertThat(events).hasSize(2).last().isInstanceOfSatisfying(Event.LockLost.class, lost -> {
+            assertThat(lost.reason()).isEqualTo("lost before it was released: it was held by run-b when this run released it");
+            assertThat(lost.holder()).contains("run-b");
+        });
+        assertThat(said).anyMatch(line -> line.contains("was held by run-b when this run released it"));
     }
 }

@@ -20,6 +20,9 @@ class TextTest {
     void aLongLineIsClippedSayingHowMuchWasLeftOut() {
         assertThat(Text.line("x".repeat(12), 10)).isEqualTo("xxxxxxxxxx… (2 more characters)");
         assertThat(Text.line("short\n", 10)).isEqualTo("short\\n");
+        assertThat(Text.line("x".repeat(9) + "\uD83D\uDE80y", 10)).as("never half a surrogate pair")
+                .isEqualTo("xxxxxxxxx… (3 more characters)");
+        assertThat(Text.oneLine("x".repeat(299) + "\uD83D\uDE80y")).isEqualTo("x".repeat(299) + "…");
         assertThat(Text.line("y".repeat(5_000))).hasSize(Text.MAX_LINE + "… (3000 more characters)".length());
     }
 }

@@ -1,5 +1,7 @@
 package dev.dualdeploy.targets.kubernetes;
 
+import dev.dualdeploy.config.Durations;
+import dev.dualdeploy.config.KubernetesSpec;
 import dev.dualdeploy.journal.LeaseHeldException;
 import dev.dualdeploy.journal.StageLease;
 import dev.dualdeploy.targets.TargetException;
@@ -35,10 +37,17 @@ import java.util.regex.Pattern;
  * fails if the object exists), so of two runs that read a free lease at once exactly one gets it.
  *
  * <p>A Lease is an ordinary object anyone with write access to the namespace can edit, so it is read as untyped JSON
- * and every field is treated as untrusted: a missing or non-numeric duration counts as this lease's own, an
- * unreadable time as expired, and the holder is escaped and capped before it is printed ({@link LeaseHeldException}).
- * Expiry is judged by this run's clock against the holder's {@code renewTime}, so clocks that disagree by more than a
- * few seconds shorten or lengthen the wait for a dead holder by that much; a lease duration of a minute keeps that small.
+ * and every field is treated as untrusted: a missing or non-numeric duration counts as this lease's own, one outside
+ * {@link KubernetesSpec#MIN_LEASE_DURATION}..{@link KubernetesSpec#MAX_LEASE_DURATION} (15s..10m, the range a config may
+ * set) as the nearest end of it, a holder with no readable time as expired, and the holder is escaped and capped before
+ * it is printed ({@link LeaseHeldException}).
+ *
+ * <p>Another holder's lease expires as Kubernetes' own leader election judges it: once this run has seen it unchanged
+ * (the same resourceVersion and spec) for its duration, measured on this run's injected clock from the moment it first
+ * read that version. Times written by the holder ({@code renewTime}) are never compared with this run's clock: a holder
+ * whose clock is behind would otherwise look dead while it renews, and one whose clock is ahead would block the stage
+ * for as long as it is ahead. The price: a run that has not watched the lease for a whole duration (one with no
+ * {@code --wait-lock}) never takes over a lease another holder left behind; it waits for it with {@code --wait-lock}.
  */
 public final class KubernetesLease implements StageLease {
 
@@ -62,6 +71,9 @@ public final class KubernetesLease implements StageLease {
     private final String holder;
     private final Duration duration;
     private final Clock clock;
+    // What this run last saw of the lease (a digest of its resourceVersion and spec), and when, by its own clock.
+    private String observed;
+    private Instant observedAt;
 
     /**
      * @param holder this run's identity in the lease (the run id, plus {@code BUILD_TAG} when set); at most
@@ -109,11 +121,16 @@ public final class KubernetesLease implements StageLease {
         return name;
     }
 
+    /**
+     * {@inheritDoc} Another holder's lease is taken over only once this instance has seen it unchanged for its duration
+     * (clamped to 15s..10m): the first call that finds a lease held refuses, however old its {@code renewTime} looks.
+     */
     @Override
-    public Holding take() {
+    public synchronized Holding take() {
         for (int attempt = 1; ; attempt++) {
             GenericKubernetesResource current = read();
             Instant now = clock.instant();
+            observe(current, now);
             try {
                 if (current == null) {
                     write(null, spec(now, now, 0));
@@ -125,8 +142,10 @@ public final class KubernetesLease implements StageLease {
                     write(current, spec(since, now, fields.transitions));
                     return new Holding(name, holder, since, duration);
                 }
-                if (fields.holder != null && !fields.holder.isEmpty() && !fields.expired(now)) {
-                    throw new LeaseHeldException(name, Optional.of(fields.holder), fields.acquired.or(() -> fields.renewed));
+                if (fields.holder != null && !fields.holder.isEmpty() && !expired(fields, now)) {
+                    throw new LeaseHeldException(name, Optional.of(fields.holder), fields.acquired.or(() -> fields.renewed),
+                            "this run has seen it unchanged since " + observedAt + " and takes it over once it stays unchanged for "
+                                    + Durations.format(fields.duration));
                 }
                 write(current, spec(now, now, fields.transitions + 1));
                 return new Holding(name, holder, now, duration);
@@ -139,6 +158,25 @@ public final class KubernetesLease implements StageLease {
                 }
             }
         }
+    }
+
+    /** Notes when this run first saw the lease as it is now (by resourceVersion and spec); a lease that changed starts anew. */
+    private void observe(GenericKubernetesResource current, Instant now) {
+        String seen = current == null ? "" : HexFormat.of().formatHex(sha256(String.valueOf(
+                current.getMetadata() == null ? null : current.getMetadata().getResourceVersion()) + "\n"
+                + current.getAdditionalProperties().get("spec")));
+        if (!seen.equals(observed)) {
+            observed = seen;
+            observedAt = now;
+        }
+    }
+
+    /**
+     * Whether another holder's lease may be taken over: it names no readable time (no run of this tool wrote it), or this
+     * run has seen it unchanged for longer than its duration.
+     */
+    private boolean expired(Fields fields, Instant now) {
+        return fields.renewed.or(() -> fields.acquired).isEmpty() || observedAt.plus(fields.duration).isBefore(now);
     }
 
     @Override
@@ -169,19 +207,19 @@ public final class KubernetesLease implements StageLease {
 
     /** Clears the holder (a compare-and-set); the object stays, as Kubernetes' own leases do, with its transition count. */
     @Override
-    public void release() {
+    public Released release() {
         for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
             GenericKubernetesResource current = read();
             Fields fields = Fields.of(current, duration);
             if (current == null || !holder.equals(fields.holder)) {
-                return;
+                return new Released(false, Optional.ofNullable(fields.holder).filter(h -> !h.isEmpty()).map(LeaseHeldException::printable));
             }
             Map<String, Object> spec = new LinkedHashMap<>();
             spec.put("leaseDurationSeconds", duration.toSeconds());
             spec.put("leaseTransitions", fields.transitions);
             try {
                 write(current, spec);
-                return;
+                return new Released(true, Optional.empty());
             } catch (Conflict conflict) {
                 // read again: it may be ours still
             }
@@ -274,12 +312,6 @@ public final class KubernetesLease implements StageLease {
                     count(map.get("leaseTransitions")));
         }
 
-        /** Expired when its last renewal (or, without one, its acquisition) is more than its duration ago, or unknown. */
-        boolean expired(Instant now) {
-            Optional<Instant> last = renewed.or(() -> acquired);
-            return last.isEmpty() || last.get().plus(duration).isBefore(now);
-        }
-
         private static Optional<Instant> instant(Object value) {
             if (!(value instanceof String text) || text.length() > 64) {
                 return Optional.empty();
@@ -291,9 +323,18 @@ public final class KubernetesLease implements StageLease {
             }
         }
 
+        /**
+         * The holder's duration, within the range a config may set: a longer one (up to the API's limit of years) would
+         * block the stage for that long after its holder died, a shorter one would let a holder that renews every few
+         * seconds, as some leader elections do, look dead between two reads. Not a positive number: this lease's own.
+         */
         private static Duration seconds(Object value, Duration fallback) {
-            // A duration beyond a day is no lease a run holds; reading it as such would block the stage for years.
-            return value instanceof Number n && n.longValue() > 0 && n.longValue() <= 86_400 ? Duration.ofSeconds(n.longValue()) : fallback;
+            if (!(value instanceof Number n) || n.longValue() <= 0) {
+                return fallback;
+            }
+            long seconds = Math.max(KubernetesSpec.MIN_LEASE_DURATION.toSeconds(), Math.min(KubernetesSpec.MAX_LEASE_DURATION.toSeconds(),
+                    n.longValue()));
+            return Duration.ofSeconds(seconds);
         }
 
         private static long count(Object value) {

@@ -11,10 +11,13 @@ import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -88,7 +91,8 @@ class KubernetesLeaseTest {
         assertThatThrownBy(() -> lease(ns, "run-b").take()).isInstanceOfSatisfying(LeaseHeldException.class, held -> {
             assertThat(held.holder()).contains("run-a");
             assertThat(held.since()).contains(T0);
-            assertThat(held.getMessage()).isEqualTo("lease dualdeploy-loan-api-prod is held by run-a since 2026-12-01T10:00:00Z");
+            assertThat(held.getMessage()).isEqualTo("lease dualdeploy-loan-api-prod is held by run-a since 2026-12-01T10:00:00Z;"
+                    + " this run has seen it unchanged since 2026-12-01T10:00:59Z and takes it over once it stays unchanged for 1m");
         });
         assertThat(spec(ns)).containsEntry("holderIdentity", "run-a");
     }
@@ -98,9 +102,11 @@ class KubernetesLeaseTest {
         String ns = namespace();
         KubernetesLease dead = lease(ns, "run-a");
         dead.take();
+        KubernetesLease next = lease(ns, "run-b");
+        assertThatThrownBy(next::take).as("not seen unchanged for its duration yet").isInstanceOf(LeaseHeldException.class);
         clock.sleep(Duration.ofSeconds(61));
 
-        StageLease.Holding held = lease(ns, "run-b").take();
+        StageLease.Holding held = next.take();
 
         assertThat(held.holder()).isEqualTo("run-b");
         assertThat(held.since()).isEqualTo(T0.plusSeconds(61));
@@ -190,14 +196,15 @@ class KubernetesLeaseTest {
         spec.put("renewTime", T0.toString());
         spec.put("leaseTransitions", -5);
         create(ns, spec);
+        KubernetesLease mine = lease(ns, "run-b");
 
-        assertThatThrownBy(() -> lease(ns, "run-b").take()).isInstanceOfSatisfying(LeaseHeldException.class, held -> {
+        assertThatThrownBy(mine::take).isInstanceOfSatisfying(LeaseHeldException.class, held -> {
             assertThat(held.getMessage()).doesNotContain("\n").doesNotContain("\u001b").contains("more characters")
-                    .contains("since 2026-12-01T10:00:00Z").hasSizeLessThan(400);
+                    .contains("since 2026-12-01T10:00:00Z").hasSizeLessThan(520);
             assertThat(held.holder().orElseThrow()).hasSizeLessThan(260);
         });
         clock.sleep(Duration.ofSeconds(61));
-        assertThat(lease(ns, "run-b").take().holder()).as("a duration that is no number counts as the lease's own")
+        assertThat(mine.take().holder()).as("a duration that is no number counts as the lease's own")
                 .isEqualTo("run-b");
         assertThat(spec(ns)).containsEntry("leaseTransitions", 1);
     }
@@ -228,6 +235,109 @@ class KubernetesLeaseTest {
                 .isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> new KubernetesLease(sim.client(), "ns", "ok", "run\nforged", TTL, clock))
                 .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    /** Review item 2: a holder whose clock is behind ours renews a live lease; its old-looking renewTime is no expiry. */
+    @Test
+    void aLiveHolderWithASlowClockIsNotTakenOver() {
+        String ns = namespace();
+        Map<String, Object> spec = foreign("run-a", T0.minusSeconds(300), 60);
+        create(ns, spec);
+        KubernetesLease mine = lease(ns, "run-b");
+
+        assertThatThrownBy(mine::take).isInstanceOfSatisfying(LeaseHeldException.class, held -> assertThat(held.getMessage())
+                .isEqualTo("lease dualdeploy-loan-api-prod is held by run-a since 2026-12-01T09:55:00Z; this run has seen it unchanged"
+                        + " since 2026-12-01T10:00:00Z and takes it over once it stays unchanged for 1m"));
+        for (int renewal = 1; renewal <= 5; renewal++) {
+            clock.sleep(Duration.ofSeconds(40));
+            update(ns, "renewTime", MICRO.format(T0.minusSeconds(300 - 40L * renewal)));
+            clock.sleep(Duration.ofSeconds(2));
+            assertThatThrownBy(mine::take).as("renewed %ds ago by its clock, just now by ours", 300 - 40 * renewal)
+                    .isInstanceOf(LeaseHeldException.class);
+        }
+        clock.sleep(Duration.ofSeconds(60));
+        assertThatThrownBy(mine::take).as("unchanged for exactly its duration").isInstanceOf(LeaseHeldException.class);
+        clock.sleep(Duration.ofSeconds(1));
+        assertThat(mine.take().holder()).as("unchanged for longer than its duration").isEqualTo("run-b");
+    }
+
+    /** Review item 2: a renewTime in the future (a clock ahead of ours) does not block the stage once it stops changing. */
+    @Test
+    void aRenewTimeInTheFutureExpiresOnceUnchangedForItsDuration() {
+        String ns = namespace();
+        create(ns, foreign("run-a", T0.plus(Duration.ofDays(365)), 60));
+        KubernetesLease mine = lease(ns, "run-b");
+
+        assertThatThrownBy(mine::take).isInstanceOf(LeaseHeldException.class);
+        clock.sleep(Duration.ofSeconds(61));
+
+        assertThat(mine.take().holder()).isEqualTo("run-b");
+        assertThat(spec(ns)).containsEntry("holderIdentity", "run-b").containsEntry("leaseTransitions", 1);
+    }
+
+    /** Review item 2: a foreign duration is clamped to the range a config may set (15s..10m). */
+    @Test
+    void aForeignDurationIsClampedToTheConfigsRange() {
+        String day = namespace();
+        create(day, foreign("run-a", T0, 86_400));
+        KubernetesLease mine = lease(day, "run-b");
+        assertThatThrownBy(mine::take).isInstanceOfSatisfying(LeaseHeldException.class,
+                held -> assertThat(held.getMessage()).endsWith("takes it over once it stays unchanged for 10m"));
+        clock.sleep(Duration.ofMinutes(10));
+        assertThatThrownBy(mine::take).isInstanceOf(LeaseHeldException.class);
+        clock.sleep(Duration.ofSeconds(1));
+        assertThat(mine.take().holder()).as("not a day").isEqualTo("run-b");
+
+        String second = namespace();
+        create(second, foreign("run-a", clock.instant(), 1));
+        KubernetesLease other = lease(second, "run-b");
+        assertThatThrownBy(other::take).isInstanceOf(LeaseHeldException.class);
+        clock.sleep(Duration.ofSeconds(2));
+        assertThatThrownBy(other::take).as("not 1s: at least 15s").isInstanceOf(LeaseHeldException.class);
+        clock.sleep(Duration.ofSeconds(14));
+        assertThat(other.take().holder()).isEqualTo("run-b");
+    }
+
+    /** Review item 10: a release says whether this holder still held the lease, and who did instead. */
+    @Test
+    void releaseSaysWhetherItWasStillOurs() {
+        String ns = namespace();
+        KubernetesLease mine = lease(ns, "run-a");
+        mine.take();
+        update(ns, "holderIdentity", "run-b\u001b[31m");
+
+        StageLease.Released released = mine.release();
+
+        assertThat(released.released()).isFalse();
+        assertThat(released.holder()).contains("run-b\\u001b[31m");
+        assertThat(spec(ns)).containsEntry("holderIdentity", "run-b\u001b[31m");
+        String free = namespace();
+        KubernetesLease alone = lease(free, "run-a");
+        alone.take();
+        assertThat(alone.release()).isEqualTo(new StageLease.Released(true, Optional.empty()));
+        assertThat(alone.release()).as("idempotent: nobody holds it now").isEqualTo(new StageLease.Released(false, Optional.empty()));
+    }
+
+    private static final DateTimeFormatter MICRO = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSSSS'Z'").withZone(ZoneOffset.UTC);
+
+    private static Map<String, Object> foreign(String holder, Instant renewed, int seconds) {
+        Map<String, Object> spec = new LinkedHashMap<>();
+        spec.put("holderIdentity", holder);
+        spec.put("leaseDurationSeconds", seconds);
+        spec.put("acquireTime", MICRO.format(renewed));
+        spec.put("renewTime", MICRO.format(renewed));
+        spec.put("leaseTransitions", 0);
+        return spec;
+    }
+
+    /** Another writer changes one field of the lease (a renewal by its own clock, a takeover). */
+    private static void update(String namespace, String field, Object value) {
+        GenericKubernetesResource current = sim.client().genericKubernetesResources(KubernetesLease.LEASES).inNamespace(namespace)
+                .withName("dualdeploy-loan-api-prod").get();
+        @SuppressWarnings("unchecked")
+        Map<String, Object> spec = (Map<String, Object>) current.getAdditionalProperties().get("spec");
+        spec.put(field, value);
+        sim.client().genericKubernetesResources(KubernetesLease.LEASES).inNamespace(namespace).resource(current).update();
     }
 
     private static void create(String namespace, Map<String, Object> spec) {
