@@ -10,8 +10,11 @@ import dev.dualdeploy.journal.EventSink;
 import dev.dualdeploy.journal.Journal;
 import dev.dualdeploy.journal.RunIds;
 import dev.dualdeploy.release.Release;
+import dev.dualdeploy.report.JUnitReport;
 import dev.dualdeploy.targets.kubernetes.Kubeconfig;
+import dev.dualdeploy.text.Text;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
@@ -102,6 +105,26 @@ abstract class BaseCommand implements Callable<Integer> {
         recorder.begin(new Event.RunStarted(runId(), recorder.now(), Optional.empty(), Optional.empty(), spec.name(), stages,
                 release.map(Release::image), release.map(Release::version), Optional.of(by).filter(b -> !b.isBlank())));
         return recorder;
+    }
+
+    /**
+     * Writes the {@code --junit} report of the run's events before the run ends, so that the run's end, the JSON and the
+     * process carry one exit code. A report that cannot be written is journaled (and so printed) as a notice, and the
+     * exit code becomes {@link ExitCodes#NEEDS_ATTENTION} when it was {@link ExitCodes#OK}: the command did its work, but
+     * the report the build publishes is missing. A code that already says a failure is kept.
+     *
+     * @return the exit code the run ends with
+     */
+    int junit(Path junit, String stage, int code) {
+        try {
+            JUnitReport.write(junit, events());
+            return code;
+        } catch (UncheckedIOException e) {
+            int ends = code == ExitCodes.OK ? ExitCodes.NEEDS_ATTENTION : code;
+            recorder.accept(new Event.Notice(runId(), recorder.now(), Optional.of(stage), Optional.empty(),
+                    Text.line(e.getMessage(), 500) + "; the run ends with exit code " + ends));
+            return ends;
+        }
     }
 
     /** Journals the end of the run, if one began and did not end yet (an error that stopped the command). */

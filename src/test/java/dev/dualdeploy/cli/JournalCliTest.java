@@ -138,6 +138,67 @@ class JournalCliTest {
         assertThat(of(list, "read-back")).allSatisfy(e -> assertThat(e.get("digest").asText()).isEqualTo(first.digest()));
     }
 
+    /**
+     * Review item 6: a config problem found after the run began (the manifests are read when the deploy reaches
+     * Kubernetes) ends the run in the journal, with the exit code the process returns.
+     */
+    @Test
+    void aConfigProblemFoundAfterTheRunBeganEndsTheRunWithTheProcesssExitCode(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("dualdeploy.yaml");
+        String yaml = Files.readString(Path.of(config));
+        int sandbox = yaml.indexOf("deployment: loan-api", yaml.indexOf("name: sandbox"));
+        Files.writeString(file, yaml.substring(0, sandbox) + "manifests: missing-k8s, " + yaml.substring(sandbox));
+        Path journal = dir.resolve("journal");
+
+        Run deploy = Cli.run("deploy", "-f", file.toString(), "--stage", "sandbox", "--image", env.release("1.0.0").image(),
+                "--no-gate", "--output", "json", "--journal", journal.toString());
+
+        assertThat(deploy.code()).as(deploy.err()).isEqualTo(ExitCodes.BAD_INPUT);
+        List<JsonNode> events = events(journal, deploy.err().lines().findFirst().orElseThrow().substring("run ".length()));
+        JsonNode last = events.get(events.size() - 1);
+        assertThat(last.get("type").asText()).isEqualTo("run-ended");
+        assertThat(last.get("outcome").asText()).isEqualTo("ERROR");
+        assertThat(last.get("exitCode").asInt()).isEqualTo(deploy.code());
+        assertThat(last.get("reason").asText()).contains("the manifests path does not exist");
+        assertThat(deploy.json().get("exitCode").asInt()).isEqualTo(deploy.code());
+    }
+
+    /**
+     * Review item 5: a --junit file that cannot be written is said, journaled, and the run's end in the journal, the
+     * JSON and the process agree on one exit code (4: the deploy or gate did its work, its report is missing).
+     */
+    @Test
+    void aJUnitReportThatCannotBeWrittenGivesOneExitCodeInTheJournalTheJsonAndTheProcess(@TempDir Path dir) throws Exception {
+        Path blocker = Files.writeString(dir.resolve("not-a-directory"), "x");
+        Path junit = blocker.resolve("gate.xml");
+        Path journal = dir.resolve("journal");
+
+        Run deploy = Cli.run("deploy", "-f", config, "--stage", "preprod", "--image", env.release("1.0.0").image(),
+                "--output", "json", "--junit", junit.toString(), "--journal", journal.toString());
+        Run gate = Cli.run("gate", "-f", config, "--stage", "preprod", "--output", "json", "--junit", junit.toString(),
+                "--journal", journal.toString());
+
+        for (Run run : List.of(deploy, gate)) {
+            assertThat(run.code()).as(run.err()).isEqualTo(ExitCodes.NEEDS_ATTENTION);
+            assertThat(run.err()).contains("cannot write the JUnit report " + junit);
+            assertThat(run.json().get("exitCode").asInt()).isEqualTo(run.code());
+            List<JsonNode> events = events(journal, run.json().get("run").asText());
+            JsonNode last = events.get(events.size() - 1);
+            assertThat(last.get("type").asText()).isEqualTo("run-ended");
+            assertThat(last.get("exitCode").asInt()).as(run.err()).isEqualTo(run.code());
+            assertThat(of(events, "notice")).extracting(e -> e.get("text").asText())
+                    .anySatisfy(t -> assertThat(t).contains("cannot write the JUnit report " + junit));
+        }
+    }
+
+    private static List<JsonNode> events(Path journal, String run) {
+        Run history = Cli.run("history", "--journal", journal.toString(), "--run", run, "--output", "json");
+        assertThat(history.code()).as(history.err()).isZero();
+        List<JsonNode> list = new ArrayList<>();
+        history.json().get("events").forEach(list::add);
+        return list;
+    }
+
     private static List<JsonNode> of(List<JsonNode> events, String type) {
         return events.stream().filter(e -> e.get("type").asText().equals(type)).toList();
     }
