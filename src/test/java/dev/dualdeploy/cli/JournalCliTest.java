@@ -191,6 +191,58 @@ class JournalCliTest {
         }
     }
 
+    /**
+     * Review item 13: a probe URL's user information and query values are credentials. Planted in the config, they
+     * appear in no output: stdout (text and JSON), stderr, the journal file, the JUnit file, nor a config error.
+     */
+    @Test
+    void aProbeUrlsUserinfoAndQueryValuesAreNeverPrintedJournaledOrReported(@TempDir Path dir) throws Exception {
+        String password = "probePassw0rdPlanted";
+        String token = "probeTokenPlanted42";
+        com.sun.net.httpserver.HttpServer server = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+        server.createContext("/", exchange -> {
+            try (exchange) {
+                exchange.sendResponseHeaders(exchange.getRequestURI().getPath().equals("/ok") ? 200 : 503, -1);
+            }
+        });
+        server.start();
+        try {
+            String base = "http://probe:" + password + "@127.0.0.1:" + server.getAddress().getPort();
+            Path file = dir.resolve("dualdeploy.yaml");
+            Files.writeString(file, Files.readString(Path.of(config)).replace("      checks:\n",
+                    "      checks:\n        - http: { url: '" + base + "/ok?token=" + token + "&side={{side}}#" + token + "' }\n"
+                            + "        - http: { url: '" + base + "/bad?access_token=" + token + "', failures: 1 }\n"));
+            Path journal = dir.resolve("journal");
+            Path junit = dir.resolve("gate.xml");
+            List<Run> runs = new ArrayList<>();
+            for (String output : List.of("text", "json")) {
+                runs.add(Cli.run("gate", "-f", file.toString(), "--stage", "sandbox", "--output", output, "--junit", junit.toString(),
+                        "--journal", journal.toString()));
+            }
+            Files.writeString(file, Files.readString(file).replace("http: { url: '" + base + "/bad", "http: { url: 'ftp" + base.substring(4) + "/bad"));
+            Run invalid = Cli.run("validate", "-f", file.toString(), "--output", "json");
+            runs.add(invalid);
+
+            assertThat(runs.get(0).code()).as(runs.get(0).err()).isEqualTo(ExitCodes.FAILED);
+            assertThat(runs.get(0).out()).contains("http http://***@127.0.0.1:").contains("/bad?access_token=***");
+            assertThat(invalid.code()).isEqualTo(ExitCodes.BAD_INPUT);
+            assertThat(invalid.out()).contains("is not an http or https URL");
+            StringBuilder everything = new StringBuilder();
+            runs.forEach(r -> everything.append(r.out()).append(r.err()));
+            try (var files = Files.list(journal)) {
+                for (Path f : files.toList()) {
+                    everything.append(Files.readString(f));
+                }
+            }
+            everything.append(Files.readString(junit));
+            assertThat(everything.toString()).contains("gate-window-measured").contains("testcase")
+                    .doesNotContain(password).doesNotContain(token);
+        } finally {
+            server.stop(0);
+        }
+    }
+
     private static List<JsonNode> events(Path journal, String run) {
         Run history = Cli.run("history", "--journal", journal.toString(), "--run", run, "--output", "json");
         assertThat(history.code()).as(history.err()).isZero();
