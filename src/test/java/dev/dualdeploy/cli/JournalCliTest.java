@@ -243,6 +243,19 @@ class JournalCliTest {
         }
     }
 
+    /** Review item 14: a directory named with --journal is the user's choice, a link in its path included. */
+    @Test
+    void aJournalDirectoryNamedWithTheFlagIsUsedThroughALink(@TempDir Path dir) throws Exception {
+        Path real = Files.createDirectory(dir.toRealPath().resolve("real"));
+        Path link = Files.createSymbolicLink(dir.toRealPath().resolve("link"), real);
+
+        Run deploy = Cli.run("deploy", "-f", config, "--stage", "prod", "--image", env.release("1.0.0").image(), "--no-gate",
+                "--output", "json", "--journal", link.resolve("journal").toString());
+
+        assertThat(deploy.code()).as(deploy.err()).isZero();
+        assertThat(real.resolve("journal").resolve(deploy.json().get("run").asText() + ".jsonl")).isRegularFile();
+    }
+
     private static List<JsonNode> events(Path journal, String run) {
         Run history = Cli.run("history", "--journal", journal.toString(), "--run", run, "--output", "json");
         assertThat(history.code()).as(history.err()).isZero();
