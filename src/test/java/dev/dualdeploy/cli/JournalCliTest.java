@@ -256,6 +256,37 @@ class JournalCliTest {
         assertThat(real.resolve("journal").resolve(deploy.json().get("run").asText() + ".jsonl")).isRegularFile();
     }
 
+    /**
+     * Review item 14: in a workspace where a branch planted {@code .dualdeploy} as a symbolic link, a deploy with the
+     * default journal refuses before anything changes (exit 2, naming the link) and writes nothing where it leads. Run
+     * in its own JVM, whose working directory is that workspace.
+     */
+    @Test
+    void aPlantedDualdeployLinkInTheWorkspaceStopsTheRunBeforeAnythingChanges(@TempDir Path dir) throws Exception {
+        Path work = Files.createDirectory(dir.toRealPath().resolve("work"));
+        Path elsewhere = Files.createDirectory(dir.toRealPath().resolve("elsewhere"));
+        Files.createSymbolicLink(work.resolve(".dualdeploy"), elsewhere);
+        Release release = env.release("1.2.0");
+        Path in = dir.resolve("in.json");
+        Path out = dir.resolve("out.json");
+        dev.dualdeploy.testing.CliBatch.write(in, List.of(
+                List.of("deploy", "-f", config, "--stage", "prod", "--image", release.image(), "--no-gate", "--output", "json")));
+        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process process = new ProcessBuilder(javaBin, "-cp", System.getProperty("java.class.path"),
+                dev.dualdeploy.testing.CliBatch.class.getName(), in.toString(), out.toString()).directory(work.toFile())
+                .redirectErrorStream(true).redirectOutput(dir.resolve("jvm.log").toFile()).start();
+        assertThat(process.waitFor(120, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        Run deploy = dev.dualdeploy.testing.CliBatch.read(out).get(0);
+
+        assertThat(deploy.code()).as(deploy.err()).isEqualTo(ExitCodes.BAD_INPUT);
+        assertThat(deploy.err()).contains(".dualdeploy is a symbolic link").contains("nothing was changed");
+        try (var left = Files.list(elsewhere)) {
+            assertThat(left).as("nothing written where the link leads").isEmpty();
+        }
+        Run status = Cli.run("status", "-f", config, "--stage", "prod", "--output", "json");
+        assertThat(status.json().findValuesAsText("digest")).doesNotContain(release.digest());
+    }
+
     private static List<JsonNode> events(Path journal, String run) {
         Run history = Cli.run("history", "--journal", journal.toString(), "--run", run, "--output", "json");
         assertThat(history.code()).as(history.err()).isZero();
