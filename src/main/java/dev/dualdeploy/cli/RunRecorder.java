@@ -17,9 +17,10 @@ import java.util.Optional;
 /**
  * The sink of a CLI run: each event is appended to the run's journal file (fsynced) and then printed as its progress
  * line on stderr, before the engine goes on. The run's first event must reach the journal, or the run does not begin
- * (exit 2: nothing was changed); a later event that cannot be journaled for an I/O error (a disk that filled up) is said
- * once on stderr and the run goes on without its journal, because stopping in the middle of a rollout or a rollback would leave the
- * stage in a worse state than a gap in the audit trail.
+ * (exit 2: nothing was changed); a later event that cannot be journaled for an I/O error (a disk that filled up) is
+ * said once on stderr and the run goes on without its journal, because stopping in the middle of a rollout or a
+ * rollback would leave the stage in a worse state than a gap in the audit trail. An event too long for a line is
+ * journaled cut, and a full file still takes the run's end: neither turns the journal off.
  */
 final class RunRecorder implements EventSink {
 
