@@ -2,6 +2,7 @@ package dev.dualdeploy.analysis;
 
 import dev.dualdeploy.config.CheckSpec;
 import dev.dualdeploy.config.Side;
+import dev.dualdeploy.text.Text;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -20,6 +21,7 @@ final class HttpTracker extends BaseTracker {
     private final Consumer<Probe> progress;
     private final Optional<Side> side;
     private final URI url;
+    private final String shown;
     private final String label;
     private final List<Double> codes = new ArrayList<>();
     private int inARow;
@@ -30,12 +32,15 @@ final class HttpTracker extends BaseTracker {
      * @param progress where every answer is said as it happens
      */
     HttpTracker(CheckSpec.Http check, Optional<Side> side, Meter meter, Consumer<Probe> progress) {
-        super("http", "http " + check.url() + side.map(s -> " [" + s.label() + "]").orElse(""));
+        // The URL may carry credentials (user information, a token in the query): everything this check says (its name,
+        // its probes, its verdicts) shows it redacted; only the request uses it whole.
+        super("http", "http " + Text.redactUrl(check.url()) + side.map(s -> " [" + s.label() + "]").orElse(""));
         this.probe = check;
         this.meter = meter;
         this.progress = progress;
         this.side = side;
         this.url = URI.create(meter.fill(check.url(), side, meter.spec().interval()));
+        this.shown = Text.redactUrl(url.toString());
         this.label = side.map(Side::label).orElse("probe");
     }
 
@@ -50,14 +55,14 @@ final class HttpTracker extends BaseTracker {
         codes.add((double) code);
         if (code == probe.expect()) {
             inARow = 0;
-            progress.accept(new Probe(url.toString(), side, code, answer, probe.expect(), 0));
+            progress.accept(new Probe(shown, side, code, answer, probe.expect(), 0));
             return Optional.empty();
         }
         bad++;
         inARow++;
-        progress.accept(new Probe(url.toString(), side, code, answer, probe.expect(), inARow));
+        progress.accept(new Probe(shown, side, code, answer, probe.expect(), inARow));
         if (inARow >= probe.failures()) {
-            return fail(Verdict.fail(check, "GET " + url + " " + answer + ", expected " + probe.expect() + ", " + inARow
+            return fail(Verdict.fail(check, "GET " + shown + " " + answer + ", expected " + probe.expect() + ", " + inARow
                     + " times in a row"));
         }
         return Optional.empty();
@@ -73,7 +78,7 @@ final class HttpTracker extends BaseTracker {
         if (codes.isEmpty()) {
             return Verdict.inconclusive(check, "no probe was made");
         }
-        return Verdict.pass(check, (codes.size() - bad) + " of " + codes.size() + " probes of " + url + " answered "
+        return Verdict.pass(check, (codes.size() - bad) + " of " + codes.size() + " probes of " + shown + " answered "
                 + probe.expect() + (bad == 0 ? "" : "; the " + bad + " others never " + probe.failures() + " in a row"));
     }
 

@@ -6,6 +6,7 @@ import dev.dualdeploy.metrics.Measurement;
 import dev.dualdeploy.metrics.MetricQuery;
 import dev.dualdeploy.metrics.MetricsProvider;
 import dev.dualdeploy.metrics.Window;
+import dev.dualdeploy.text.Text;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -115,6 +116,21 @@ public final class Meter {
     }
 
     /**
+     * An error's message with the URL's credentials hidden: a message may quote the URL, its user information or its
+     * query, which may carry a token (see {@link Text#redactUrl}).
+     */
+    static String hidden(String message, URI url) {
+        String hidden = message.replace(url.toString(), Text.redactUrl(url.toString()));
+        for (String secret : new String[] {url.getRawUserInfo(), url.getUserInfo(), url.getRawQuery(), url.getQuery(),
+                url.getRawFragment(), url.getFragment()}) {
+            if (secret != null && !secret.isEmpty()) {
+                hidden = hidden.replace(secret, Text.REDACTED);
+            }
+        }
+        return hidden;
+    }
+
+    /**
      * GETs the URL once, without following redirects (a redirect is an answer to judge, not to chase).
      *
      * @return what it got; empty if the thread was interrupted, which is no answer to judge
@@ -129,7 +145,7 @@ public final class Meter {
             return Optional.of(new Answer(response.statusCode(), "answered " + response.statusCode()));
         } catch (IOException | IllegalArgumentException e) {
             return Optional.of(new Answer(0, "did not answer (" + e.getClass().getSimpleName()
-                    + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ")"));
+                    + (e.getMessage() == null ? "" : ": " + hidden(e.getMessage(), url)) + ")"));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return Optional.empty();

@@ -10,11 +10,15 @@ import dev.dualdeploy.journal.EventSink;
 import dev.dualdeploy.journal.Journal;
 import dev.dualdeploy.journal.RunIds;
 import dev.dualdeploy.release.Release;
+import dev.dualdeploy.report.JUnitReport;
 import dev.dualdeploy.targets.kubernetes.Kubeconfig;
+import dev.dualdeploy.text.Text;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Model.CommandSpec;
@@ -96,12 +100,43 @@ abstract class BaseCommand implements Callable<Integer> {
      * @throws UsageException if the journal directory cannot be written: exit 2, before anything changed
      */
     EventSink begin(Path journal, List<String> stages, Optional<Release> release) {
-        recorder = new RunRecorder(runId(), CLOCK, new Journal(journal), spec.commandLine().getErr());
-        String by = Optional.ofNullable(System.getenv("BUILD_TAG")).filter(t -> !t.isBlank())
-                .orElse(System.getProperty("user.name", ""));
+        // A directory the user named with --journal is theirs to choose, links and all; the default one lies in a
+        // workspace a branch fills, so a link anywhere in it is refused (see Journal.refusingLinks).
+        boolean named = spec.commandLine().getParseResult() != null && spec.commandLine().getParseResult().hasMatchedOption("--journal");
+        recorder = new RunRecorder(runId(), CLOCK, named ? new Journal(journal) : Journal.refusingLinks(journal),
+                spec.commandLine().getErr());
         recorder.begin(new Event.RunStarted(runId(), recorder.now(), Optional.empty(), Optional.empty(), spec.name(), stages,
-                release.map(Release::image), release.map(Release::version), Optional.of(by).filter(b -> !b.isBlank())));
+                release.map(Release::image), release.map(Release::version), by(System.getenv(), System.getProperty("user.name", ""))));
         return recorder;
+    }
+
+    /**
+     * Who or what starts a run: the Jenkins {@code BUILD_TAG}, else the user name, else empty. Both come from outside,
+     * so they are escaped and capped ({@link Text#foreign}) here, where they enter an event.
+     */
+    static Optional<String> by(Map<String, String> env, String userName) {
+        String by = Optional.ofNullable(env.get("BUILD_TAG")).filter(t -> !t.isBlank()).orElse(userName == null ? "" : userName);
+        return Optional.of(by).filter(b -> !b.isBlank()).map(Text::foreign);
+    }
+
+    /**
+     * Writes the {@code --junit} report of the run's events before the run ends, so that the run's end, the JSON and the
+     * process carry one exit code. A report that cannot be written is journaled (and so printed) as a notice, and the
+     * exit code becomes {@link ExitCodes#NEEDS_ATTENTION} when it was {@link ExitCodes#OK}: the command did its work, but
+     * the report the build publishes is missing. A code that already says a failure is kept.
+     *
+     * @return the exit code the run ends with
+     */
+    int junit(Path junit, String stage, int code) {
+        try {
+            JUnitReport.write(junit, events());
+            return code;
+        } catch (UncheckedIOException e) {
+            int ends = code == ExitCodes.OK ? ExitCodes.NEEDS_ATTENTION : code;
+            recorder.accept(new Event.Notice(runId(), recorder.now(), Optional.of(stage), Optional.empty(),
+                    Text.line(e.getMessage(), 500) + "; the run ends with exit code " + ends));
+            return ends;
+        }
     }
 
     /** Journals the end of the run, if one began and did not end yet (an error that stopped the command). */

@@ -83,10 +83,11 @@ final class DeployCommand extends BaseCommand {
                     .run(stageSpec, pinned, sides, !noRollback, !noGate);
         }
         int code = ExitCodes.of(report);
-        end(report.outcome().name(), code, report.reason());
+        // The report is written before the run ends, so that the journal's exit code is the one the process returns.
         if (junit != null && JUnitReport.hasGates(events())) {
-            JUnitReport.write(junit, events());
+            code = junit(junit, stage, code);
         }
+        end(report.outcome().name(), code, report.reason());
         Print.stage(out(), "deploy", report, code, json(), runId());
         return code;
     }

@@ -50,6 +50,8 @@ public final class DualDeployCommand {
             err.println("error: " + Text.line(message));
             err.println("hint: rerun with --stacktrace and report it");
             err.flush();
+            // A run that began ends in the journal with the exit code the process returns, even after an Error.
+            executed(line).ifPresent(base -> base.end("ERROR", ExitCodes.INTERNAL, message));
             if (json(args)) {
                 out.println(JsonReport.write(JsonReport.error(commandName(args), ExitCodes.INTERNAL, message)));
                 out.flush();
@@ -92,6 +94,15 @@ public final class DualDeployCommand {
         return json;
     }
 
+    /** The subcommand that ran, if parsing got that far and it is one that may begin a run. */
+    private static Optional<BaseCommand> executed(CommandLine line) {
+        CommandLine.ParseResult parsed = line.getParseResult();
+        while (parsed != null && parsed.subcommand() != null) {
+            parsed = parsed.subcommand();
+        }
+        return parsed != null && parsed.commandSpec().userObject() instanceof BaseCommand base ? Optional.of(base) : Optional.empty();
+    }
+
     /** The subcommand a command line names, for the JSON of an error found before parsing ended. */
     private static String commandName(String[] args) {
         CommandLine probe = new CommandLine(new DualDeployCommand());
@@ -116,11 +127,21 @@ public final class DualDeployCommand {
             if (json) {
                 String file = cmd.getCommand() instanceof BaseCommand base ? base.file.toString()
                         : problems.isEmpty() ? "" : problems.get(0).file();
-                cmd.getOut().println(JsonReport.write(JsonReport.invalid(cmd.getCommandName(), file, problems)));
+                ObjectNode invalid = JsonReport.invalid(cmd.getCommandName(), file, problems);
+                if (cmd.getCommand() instanceof BaseCommand base) {
+                    base.startedRun().ifPresent(id -> invalid.put("run", id));
+                }
+                cmd.getOut().println(JsonReport.write(invalid));
                 cmd.getOut().flush();
             }
             if (root.stacktrace) {
                 trace(e, err);
+            }
+            // A config problem found after the run began (manifests, a kubeconfig read when a side is reached) ends the
+            // run too, with this exit code: every run that began says how it ended.
+            if (cmd.getCommand() instanceof BaseCommand base) {
+                base.end("ERROR", code, problems.isEmpty() ? "invalid config" : problems.get(0).render()
+                        + (problems.size() > 1 ? " (and " + (problems.size() - 1) + " more problems)" : ""));
             }
             err.flush();
             return code;

@@ -21,7 +21,7 @@ public final class ExitCodes {
     /**
      * A platform could not be read or changed, a rollback failed, another writer replaced the release on a side during
      * the deploy (SUPERSEDED: that side is left to it), or a gate could not read its metrics and its on_error is pause:
-     * a person must look.
+     * a person must look. Also a run that did its work but could not write its {@code --junit} report.
      */
     public static final int NEEDS_ATTENTION = 4;
     /**
@@ -43,7 +43,8 @@ public final class ExitCodes {
             + "  1   the release failed, rolled back to the last good release (gate: FAIL)%n"
             + "  2   bad input (config, flags, image reference); nothing was changed%n"
             + "  3   status --check found DRIFT between the sides of a stage%n"
-            + "  4   needs a person: a platform failed, a rollback failed, another writer superseded a side, or a gate paused%n"
+            + "  4   needs a person: a platform failed, a rollback failed, another writer superseded a side, a gate paused,"
+            + " or the --junit report could not be written%n"
             + "  5   the stage is leased by another run (named, with since when); nothing was changed%n"
             + "  6   aborted (SIGTERM/SIGINT): what the stage changed was put back (a failed put-back is 4)%n"
             + "  70  internal error (rerun with --stacktrace and report it)%n";

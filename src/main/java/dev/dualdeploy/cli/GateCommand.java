@@ -8,7 +8,6 @@ import dev.dualdeploy.journal.Event;
 import dev.dualdeploy.journal.EventSink;
 import dev.dualdeploy.pipeline.Gate;
 import dev.dualdeploy.pipeline.GateResult;
-import dev.dualdeploy.report.JUnitReport;
 import dev.dualdeploy.report.JsonReport;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -104,10 +103,11 @@ final class GateCommand extends BaseCommand {
         };
         events.accept(new Event.StageEnded(events.run(), events.now(), Optional.of(stage), Optional.empty(), outcome, report.reason(),
                 Optional.empty()));
-        end(outcome, code, report.reason());
+        // The report is written before the run ends, so that the journal's exit code is the one the process returns.
         if (junit != null) {
-            JUnitReport.write(junit, events());
+            code = junit(junit, stage, code);
         }
+        end(outcome, code, report.reason());
         if (json()) {
             out().println(JsonReport.write(JsonResults.gate(report, code).put("run", runId())));
         } else {

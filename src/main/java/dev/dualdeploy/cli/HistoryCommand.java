@@ -61,7 +61,9 @@ final class HistoryCommand implements Callable<Integer> {
     }
 
     private int list(List<RunSummary> all) {
-        List<RunSummary> shown = stage == null ? all : all.stream().filter(r -> r.stages().contains(stage)).toList();
+        // A run whose file cannot be read may have worked on the stage: it is flagged, not hidden.
+        List<RunSummary> shown = stage == null ? all
+                : all.stream().filter(r -> r.unreadable().isPresent() || r.stages().contains(stage)).toList();
         PrintWriter out = spec.commandLine().getOut();
         if (output == BaseCommand.Output.json) {
             ObjectNode root = header();
@@ -72,7 +74,8 @@ final class HistoryCommand implements Callable<Integer> {
                 ArrayNode stages = node.putArray("stages");
                 r.stages().forEach(stages::add);
                 node.put("by", r.by().orElse(null)).put("outcome", r.outcome().orElse(null))
-                        .put("exitCode", r.exitCode().orElse(null)).put("interrupted", r.interrupted()).put("events", r.events());
+                        .put("exitCode", r.exitCode().orElse(null)).put("interrupted", r.interrupted()).put("events", r.events())
+                        .put("cut", r.cut()).put("unreadable", r.unreadable().orElse(null));
             }
             out.println(JournalJson.pretty(root));
             return ExitCodes.OK;
@@ -82,10 +85,16 @@ final class HistoryCommand implements Callable<Integer> {
             return ExitCodes.OK;
         }
         for (RunSummary r : shown) {
+            if (r.unreadable().isPresent()) {
+                // One line naming the file and why; the other runs are still listed.
+                out.println(Text.line(r.run() + "  unreadable: " + r.unreadable().get()));
+                continue;
+            }
             out.println(Text.line(r.run() + "  " + r.started().map(Object::toString).orElse("-") + "  " + r.command().orElse("?") + "  "
                     + (r.stages().isEmpty() ? "-" : String.join(",", r.stages())) + "  "
                     + r.outcome().map(o -> o + " (exit " + r.exitCode().map(String::valueOf).orElse("?") + ")").orElse("interrupted")
-                    + r.by().map(b -> "  by " + b).orElse("")));
+                    + r.by().map(b -> "  by " + b).orElse("")
+                    + (r.cut() ? "  (cut: only the first " + Journal.MAX_FILE + " bytes of its journal were read)" : "")));
         }
         return ExitCodes.OK;
     }
@@ -95,7 +104,8 @@ final class HistoryCommand implements Callable<Integer> {
                 : log.events().stream().filter(e -> e.stage().filter(stage::equals).isPresent()).toList();
         PrintWriter out = spec.commandLine().getOut();
         if (output == BaseCommand.Output.json) {
-            ObjectNode root = header().put("run", log.run()).put("interrupted", log.interrupted()).put("torn", log.torn());
+            ObjectNode root = header().put("run", log.run()).put("interrupted", log.interrupted()).put("torn", log.torn())
+                    .put("cut", log.cut());
             ArrayNode list = root.putArray("events");
             events.forEach(e -> list.add(JournalJson.tree(e)));
             out.println(JournalJson.pretty(root));
@@ -103,6 +113,9 @@ final class HistoryCommand implements Callable<Integer> {
         }
         for (Event e : events) {
             out.println(Text.line(e.at() + " " + ProgressLines.line(e)));
+        }
+        if (log.cut()) {
+            out.println(Text.line("cut: only the first " + Journal.MAX_FILE + " bytes of the journal of " + log.run() + " were read"));
         }
         if (log.interrupted()) {
             out.println(Text.line("interrupted: the journal of " + log.run() + " ends after " + log.events().size() + " events"

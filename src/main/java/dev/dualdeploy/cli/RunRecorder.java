@@ -4,8 +4,10 @@ import dev.dualdeploy.journal.Event;
 import dev.dualdeploy.journal.EventSink;
 import dev.dualdeploy.journal.Journal;
 import dev.dualdeploy.journal.JournalException;
+import dev.dualdeploy.journal.JournalFullException;
 import dev.dualdeploy.report.ProgressLines;
 import dev.dualdeploy.text.Text;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -15,9 +17,10 @@ import java.util.Optional;
 /**
  * The sink of a CLI run: each event is appended to the run's journal file (fsynced) and then printed as its progress
  * line on stderr, before the engine goes on. The run's first event must reach the journal, or the run does not begin
- * (exit 2: nothing was changed); a later event that cannot be journaled (a disk that filled up) is said once on stderr
- * and the run goes on without its journal, because stopping in the middle of a rollout or a rollback would leave the
- * stage in a worse state than a gap in the audit trail.
+ * (exit 2: nothing was changed); a later event that cannot be journaled for an I/O error (a disk that filled up) is
+ * said once on stderr and the run goes on without its journal, because stopping in the middle of a rollout or a
+ * rollback would leave the stage in a worse state than a gap in the audit trail. An event too long for a line is
+ * journaled cut, and a full file still takes the run's end: neither turns the journal off.
  */
 final class RunRecorder implements EventSink {
 
@@ -28,6 +31,7 @@ final class RunRecorder implements EventSink {
     private final List<Event> recorded = new ArrayList<>();
     private boolean started;
     private boolean broken;
+    private boolean full;
     private boolean ended;
 
     RunRecorder(String run, Clock clock, Journal journal, PrintWriter err) {
@@ -60,8 +64,11 @@ final class RunRecorder implements EventSink {
         try {
             journal.append(first);
         } catch (JournalException e) {
-            throw new UsageException("the journal directory " + journal.directory() + " cannot be written (" + e.getMessage()
-                    + "); nothing was changed: make it writable or choose another with --journal DIR");
+            // Only an I/O error is the directory's fault; a link in the way says so itself.
+            throw new UsageException(e.getCause() instanceof IOException
+                    ? "the journal directory " + journal.directory() + " cannot be written (" + e.getMessage()
+                            + "); nothing was changed: make it writable or choose another with --journal DIR"
+                    : e.getMessage() + "; nothing was changed");
         }
         started = true;
         recorded.add(first);
@@ -73,12 +80,17 @@ final class RunRecorder implements EventSink {
         if (!broken) {
             try {
                 journal.append(event);
-            } catch (JournalException e) {
-                broken = true;
-                synchronized (err) {
-                    err.println("warning: " + Text.line(e.getMessage()) + "; the run goes on without its journal");
-                    err.flush();
+            } catch (JournalFullException e) {
+                // Not broken: the file keeps room for the run's end, which is still journaled.
+                if (!full) {
+                    full = true;
+                    warn(e.getMessage() + "; the run's later events are printed, not journaled, except its end");
                 }
+            } catch (JournalException e) {
+                // Only an I/O error (a disk that filled up, a directory gone) turns the journal off; an event too long
+                // for a line is journaled cut by the journal itself.
+                broken = true;
+                warn(e.getMessage() + "; the run goes on without its journal");
             }
         }
         recorded.add(event);
@@ -102,6 +114,13 @@ final class RunRecorder implements EventSink {
     void end(String outcome, int exitCode, String reason) {
         if (started && !ended) {
             accept(new Event.RunEnded(run, now(), Optional.empty(), Optional.empty(), outcome, exitCode, reason));
+        }
+    }
+
+    private void warn(String message) {
+        synchronized (err) {
+            err.println("warning: " + Text.line(message));
+            err.flush();
         }
     }
 

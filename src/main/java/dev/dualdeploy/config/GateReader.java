@@ -2,6 +2,7 @@ package dev.dualdeploy.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.dualdeploy.text.Text;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -186,7 +187,7 @@ final class GateReader {
         if (url != null) {
             placeholders(r, url, path + ".url", "url: 'https://{{side}}.loan-api.internal/health'");
             if (!ConfigLoader.Reader.isHttpUrl(PLACEHOLDER.matcher(url).replaceAll("x"))) {
-                r.problem(path + ".url", "'" + url + "' is not an http or https URL with a host", "url: https://loan-api.internal/health");
+                r.problem(path + ".url", "'" + Text.redactUrl(url) + "' is not an http or https URL with a host", "url: https://loan-api.internal/health");
             }
         }
         int expect = (int) r.integer(node, path, "expect", 200, 100, 599, "expect: 200");

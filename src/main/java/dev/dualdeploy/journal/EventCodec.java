@@ -15,6 +15,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.SerializerProvider;
 import com.fasterxml.jackson.databind.module.SimpleModule;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
@@ -56,6 +57,60 @@ final class EventCodec {
     static String encode(Event event) {
         try {
             return JSON.writeValueAsString(tree(event));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("an event could not be written as JSON: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    /** How far {@link #cut} shortens: the longest string kept, in characters, and the most items of a list, each step. */
+    private static final int[][] CUTS = {{4096, 1000}, {1024, 100}, {256, 20}, {64, 5}};
+
+    /**
+     * The event as one line of at most {@code maxBytes} bytes, for an event too long to journal whole: every string
+     * longer than a limit is cut to it and ends saying how much was left out, every list of strings longer than a limit
+     * keeps its first items and one saying how many more there were, and the line says {@code "cut": true} (a key that
+     * readers ignore). The limits shrink until the line fits; an event that does not fit even then is replaced by a
+     * notice of the same run, instant, stage and side saying so. The run, the instant and the type are never cut.
+     */
+    static String cut(Event event, int maxBytes) {
+        ObjectNode whole = tree(event);
+        for (int[] limit : CUTS) {
+            ObjectNode cut = JSON.createObjectNode();
+            whole.fields().forEachRemaining(field -> cut.set(field.getKey(), Set.of("type", "run", "at").contains(field.getKey())
+                    ? field.getValue() : shorten(field.getValue(), limit[0], limit[1])));
+            cut.put("cut", true);
+            String line = write(cut);
+            if (line.length() <= maxBytes) {
+                return line;
+            }
+        }
+        Event notice = new Event.Notice(event.run(), event.at(), event.stage(), event.side(), "a " + event.type() + " event too large"
+                + " to journal even cut (" + encode(event).length() + " bytes); its progress line said it");
+        return write(tree(notice).put("cut", true));
+    }
+
+    private static JsonNode shorten(JsonNode value, int chars, int items) {
+        if (value.isTextual() && value.asText().length() > chars) {
+            String text = value.asText();
+            int end = Character.isHighSurrogate(text.charAt(chars - 1)) ? chars - 1 : chars;
+            return JSON.getNodeFactory().textNode(text.substring(0, end) + "… (cut: " + (text.length() - end) + " more characters)");
+        }
+        if (value.isArray()) {
+            ArrayNode list = JSON.createArrayNode();
+            for (int i = 0; i < Math.min(items, value.size()); i++) {
+                list.add(shorten(value.get(i), chars, items));
+            }
+            if (value.size() > items) {
+                list.add("… (cut: " + (value.size() - items) + " more items)");
+            }
+            return list;
+        }
+        return value;
+    }
+
+    private static String write(ObjectNode node) {
+        try {
+            return JSON.writeValueAsString(node);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("an event could not be written as JSON: " + e.getOriginalMessage(), e);
         }

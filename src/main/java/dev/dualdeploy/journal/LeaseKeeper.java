@@ -230,7 +230,9 @@ public final class LeaseKeeper implements AutoCloseable {
         }
         lost = "the lease " + holding.lease() + " on stage " + stage + " was lost (" + reason + "); no new work is started on it";
         say.accept(lost);
-        events.accept(new Event.LockLost(run, clock.instant(), Optional.of(stage), Optional.empty(), holding.lease(), reason, holder));
+        // The reason and the holder quote another holder's record: escaped and capped where the event is made.
+        events.accept(new Event.LockLost(run, clock.instant(), Optional.of(stage), Optional.empty(), holding.lease(), Text.line(reason, 1000),
+                holder.map(Text::foreign)));
     }
 
     /**

@@ -6,6 +6,7 @@ import dev.dualdeploy.journal.EventSink;
 import dev.dualdeploy.targets.Progress;
 import dev.dualdeploy.targets.RolloutResult;
 import dev.dualdeploy.targets.TargetState;
+import dev.dualdeploy.text.Text;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -19,9 +20,16 @@ final class Emit {
     private Emit() {
     }
 
-    /** A target's progress on one side: each line it says becomes a {@link Event.RolloutProgress}. */
+    /** The longest image a read-back journals: an image reference is at most 640 characters (see the config). */
+    private static final int MAX_IMAGE = 700;
+
+    /**
+     * A target's progress on one side: each line it says becomes a {@link Event.RolloutProgress}. A line may quote the
+     * platform's own words (an event's message), so it is escaped and capped where the event is made.
+     */
     static Progress progress(EventSink events, String stage, Side side) {
-        return detail -> events.accept(new Event.RolloutProgress(events.run(), events.now(), Optional.of(stage), Optional.of(side), detail));
+        return detail -> events.accept(new Event.RolloutProgress(events.run(), events.now(), Optional.of(stage), Optional.of(side),
+                Text.foreign(detail)));
     }
 
     static void notice(EventSink events, String stage, Side side, String text) {
@@ -55,11 +63,16 @@ final class Emit {
                 reason, to));
     }
 
-    /** What each side runs, as read back: one {@link Event.ReadBack} per side. */
+    /**
+     * What each side runs, as read back: one {@link Event.ReadBack} per side. Everything read is what a platform (or
+     * another writer) says, so it is escaped and capped where the event is made.
+     */
     static void readBack(EventSink events, String stage, Map<Side, String> targets, Map<Side, TargetState> states) {
         states.forEach((side, state) -> events.accept(new Event.ReadBack(events.run(), events.now(), Optional.of(stage),
-                Optional.of(side), targets.getOrDefault(side, side.label()), state.image(), state.digest(), state.version(),
-                state.lastGoodImage(), Event.Health.valueOf(state.health().name()), state.detail())));
+                Optional.of(side), targets.getOrDefault(side, side.label()), state.image().map(i -> Text.line(i, MAX_IMAGE)),
+                state.digest().map(Text::foreign), state.version().map(Text::foreign),
+                state.lastGoodImage().map(i -> Text.line(i, MAX_IMAGE)), Event.Health.valueOf(state.health().name()),
+                Text.foreign(state.detail()))));
     }
 
     static void parity(EventSink events, String stage, Parity parity) {

@@ -86,6 +86,48 @@ public final class Text {
         return line(value, MAX_FOREIGN);
     }
 
+    /** What stands for a hidden credential in a URL. */
+    public static final String REDACTED = "***";
+
+    /**
+     * A URL as it may be shown (printed, journaled, reported): its user information ({@code user:password@}), every
+     * query value and the fragment replaced by {@link #REDACTED}, because any of them may carry a credential
+     * ({@code https://user:token@host/health?access_token=…}). Query names, the scheme, the host, the port and the path
+     * stay, so the URL is still recognizable. Works on templates ({@code {{side}}}) and on text that does not parse as a
+     * URL. Null stays null.
+     */
+    public static String redactUrl(String url) {
+        if (url == null) {
+            return null;
+        }
+        int scheme = url.indexOf("://");
+        int start = scheme < 0 ? 0 : scheme + 3;
+        int end = start;
+        while (end < url.length() && "/?#".indexOf(url.charAt(end)) < 0) {
+            end++;
+        }
+        String authority = url.substring(start, end);
+        int at = authority.lastIndexOf('@');
+        StringBuilder out = new StringBuilder(url.length()).append(url, 0, start)
+                .append(at < 0 ? authority : REDACTED + authority.substring(at));
+        String rest = url.substring(end);
+        int hash = rest.indexOf('#');
+        String fragment = hash < 0 ? "" : "#" + REDACTED;
+        rest = hash < 0 ? rest : rest.substring(0, hash);
+        int question = rest.indexOf('?');
+        if (question < 0) {
+            return out.append(rest).append(fragment).toString();
+        }
+        out.append(rest, 0, question + 1);
+        String[] parameters = rest.substring(question + 1).split("&", -1);
+        for (int i = 0; i < parameters.length; i++) {
+            String parameter = parameters[i];
+            int eq = parameter.indexOf('=');
+            out.append(i == 0 ? "" : "&").append(eq >= 0 ? parameter.substring(0, eq + 1) + REDACTED : parameter.isEmpty() ? "" : REDACTED);
+        }
+        return out.append(fragment).toString();
+    }
+
     /** The first line of a message, at most 300 characters, as a table or a reason shows it ({@code null}: no reason given). */
     public static String oneLine(String message) {
         String first = message == null ? "no reason given" : message.lines().findFirst().orElse("").strip();

@@ -188,16 +188,64 @@ class HistoryCommandTest {
         assertThat(missing.err()).startsWith("error: no run '" + unknown + "' in " + journal + System.lineSeparator());
     }
 
+    /** Review item 12: one corrupt file is flagged on one line naming it, and the other runs are still listed. */
     @Test
-    void aCorruptJournalIsExit2NamingTheFileAndLine() throws IOException {
+    void aCorruptJournalFileIsFlaggedNamingTheFileAndLineAndTheOthersAreListed() throws IOException {
         Path file = journal.resolve(B + ".jsonl");
         List<String> lines = Files.readAllLines(file);
         Files.write(file, List.of(lines.get(0), "{not json", lines.get(2)));
 
         Cli.Run run = Cli.run("history", "--journal", journal.toString());
 
-        assertThat(run.code()).isEqualTo(2);
-        assertThat(run.err()).startsWith("error: " + file + ": line 2: not a JSON object (a corrupt line)" + System.lineSeparator());
+        assertThat(run.code()).as(run.err()).isZero();
+        assertThat(run.out().lines()).containsExactly(
+                C + "  2026-12-01T05:20:00Z  deploy  prod  interrupted",
+                B + "  unreadable: " + file + ": line 2: not a JSON object (a corrupt line)",
+                A + "  2026-12-01T05:00:00Z  deploy  sandbox  SUCCEEDED (exit 0)  by jenkins-loan-api-main-41");
+
+        Cli.Run one = Cli.run("history", "--journal", journal.toString(), "--run", B);
+        assertThat(one.code()).as("the one run asked for cannot be shown").isEqualTo(2);
+        assertThat(one.err()).startsWith("error: " + file + ": line 2: not a JSON object (a corrupt line)" + System.lineSeparator());
+    }
+
+    /**
+     * Review item 12: a directory under a run's name, binary garbage (with control characters in the name's reach) and
+     * a 2 GiB file are each flagged on their own line, in bounded time, and the readable runs are still listed, as text
+     * and as JSON.
+     */
+    @Test
+    void unreadableFilesOfEveryKindAreFlaggedInBoundedTimeAndTheRestListed() throws IOException {
+        String dirRun = "20261201T053000.000Z-dddddddddddddddd";
+        String garbage = "20261201T054000.000Z-eeeeeeeeeeeeeeee";
+        String huge = "20261201T055000.000Z-ffffffffffffffff";
+        Files.createDirectory(journal.resolve(dirRun + ".jsonl"));
+        Files.write(journal.resolve(garbage + ".jsonl"), new byte[] {0, (byte) 0xff, 0x1b, '[', '2', 'J', '\n', 1, 2, 3});
+        try (var channel = java.nio.channels.FileChannel.open(journal.resolve(huge + ".jsonl"), StandardOpenOption.CREATE_NEW,
+                StandardOpenOption.WRITE)) {
+            channel.write(java.nio.ByteBuffer.wrap(new byte[] {'\n'}), 2L * 1024 * 1024 * 1024);
+        }
+
+        Cli.Run run = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(20),
+                () -> Cli.run("history", "--journal", journal.toString()));
+
+        assertThat(run.code()).as(run.err()).isZero();
+        List<String> out = run.out().lines().toList();
+        assertThat(out).hasSize(6);
+        assertThat(out.get(0)).startsWith(huge + "  unreadable: " + journal.resolve(huge + ".jsonl"));
+        assertThat(out.get(1)).startsWith(garbage + "  unreadable: " + journal.resolve(garbage + ".jsonl"));
+        assertThat(out.get(2)).isEqualTo(dirRun + "  unreadable: " + journal.resolve(dirRun + ".jsonl")
+                + " is not a regular file; a journal holds one file per run");
+        assertThat(out.subList(3, 6)).extracting(l -> l.substring(0, A.length())).containsExactly(C, B, A);
+        assertNoRawControl(run.out());
+
+        Cli.Run json = Cli.run("history", "--journal", journal.toString(), "--output", "json");
+        assertThat(json.code()).isZero();
+        JsonNode runs = json.json().path("runs");
+        assertThat(runs).hasSize(6);
+        assertThat(runs.get(2).path("run").asText()).isEqualTo(dirRun);
+        assertThat(runs.get(2).path("unreadable").asText()).contains("is not a regular file");
+        assertThat(runs.get(3).path("unreadable").isNull()).isTrue();
+        assertThat(runs.get(3).path("cut").asBoolean()).isFalse();
     }
 
     private static void assertNoRawControl(String out) {

@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -81,5 +82,43 @@ class RunRecorderTest {
                 .contains("cannot write the journal").endsWith("; the run goes on without its journal");
         assertThat(lines).contains("[prod/kubernetes] updated 1/2", "[prod/kubernetes] updated 2/2");
         assertThat(recorder.events()).hasSize(3);
+    }
+
+    /** Review item 4: an event over the line limit is journaled cut; the journal stays on and says nothing is wrong. */
+    @Test
+    void anEventOverTheLineLimitIsJournaledCutAndTheJournalStaysOn(@TempDir Path dir) {
+        RunRecorder recorder = new RunRecorder(run, clock, new Journal(dir), new PrintWriter(err, true));
+        recorder.begin(started());
+
+        recorder.accept(progress("a platform said: " + "x".repeat(200_000)));
+        recorder.accept(progress("updated 2/2"));
+        recorder.end("SUCCEEDED", 0, "done");
+
+        assertThat(err.toString()).doesNotContain("warning:");
+        List<Event> journaled = new Journal(dir).read(run).events();
+        assertThat(journaled).hasSize(4);
+        assertThat(((Event.RolloutProgress) journaled.get(1)).detail()).startsWith("a platform said: xxx").contains("(cut: ");
+        assertThat(journaled.subList(2, 4)).isEqualTo(recorder.events().subList(2, 4));
+    }
+
+    /** Review item 4: who started a run comes from outside (BUILD_TAG, the user name): escaped and capped where it is read. */
+    @Test
+    void whoStartedTheRunIsEscapedAndCapped() {
+        assertThat(BaseCommand.by(Map.of("BUILD_TAG", "jenkins-" + "j".repeat(100_000)), "alice"))
+                .hasValueSatisfying(b -> assertThat(b).startsWith("jenkins-jjj").hasSizeLessThan(400));
+        assertThat(BaseCommand.by(Map.of("BUILD_TAG", " "), "al\nice")).contains("al\\nice");
+        assertThat(BaseCommand.by(Map.of(), "")).isEmpty();
+    }
+
+    /** Review items 4 and 14: a journal refused for a reason that is not the directory's says that reason, not "cannot be written". */
+    @Test
+    void aJournalRefusedThroughALinkSaysSoAndDoesNotBlameTheDirectory(@TempDir Path dir) throws Exception {
+        Path real = dir.toRealPath();
+        Path link = Files.createSymbolicLink(real.resolve(".dualdeploy"), Files.createDirectory(real.resolve("elsewhere")));
+        RunRecorder recorder = new RunRecorder(run, clock, Journal.refusingLinks(link.resolve("journal")), new PrintWriter(err, true));
+
+        assertThatThrownBy(() -> recorder.begin(started())).isInstanceOf(UsageException.class)
+                .hasMessageContaining(link + " is a symbolic link").hasMessageContaining("nothing was changed")
+                .hasMessageNotContaining("cannot be written");
     }
 }

@@ -139,7 +139,11 @@ class JournalTest {
 
         assertThatThrownBy(() -> journal.read(RUN)).isInstanceOf(JournalException.class)
                 .hasMessage(file + ": line 3: not a JSON object (a corrupt line)");
-        assertThatThrownBy(journal::list).isInstanceOf(JournalException.class).hasMessageContaining("line 3");
+        // Review item 12: listing flags the one bad file instead of failing as a whole.
+        assertThat(journal.list()).singleElement().satisfies(r -> {
+            assertThat(r.run()).isEqualTo(RUN);
+            assertThat(r.unreadable()).contains(file + ": line 3: not a JSON object (a corrupt line)");
+        });
     }
 
     @Test
@@ -212,18 +216,135 @@ class JournalTest {
                 .isInstanceOf(JournalException.class)
                 .hasMessage(file + ": line 1 is longer than the 65536 bytes a journal line may hold (a corrupt file)"));
 
+        // A file over the limit (2 GiB here, sparse) is read up to the limit, not refused and not read whole.
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
             channel.truncate(0);
-            channel.write(ByteBuffer.wrap(new byte[] {'\n'}), Journal.MAX_FILE);
+            channel.write(ByteBuffer.wrap((EventCodec.encode(Events.everyKind(RUN, T).get(0)) + "\n").getBytes(StandardCharsets.UTF_8)));
+            channel.write(ByteBuffer.wrap(new byte[] {'\n'}), 2L * 1024 * 1024 * 1024);
         }
         assertTimeoutPreemptively(Duration.ofSeconds(5), () -> assertThatThrownBy(() -> journal.read(RUN))
-                .hasMessage(file + " is " + (Journal.MAX_FILE + 1) + " bytes, over the " + Journal.MAX_FILE + " a run's journal may hold"));
+                .hasMessage(file + ": line 2 is longer than the 65536 bytes a journal line may hold (a corrupt file)"));
+    }
 
-        Event huge = new Event.Aborted(RUN, T, Optional.empty(), Optional.empty(), "y".repeat(Journal.MAX_LINE));
-        Files.delete(file);
-        assertThatThrownBy(() -> journal.append(huge)).isInstanceOf(JournalException.class)
-                .hasMessageContaining("cannot journal a aborted event of").hasMessageContaining("a journal line holds at most 65536 bytes");
-        assertThat(file).doesNotExist();
+    /** Review item 12: a file longer than the limit is read up to the limit and said to be cut. */
+    @Test
+    void aFileOverTheLimitIsReadUpToItAndSaidToBeCut() throws IOException {
+        Path file = dir.resolve(RUN + ".jsonl");
+        Journal small = new Journal(dir, false, 4 * Journal.MAX_LINE);
+        StringBuilder lines = new StringBuilder();
+        int written = 0;
+        while (lines.length() <= 5 * Journal.MAX_LINE) {
+            lines.append(EventCodec.encode(new Event.RolloutProgress(RUN, T, Optional.of("prod"), Optional.of(Side.LEGACY),
+                    "updated " + written + " " + "z".repeat(1000)))).append('\n');
+            written++;
+        }
+        Files.writeString(file, lines);
+
+        RunLog log = small.read(RUN);
+
+        assertThat(log.cut()).isTrue();
+        assertThat(log.torn()).as("the line the limit cuts is not a torn append").isFalse();
+        assertThat(log.events()).hasSizeBetween(1, written - 1);
+        assertThat(small.list()).singleElement().satisfies(r -> assertThat(r.cut()).isTrue());
+    }
+
+    /**
+     * Review item 4: an event over the line limit (a platform's message of megabytes) is journaled cut and marked, not
+     * refused, so the journal goes on; only an event that cannot be cut small enough becomes a notice saying so.
+     */
+    @Test
+    void anEventOverTheLineLimitIsJournaledCutAndMarked() throws IOException {
+        Journal journal = new Journal(dir);
+        String said = "a platform said: ";
+        Event aborted = new Event.Aborted(RUN, T, Optional.of("prod"), Optional.empty(), said + "\u00e9".repeat(200_000));
+        Event started = new Event.StageStarted(RUN, T, Optional.of("prod"), Optional.empty(), "deploy", List.of(Side.LEGACY),
+                Optional.of(Events.IMAGE), Optional.of("v".repeat(100_000)), List.of("b".repeat(70_000)));
+        Event stages = new Event.RunStarted(RUN, T, Optional.empty(), Optional.empty(), "deploy",
+                java.util.stream.IntStream.range(0, 20_000).mapToObj(i -> "stage-" + i).toList(), Optional.empty(), Optional.empty(),
+                Optional.of("u".repeat(100_000)));
+        Event after = new Event.Notice(RUN, T, Optional.of("prod"), Optional.empty(), "the journal goes on");
+
+        List.of(aborted, started, stages, after).forEach(journal::append);
+
+        Path file = dir.resolve(RUN + ".jsonl");
+        assertThat(Files.readAllLines(file)).hasSize(4).allSatisfy(l -> assertThat(l.length() + 1).isLessThanOrEqualTo(Journal.MAX_LINE))
+                .first().asString().contains("\"cut\":true");
+        List<Event> read = journal.read(RUN).events();
+        assertThat(read).hasSize(4);
+        assertThat(((Event.Aborted) read.get(0)).reason()).startsWith(said + "\u00e9\u00e9").contains("(cut: ");
+        assertThat(((Event.StageStarted) read.get(1)).image()).contains(Events.IMAGE);
+        assertThat(((Event.StageStarted) read.get(1)).version()).hasValueSatisfying(v -> assertThat(v).contains("(cut: "));
+        assertThat(((Event.RunStarted) read.get(2)).stages()).startsWith("stage-0", "stage-1").hasSizeLessThan(20_000)
+                .last().asString().contains("(cut: ");
+        assertThat(read.get(3)).isEqualTo(after);
+    }
+
+    /** Review item 4: a run's file keeps room for the run's end, so a full file still says how the run ended. */
+    @Test
+    void aFullFileRefusesMoreEventsButKeepsRoomForTheRunsEnd() {
+        Journal journal = new Journal(dir, false, 3 * Journal.MAX_LINE);
+        Event progress = new Event.RolloutProgress(RUN, T, Optional.of("prod"), Optional.of(Side.LEGACY), "p".repeat(10_000));
+        JournalException full = null;
+        int appended = 0;
+        while (full == null && appended < 100) {
+            try {
+                journal.append(progress);
+                appended++;
+            } catch (JournalException e) {
+                full = e;
+            }
+        }
+        assertThat(full).isInstanceOf(JournalFullException.class).hasMessageContaining(dir.resolve(RUN + ".jsonl").toString())
+                .hasMessageContaining("holds at most " + 3 * Journal.MAX_LINE + " bytes");
+        Event end = new Event.RunEnded(RUN, T, Optional.empty(), Optional.empty(), "SUCCEEDED", 0, "done");
+        journal.append(end);
+        assertThat(journal.read(RUN).events()).hasSize(appended + 1).last().isEqualTo(end);
+    }
+
+    /**
+     * Review item 14: a symbolic link in the journal's directory chain (a planted {@code .dualdeploy}) or under a run's
+     * name is refused naming it, and nothing is written where it leads; a directory the user named is theirs to choose.
+     */
+    @Test
+    void aSymbolicLinkInTheChainOrUnderARunsNameIsRefusedNamingIt() throws IOException {
+        Path real = dir.toRealPath();
+        Path elsewhere = Files.createDirectory(real.resolve("elsewhere"));
+        Path link = Files.createSymbolicLink(real.resolve(".dualdeploy"), elsewhere);
+        Event event = Events.everyKind(RUN, T).get(0);
+
+        assertThatThrownBy(() -> Journal.refusingLinks(link.resolve("journal")).append(event)).isInstanceOf(JournalException.class)
+                .hasMessageContaining(link + " is a symbolic link");
+        try (var left = Files.list(elsewhere)) {
+            assertThat(left).as("nothing written where the link leads").isEmpty();
+        }
+
+        Path journalLink = Files.createSymbolicLink(Files.createDirectory(real.resolve("ws")).resolve("journal"), elsewhere);
+        assertThatThrownBy(() -> Journal.refusingLinks(journalLink).append(event)).hasMessageContaining(journalLink + " is a symbolic link");
+
+        // Named by the user (--journal): the directory is followed, but a run's file is never a link.
+        new Journal(link.resolve("journal")).append(event);
+        assertThat(elsewhere.resolve("journal").resolve(RUN + ".jsonl")).isRegularFile();
+        String other = "20261201T052848.123Z-fedcba9876543210";
+        Path target = Files.writeString(real.resolve("target"), "");
+        Path fileLink = Files.createSymbolicLink(elsewhere.resolve("journal").resolve(other + ".jsonl"), target);
+        Event second = new Event.Aborted(other, T, Optional.empty(), Optional.empty(), "x");
+        assertThatThrownBy(() -> new Journal(link.resolve("journal")).append(second))
+                .hasMessageContaining(link.resolve("journal").resolve(fileLink.getFileName()) + " is a symbolic link");
+        assertThat(target).isEmptyFile();
+    }
+
+    /** Review item 14: the journal's files and the directories it creates are the owner's only, where POSIX allows. */
+    @Test
+    void theFilesAndDirectoriesTheJournalCreatesAreOwnerOnly() throws IOException {
+        org.junit.jupiter.api.Assumptions.assumeTrue(dir.getFileSystem().supportedFileAttributeViews().contains("posix"));
+        Path journalDir = dir.toRealPath().resolve(".dualdeploy").resolve("journal");
+        Journal.refusingLinks(journalDir).append(Events.everyKind(RUN, T).get(0));
+
+        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(journalDir.resolve(RUN + ".jsonl"))))
+                .isEqualTo("rw-------");
+        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(journalDir))).isEqualTo("rwx------");
+        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(journalDir.getParent())))
+                .isEqualTo("rwx------");
     }
 
     @Test

@@ -25,4 +25,15 @@ class TextTest {
         assertThat(Text.oneLine("x".repeat(299) + "\uD83D\uDE80y")).isEqualTo("x".repeat(299) + "…");
         assertThat(Text.line("y".repeat(5_000))).hasSize(Text.MAX_LINE + "… (3000 more characters)".length());
     }
+
+    /** Review item 13: a URL's user information, query values and fragment are hidden; what identifies it stays. */
+    @Test
+    void redactUrlHidesUserinfoQueryValuesAndTheFragment() {
+        assertThat(Text.redactUrl("https://user:tok3n@loan-api.internal:8443/health?access_token=tok3n&verbose&x=#tok3n"))
+                .isEqualTo("https://***@loan-api.internal:8443/health?access_token=***&***&x=***#***");
+        assertThat(Text.redactUrl("https://{{side}}.loan-api.internal/health")).isEqualTo("https://{{side}}.loan-api.internal/health");
+        assertThat(Text.redactUrl("http://a@b@host/p@q?")).isEqualTo("http://***@host/p@q?");
+        assertThat(Text.redactUrl("not a url")).isEqualTo("not a url");
+        assertThat(Text.redactUrl(null)).isNull();
+    }
 }
