@@ -11,7 +11,9 @@ import dev.dualdeploy.journal.EventSink;
 import dev.dualdeploy.release.Release;
 import dev.dualdeploy.targets.DeployTarget;
 import dev.dualdeploy.targets.RolloutResult;
+import dev.dualdeploy.targets.TargetException;
 import dev.dualdeploy.targets.TargetState;
+import dev.dualdeploy.text.Text;
 import dev.dualdeploy.targets.Targets;
 import dev.dualdeploy.time.Abort;
 import java.time.Clock;
@@ -76,6 +78,9 @@ public final class Deploy {
         Rollouts rollouts = new Rollouts(targets, events, abort);
         GateSpec spec = stage.gate();
         List<Side> sides = List.of(Side.values()).stream().filter(toggle::on).toList();
+        if (!sides.isEmpty()) {
+            refuseLeftoversToggledOff(stage, release, toggle);
+        }
         if (!spec.analyses() || sides.isEmpty()) {
             return rollouts.run(stage, release, toggle, rollbackOnFailure);
         }
@@ -184,6 +189,34 @@ public final class Deploy {
         Map<Side, DeployTarget> opened = new EnumMap<>(Side.class);
         sides.forEach(side -> opened.put(side, targets.open(stage, side, Emit.progress(events, stage.name(), side))));
         return opened;
+    }
+
+    /**
+     * A side toggled off for this run that runs a release which never passed there (left by an interrupted or failed
+     * run) stops the deploy before anything changes: this run may not write it, and deploying the other side would
+     * leave the stage with a side on a release nobody judged, and, were it the same release, record that release good
+     * on the other side. A person returns it ({@code rollback --side}) or toggles it on, so that the deploy returns it
+     * first. A toggled-off side that cannot be read is said and left alone: it may be off because it cannot be reached.
+     *
+     * @throws TargetException naming the side, what it runs and the ways on
+     */
+    private void refuseLeftoversToggledOff(StageSpec stage, Release release, ToggleSpec toggle) {
+        for (Side side : Side.values()) {
+            if (toggle.on(side) || !stage.configured(side)) {
+                continue;
+            }
+            TargetState state = Rollouts.readBack(open(stage, List.of(side))).get(side);
+            if (!state.readable()) {
+                Emit.notice(events, stage.name(), side, "toggled off and could not be read (" + state.detail() + "): not known"
+                        + " whether it runs a release that never passed here");
+            } else if (state.lastGoodImage().isPresent() && !state.onLastGood() && state.image().isPresent()) {
+                String runs = Text.foreign(state.version().orElse(Release.shortImage(state.image().get())));
+                throw new TargetException("stage " + stage.name() + ": " + side.label() + " is toggled off but runs " + runs
+                        + ", which never passed here (left by an interrupted or failed run); " + release.version() + " was not"
+                        + " deployed: return it first with 'dualdeploy rollback --stage " + stage.name() + " --side "
+                        + side.label() + "', or deploy with " + side.label() + " toggled on (the deploy returns it first)");
+            }
+        }
     }
 
     /** Whether a check of the gate judges against a baseline (the traffic before the deploy, or the other side). */

@@ -1,17 +1,20 @@
 package dev.dualdeploy.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.dualdeploy.config.CheckSpec;
 import dev.dualdeploy.config.GateSpec;
 import dev.dualdeploy.config.MetricsSpec;
 import dev.dualdeploy.config.Side;
 import dev.dualdeploy.config.StageSpec;
+import dev.dualdeploy.config.ToggleSpec;
 import dev.dualdeploy.local.KubernetesSimulator;
 import dev.dualdeploy.local.LocalEnvironment;
 import dev.dualdeploy.metrics.Measurement;
 import dev.dualdeploy.release.Release;
 import dev.dualdeploy.targets.RolloutResult;
+import dev.dualdeploy.targets.TargetException;
 import dev.dualdeploy.testing.LocalStageTest;
 import java.net.URI;
 import java.time.Duration;
@@ -82,6 +85,42 @@ class LeftoversTest extends LocalStageTest {
         assertThat(runs(Side.LEGACY)).contains(OTHER.digest());
         assertThat(runs(Side.KUBERNETES)).contains(OTHER.digest());
         assertThat(report.gates()).singleElement().satisfies(g -> assertThat(g.decision()).isEqualTo(GateResult.Decision.PASS));
+    }
+
+    /**
+     * Review (kill -9, HIGH): a run killed while kubernetes crashed on a release, then the same release again with
+     * kubernetes toggled off, recorded it good on legacy and exited 0 with kubernetes left crashing on it. A side
+     * toggled off that runs a release that never passed there is named, and nothing is deployed until a person
+     * returns it (or toggles it on, so that the deploy returns it).
+     */
+    @Test
+    void aToggledOffSideLeftOnAReleaseThatNeverPassedStopsTheDeployBeforeAnythingChanges() {
+        env.kubernetes().breakImage(CRASHES_ON_KUBERNETES.digest(), KubernetesSimulator.Breakage.CRASH);
+        assertThat(target(Side.KUBERNETES).deploy(CRASHES_ON_KUBERNETES).await(Duration.ofSeconds(30)).succeeded()).isFalse();
+        int l = env.traffic().served(STAGE, Side.LEGACY).size();
+
+        for (Release release : List.of(CRASHES_ON_KUBERNETES, OTHER)) {
+            assertThatThrownBy(() -> promotion((query, window) -> Measurement.of(query, List.of(0.001)))
+                    .run(gated(), release, new ToggleSpec(true, false), true, true))
+                    .isInstanceOf(TargetException.class)
+                    .hasMessage("stage prod: kubernetes is toggled off but runs 1.1.0, which never passed here (left by an"
+                            + " interrupted or failed run); " + release.version() + " was not deployed: return it first with"
+                            + " 'dualdeploy rollback --stage prod --side kubernetes', or deploy with kubernetes toggled on"
+                            + " (the deploy returns it first)");
+        }
+
+        assertThat(served(Side.LEGACY, l)).as("legacy was not touched").isEmpty();
+        assertThat(runs(Side.KUBERNETES)).contains(CRASHES_ON_KUBERNETES.digest());
+    }
+
+    @Test
+    void aToggledOffSideOnItsLastGoodReleaseDoesNotStopTheDeploy() {
+        StageResult report = promotion((query, window) -> Measurement.of(query, List.of(0.001)))
+                .run(gated(), NEXT, new ToggleSpec(true, false), true, true);
+
+        assertThat(report.outcome()).as(report.reason()).isEqualTo(StageOutcome.SUCCEEDED);
+        assertThat(runs(Side.LEGACY)).contains(NEXT.digest());
+        assertThat(runs(Side.KUBERNETES)).contains(GOOD.digest());
     }
 
     /** The stage with a gate on an error-rate SLO. */
