@@ -87,7 +87,7 @@ final class DeployCommand extends BaseCommand {
         if (junit != null && JUnitReport.hasGates(events())) {
             JUnitReport.write(junit, events());
         }
-        Print.stage(out(), "deploy", report, code, json(), runId());
+        Print.stage(out(), "deploy", report, events(), code, json(), runId());
         return code;
     }
 }

@@ -69,7 +69,7 @@ final class RollbackCommand extends BaseCommand {
         // A rollback finished after the abort ends the run where the person asked it to go: aborted, in a defined state.
         int code = abort.requested() && report.outcome() == StageOutcome.SUCCEEDED ? ExitCodes.ABORTED : ExitCodes.of(report);
         end(abort.requested() && code == ExitCodes.ABORTED ? "ABORTED" : report.outcome().name(), code, report.reason());
-        Print.stage(out(), "rollback", report, code, json(), runId());
+        Print.stage(out(), "rollback", report, events(), code, json(), runId());
         return code;
     }
 }

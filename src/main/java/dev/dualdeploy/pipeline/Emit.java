@@ -35,19 +35,31 @@ final class Emit {
                 version, images));
     }
 
-    static void stageEnded(EventSink events, String stage, StageOutcome outcome, String reason, Optional<Parity> parity) {
+    /**
+     * The stage ended as its result says.
+     *
+     * @param sides the sides the result covers (see {@link Event.StageEnded#sides()})
+     */
+    static void stageEnded(EventSink events, String stage, StageOutcome outcome, String reason, Parity parity, List<Side> sides) {
         events.accept(new Event.StageEnded(events.run(), events.now(), Optional.of(stage), Optional.empty(), outcome.name(), reason,
-                parity.map(p -> Event.ParityStatus.valueOf(p.outcome().name()))));
+                Optional.of(Event.ParityStatus.valueOf(parity.outcome().name())), Optional.of(parity.reason()), sides));
+    }
+
+    /** The stage ended as its result says, the sides it covers those of the result. */
+    static void stageEnded(EventSink events, StageResult result) {
+        stageEnded(events, result.stage(), result.outcome(), result.reason(), result.parity(),
+                result.sides().stream().map(SideResult::side).toList());
     }
 
     static void rolloutEnded(EventSink events, String stage, Side side, RolloutResult result) {
         events.accept(new Event.RolloutEnded(events.run(), events.now(), Optional.of(stage), Optional.of(side), status(result),
-                result.reason(), result.took()));
+                result.reason(), result.took(), result.supersededBy()));
     }
 
-    static void rollbackEnded(EventSink events, String stage, Side side, RolloutResult result, String prefix) {
+    /** @param error why the rollback could not be started, or empty */
+    static void rollbackEnded(EventSink events, String stage, Side side, RolloutResult result, String prefix, Optional<String> error) {
         events.accept(new Event.RollbackEnded(events.run(), events.now(), Optional.of(stage), Optional.of(side), status(result),
-                prefix + result.reason(), result.took()));
+                prefix + result.reason(), result.took(), error));
     }
 
     static void rollbackStarted(EventSink events, String stage, Side side, List<Side> sides, String reason, Optional<String> to) {
@@ -59,7 +71,8 @@ final class Emit {
     static void readBack(EventSink events, String stage, Map<Side, String> targets, Map<Side, TargetState> states) {
         states.forEach((side, state) -> events.accept(new Event.ReadBack(events.run(), events.now(), Optional.of(stage),
                 Optional.of(side), targets.getOrDefault(side, side.label()), state.image(), state.digest(), state.version(),
-                state.lastGoodImage(), Event.Health.valueOf(state.health().name()), state.detail())));
+                state.lastGoodImage(), Event.Health.valueOf(state.health().name()), state.detail(), state.previousGoodImage(),
+                List.copyOf(state.lastGoodSides()))));
     }
 
     static void parity(EventSink events, String stage, Parity parity) {

@@ -132,8 +132,9 @@ final class Recovery {
         if (!rollBack.isEmpty()) {
             unreadable.clear();
             after = read(opened, unreadable);
-            Emit.readBack(events, stage.name(), Rollouts.describe(opened), after);
         }
+        // What recovery leaves is said as read back either way: it is what the stage's result reports on each side.
+        Emit.readBack(events, stage.name(), Rollouts.describe(opened), after);
         Map<Side, String> stuck = new LinkedHashMap<>();
         for (Side side : opened.keySet()) {
             TargetState state = after.get(side);
