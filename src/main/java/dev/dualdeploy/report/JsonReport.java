@@ -174,7 +174,8 @@ public final class JsonReport {
             if (event instanceof Event.RolloutStarted r) {
                 target = r.target();
             } else if (event instanceof Event.RolloutEnded r) {
-                rollout = rollout(r.status().name(), r.reason(), r.took());
+                // Who superseded it, when another writer replaced the release underneath it: that side is theirs now.
+                rollout = rollout(r.status().name(), r.reason(), r.took()).put("supersededBy", r.supersededBy().orElse(null));
                 took = took.plus(r.took());
             } else if (event instanceof Event.RollbackStarted) {
                 started = named.contains(side);

@@ -2,6 +2,7 @@ package dev.dualdeploy.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.dualdeploy.config.CheckSpec;
 import dev.dualdeploy.config.ConfigLoader;
 import dev.dualdeploy.config.DualDeploySpec;
@@ -180,6 +181,12 @@ class JsonFromEventsTest {
                 new ToggleSpec(true, true), true);
         also = e -> { };
         assertSameJson("deploy", superseded, StageOutcome.SUPERSEDED);
+        // Each side's rollout says who superseded it, or null.
+        JsonNode sides = JsonReport.stage("deploy", List.copyOf(events), ExitCodes.of(superseded)).get("sides");
+        assertThat(sides.get(0).get("side").asText()).isEqualTo("legacy");
+        assertThat(sides.get(0).get("rollout").get("supersededBy").isNull()).isTrue();
+        assertThat(sides.get(1).get("rollout").get("supersededBy").asText()).isEqualTo(theirs.image());
+        assertThat(sides.get(1).get("rollback").isNull()).as("not rolled back over the other writer").isTrue();
 
         // The next deploy first returns kubernetes, which runs the other writer's release, to the last good release: the
         // deploy's preparation, not its rollback. It is aborted in the canary's gate and put back.

@@ -26,7 +26,7 @@ final class ResultJson {
         ArrayNode sides = root.putArray("sides");
         for (SideResult side : report.sides()) {
             ObjectNode node = sides.addObject().put("side", side.side().label()).put("target", side.target());
-            node.set("rollout", side.rollout().map(ResultJson::rollout).orElse(null));
+            node.set("rollout", side.rollout().map(r -> rollout(r).put("supersededBy", r.supersededBy().orElse(null))).orElse(null));
             node.set("rollback", side.rollback().map(ResultJson::rollout).orElse(null));
             node.put("rollbackError", side.rollbackError().orElse(null));
             node.set("running", JsonReport.state(side.after()));
