@@ -138,8 +138,8 @@ public final class Deploy {
             if (follow.outcome() != StageOutcome.SUCCEEDED && abort.requested()) {
                 // The follow deploy's put-back covered the canary side too; its reason says what was put back.
                 List<SideResult> both = sides(List.of(canaryDeploy, follow));
-                return ended(new StageResult(stage.name(), Optional.of(release), follow.outcome(), follow.reason(), Parity.of(after(both)),
-                        both, runs));
+                return ended(new StageResult(stage.name(), Optional.of(release), follow.outcome(), follow.reason(),
+                        Parity.of(after(both)), both, runs));
             }
             if (follow.outcome() != StageOutcome.SUCCEEDED) {
                 return followFailed(run, canaryDeploy, follow, first, runs);

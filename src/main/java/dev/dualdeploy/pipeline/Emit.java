@@ -36,19 +36,13 @@ final class Emit {
     }
 
     /**
-     * The stage ended as its result says.
-     *
-     * @param sides the sides the result covers (see {@link Event.StageEnded#sides()})
+     * The stage ended as its result says: its outcome, reason and parity, and the sides it covers (each one's own
+     * events say how it ended), so that a reader of the events (the JSON result) says what the result says.
      */
-    static void stageEnded(EventSink events, String stage, StageOutcome outcome, String reason, Parity parity, List<Side> sides) {
-        events.accept(new Event.StageEnded(events.run(), events.now(), Optional.of(stage), Optional.empty(), outcome.name(), reason,
-                Optional.of(Event.ParityStatus.valueOf(parity.outcome().name())), Optional.of(parity.reason()), sides));
-    }
-
-    /** The stage ended as its result says, the sides it covers those of the result. */
     static void stageEnded(EventSink events, StageResult result) {
-        stageEnded(events, result.stage(), result.outcome(), result.reason(), result.parity(),
-                result.sides().stream().map(SideResult::side).toList());
+        events.accept(new Event.StageEnded(events.run(), events.now(), Optional.of(result.stage()), Optional.empty(),
+                result.outcome().name(), result.reason(), Optional.of(Event.ParityStatus.valueOf(result.parity().outcome().name())),
+                Optional.of(result.parity().reason()), result.sides().stream().map(SideResult::side).toList()));
     }
 
     static void rolloutEnded(EventSink events, String stage, Side side, RolloutResult result) {
