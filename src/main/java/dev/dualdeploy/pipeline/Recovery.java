@@ -241,7 +241,10 @@ final class Recovery {
         Map<Side, String> theirs = new EnumMap<>(Side.class);
         for (Side side : opened.keySet()) {
             if (superseded.containsKey(side)) {
-                theirs.put(side, now.get(side).image().filter(i -> !unreadable.containsKey(side)).orElse(superseded.get(side)));
+                // What the side runs, as read; but when it still runs this run's image (another writer changed only the
+                // digest record), what they set is what the rollout saw, and this run's release is not named as theirs.
+                theirs.put(side, now.get(side).image().filter(i -> !unreadable.containsKey(side) && !ours.equals(Optional.of(i)))
+                        .orElse(superseded.get(side)));
                 continue;
             }
             TargetState state = now.get(side);

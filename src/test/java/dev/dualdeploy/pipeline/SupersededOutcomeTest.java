@@ -71,6 +71,8 @@ class SupersededOutcomeTest {
         private volatile String otherWriter;
         /** Requested when this side is deployed, or null. */
         private volatile Abort abortOnDeploy;
+        /** A digest record another writer sets while this side's rollout is followed (the image stays), or null. */
+        private volatile String otherRecord;
 
         Fake(String name) {
             this.name = name;
@@ -91,6 +93,10 @@ class SupersededOutcomeTest {
                 abortOnDeploy.request("SIGTERM");
             }
             return timeout -> {
+                if (otherRecord != null) {
+                    return RolloutResult.superseded(otherRecord, "superseded by " + Release.shortDigest(otherRecord)
+                            + ": another writer changed dualdeploy.dev/digest", Duration.ZERO);
+                }
                 if (otherWriter != null) {
                     image = otherWriter;
                     return RolloutResult.superseded(otherWriter, "superseded by " + Release.shortImage(otherWriter)
@@ -175,6 +181,24 @@ class SupersededOutcomeTest {
                 stepped, sink), Clock.systemUTC()).run(gated, NEXT, new ToggleSpec(true, true), true, true);
 
         assertLeftToTheOtherWriter(report);
+    }
+
+    /**
+     * Another writer changed only the digest record of a side, which still runs this run's image: the reason names what
+     * they set (the record), not this run's own release as if it were theirs.
+     */
+    @Test
+    void aSideWhoseDigestRecordAnotherWriterChangedNamesTheirRecordNotOurRelease() {
+        fakes.get(Side.KUBERNETES).otherRecord = THEIRS.digest();
+
+        StageResult report = new Rollouts(targets, sink).run(STAGE, NEXT, new ToggleSpec(true, true), true);
+
+        String what = report.outcome() + ": " + report.reason() + "\n" + String.join("\n", lines);
+        assertThat(report.outcome()).as(what).isEqualTo(StageOutcome.SUPERSEDED);
+        assertThat(report.reason()).as(what).contains("kubernetes was not rolled back: superseded by " + Release.shortDigest(THEIRS.digest()))
+                .doesNotContain("superseded by " + Release.shortDigest(NEXT.digest()));
+        assertThat(lines).as(what).contains("[prod/kubernetes] not rolled back: superseded by " + Release.shortDigest(THEIRS.digest())
+                + " (" + THEIRS.digest() + "), which another writer put there during this run");
     }
 
     @Test
