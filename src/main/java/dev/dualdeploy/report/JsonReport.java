@@ -163,7 +163,7 @@ public final class JsonReport {
         ObjectNode running = null;
         Duration took = Duration.ZERO;
         Set<Side> named = EnumSet.noneOf(Side.class); // the sides of the stage-wide rollback under way
-        Boolean started = null; // this side's rollback under way: the stage's (true), a preparation's (false), or none
+        Rollback started = Rollback.NONE; // this side's rollback under way
         for (Event event : stage) {
             if (event instanceof Event.RollbackStarted r && r.side().isEmpty()) {
                 named = r.sides().isEmpty() ? EnumSet.noneOf(Side.class) : EnumSet.copyOf(r.sides());
@@ -178,16 +178,16 @@ public final class JsonReport {
                 rollout = rollout(r.status().name(), r.reason(), r.took()).put("supersededBy", r.supersededBy().orElse(null));
                 took = took.plus(r.took());
             } else if (event instanceof Event.RollbackStarted) {
-                started = named.contains(side);
+                started = named.contains(side) ? Rollback.STAGE : Rollback.PREPARATION;
             } else if (event instanceof Event.RollbackEnded r) {
-                if (started == null || started) {
+                if (started != Rollback.PREPARATION) {
                     took = took.plus(r.took());
                 }
-                if (started != null && started) {
+                if (started == Rollback.STAGE) {
                     rollback = rollout(r.status().name(), r.reason(), r.took());
                     rollbackError = r.error().orElse(null);
                 }
-                started = null;
+                started = Rollback.NONE;
             } else if (event instanceof Event.ReadBack r) {
                 target = r.target();
                 running = state(state(r));
@@ -201,6 +201,13 @@ public final class JsonReport {
         node.put("seconds", seconds(took));
         return node;
     }
+
+    /**
+     * Which rollback of a side a {@code rollback-ended} ends: none started on the side (a rollback command's health
+     * check of a side already on the release: its time counts), the stage's own (its result's rollback), or a deploy's
+     * preparation (the return of a side an interrupted run left: not the deploy's result).
+     */
+    private enum Rollback { NONE, STAGE, PREPARATION }
 
     /** The gate runs among events, in the order they were decided, each with the verdicts of its checks. */
     private static List<ObjectNode> gateRuns(List<Event> events) {
