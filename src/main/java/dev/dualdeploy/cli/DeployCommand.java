@@ -88,7 +88,7 @@ final class DeployCommand extends BaseCommand {
             code = junit(junit, stage, code);
         }
         end(report.outcome().name(), code, report.reason());
-        Print.stage(out(), "deploy", report, code, json(), runId());
+        Print.stage(out(), "deploy", report, events(), code, json(), runId());
         return code;
     }
 }

@@ -109,7 +109,7 @@ final class GateCommand extends BaseCommand {
         }
         end(outcome, code, report.reason());
         if (json()) {
-            out().println(JsonReport.write(JsonResults.gate(report, code).put("run", runId())));
+            out().println(JsonReport.write(JsonReport.gate(events(), code).put("run", runId())));
         } else {
             out().println("gate " + stage + ": " + report.outcome() + " → " + report.decision() + " - " + report.reason());
             report.checks().forEach(c -> out().println("  " + c.verdict().outcome() + "  " + c.name() + ": " + c.verdict().reason()));

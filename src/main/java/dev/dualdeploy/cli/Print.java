@@ -1,22 +1,27 @@
 package dev.dualdeploy.cli;
 
+import dev.dualdeploy.journal.Event;
 import dev.dualdeploy.pipeline.GateResult;
 import dev.dualdeploy.pipeline.SideResult;
 import dev.dualdeploy.pipeline.StageResult;
 import dev.dualdeploy.release.Release;
 import dev.dualdeploy.report.JsonReport;
 import java.io.PrintWriter;
+import java.util.List;
 
-/** Prints a stage result as text for people or JSON for machines. */
+/** Prints a stage result as text for people, or as JSON for machines, read from the run's events. */
 final class Print {
 
     private Print() {
     }
 
-    /** @param run the run id, which the JSON result carries */
-    static void stage(PrintWriter out, String command, StageResult report, int code, boolean json, String run) {
+    /**
+     * @param events the run's events, which the JSON result is read from (as the progress lines and the JUnit XML are)
+     * @param run the run id, which the JSON result carries
+     */
+    static void stage(PrintWriter out, String command, StageResult report, List<Event> events, int code, boolean json, String run) {
         if (json) {
-            out.println(JsonReport.write(JsonResults.stage(command, report, code).put("run", run)));
+            out.println(JsonReport.write(JsonReport.stage(command, events, code).put("run", run)));
             return;
         }
         out.println(command + " " + report.stage() + ": " + report.outcome() + " - " + report.reason());

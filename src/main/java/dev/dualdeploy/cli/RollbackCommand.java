@@ -67,7 +67,7 @@ final class RollbackCommand extends BaseCommand {
         }
         int code = ExitCodes.of(report);
         end(report.outcome().name(), code, report.reason());
-        Print.stage(out(), "rollback", report, code, json(), runId());
+        Print.stage(out(), "rollback", report, events(), code, json(), runId());
         return code;
     }
 }

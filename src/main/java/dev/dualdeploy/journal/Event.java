@@ -9,8 +9,11 @@ import java.lang.annotation.RetentionPolicy;
 import java.lang.annotation.Target;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -155,16 +158,30 @@ public sealed interface Event {
      * @param outcome the engine's stage outcome by name: {@code SUCCEEDED}, {@code ROLLED_BACK}, {@code FAILED},
      *                {@code ROLLBACK_FAILED}, {@code PAUSED} or {@code SKIPPED}
      * @param reason one line a person can act on
-     * @param parity PARITY or DRIFT at the end, as read back, or empty when it was not read
+     * @param parity PARITY, DRIFT or UNREADABLE at the end, as read back, or empty when it was not read
+     * @param parityReason what the parity says, naming every side's digest on DRIFT (the stage's last {@link Parity}
+     *                     event's reason); empty when {@code parity} is, and in journals written before it was added
+     * @param sides the sides the stage's result covers, in side order: those it rolled out or rolled back, those a
+     *              rollback command was asked for, and any that failure recovery found it could not return (unread,
+     *              stuck); each one's {@link RolloutEnded}, {@link RollbackEnded} and last {@link ReadBack} say how it
+     *              ended. Empty for a gate, and in journals written before it was added
      */
     @Type("stage-ended")
     record StageEnded(String run, Instant at, Optional<String> stage, Optional<Side> side, String outcome, String reason,
-                      Optional<ParityStatus> parity) implements Event {
+                      Optional<ParityStatus> parity, Optional<String> parityReason, List<Side> sides) implements Event {
         public StageEnded {
             common(run, at, stage, side);
             Objects.requireNonNull(outcome, "outcome");
             Objects.requireNonNull(reason, "reason");
             Objects.requireNonNull(parity, "parity");
+            parityReason = parityReason == null ? Optional.empty() : parityReason;
+            sides = sides == null ? List.of() : List.copyOf(sides);
+        }
+
+        /** A stage's end that names no parity reason and no sides (a gate's). */
+        public StageEnded(String run, Instant at, Optional<String> stage, Optional<Side> side, String outcome, String reason,
+                          Optional<ParityStatus> parity) {
+            this(run, at, stage, side, outcome, reason, parity, Optional.empty(), List.of());
         }
 
         @Override
@@ -221,15 +238,25 @@ public sealed interface Event {
      * @param status SUCCEEDED, FAILED or TIMED_OUT
      * @param reason what a person needs to know; never empty
      * @param took how long the rollout was followed
+     * @param supersededBy what runs on the side now, when the rollout FAILED because another writer replaced the release
+     *                     underneath it (that side is left to them); empty otherwise, and in journals written before it
+     *                     was added
      */
     @Type("rollout-ended")
     record RolloutEnded(String run, Instant at, Optional<String> stage, Optional<Side> side, RolloutStatus status, String reason,
-                        Duration took) implements Event {
+                        Duration took, Optional<String> supersededBy) implements Event {
         public RolloutEnded {
             common(run, at, stage, side);
             Objects.requireNonNull(status, "status");
             Objects.requireNonNull(reason, "reason");
             Objects.requireNonNull(took, "took");
+            supersededBy = supersededBy == null ? Optional.empty() : supersededBy;
+        }
+
+        /** A rollout that was not superseded. */
+        public RolloutEnded(String run, Instant at, Optional<String> stage, Optional<Side> side, RolloutStatus status, String reason,
+                            Duration took) {
+            this(run, at, stage, side, status, reason, took, Optional.empty());
         }
 
         @Override
@@ -248,11 +275,15 @@ public sealed interface Event {
      * @param lastGood the image of the stage's last good release as recorded on the platform, or empty
      * @param health how the workload is doing
      * @param detail one line for people, such as {@code 3/3 ready}, or why the side could not be read
+     * @param previousGood the image of the good release recorded before {@code lastGood}, or empty (also in journals
+     *                     written before it was added)
+     * @param lastGoodSides the sides on which {@code lastGood} passed when it was recorded; empty when unknown (and in
+     *                      journals written before it was added)
      */
     @Type("read-back")
     record ReadBack(String run, Instant at, Optional<String> stage, Optional<Side> side, String target, Optional<String> image,
-                    Optional<String> digest, Optional<String> version, Optional<String> lastGood, Health health, String detail)
-            implements Event {
+                    Optional<String> digest, Optional<String> version, Optional<String> lastGood, Health health, String detail,
+                    Optional<String> previousGood, List<Side> lastGoodSides) implements Event {
         public ReadBack {
             common(run, at, stage, side);
             Objects.requireNonNull(target, "target");
@@ -262,6 +293,14 @@ public sealed interface Event {
             Objects.requireNonNull(lastGood, "lastGood");
             Objects.requireNonNull(health, "health");
             Objects.requireNonNull(detail, "detail");
+            previousGood = previousGood == null ? Optional.empty() : previousGood;
+            lastGoodSides = lastGoodSides == null ? List.of() : List.copyOf(lastGoodSides);
+        }
+
+        /** A read-back that records no good release before the last good one, nor its sides. */
+        public ReadBack(String run, Instant at, Optional<String> stage, Optional<Side> side, String target, Optional<String> image,
+                        Optional<String> digest, Optional<String> version, Optional<String> lastGood, Health health, String detail) {
+            this(run, at, stage, side, target, image, digest, version, lastGood, health, detail, Optional.empty(), List.of());
         }
 
         @Override
@@ -346,15 +385,24 @@ public sealed interface Event {
      * @param status SUCCEEDED, FAILED or TIMED_OUT
      * @param reason what a person needs to know
      * @param took how long it was followed
+     * @param error why the rollback could not be started (it is then FAILED), or empty; empty in journals written
+     *              before it was added
      */
     @Type("rollback-ended")
     record RollbackEnded(String run, Instant at, Optional<String> stage, Optional<Side> side, RolloutStatus status, String reason,
-                         Duration took) implements Event {
+                         Duration took, Optional<String> error) implements Event {
         public RollbackEnded {
             common(run, at, stage, side);
             Objects.requireNonNull(status, "status");
             Objects.requireNonNull(reason, "reason");
             Objects.requireNonNull(took, "took");
+            error = error == null ? Optional.empty() : error;
+        }
+
+        /** A rollback that was started. */
+        public RollbackEnded(String run, Instant at, Optional<String> stage, Optional<Side> side, RolloutStatus status, String reason,
+                             Duration took) {
+            this(run, at, stage, side, status, reason, took, Optional.empty());
         }
 
         @Override
@@ -462,10 +510,14 @@ public sealed interface Event {
      * @param reason the numbers behind it
      * @param series the series it judged (the {@code series} of its phase's window events), such as {@code kubernetes}
      *               and {@code legacy}; empty for a check that judged no series (a gate stopped for unreadable metrics)
+     * @param samples the per-window values the check judged, by series, in the order of {@code series}: what the check
+     *                made of the windows (a rate, a cumulative ratio, a before-deploy baseline read once), which the
+     *                window events alone do not say; empty in journals written before it was added
      */
     @Type("check-verdict")
     record CheckVerdict(String run, Instant at, Optional<String> stage, Optional<Side> side, String phase, String name, String check,
-                        VerdictOutcome outcome, String reason, List<String> series) implements Event {
+                        VerdictOutcome outcome, String reason, List<String> series, Map<String, List<Double>> samples)
+            implements Event {
         public CheckVerdict {
             common(run, at, stage, side);
             Objects.requireNonNull(phase, "phase");
@@ -474,6 +526,17 @@ public sealed interface Event {
             Objects.requireNonNull(outcome, "outcome");
             Objects.requireNonNull(reason, "reason");
             series = List.copyOf(series);
+            Map<String, List<Double>> copy = new LinkedHashMap<>();
+            if (samples != null) {
+                samples.forEach((key, values) -> copy.put(key, List.copyOf(values)));
+            }
+            samples = Collections.unmodifiableMap(copy);
+        }
+
+        /** A verdict without its samples. */
+        public CheckVerdict(String run, Instant at, Optional<String> stage, Optional<Side> side, String phase, String name, String check,
+                            VerdictOutcome outcome, String reason, List<String> series) {
+            this(run, at, stage, side, phase, name, check, outcome, reason, series, Map.of());
         }
 
         @Override

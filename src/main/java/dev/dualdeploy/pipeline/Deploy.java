@@ -143,8 +143,8 @@ public final class Deploy {
             if (follow.outcome() != StageOutcome.SUCCEEDED && abort.requested()) {
                 // The follow deploy's put-back covered the canary side too; its reason says what was put back.
                 List<SideResult> both = sides(List.of(canaryDeploy, follow));
-                return new StageResult(stage.name(), Optional.of(release), follow.outcome(), follow.reason(), Parity.of(after(both)),
-                        both, runs);
+                return ended(new StageResult(stage.name(), Optional.of(release), follow.outcome(), follow.reason(),
+                        Parity.of(after(both)), both, runs));
             }
             if (follow.outcome() != StageOutcome.SUCCEEDED) {
                 return followFailed(run, canaryDeploy, follow, first, runs);
@@ -355,13 +355,19 @@ public final class Deploy {
         if (parity) {
             Emit.parity(events, report.stage(), report.parity());
         }
-        Emit.stageEnded(events, report.stage(), report.outcome(), report.reason(), Optional.of(report.parity()));
+        Emit.stageEnded(events, report);
         return report;
     }
 
+    /**
+     * The sides of the deploys, in side order. A side in two (the canary, rolled back by the recovery of the other side's
+     * deploy) keeps its rollout from the first and takes its rollback and what it runs from the later, its time the two's.
+     */
     private static List<SideResult> sides(List<StageResult> deploys) {
         Map<Side, SideResult> sides = new EnumMap<>(Side.class);
-        deploys.forEach(d -> d.sides().forEach(s -> sides.put(s.side(), s)));
+        deploys.forEach(d -> d.sides().forEach(s -> sides.merge(s.side(), s, (a, b) -> new SideResult(b.side(), b.target(),
+                b.rollout().or(a::rollout), b.rollback().or(a::rollback), b.rollbackError().or(a::rollbackError), b.after(),
+                a.took().plus(b.took())))));
         return new ArrayList<>(sides.values());
     }
 

@@ -43,19 +43,25 @@ final class Emit {
                 version, images));
     }
 
-    static void stageEnded(EventSink events, String stage, StageOutcome outcome, String reason, Optional<Parity> parity) {
-        events.accept(new Event.StageEnded(events.run(), events.now(), Optional.of(stage), Optional.empty(), outcome.name(), reason,
-                parity.map(p -> Event.ParityStatus.valueOf(p.outcome().name()))));
+    /**
+     * The stage ended as its result says: its outcome, reason and parity, and the sides it covers (each one's own
+     * events say how it ended), so that a reader of the events (the JSON result) says what the result says.
+     */
+    static void stageEnded(EventSink events, StageResult result) {
+        events.accept(new Event.StageEnded(events.run(), events.now(), Optional.of(result.stage()), Optional.empty(),
+                result.outcome().name(), result.reason(), Optional.of(Event.ParityStatus.valueOf(result.parity().outcome().name())),
+                Optional.of(result.parity().reason()), result.sides().stream().map(SideResult::side).toList()));
     }
 
     static void rolloutEnded(EventSink events, String stage, Side side, RolloutResult result) {
         events.accept(new Event.RolloutEnded(events.run(), events.now(), Optional.of(stage), Optional.of(side), status(result),
-                result.reason(), result.took()));
+                result.reason(), result.took(), result.supersededBy()));
     }
 
-    static void rollbackEnded(EventSink events, String stage, Side side, RolloutResult result, String prefix) {
+    /** @param error why the rollback could not be started, or empty */
+    static void rollbackEnded(EventSink events, String stage, Side side, RolloutResult result, String prefix, Optional<String> error) {
         events.accept(new Event.RollbackEnded(events.run(), events.now(), Optional.of(stage), Optional.of(side), status(result),
-                prefix + result.reason(), result.took()));
+                prefix + result.reason(), result.took(), error));
     }
 
     static void rollbackStarted(EventSink events, String stage, Side side, List<Side> sides, String reason, Optional<String> to) {
@@ -72,7 +78,8 @@ final class Emit {
                 Optional.of(side), targets.getOrDefault(side, side.label()), state.image().map(i -> Text.line(i, MAX_IMAGE)),
                 state.digest().map(Text::foreign), state.version().map(Text::foreign),
                 state.lastGoodImage().map(i -> Text.line(i, MAX_IMAGE)), Event.Health.valueOf(state.health().name()),
-                Text.foreign(state.detail()))));
+                Text.foreign(state.detail()), state.previousGoodImage().map(i -> Text.line(i, MAX_IMAGE)),
+                List.copyOf(state.lastGoodSides()))));
     }
 
     static void parity(EventSink events, String stage, Parity parity) {

@@ -193,7 +193,7 @@ public final class Gate {
         for (GateResult.CheckResult check : checks) {
             events.accept(new Event.CheckVerdict(events.run(), events.now(), Optional.of(stage), Optional.empty(), phase.name(),
                     check.name(), check.verdict().check(), Event.VerdictOutcome.valueOf(check.verdict().outcome().name()),
-                    check.verdict().reason(), List.copyOf(check.samples().keySet())));
+                    check.verdict().reason(), List.copyOf(check.samples().keySet()), check.samples()));
         }
         events.accept(new Event.GateDecided(events.run(), events.now(), Optional.of(stage), Optional.empty(), phase.name(),
                 phase.judged(), Event.VerdictOutcome.valueOf(outcome.name()), Event.Decision.valueOf(decision.name()), reason, windows,

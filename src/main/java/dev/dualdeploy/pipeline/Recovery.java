@@ -132,8 +132,9 @@ final class Recovery {
         if (!rollBack.isEmpty()) {
             unreadable.clear();
             after = read(opened, unreadable);
-            Emit.readBack(events, stage.name(), Rollouts.describe(opened), after);
         }
+        // What recovery leaves is said as read back either way: it is what the stage's result reports on each side.
+        Emit.readBack(events, stage.name(), Rollouts.describe(opened), after);
         Map<Side, String> stuck = new LinkedHashMap<>();
         for (Side side : opened.keySet()) {
             TargetState state = after.get(side);
@@ -240,7 +241,10 @@ final class Recovery {
         Map<Side, String> theirs = new EnumMap<>(Side.class);
         for (Side side : opened.keySet()) {
             if (superseded.containsKey(side)) {
-                theirs.put(side, now.get(side).image().filter(i -> !unreadable.containsKey(side)).orElse(superseded.get(side)));
+                // What the side runs, as read; but when it still runs this run's image (another writer changed only the
+                // digest record), what they set is what the rollout saw, and this run's release is not named as theirs.
+                theirs.put(side, now.get(side).image().filter(i -> !unreadable.containsKey(side) && !ours.equals(Optional.of(i)))
+                        .orElse(superseded.get(side)));
                 continue;
             }
             TargetState state = now.get(side);

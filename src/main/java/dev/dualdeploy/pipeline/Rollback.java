@@ -86,10 +86,7 @@ public final class Rollback {
             List<SideResult> reports = new ArrayList<>();
             sides.forEach(side -> reports.add(new SideResult(side, opened.get(side).describe(), Optional.empty(), Optional.empty(),
                     Optional.empty(), before.get(side), Duration.ZERO)));
-            Parity parity = Parity.of(before);
-            Emit.parity(events, stage.name(), parity);
-            Emit.stageEnded(events, stage.name(), StageOutcome.ROLLBACK_FAILED, reason, Optional.of(parity));
-            return new StageResult(stage.name(), Optional.empty(), StageOutcome.ROLLBACK_FAILED, reason, parity, reports);
+            return unchanged(stage, opened, before, StageOutcome.ROLLBACK_FAILED, reason, reports);
         }
         String to = plan.to().orElseThrow();
         String label = label(to, before);
@@ -105,7 +102,7 @@ public final class Rollback {
             List<SideResult> reports = new ArrayList<>();
             sides.forEach(side -> reports.add(new SideResult(side, opened.get(side).describe(), Optional.empty(), Optional.empty(),
                     Optional.empty(), before.get(side), Duration.ZERO)));
-            return new StageResult(stage.name(), Optional.empty(), StageOutcome.ABORTED, reason, Parity.of(before), reports);
+            return unchanged(stage, opened, before, StageOutcome.ABORTED, reason, reports);
         }
         Rollouts rollouts = new Rollouts(targets, events, abort);
         Map<Side, String> errors = new EnumMap<>(Side.class);
@@ -146,11 +143,26 @@ public final class Rollback {
                     + (plan.staying().isEmpty() ? "" : " (" + Side.labels(plan.staying()) + " already ran it)");
             String reason = failed.isEmpty() ? done : "rollback to " + label + " failed: " + String.join("; ", failed);
             Emit.parity(events, stage.name(), parity);
-            Emit.stageEnded(events, stage.name(), outcome, reason, Optional.of(parity));
-            return new StageResult(stage.name(), Optional.empty(), outcome, reason, parity, reports);
+            StageResult result = new StageResult(stage.name(), Optional.empty(), outcome, reason, parity, reports);
+            Emit.stageEnded(events, result);
+            return result;
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    /**
+     * Ends a rollback that changed nothing: what the sides run (as read and reconciled before it) is said as read back,
+     * with their parity, and the stage ends as {@code outcome}.
+     */
+    private StageResult unchanged(StageSpec stage, Map<Side, DeployTarget> opened, Map<Side, TargetState> before,
+                                  StageOutcome outcome, String reason, List<SideResult> reports) {
+        Emit.readBack(events, stage.name(), Rollouts.describe(opened), before);
+        Parity parity = Parity.of(before);
+        Emit.parity(events, stage.name(), parity);
+        StageResult result = new StageResult(stage.name(), Optional.empty(), outcome, reason, parity, reports);
+        Emit.stageEnded(events, result);
+        return result;
     }
 
     /** Decides where the sides go, from what they run and record, before anything changes. */
@@ -234,12 +246,13 @@ public final class Rollback {
                         : RolloutResult.Outcome.FAILED, now.health() + ": " + now.detail(),
                         Duration.between(started, targets.clock().instant()));
             }
-            Emit.rollbackEnded(events, stage.name(), side, result, "already on it: ");
+            Emit.rollbackEnded(events, stage.name(), side, result, "already on it: ", Optional.empty());
             return result;
         } catch (TargetException e) {
             RolloutResult result = new RolloutResult(RolloutResult.Outcome.FAILED, e.getMessage(),
                     Duration.between(started, targets.clock().instant()));
-            Emit.rollbackEnded(events, stage.name(), side, result, "already on it, but its health could not be checked: ");
+            Emit.rollbackEnded(events, stage.name(), side, result, "already on it, but its health could not be checked: ",
+                    Optional.empty());
             return result;
         }
     }

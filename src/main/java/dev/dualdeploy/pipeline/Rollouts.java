@@ -82,8 +82,10 @@ public final class Rollouts {
         boolean ownsStage = markGood;
         if (sides.isEmpty()) {
             Emit.stageStarted(events, stage.name(), "deploy", sides, Optional.of(release.image()), Optional.of(release.version()), Map.of());
-            Emit.stageEnded(events, stage.name(), StageOutcome.SKIPPED, "no side is enabled", Optional.empty());
-            return new StageResult(stage.name(), Optional.of(release), StageOutcome.SKIPPED, "no side is enabled", Parity.of(Map.of()), List.of());
+            StageResult skipped = new StageResult(stage.name(), Optional.of(release), StageOutcome.SKIPPED, "no side is enabled",
+                    Parity.of(Map.of()), List.of());
+            Emit.stageEnded(events, skipped);
+            return skipped;
         }
         Map<Side, DeployTarget> opened = open(stage, recover.stream().filter(s -> !sides.contains(s)).toList(), open(stage, sides, new EnumMap<>(Side.class)));
         preflight(opened);
@@ -248,8 +250,10 @@ public final class Rollouts {
     private RolloutResult rollout(StageSpec stage, Side side, DeployTarget target, Release release, TargetState before) {
         Instant started = targets.clock().instant();
         if (abort.requested()) {
-            Emit.notice(events, stage.name(), side, "not started: the run was aborted");
-            return new RolloutResult(RolloutResult.Outcome.FAILED, "not started: the run was aborted", Duration.ZERO);
+            // Said as the rollout's end (FAILED, never started), as a rollback that could not be started is.
+            RolloutResult notStarted = new RolloutResult(RolloutResult.Outcome.FAILED, "not started: the run was aborted", Duration.ZERO);
+            Emit.rolloutEnded(events, stage.name(), side, notStarted);
+            return notStarted;
         }
         events.accept(new Event.RolloutStarted(events.run(), events.now(), Optional.of(stage.name()), Optional.of(side), target.describe(),
                 release.image(), release.version(), before == null ? Optional.empty() : before.image()));
@@ -285,6 +289,7 @@ public final class Rollouts {
         Instant started = targets.clock().instant();
         Emit.rollbackStarted(events, stage.name(), side, List.of(side), reason, to);
         RolloutResult result;
+        Optional<String> error = Optional.empty();
         try {
             // A rollback is never stopped by an abort (it is the put-back), but after one it is followed for a bounded time.
             result = target.rollback().await(abort.requested() ? Abort.putBack(stage.timeout()) : stage.timeout());
@@ -292,9 +297,10 @@ public final class Rollouts {
             synchronized (errors) {
                 errors.put(side, e.getMessage());
             }
+            error = Optional.of(e.getMessage());
             result = new RolloutResult(RolloutResult.Outcome.FAILED, e.getMessage(), since(started));
         }
-        Emit.rollbackEnded(events, stage.name(), side, result, "");
+        Emit.rollbackEnded(events, stage.name(), side, result, "", error);
         return result;
     }
 
@@ -364,10 +370,11 @@ public final class Rollouts {
             reason = failure.get() + "; " + result.summary();
         }
         Emit.parity(events, stage.name(), parity);
+        StageResult result = new StageResult(stage.name(), Optional.of(release), outcome, reason, parity, reports);
         if (ownsStage) {
-            Emit.stageEnded(events, stage.name(), outcome, reason, Optional.of(parity));
+            Emit.stageEnded(events, result);
         }
-        return new StageResult(stage.name(), Optional.of(release), outcome, reason, parity, reports);
+        return result;
     }
 
     /**

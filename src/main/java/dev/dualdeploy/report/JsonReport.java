@@ -6,19 +6,25 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dualdeploy.config.ConfigProblem;
+import dev.dualdeploy.config.Side;
 import dev.dualdeploy.config.StageSpec;
+import dev.dualdeploy.journal.Event;
 import dev.dualdeploy.release.RegistryClient;
 import dev.dualdeploy.release.Release;
-import dev.dualdeploy.targets.RolloutResult;
 import dev.dualdeploy.targets.TargetState;
 import dev.dualdeploy.text.Text;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Optional;
+import java.util.Set;
 
 /**
  * The CLI's machine-readable results ({@code --output json}) and their parts. The shape is a contract documented in
  * the README: fields are added, never renamed or removed; absent values are JSON null, not missing keys. It reads no
- * engine type: the results of the engine's commands are put together in {@code cli/JsonResults} from these parts.
+ * engine type: the results of the commands that run the engine ({@code deploy}, {@code rollback}, {@code gate}) are
+ * read from the run's events, as the progress lines and the JUnit XML are.
  */
 public final class JsonReport {
 
@@ -103,16 +109,159 @@ public final class JsonReport {
         return JSON.createObjectNode().put("command", command).put("exitCode", exitCode);
     }
 
+    /**
+     * The result of {@code deploy} or {@code rollback}, read from the run's events: the stage whose end is the last
+     * {@link Event.StageEnded} among them. Each side the end names is described by its own events in that stage: its
+     * {@link Event.RolloutEnded}; its rollback, the {@link Event.RollbackEnded} of a rollback the stage started on it
+     * (one a stage-wide {@link Event.RollbackStarted} names, as failure recovery, a put-back or the rollback command
+     * start them; the return of a side an interrupted run left behind, before the deploy, is the deploy's preparation,
+     * not its rollback); what it runs, its last {@link Event.ReadBack}; its time, that of its rollout and rollback and of
+     * a rollback command's health check of a side already on the release (a {@code rollback-ended} with no start).
+     *
+     * @param events the run's events, in order, as the journal holds them
+     * @throws IllegalArgumentException if no stage ended among them
+     */
+    public static ObjectNode stage(String command, List<Event> events, int exitCode) {
+        Event.StageEnded end = events.stream().filter(Event.StageEnded.class::isInstance).map(Event.StageEnded.class::cast)
+                .reduce((a, b) -> b).orElseThrow(() -> new IllegalArgumentException("no stage ended in the run's events"));
+        List<Event> stage = events.stream().filter(e -> e.stage().equals(end.stage())).toList();
+        ObjectNode root = header(command, exitCode);
+        root.put("stage", end.stage().orElse(null)).put("outcome", end.outcome()).put("reason", end.reason());
+        Optional<Event.StageStarted> start = stage.stream().filter(Event.StageStarted.class::isInstance)
+                .map(Event.StageStarted.class::cast).findFirst();
+        root.set("release", start.flatMap(s -> s.image().map(image -> release(release(image, s.version())))).orElse(null));
+        root.set("parity", end.parity().map(p -> object().put("status", p.name()).put("reason", end.parityReason().orElse(null)))
+                .orElse(null));
+        ArrayNode sides = root.putArray("sides");
+        end.sides().forEach(side -> sides.add(side(side, stage)));
+        ArrayNode gates = root.putArray("gates");
+        gateRuns(stage).forEach(gates::add);
+        return root;
+    }
+
+    /**
+     * The result of {@code gate}, read from the run's events: its one gate run (the last {@link Event.GateDecided}).
+     *
+     * @throws IllegalArgumentException if no gate decided among them
+     */
+    public static ObjectNode gate(List<Event> events, int exitCode) {
+        List<ObjectNode> runs = gateRuns(events);
+        Event.GateDecided last = events.stream().filter(Event.GateDecided.class::isInstance).map(Event.GateDecided.class::cast)
+                .reduce((a, b) -> b).orElseThrow(() -> new IllegalArgumentException("no gate decided in the run's events"));
+        ObjectNode root = header("gate", exitCode).put("stage", last.stage().orElse(null));
+        root.setAll(runs.get(runs.size() - 1));
+        return root;
+    }
+
+    /** What one side of a stage did and runs, from its events in the stage. */
+    private static ObjectNode side(Side side, List<Event> stage) {
+        Optional<Side> which = Optional.of(side);
+        String target = side.label();
+        ObjectNode rollout = null;
+        ObjectNode rollback = null;
+        String rollbackError = null;
+        ObjectNode running = null;
+        Duration took = Duration.ZERO;
+        Set<Side> named = EnumSet.noneOf(Side.class); // the sides of the stage-wide rollback under way
+        Rollback started = Rollback.NONE; // this side's rollback under way
+        for (Event event : stage) {
+            if (event instanceof Event.RollbackStarted r && r.side().isEmpty()) {
+                named = r.sides().isEmpty() ? EnumSet.noneOf(Side.class) : EnumSet.copyOf(r.sides());
+            }
+            if (!event.side().equals(which)) {
+                continue;
+            }
+            if (event instanceof Event.RolloutStarted r) {
+                target = r.target();
+            } else if (event instanceof Event.RolloutEnded r) {
+                // Who superseded it, when another writer replaced the release underneath it: that side is theirs now.
+                rollout = rollout(r.status().name(), r.reason(), r.took()).put("supersededBy", r.supersededBy().orElse(null));
+                took = took.plus(r.took());
+            } else if (event instanceof Event.RollbackStarted) {
+                started = named.contains(side) ? Rollback.STAGE : Rollback.PREPARATION;
+            } else if (event instanceof Event.RollbackEnded r) {
+                if (started != Rollback.PREPARATION) {
+                    took = took.plus(r.took());
+                }
+                if (started == Rollback.STAGE) {
+                    rollback = rollout(r.status().name(), r.reason(), r.took());
+                    rollbackError = r.error().orElse(null);
+                }
+                started = Rollback.NONE;
+            } else if (event instanceof Event.ReadBack r) {
+                target = r.target();
+                running = state(state(r));
+            }
+        }
+        ObjectNode node = object().put("side", side.label()).put("target", target);
+        node.set("rollout", rollout);
+        node.set("rollback", rollback);
+        node.put("rollbackError", rollbackError);
+        node.set("running", running);
+        node.put("seconds", seconds(took));
+        return node;
+    }
+
+    /**
+     * Which rollback of a side a {@code rollback-ended} ends: none started on the side (a rollback command's health
+     * check of a side already on the release: its time counts), the stage's own (its result's rollback), or a deploy's
+     * preparation (the return of a side an interrupted run left: not the deploy's result).
+     */
+    private enum Rollback { NONE, STAGE, PREPARATION }
+
+    /** The gate runs among events, in the order they were decided, each with the verdicts of its checks. */
+    private static List<ObjectNode> gateRuns(List<Event> events) {
+        List<ObjectNode> runs = new ArrayList<>();
+        List<Event.CheckVerdict> checks = new ArrayList<>();
+        for (Event event : events) {
+            if (event instanceof Event.CheckVerdict check) {
+                checks.add(check);
+            } else if (event instanceof Event.GateDecided gate) {
+                List<Event.CheckVerdict> mine = checks.stream()
+                        .filter(c -> c.phase().equals(gate.phase()) && c.stage().equals(gate.stage())).toList();
+                checks.removeAll(mine);
+                runs.add(gateRun(gate, mine));
+            }
+        }
+        return runs;
+    }
+
+    private static ObjectNode gateRun(Event.GateDecided gate, List<Event.CheckVerdict> verdicts) {
+        ObjectNode node = object().put("phase", gate.phase());
+        gate.judged().forEach(s -> node.withArray("judged").add(s.label()));
+        node.put("outcome", gate.outcome().name()).put("decision", gate.decision().name()).put("reason", gate.reason())
+                .put("windows", gate.windows()).put("plannedWindows", gate.plannedWindows())
+                .put("started", gate.started().toString()).put("seconds", seconds(gate.took()));
+        ArrayNode checks = node.putArray("checks");
+        for (Event.CheckVerdict check : verdicts) {
+            ObjectNode c = checks.addObject().put("name", check.name()).put("check", check.check())
+                    .put("outcome", check.outcome().name()).put("reason", check.reason());
+            ObjectNode samples = c.putObject("samples");
+            check.samples().forEach((series, values) -> values.forEach(samples.withArrayProperty(series)::add));
+        }
+        return node;
+    }
+
+    /** The release a stage deployed, from its image ({@code repository@sha256:…}) and version. */
+    private static Release release(String image, Optional<String> version) {
+        int at = image.lastIndexOf('@');
+        return new Release(image.substring(0, at), image.substring(at + 1), version.orElse(null));
+    }
+
+    /** What a side runs, as a read-back event says it. */
+    private static TargetState state(Event.ReadBack read) {
+        return new TargetState(read.image(), read.digest(), read.version(), read.lastGood(), read.previousGood(),
+                TargetState.Health.valueOf(read.health().name()), read.detail(), Set.copyOf(read.lastGoodSides()));
+    }
+
+    private static ObjectNode rollout(String status, String reason, Duration took) {
+        return JSON.createObjectNode().put("status", status).put("reason", reason).put("seconds", seconds(took));
+    }
+
     /** A release: image, repository, digest, version. */
     public static ObjectNode release(Release release) {
         return JSON.createObjectNode().put("image", release.image()).put("repository", release.repository())
                 .put("digest", release.digest()).put("version", release.version());
-    }
-
-    /** How a rollout or a rollback ended. */
-    public static ObjectNode rollout(RolloutResult result) {
-        return JSON.createObjectNode().put("status", result.outcome().name()).put("reason", result.reason())
-                .put("seconds", seconds(result.took()));
     }
 
     /** What a side runs and records, as read back. */

@@ -8,6 +8,7 @@ import dev.dualdeploy.config.ConfigLoader;
 import dev.dualdeploy.config.Side;
 import dev.dualdeploy.config.StageSpec;
 import dev.dualdeploy.config.ToggleSpec;
+import dev.dualdeploy.journal.Event;
 import dev.dualdeploy.journal.EventSink;
 import dev.dualdeploy.pipeline.Rollouts;
 import dev.dualdeploy.pipeline.Parity;
@@ -15,6 +16,7 @@ import dev.dualdeploy.pipeline.Rollback;
 import dev.dualdeploy.pipeline.StageOutcome;
 import dev.dualdeploy.pipeline.StageResult;
 import dev.dualdeploy.release.Release;
+import dev.dualdeploy.report.JsonReport;
 import dev.dualdeploy.targets.DeployTarget;
 import dev.dualdeploy.targets.Progress;
 import dev.dualdeploy.targets.Rollout;
@@ -61,7 +63,8 @@ class UnreadableSideReportTest {
             """, Path.of(".")).stage("prod").orElseThrow();
 
     private final List<String> progress = new CopyOnWriteArrayList<>();
-    private final EventSink sink = ProgressRecorder.lines(progress);
+    private final List<Event> events = new CopyOnWriteArrayList<>();
+    private final EventSink sink = ProgressRecorder.lines(progress, events::add);
 
     /**
      * A target in memory whose platform answers until {@link #hangUp()}, then fails every call as a real client does
@@ -162,9 +165,10 @@ class UnreadableSideReportTest {
         }
     };
 
-    private static String printed(String command, StageResult report, boolean json) {
+    private String printed(String command, StageResult report, boolean json) {
         StringWriter out = new StringWriter();
-        Print.stage(new PrintWriter(out, true), command, report, ExitCodes.of(report), json, "20261201T000000.000Z-0000000000000000");
+        Print.stage(new PrintWriter(out, true), command, report, List.copyOf(events), ExitCodes.of(report), json,
+                "20261201T000000.000Z-0000000000000000");
         return out.toString();
     }
 
@@ -180,6 +184,9 @@ class UnreadableSideReportTest {
         assertThat(String.join("\n", progress)).doesNotContain("DEGRADED").doesNotContain("unknown digest")
                 .doesNotContain("DRIFT").contains("[UNREADABLE]");
 
+        // Read from the run's events, the JSON is the one the result says (JsonFromEventsTest, for an unreadable side).
+        assertThat(JsonReport.write(JsonReport.stage(command, List.copyOf(events), ExitCodes.of(report))))
+                .isEqualTo(JsonReport.write(ResultJson.stage(command, report, ExitCodes.of(report))));
         JsonNode json = new ObjectMapper().readTree(printed(command, report, true));
         assertThat(json.get("exitCode").asInt()).isEqualTo(4);
         assertThat(json.get("parity").get("status").asText()).isEqualTo("UNREADABLE");
@@ -222,6 +229,7 @@ class UnreadableSideReportTest {
         StageResult deployed = new Rollouts(targets, sink).run(STAGE, next, new ToggleSpec(true, true), true);
         assertThat(deployed.outcome()).as(deployed.reason()).isEqualTo(StageOutcome.SUCCEEDED);
         progress.clear();
+        events.clear();
         fakes.get(Side.KUBERNETES).hangUpAfterRollout = true;
 
         StageResult report = new Rollback(targets, sink).run(STAGE, List.of(Side.LEGACY, Side.KUBERNETES));

@@ -84,10 +84,42 @@ class JournalTest {
 
         assertThat(Files.readAllLines(dir.resolve(RUN + ".jsonl"))).containsExactly(
                 "{\"type\":\"rollout-ended\",\"run\":\"" + RUN + "\",\"at\":\"2026-12-01T05:28:48.123Z\",\"stage\":\"prod\","
-                        + "\"side\":\"kubernetes\",\"status\":\"FAILED\",\"reason\":\"pod loan-api-7f: ImagePullBackOff\",\"took\":\"PT1.5S\"}",
+                        + "\"side\":\"kubernetes\",\"status\":\"FAILED\",\"reason\":\"pod loan-api-7f: ImagePullBackOff\",\"took\":\"PT1.5S\","
+                        + "\"supersededBy\":null}",
                 "{\"type\":\"read-back\",\"run\":\"" + RUN + "\",\"at\":\"2026-12-01T05:28:48.123Z\",\"stage\":\"prod\","
                         + "\"side\":\"legacy\",\"target\":\"ecs prod/loan-api\",\"image\":null,\"digest\":null,\"version\":null,"
-                        + "\"lastGood\":null,\"health\":\"ABSENT\",\"detail\":\"no service\"}");
+                        + "\"lastGood\":null,\"health\":\"ABSENT\",\"detail\":\"no service\",\"previousGood\":null,"
+                        + "\"lastGoodSides\":[]}");
+    }
+
+    /**
+     * Fields added to an event (a rollout's supersededBy, a read-back's previous good release and sides, a verdict's
+     * samples, a rollback's error, a stage end's parity reason and sides) are optional on read: a journal written
+     * before them reads back, each one empty.
+     */
+    @Test
+    void linesWrittenBeforeTheLaterFieldsStillRead() throws IOException {
+        String at = "\"run\":\"" + RUN + "\",\"at\":\"2026-12-01T05:28:48.123Z\",\"stage\":\"prod\"";
+        Files.writeString(dir.resolve(RUN + ".jsonl"), String.join("\n",
+                "{\"type\":\"rollout-ended\"," + at + ",\"side\":\"kubernetes\",\"status\":\"FAILED\",\"reason\":\"x\",\"took\":\"PT1S\"}",
+                "{\"type\":\"rollback-ended\"," + at + ",\"side\":\"legacy\",\"status\":\"FAILED\",\"reason\":\"x\",\"took\":\"PT1S\"}",
+                "{\"type\":\"read-back\"," + at + ",\"side\":\"legacy\",\"target\":\"ecs prod/loan-api\",\"image\":null,"
+                        + "\"digest\":null,\"version\":null,\"lastGood\":null,\"health\":\"ABSENT\",\"detail\":\"no service\"}",
+                "{\"type\":\"check-verdict\"," + at + ",\"side\":null,\"phase\":\"gate\",\"name\":\"n\",\"check\":\"slo\","
+                        + "\"outcome\":\"PASS\",\"reason\":\"r\",\"series\":[\"legacy\"]}",
+                "{\"type\":\"stage-ended\"," + at + ",\"side\":null,\"outcome\":\"SUCCEEDED\",\"reason\":\"r\",\"parity\":\"PARITY\"}")
+                + "\n");
+
+        List<Event> read = new Journal(dir).read(RUN).events();
+
+        assertThat(read).hasSize(5);
+        assertThat(((Event.RolloutEnded) read.get(0)).supersededBy()).isEmpty();
+        assertThat(((Event.RollbackEnded) read.get(1)).error()).isEmpty();
+        assertThat(((Event.ReadBack) read.get(2)).previousGood()).isEmpty();
+        assertThat(((Event.ReadBack) read.get(2)).lastGoodSides()).isEmpty();
+        assertThat(((Event.CheckVerdict) read.get(3)).samples()).isEmpty();
+        assertThat(((Event.StageEnded) read.get(4)).parityReason()).isEmpty();
+        assertThat(((Event.StageEnded) read.get(4)).sides()).isEmpty();
     }
 
     @Test

@@ -56,7 +56,8 @@ class AbortPutBackTest extends LocalStageTest {
         assertThat(report.outcome()).as(report.reason()).isEqualTo(StageOutcome.ABORTED);
         assertThat(report.reason()).isEqualTo("aborted (SIGINT) during the rollout of 1.2.0; no side needed a rollback: every"
                 + " side runs its last good release");
-        assertThat(events).contains("[prod/legacy] not started: the run was aborted", "[prod/kubernetes] not started: the run was aborted");
+        assertThat(events).contains("[prod/legacy] FAILED: not started: the run was aborted (0.0s)",
+                "[prod/kubernetes] FAILED: not started: the run was aborted (0.0s)");
         assertThat(runs(Side.LEGACY)).contains(GOOD.digest());
         assertThat(runs(Side.KUBERNETES)).contains(GOOD.digest());
     }
