@@ -234,8 +234,9 @@ public final class Deploy {
     }
 
     private StageResult passed(Run run, List<StageResult> deploys, List<GateResult> runs) {
-        List<SideResult> sides = sides(deploys);
-        run.rollouts().markGood(run.stage(), run.release(), open(run.stage(), run.sides()));
+        Map<Side, TargetState> recorded = run.rollouts().markGood(run.stage(), run.release(), open(run.stage(), run.sides()));
+        List<SideResult> sides = sides(deploys).stream().map(s -> new SideResult(s.side(), s.target(), s.rollout(), s.rollback(),
+                s.rollbackError(), recorded.getOrDefault(s.side(), s.after()), s.took())).toList();
         Parity parity = Parity.of(after(sides));
         String reason = "every enabled side runs " + run.release().version() + " (" + Release.shortDigest(run.release().digest())
                 + ") and the gate passed: " + runs.get(runs.size() - 1).reason();

@@ -128,7 +128,7 @@ public final class Rollouts {
             Optional<String> failure = failure(sides, rollouts, after, release);
             if (failure.isEmpty()) {
                 if (markGood) {
-                    markGood(stage, release, only(opened, sides));
+                    after = markGood(stage, release, only(opened, sides));
                 }
                 return report(stage, release, sides, opened, rollouts, Optional.empty(), after, failure, rollbackOnFailure, ownsStage);
             }
@@ -231,13 +231,15 @@ public final class Rollouts {
     }
 
     /**
-     * Records the release as the last good one on every side, read back. A side that cannot record it is a platform
+     * Records the release as the last good one on every side, read back, says what each side records now (a read-back, which
+     * the results read) and returns it. A side that cannot record it is a platform
      * fault: the release runs, but a later failure would return to an older release, so a person must know.
      */
-    void markGood(StageSpec stage, Release release, Map<Side, DeployTarget> opened) {
+    Map<Side, TargetState> markGood(StageSpec stage, Release release, Map<Side, DeployTarget> opened) {
+        Map<Side, TargetState> recorded = new EnumMap<>(Side.class);
         for (Map.Entry<Side, DeployTarget> entry : opened.entrySet()) {
             try {
-                entry.getValue().markGood(release, opened.keySet());
+                recorded.put(entry.getKey(), entry.getValue().markGood(release, opened.keySet()));
             } catch (TargetException e) {
                 throw new TargetException("stage " + stage.name() + ": " + release.version() + " runs at parity but could not be"
                         + " recorded as the last good release on " + entry.getKey().label() + ": " + e.getMessage()
@@ -245,6 +247,9 @@ public final class Rollouts {
             }
         }
         Emit.lastGood(events, stage.name(), List.copyOf(opened.keySet()), release.version());
+        // What each side records now: the results (the JSON's "running") read the last read-back, not the one before it.
+        Emit.readBack(events, stage.name(), describe(opened), recorded);
+        return recorded;
     }
 
     private RolloutResult rollout(StageSpec stage, Side side, DeployTarget target, Release release, TargetState before) {

@@ -137,6 +137,10 @@ class JsonFromEventsTest {
     void aDeployWhoseGatePassesThenARollback() {
         StageResult deployed = deploy("beta", Optional.empty(), "1.2.0", errorRates(null));
         assertSameJson("deploy", deployed, StageOutcome.SUCCEEDED);
+        // Review: "running" named the last good release from before the deploy, not the one it had just recorded.
+        JsonNode running = JsonReport.stage("deploy", List.copyOf(events), 0).get("sides").get(0).get("running");
+        assertThat(running.get("lastGoodImage").asText()).isEqualTo(LocalEnvironment.sampleRelease("1.2.0").image());
+        assertThat(running.get("lastGoodSides")).hasSize(2);
 
         events.clear();
         StageResult rolledBack = new Rollback(targets, sink).run(config.stage("beta").orElseThrow(), List.of(Side.LEGACY, Side.KUBERNETES));
