@@ -11,6 +11,7 @@ import dev.dualdeploy.journal.RunSummary;
 import dev.dualdeploy.report.ProgressLines;
 import dev.dualdeploy.text.Text;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -47,6 +48,10 @@ final class HistoryCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (Files.exists(journal) && !Files.isDirectory(journal)) {
+            throw new UsageException("--journal " + Text.line(journal.toString()) + " is not a directory: give the journal"
+                    + " directory (default .dualdeploy/journal)");
+        }
         Journal runs = new Journal(journal);
         try {
             if (run != null) {

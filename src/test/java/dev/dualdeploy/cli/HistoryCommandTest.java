@@ -8,6 +8,9 @@ import dev.dualdeploy.journal.Event;
 import dev.dualdeploy.journal.Journal;
 import dev.dualdeploy.testing.Cli;
 import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.io.Writer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -252,5 +255,41 @@ class HistoryCommandTest {
         for (char ch : out.toCharArray()) {
             assertThat(ch != '\n' && (ch < 0x20 || (ch >= 0x7f && ch <= 0x9f) || ch == '\u202e')).as("U+%04X", (int) ch).isFalse();
         }
+    }
+    /** Review: a file given as the journal directory listed "no runs recorded" and exit 0. */
+    @Test
+    void aFileGivenAsTheJournalDirectoryIsBadInput() throws IOException {
+        Path file = Files.writeString(journal.resolveSibling("not-a-directory"), "root:x:0:0\n");
+
+        Cli.Run run = Cli.run("history", "--journal", file.toString());
+
+        assertThat(run.code()).isEqualTo(ExitCodes.BAD_INPUT);
+        assertThat(run.err()).contains("is not a directory");
+        assertThat(run.out()).isEmpty();
+    }
+
+    /** Review: a result that cannot be written (stdout to /dev/full, a closed pipe) was lost without a word. */
+    @Test
+    void aResultThatCannotBeWrittenIsSaidOnStderr() {
+        StringWriter err = new StringWriter();
+        PrintWriter broken = new PrintWriter(new Writer() {
+            @Override
+            public void write(char[] buffer, int offset, int length) throws IOException {
+                throw new IOException("No space left on device");
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        }, true);
+
+        int code = DualDeployCommand.run(new String[] {"history", "--journal", journal.toString()}, broken, new PrintWriter(err, true));
+
+        assertThat(code).isZero();
+        assertThat(err.toString()).contains("error: the result could not be written to standard output");
     }
 }
