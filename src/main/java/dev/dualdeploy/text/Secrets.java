@@ -32,6 +32,9 @@ public final class Secrets {
 
     private static final Set<String> VALUES = ConcurrentHashMap.newKeySet();
 
+    /** {@link #VALUES}, longest first: a value that contains another is masked whole, not around the inner one. */
+    private static volatile List<String> longestFirst = List.of();
+
     /** The schemes of an Authorization header, kept when its credential is masked so that the message still says which. */
     private static final String SCHEMES = "(?:Bearer|Basic|Token|Digest|Negotiate|AWS4-HMAC-SHA256|AWS)";
 
@@ -66,6 +69,11 @@ public final class Secrets {
         VALUES.add(Base64.getUrlEncoder().withoutPadding().encodeToString(bytes));
         // A multi-line value (a PEM key) is quoted line by line as often as whole.
         secret.lines().map(String::strip).filter(l -> l.length() >= MIN_LENGTH && !l.startsWith("-----")).forEach(VALUES::add);
+        synchronized (VALUES) {
+            List<String> sorted = new ArrayList<>(VALUES);
+            sorted.sort(Comparator.comparingInt(String::length).reversed());
+            longestFirst = List.copyOf(sorted);
+        }
     }
 
     /**
@@ -77,14 +85,9 @@ public final class Secrets {
             return text;
         }
         String out = text;
-        if (!VALUES.isEmpty()) {
-            // Longest first: a value that contains another is masked whole, not around the inner one.
-            List<String> values = new ArrayList<>(VALUES);
-            values.sort(Comparator.comparingInt(String::length).reversed());
-            for (String value : values) {
-                if (out.contains(value)) {
-                    out = out.replace(value, Text.REDACTED);
-                }
+        for (String value : longestFirst) {
+            if (out.contains(value)) {
+                out = out.replace(value, Text.REDACTED);
             }
         }
         for (Pattern header : HEADERS) {

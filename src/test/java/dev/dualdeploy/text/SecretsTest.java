@@ -47,6 +47,13 @@ class SecretsTest {
     }
 
     @Test
+    void aQuoteCutThroughASecretKeepsNoHalfOfIt() {
+        Secrets.register("cutThroughSecret0099");
+        String quoted = Text.foreign("x".repeat(Text.MAX_FOREIGN - 8) + "cutThroughSecret0099 and more");
+        assertThat(quoted).doesNotContain("cutThrou").startsWith("x".repeat(Text.MAX_FOREIGN - 8) + "***");
+    }
+
+    @Test
     void theWriterMasksAValueSplitOverWrites() {
         Secrets.register("splitSecret7777");
         StringWriter target = new StringWriter();
