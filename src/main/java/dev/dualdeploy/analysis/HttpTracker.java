@@ -2,14 +2,18 @@ package dev.dualdeploy.analysis;
 
 import dev.dualdeploy.config.CheckSpec;
 import dev.dualdeploy.config.Side;
+import dev.dualdeploy.text.Secrets;
 import dev.dualdeploy.text.Text;
 import java.net.URI;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
+import java.util.regex.Pattern;
 
 /**
  * An HTTP probe, once a window: FAILs when it answers other than expected {@code failures} times in a row. Its
@@ -41,8 +45,29 @@ final class HttpTracker extends BaseTracker {
         this.side = side;
         this.url = URI.create(meter.fill(check.url(), side, meter.spec().interval()));
         this.shown = Text.redactUrl(url.toString());
+        registerSecrets(url);
         this.label = side.map(Side::label).orElse("probe");
     }
+
+    /**
+     * The URL's password and the values of its credential-like query parameters ({@code access_token}, {@code key},
+     * {@code sig}…), for {@link Secrets#redact}: the probed service may quote the request in its answer.
+     */
+    private static void registerSecrets(URI url) {
+        Optional.ofNullable(url.getRawUserInfo()).filter(u -> u.contains(":")).ifPresent(u -> {
+            Secrets.register(u.substring(u.indexOf(':') + 1));
+            Secrets.register(URLDecoder.decode(u.substring(u.indexOf(':') + 1), StandardCharsets.UTF_8));
+        });
+        for (String parameter : Optional.ofNullable(url.getRawQuery()).orElse("").split("&")) {
+            int eq = parameter.indexOf('=');
+            if (eq > 0 && CREDENTIAL_NAME.matcher(parameter.substring(0, eq)).find()) {
+                Secrets.register(parameter.substring(eq + 1));
+                Secrets.register(URLDecoder.decode(parameter.substring(eq + 1), StandardCharsets.UTF_8));
+            }
+        }
+    }
+
+    private static final Pattern CREDENTIAL_NAME = Pattern.compile("(?i)token|key|secret|pass|sig|auth|credential|session");
 
     @Override
     public Optional<Verdict> window(WindowReading data) {

@@ -12,6 +12,7 @@ import dev.dualdeploy.journal.RunIds;
 import dev.dualdeploy.release.Release;
 import dev.dualdeploy.report.JUnitReport;
 import dev.dualdeploy.targets.kubernetes.Kubeconfig;
+import dev.dualdeploy.text.EscapingWriter;
 import dev.dualdeploy.text.Text;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -56,6 +57,7 @@ abstract class BaseCommand implements Callable<Integer> {
 
     private String runId;
     private RunRecorder recorder;
+    private PrintWriter textOut;
 
     boolean json() {
         return output == Output.json;
@@ -80,8 +82,20 @@ abstract class BaseCommand implements Callable<Integer> {
                 + config.stages().stream().map(StageSpec::name).toList()));
     }
 
+    /**
+     * Where the command's result goes: stdout as it is for JSON, which escapes its own values, and for text through an
+     * {@link EscapingWriter}, so that no value a text result quotes (a version a platform holds, a reason from another
+     * party) can move the terminal's cursor, reorder what it shows or forge a line. Every command's text result is
+     * printed through here (and {@link Print}).
+     */
     PrintWriter out() {
-        return spec.commandLine().getOut();
+        if (json()) {
+            return spec.commandLine().getOut();
+        }
+        if (textOut == null) {
+            textOut = new EscapingWriter(spec.commandLine().getOut());
+        }
+        return textOut;
     }
 
     /** This invocation's run id, made once (and only when asked for) from the clock. */

@@ -6,6 +6,7 @@ import dev.dualdeploy.config.ConfigProblem;
 import dev.dualdeploy.report.JsonReport;
 import dev.dualdeploy.journal.LeaseHeldException;
 import dev.dualdeploy.targets.TargetException;
+import dev.dualdeploy.text.Secrets;
 import dev.dualdeploy.text.Text;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -30,8 +31,23 @@ public final class DualDeployCommand {
     @Option(names = "--stacktrace", scope = ScopeType.INHERIT, description = "Print the stack trace of an error.")
     boolean stacktrace;
 
-    /** Parses and runs a command line; returns the exit code. */
-    public static int run(String[] args, PrintWriter out, PrintWriter err) {
+    /**
+     * Parses and runs a command line; returns the exit code. Everything it writes on {@code stdout} and {@code stderr}
+     * (results, progress lines, errors, help) passes through {@link Secrets#writer}: a platform's error may quote the
+     * credentials it was sent, and no secret this process holds leaves it.
+     */
+    public static int run(String[] args, PrintWriter stdout, PrintWriter stderr) {
+        PrintWriter out = Secrets.writer(stdout, true);
+        PrintWriter err = Secrets.writer(stderr, true);
+        try {
+            return execute(args, out, err);
+        } finally {
+            out.flush();
+            err.flush();
+        }
+    }
+
+    private static int execute(String[] args, PrintWriter out, PrintWriter err) {
         DualDeployCommand root = new DualDeployCommand();
         CommandLine line = new CommandLine(root);
         line.setOut(out).setErr(err);

@@ -1,5 +1,6 @@
 package dev.dualdeploy.journal;
 
+import dev.dualdeploy.text.Secrets;
 import dev.dualdeploy.text.Text;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
@@ -103,9 +104,10 @@ public final class Journal {
      */
     public void append(Event event) {
         Path file = file(event.run());
-        byte[] line = (EventCodec.encode(event) + "\n").getBytes(StandardCharsets.UTF_8);
+        // Redacted as a line, whatever field of whichever event quotes a secret (a platform's error echoing a token).
+        byte[] line = (Secrets.redact(EventCodec.encode(event)) + "\n").getBytes(StandardCharsets.UTF_8);
         if (line.length > MAX_LINE) {
-            line = (EventCodec.cut(event, MAX_LINE - 1) + "\n").getBytes(StandardCharsets.UTF_8);
+            line = (Secrets.redact(EventCodec.cut(event, MAX_LINE - 1)) + "\n").getBytes(StandardCharsets.UTF_8);
         }
         boolean posix = directory.getFileSystem().supportedFileAttributeViews().contains("posix");
         try {

@@ -3,6 +3,7 @@ package dev.dualdeploy.metrics;
 import dev.dualdeploy.config.MetricsSpec;
 import dev.dualdeploy.metrics.cloudwatch.CloudWatchProvider;
 import dev.dualdeploy.metrics.prometheus.PrometheusProvider;
+import dev.dualdeploy.text.Secrets;
 import java.util.Optional;
 import java.util.function.Function;
 
@@ -30,6 +31,11 @@ public final class Providers {
         } else if (auth.usernameEnv().isPresent()) {
             credentials = new PrometheusProvider.Auth.Basic(required(environment, auth.usernameEnv().get(), "username_env"),
                     required(environment, auth.passwordEnv().orElseThrow(), "password_env"));
+        }
+        // The token or the password (not the user name): the server or a proxy may quote the request in an error.
+        credentials.header().ifPresent(h -> Secrets.register(h.substring(h.indexOf(' ') + 1)));
+        if (credentials instanceof PrometheusProvider.Auth.Basic basic) {
+            Secrets.register(basic.password());
         }
         return new PrometheusProvider(spec.address().orElseThrow(), credentials, spec.timeout());
     }

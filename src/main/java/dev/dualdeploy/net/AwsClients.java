@@ -1,8 +1,10 @@
 package dev.dualdeploy.net;
 
+import dev.dualdeploy.text.Secrets;
 import java.net.URI;
 import software.amazon.awssdk.auth.credentials.AwsCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.AwsSessionCredentials;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
@@ -97,7 +99,14 @@ public final class AwsClients {
         @Override
         public AwsCredentials resolveCredentials() {
             try {
-                return chain.resolveCredentials();
+                AwsCredentials credentials = chain.resolveCredentials();
+                // The secret parts, wherever the chain found them (the environment, a credentials file, a role): an
+                // endpoint may echo what it was sent in an error. The access key id is no secret.
+                Secrets.register(credentials.secretAccessKey());
+                if (credentials instanceof AwsSessionCredentials session) {
+                    Secrets.register(session.sessionToken());
+                }
+                return credentials;
             } catch (SdkClientException e) {
                 // The chain's message lists every provider it tried, over 1,500 characters; a person needs one line.
                 throw SdkClientException.create(NO_CREDENTIALS);

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.dualdeploy.config.ConfigException;
 import dev.dualdeploy.config.CredentialFile;
+import dev.dualdeploy.text.Secrets;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -108,11 +109,14 @@ public final class RegistryCredentials {
                             "is not base64 of user:password (the value is not shown)", "\"auth\": \"dXNlcjpwYXNzd29yZA==\"");
                 }
                 int colon = decoded.indexOf(':');
+                Secrets.register(value.get("auth").asText());
                 if (colon > 0) {
+                    Secrets.register(decoded.substring(colon + 1));
                     return Optional.of(new Basic(decoded.substring(0, colon), decoded.substring(colon + 1)));
                 }
             }
             if (value.hasNonNull("username") && value.hasNonNull("password")) {
+                Secrets.register(value.get("password").asText());
                 return Optional.of(new Basic(value.get("username").asText(), value.get("password").asText()));
             }
         }

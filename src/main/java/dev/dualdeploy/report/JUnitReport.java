@@ -1,6 +1,7 @@
 package dev.dualdeploy.report;
 
 import dev.dualdeploy.journal.Event;
+import dev.dualdeploy.text.Secrets;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -73,7 +74,7 @@ public final class JUnitReport {
             Path parent = file.toAbsolutePath().getParent();
             Files.createDirectories(parent);
             Path part = Files.createTempFile(parent, file.getFileName().toString(), ".part");
-            Files.writeString(part, xml(events));
+            Files.writeString(part, Secrets.redact(xml(events)));
             Files.move(part, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the JUnit report " + file + ": " + e.getMessage(), e);

@@ -47,9 +47,13 @@ public final class Text {
         return out.toString();
     }
 
-    /** {@link #escape} and then at most {@code max} characters, ending with how many were left out. */
+    /**
+     * {@link Secrets#redact} and {@link #escape}, and then at most {@code max} characters, ending with how many were
+     * left out. Redacted before it is cut, so that a cut through a secret does not leave its first half, which no sink
+     * would recognize any more.
+     */
     public static String line(String text, int max) {
-        String escaped = escape(text);
+        String escaped = escape(Secrets.redact(text));
         if (escaped == null || escaped.length() <= max) {
             return escaped;
         }

@@ -45,7 +45,8 @@ class SecretScanTest {
     static final String CLIENT_KEY = "-----BEGIN PRIVATE KEY-----\nscanClientKey9c8b7a6f5e4d\n-----END PRIVATE KEY-----\n";
     static final String DOCKER_PASSWORD = "scanDockerPass3b2a1f0e9d8c";
     static final String DOCKER_AUTH = Base64.getEncoder().encodeToString(("scanuser:" + DOCKER_PASSWORD).getBytes(StandardCharsets.UTF_8));
-    static final List<String> SECRETS = List.of(AWS_SECRET, METRICS_TOKEN, KUBE_TOKEN, CLIENT_KEY, DOCKER_PASSWORD);
+    static final String SESSION_TOKEN = "scanSessionToken8d7c6b5a4f3e";
+    static final List<String> SECRETS = List.of(AWS_SECRET, METRICS_TOKEN, KUBE_TOKEN, CLIENT_KEY, DOCKER_PASSWORD, SESSION_TOKEN);
     static final List<String> COMMANDS = List.of("validate", "stages", "release", "plan", "deploy", "gate", "status", "rollback");
 
     static final AtomicInteger RUNS = new AtomicInteger();
@@ -56,6 +57,8 @@ class SecretScanTest {
     static LocalEnvironment env;
     static HttpServer prometheus;
     static HttpServer registry;
+    static HttpServer echo;
+    static final List<String> ECHOED = new CopyOnWriteArrayList<>();
     static final List<String> AUTHORIZATIONS = new CopyOnWriteArrayList<>();
     static Path work;
     static Path kubeconfig;
@@ -96,6 +99,22 @@ class SecretScanTest {
             }
         });
         registry.start();
+        // A platform that answers every request with a 500 whose body is the request's headers, as some proxies and
+        // gateways do: whatever the client sent (a bearer token, a session token, a signature) comes back as the error.
+        echo = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        echo.createContext("/", exchange -> {
+            try (exchange) {
+                StringBuilder headers = new StringBuilder();
+                exchange.getRequestHeaders().forEach((name, values) -> values.forEach(v -> headers.append(name).append('=').append(v).append("; ")));
+                ECHOED.add(headers.toString());
+                byte[] bytes = ("{\"message\": \"internal error; request headers " + headers.toString().replace("\"", "'") + "\"}")
+                        .getBytes(StandardCharsets.UTF_8);
+                exchange.getResponseHeaders().add("Content-Type", "application/json");
+                exchange.sendResponseHeaders(500, bytes.length);
+                exchange.getResponseBody().write(bytes);
+            }
+        });
+        echo.start();
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             closedPort = String.valueOf(socket.getLocalPort());
         }
@@ -116,6 +135,9 @@ class SecretScanTest {
         }
         if (registry != null) {
             registry.stop(0);
+        }
+        if (echo != null) {
+            echo.stop(0);
         }
         if (env != null) {
             env.close();
@@ -345,6 +367,28 @@ class SecretScanTest {
                 dockerConfig.toString(), "127.0.0.1:" + closedPort + "/loan-api:1.0.0"), Map.of(), false);
         for (String command : List.of("release", "plan", "deploy", "status", "rollback")) {
             assertThat(runs.get(COMMANDS.indexOf(command)).code()).as(command).isNotZero();
+        }
+    }
+
+    /**
+     * Both platforms answer with a 500 that echoes the request's headers (the Kubernetes API with the kubeconfig's
+     * bearer token, ECS with the session token and the request's signature): the error reaches stderr, the JSON
+     * {@code error} and the journal's reason, each with the secrets masked.
+     */
+    @Test
+    void platformsThatEchoTheRequestHeadersInAnErrorHaveTheirSecretsMasked() throws Exception {
+        ECHOED.clear();
+        Path echoing = dir.resolve("secrets/kubeconfig-echo");
+        Files.writeString(echoing, withSecrets(localKubeconfig, "    token: " + KUBE_TOKEN).replace(env.kubernetes().url(), url(echo)));
+        Path config = config("echo", "SCAN_METRICS_TOKEN", url(echo), echoing.toString(), url(prometheus), "");
+        List<Cli.Run> runs = scan("echo", commandLines(config, "sandbox", LocalEnvironment.sampleRelease("1.0.3").image(),
+                dockerConfig.toString(), releaseImage()), Map.of("AWS_SESSION_TOKEN", SESSION_TOKEN));
+        assertThat(ECHOED).as("the Kubernetes API was sent the token").anyMatch(h -> h.contains(KUBE_TOKEN));
+        assertThat(ECHOED).as("ECS was sent the session token").anyMatch(h -> h.contains(SESSION_TOKEN));
+        for (String command : List.of("plan", "deploy", "status", "rollback")) {
+            Cli.Run run = runs.get(COMMANDS.indexOf(command));
+            assertThat(run.code()).as(command).isNotZero();
+            assertThat(run.out() + run.err()).as("%s quotes the error, masked", command).contains("***");
         }
     }
 

@@ -11,6 +11,7 @@ import dev.dualdeploy.config.DualDeploySpec;
 import dev.dualdeploy.config.KubernetesSpec;
 import dev.dualdeploy.config.StageSpec;
 import dev.dualdeploy.targets.TargetException;
+import dev.dualdeploy.text.Secrets;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.internal.SSLUtils;
 import java.io.ByteArrayInputStream;
@@ -112,7 +113,34 @@ public final class Kubeconfig {
                 throw CredentialFile.problem(file, section, "not a kubeconfig: expected a list", section + ": [{name: ..., ...}]");
             }
         }
+        registerSecrets(root);
         return root;
+    }
+
+    /** The secret values of every user (whichever context is used), for {@link Secrets#redact}. */
+    private static void registerSecrets(JsonNode root) {
+        for (JsonNode user : root.path("users")) {
+            JsonNode fields = user.path("user");
+            for (String field : List.of("token", "password", "client-key-data")) {
+                if (fields.path(field).isTextual()) {
+                    Secrets.register(fields.path(field).asText());
+                }
+            }
+            if (fields.path("client-key-data").isTextual()) {
+                try {
+                    Secrets.register(new String(Base64.getMimeDecoder().decode(fields.path("client-key-data").asText()), StandardCharsets.UTF_8));
+                } catch (IllegalArgumentException e) {
+                    // Not base64: checkData says so for the context in use; the raw value is registered above.
+                }
+            }
+            // An auth provider's tokens and client secret; not its other settings (a command, an issuer URL), which are no
+            // secret and would mask ordinary words.
+            fields.path("auth-provider").path("config").fields().forEachRemaining(e -> {
+                if (e.getKey().contains("token") || e.getKey().contains("secret")) {
+                    Secrets.register(e.getValue().asText());
+                }
+            });
+        }
     }
 
     /** The files read, in order. */

@@ -19,6 +19,7 @@ import dev.dualdeploy.targets.Progress;
 import dev.dualdeploy.targets.Rollout;
 import dev.dualdeploy.targets.TargetException;
 import dev.dualdeploy.targets.TargetState;
+import dev.dualdeploy.text.Secrets;
 import dev.dualdeploy.time.Sleeper;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
@@ -139,6 +140,10 @@ public final class KubernetesTarget implements DeployTarget, Preflight {
         // fabric8 retries ten times with doubling pauses by default: minutes against a cluster that does not answer.
         config.setRequestRetryBackoffLimit(timeouts.retries());
         config.setRequestRetryBackoffInterval(500);
+        // What fabric8 resolved (a service account's token, a token file's content) besides what the files hold.
+        Secrets.register(config.getOauthToken());
+        Secrets.register(config.getPassword());
+        Secrets.register(config.getClientKeyData());
         Config finished = config;
         return Kubeconfig.fabric8(() -> new KubernetesClientBuilder().withConfig(finished).build());
     }
