@@ -42,9 +42,9 @@ import java.util.regex.Pattern;
 
 /**
  * {@code kill -9} at chosen points of a real 2-stage deploy, then the same deploy again (or a different release), and
- * what the platforms say afterwards. Each kill point gets a local environment of its own (simulated ECS and Kubernetes,
- * a gate on every stage reading the local CloudWatch) in which {@value #START} passed on both sides of
- * {@code sandbox} and {@code preprod}. The killed run is what the Jenkins step runs: one CLI process per stage, in a
+ * what the platforms say afterwards. Each kill point gets a local environment of its own (simulated ECS and Kubernetes
+ * with these two stages alone, a gate on each reading the local CloudWatch) in which {@value #START} passed on both
+ * sides of {@code sandbox} and {@code preprod}. The killed run is what the Jenkins step runs: one CLI process per stage, in a
  * child JVM, {@code sandbox} then {@code preprod} if it succeeded. The harness reads the processes' progress lines on
  * stderr and sends SIGKILL right after the line that marks the point (no sleeps: the point is a line, however loaded the
  * machine). Then the same command runs again, in this JVM through the CLI's own entry point (the CLI hands it in, as
@@ -208,7 +208,7 @@ public final class ChaosBench {
             this.archive = Optional.of(archive);
             return;
         }
-        try (LocalEnvironment env = LocalEnvironment.start(dir.resolve("archive"), START, 1, 0, Optional.of(GATE))) {
+        try (LocalEnvironment env = LocalEnvironment.start(dir.resolve("archive"), START, 1, 0, Optional.of(GATE), STAGES)) {
             List<String> command = java(List.of("-XX:ArchiveClassesAtExit=" + archive));
             command.addAll(List.of("status", "-f", env.config().toString()));
             Process process = process(dir.resolve("archive"), command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
@@ -226,7 +226,7 @@ public final class ChaosBench {
     /** Runs one kill point in an environment of its own, named {@code name} under the bench's directory. */
     public Result run(String name, KillPoint point) {
         Path home = dir.resolve(name);
-        try (LocalEnvironment env = LocalEnvironment.start(home, START, 2, 0, Optional.of(GATE));
+        try (LocalEnvironment env = LocalEnvironment.start(home, START, 2, 0, Optional.of(GATE), STAGES);
              PlatformTargets targets = new PlatformTargets(Clock.systemUTC(), Sleeper.SYSTEM)) {
             env.breakRelease(Kind.GATE_FAILS.version, LocalEnvironment.Breakage.ERRORS, EnumSet.of(Side.KUBERNETES), 50);
             env.breakRelease(Kind.CRASHES.version, LocalEnvironment.Breakage.CRASH, EnumSet.of(Side.KUBERNETES));

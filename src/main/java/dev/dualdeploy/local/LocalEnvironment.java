@@ -78,13 +78,15 @@ public final class LocalEnvironment implements AutoCloseable {
     private final CloudWatchSimulator cloudwatch;
     private final Traffic traffic = new Traffic(Clock.systemUTC());
     private final Optional<GateTiming> gate;
+    private final List<String> stages;
     private final Path kubeconfig;
     private final Path config;
 
     private LocalEnvironment(Path dir, Release given, String initialVersion, int replicas, int registryPort,
-                             Optional<GateTiming> gate) throws IOException {
+                             Optional<GateTiming> gate, List<String> stages) throws IOException {
         Files.createDirectories(dir);
         this.gate = gate;
+        this.stages = List.copyOf(stages);
         this.registry = RegistrySimulator.start(SERVICE, SAMPLE_VERSIONS, registryPort);
         this.kubernetes = KubernetesSimulator.start();
         this.ecs = EcsSimulator.start(REGION);
@@ -101,7 +103,7 @@ public final class LocalEnvironment implements AutoCloseable {
             try (EcsClient client = EcsClient.builder().region(Region.of(REGION)).endpointOverride(ecs.endpoint())
                     .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, ACCESS_KEY)))
                     .httpClientBuilder(UrlConnectionHttpClient.builder()).build()) {
-                for (String stage : STAGES) {
+                for (String stage : this.stages) {
                     contexts.put(stage, stage);
                     traffic.runs(stage, Side.KUBERNETES, initial.digest());
                     traffic.runs(stage, Side.LEGACY, initial.digest());
@@ -131,7 +133,17 @@ public final class LocalEnvironment implements AutoCloseable {
      * stage on both sides, and writes {@code kubeconfig} and {@code dualdeploy.yaml} into {@code dir}.
      */
     public static LocalEnvironment start(Path dir, Release initial, int replicas) {
-        return start(dir, initial, null, replicas, 0, Optional.empty());
+        return start(dir, initial, null, replicas, 0, Optional.empty(), STAGES);
+    }
+
+    /**
+     * As {@link #start(Path, Release, int)}, with only {@code stages} (some of {@link #STAGES}) seeded and in
+     * {@code dualdeploy.yaml}, in the order given: a test that uses one stage does not pay for seeding the other three.
+     *
+     * @throws IllegalArgumentException if a stage is not one of {@link #STAGES}
+     */
+    public static LocalEnvironment start(Path dir, Release initial, int replicas, List<String> stages) {
+        return start(dir, initial, null, replicas, 0, Optional.empty(), stages);
     }
 
     /**
@@ -141,7 +153,7 @@ public final class LocalEnvironment implements AutoCloseable {
      * @param registryPort the registry's loopback port, or 0 for a free one
      */
     public static LocalEnvironment start(Path dir, String initialVersion, int replicas, int registryPort) {
-        return start(dir, null, initialVersion, replicas, registryPort, Optional.empty());
+        return start(dir, null, initialVersion, replicas, registryPort, Optional.empty(), STAGES);
     }
 
     /**
@@ -149,14 +161,28 @@ public final class LocalEnvironment implements AutoCloseable {
      * {@code gate} is present: each deploy then soaks, and a release broken with {@link Breakage#ERRORS} fails its gate.
      */
     public static LocalEnvironment start(Path dir, String initialVersion, int replicas, int registryPort, Optional<GateTiming> gate) {
-        return start(dir, null, initialVersion, replicas, registryPort, gate);
+        return start(dir, null, initialVersion, replicas, registryPort, gate, STAGES);
+    }
+
+    /**
+     * As {@link #start(Path, String, int, int, Optional)}, with only {@code stages} (some of {@link #STAGES}) seeded and
+     * in {@code dualdeploy.yaml}.
+     *
+     * @throws IllegalArgumentException if a stage is not one of {@link #STAGES}
+     */
+    public static LocalEnvironment start(Path dir, String initialVersion, int replicas, int registryPort, Optional<GateTiming> gate,
+                                         List<String> stages) {
+        return start(dir, null, initialVersion, replicas, registryPort, gate, stages);
     }
 
     private static LocalEnvironment start(Path dir, Release initial, String initialVersion, int replicas, int registryPort,
-                                          Optional<GateTiming> gate) {
+                                          Optional<GateTiming> gate, List<String> stages) {
+        if (stages.isEmpty() || !STAGES.containsAll(stages)) {
+            throw new IllegalArgumentException("the local environment's stages are " + STAGES + "; " + stages + " is not a part of them");
+        }
         useLocalCredentials();
         try {
-            return new LocalEnvironment(dir, initial, initialVersion, replicas, registryPort, gate);
+            return new LocalEnvironment(dir, initial, initialVersion, replicas, registryPort, gate, stages);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start the local environment in " + dir + ": " + e.getMessage(), e);
         }
@@ -238,7 +264,7 @@ public final class LocalEnvironment implements AutoCloseable {
                 .append("service: ").append(SERVICE).append('\n')
                 .append("image: ").append(registry.repository()).append('\n')
                 .append("stages:\n");
-        for (String stage : STAGES) {
+        for (String stage : stages) {
             yaml.append("  - name: ").append(stage).append('\n')
                     .append("    deploy: { legacy: true, kubernetes: true }\n")
                     .append("    legacy:\n")

@@ -31,8 +31,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The stage {@code prod} of a local environment of its own (real ECS and Kubernetes simulators), on which 1.0.0 passed
- * on both sides after 0.9.0: both sides record 1.0.0 as the last good release and 0.9.0 as the good release before it.
+ * The stage {@code prod} of a local environment of its own (real ECS and Kubernetes simulators, seeded with that stage
+ * alone), on which 1.0.0 passed on both sides after 0.9.0: both sides record 1.0.0 as the last good release and 0.9.0
+ * as the good release before it.
  * The base of the tests that leave the platforms as a killed or interrupted run would and then run the engine again.
  */
 public abstract class LocalStageTest {
@@ -51,7 +52,7 @@ public abstract class LocalStageTest {
 
     @BeforeEach
     void startLocalStage(@TempDir Path dir) {
-        env = LocalEnvironment.start(dir, OLDEST, 2);
+        env = LocalEnvironment.start(dir, OLDEST, 2, List.of(STAGE)); // the other stages would only cost their seeding
         config = new ConfigLoader().load(env.config());
         targets = new PlatformTargets(Clock.systemUTC(), Sleeper.SYSTEM);
         StageResult good = deploy(GOOD, BOTH);
