@@ -2,6 +2,7 @@ package dev.dualdeploy.journal;
 
 import dev.dualdeploy.config.Durations;
 import dev.dualdeploy.text.Text;
+import dev.dualdeploy.time.Abort;
 import dev.dualdeploy.time.Sleeper;
 import java.time.Clock;
 import java.time.Duration;
@@ -83,8 +84,19 @@ public final class LeaseKeeper implements AutoCloseable {
      *                          else the last failure once the wait ends (each one until then is said and retried)
      */
     public void acquire(Duration wait) {
+        acquire(wait, Abort.none());
+    }
+
+    /**
+     * As {@link #acquire(Duration)}, but an abort ends the wait at once (within {@link Abort}'s slice of a poll): no
+     * lease is taken after it was requested, and the keeper then holds nothing ({@link #holding()} is empty). A lease
+     * taken just before the abort is held; closing the keeper releases it.
+     *
+     * @return whether the lease is held (always true for {@link #none}); false only after an abort
+     */
+    public boolean acquire(Duration wait, Abort abort) {
         if (lease == null) {
-            return;
+            return true;
         }
         Instant start = clock.instant();
         Instant deadline = start.plus(wait);
@@ -92,6 +104,11 @@ public final class LeaseKeeper implements AutoCloseable {
         Instant faultSaid = null;
         Instant asked;
         while (true) {
+            if (abort.requested()) {
+                say.accept("stopped waiting for the lease on " + stage + ": the run was aborted (" + abort.reason().orElse("abort")
+                        + "); no lease was taken");
+                return false;
+            }
             asked = clock.instant();
             try {
                 holding = lease.take();
@@ -110,7 +127,7 @@ public final class LeaseKeeper implements AutoCloseable {
                     lastSaid = now;
                 }
                 Duration left = Duration.between(now, deadline);
-                sleeper.sleep(left.compareTo(POLL) < 0 ? left : POLL);
+                abort.sleep(sleeper, left.compareTo(POLL) < 0 ? left : POLL);
                 if (Thread.currentThread().isInterrupted()) {
                     throw held;
                 }
@@ -130,7 +147,7 @@ public final class LeaseKeeper implements AutoCloseable {
                     faultSaid = now;
                 }
                 Duration left = Duration.between(now, deadline);
-                sleeper.sleep(left.compareTo(POLL) < 0 ? left : POLL);
+                abort.sleep(sleeper, left.compareTo(POLL) < 0 ? left : POLL);
                 if (Thread.currentThread().isInterrupted()) {
                     throw fault;
                 }
@@ -143,6 +160,7 @@ public final class LeaseKeeper implements AutoCloseable {
         renewer = new Thread(this::renewLoop, "lease-" + lease.name());
         renewer.setDaemon(true);
         renewer.start();
+        return true;
     }
 
     /**
