@@ -49,6 +49,7 @@ public final class LeaseKeeper implements AutoCloseable {
     private volatile boolean closed;
     private volatile Instant lastRenewed;
     private volatile String lastFault;
+    private volatile boolean stoppedWaiting;
     private Thread renewer;
 
     /**
@@ -107,6 +108,7 @@ public final class LeaseKeeper implements AutoCloseable {
             if (abort.requested()) {
                 say.accept("stopped waiting for the lease on " + stage + ": the run was aborted (" + abort.reason().orElse("abort")
                         + "); no lease was taken");
+                stoppedWaiting = true;
                 return false;
             }
             asked = clock.instant();
@@ -180,6 +182,11 @@ public final class LeaseKeeper implements AutoCloseable {
      */
     static Duration margin(Duration duration) {
         return duration.dividedBy(6);
+    }
+
+    /** Whether an abort ended {@link #acquire(Duration, Abort)} before the lease was taken. */
+    public boolean stoppedWaiting() {
+        return stoppedWaiting;
     }
 
     /** What is held, or empty before {@link #acquire} and for a stage without a lease. */
