@@ -170,7 +170,10 @@ abstract class BaseCommand implements Callable<Integer> {
         String reason = "aborted (" + abort.reason().orElse("abort") + ") " + where + ": nothing was changed";
         events.accept(new Event.Aborted(events.run(), events.now(), Optional.of(stage), Optional.empty(), abort.reason().orElse("abort")));
         events.accept(new Event.Notice(events.run(), events.now(), Optional.of(stage), Optional.empty(), StageOutcome.ABORTED + ": " + reason));
-        return new StageResult(stage, release, StageOutcome.ABORTED, reason, Parity.of(Map.of()), List.of());
+        // The sides were not read: their parity is unknown, though this run changed nothing on them.
+        Parity unread = new Parity(Parity.Outcome.UNREADABLE, "parity unknown: the sides were not read (the run was aborted"
+                + " before it read them; it changed nothing)");
+        return new StageResult(stage, release, StageOutcome.ABORTED, reason, unread, List.of());
     }
 
     /** Where an abort found a run that changed nothing yet: waiting for the lease, or after it, before {@code what}. */

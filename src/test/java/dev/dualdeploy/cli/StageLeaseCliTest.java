@@ -176,12 +176,15 @@ class StageLeaseCliTest {
                 "renewTime", "2026-12-01T10:00:00.000000Z"));
         env.kubernetes().client().genericKubernetesResources(LEASES).inNamespace("prod").resource(foreign).create();
         Run refused;
+        Run rollback;
         try {
             refused = Cli.run("rollback", "-f", config, "--stage", "prod", "--journal", journal.toString());
+            env.kubernetes().client().genericKubernetesResources(LEASES).inNamespace("prod").withName("dualdeploy-loan-api-prod").delete();
+            rollback = Cli.run("rollback", "-f", config, "--stage", "prod", "--journal", journal.toString());
         } finally {
+            // The Lease object stays after a run (its holder cleared); other tests of prod create their own.
             env.kubernetes().client().genericKubernetesResources(LEASES).inNamespace("prod").withName("dualdeploy-loan-api-prod").delete();
         }
-        Run rollback = Cli.run("rollback", "-f", config, "--stage", "prod", "--journal", journal.toString());
 
         assertThat(refused.code()).as(refused.err()).isEqualTo(ExitCodes.LEASED);
         assertThat(refused.err()).doesNotContain("did not journal its end");
