@@ -7,13 +7,19 @@ import dev.dualdeploy.config.DualDeploySpec;
 import dev.dualdeploy.config.StageSpec;
 import dev.dualdeploy.journal.Event;
 import dev.dualdeploy.journal.EventSink;
+import dev.dualdeploy.journal.Interrupted;
 import dev.dualdeploy.journal.Journal;
+import dev.dualdeploy.journal.LeaseKeeper;
 import dev.dualdeploy.journal.RunIds;
+import dev.dualdeploy.pipeline.Parity;
+import dev.dualdeploy.pipeline.StageOutcome;
+import dev.dualdeploy.pipeline.StageResult;
 import dev.dualdeploy.release.Release;
 import dev.dualdeploy.report.JUnitReport;
 import dev.dualdeploy.targets.kubernetes.Kubeconfig;
 import dev.dualdeploy.text.EscapingWriter;
 import dev.dualdeploy.text.Text;
+import dev.dualdeploy.time.Abort;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -151,6 +157,42 @@ abstract class BaseCommand implements Callable<Integer> {
                     Text.line(e.getMessage(), 500) + "; the run ends with exit code " + ends));
             return ends;
         }
+    }
+
+    /**
+     * Says on stderr (journaling nothing) which run of the stage did not journal its end, if its last run did not.
+     * Called only once this run holds the stage's lease: a run that still held it would have refused this one, so the
+     * run named is not a live one.
+     */
+    void sayInterrupted(Path journal, String stage) {
+        Interrupted.line(journal, stage, runId()).ifPresent(line -> {
+            PrintWriter err = spec.commandLine().getErr();
+            synchronized (err) {
+                err.println("[" + stage + "] " + Text.line(line));
+                err.flush();
+            }
+        });
+    }
+
+    /**
+     * Ends the work of a run aborted before it changed anything in the stage (while it waited for the lease, or before
+     * its engine began): journals the {@code aborted} event and says so, and returns the stage's ABORTED result.
+     *
+     * @param where where the abort found the run, such as {@code while waiting for the stage lease}
+     */
+    static StageResult abortedBeforeAnyChange(EventSink events, String stage, Optional<Release> release, Abort abort, String where) {
+        String reason = "aborted (" + abort.reason().orElse("abort") + ") " + where + ": nothing was changed";
+        events.accept(new Event.Aborted(events.run(), events.now(), Optional.of(stage), Optional.empty(), abort.reason().orElse("abort")));
+        events.accept(new Event.Notice(events.run(), events.now(), Optional.of(stage), Optional.empty(), StageOutcome.ABORTED + ": " + reason));
+        // The sides were not read: their parity is unknown, though this run changed nothing on them.
+        Parity unread = new Parity(Parity.Outcome.UNREADABLE, "parity unknown: the sides were not read (the run was aborted"
+                + " before it read them; it changed nothing)");
+        return new StageResult(stage, release, StageOutcome.ABORTED, reason, unread, List.of());
+    }
+
+    /** Where an abort found a run that changed nothing yet: waiting for the lease, or after it, before {@code what}. */
+    static String where(LeaseKeeper held, String what) {
+        return held.stoppedWaiting() ? "while waiting for the stage lease" : "before " + what + " began";
     }
 
     /** Journals the end of the run, if one began and did not end yet (an error that stopped the command). */

@@ -5,7 +5,6 @@ import dev.dualdeploy.config.Durations;
 import dev.dualdeploy.config.StageSpec;
 import dev.dualdeploy.config.ToggleSpec;
 import dev.dualdeploy.journal.EventSink;
-import dev.dualdeploy.journal.Interrupted;
 import dev.dualdeploy.journal.LeaseKeeper;
 import dev.dualdeploy.pipeline.Deploy;
 import dev.dualdeploy.pipeline.StageResult;
@@ -14,9 +13,7 @@ import dev.dualdeploy.report.JUnitReport;
 import dev.dualdeploy.targets.GuardedTargets;
 import dev.dualdeploy.targets.PlatformTargets;
 import dev.dualdeploy.time.Abort;
-import dev.dualdeploy.text.Text;
 import dev.dualdeploy.time.Sleeper;
-import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -63,32 +60,33 @@ final class DeployCommand extends BaseCommand {
         StageSpec stageSpec = stage(config, stage);
         Release pinned = release.release(config);
         ToggleSpec sides = toggle.apply(stageSpec);
-        EventSink events = begin(journal.journal, List.of(stage), Optional.of(pinned));
-        // Which run a kill stopped in this stage, and where: said only (journaled nothing); the platforms decide.
-        Interrupted.line(journal.journal, stage, runId()).ifPresent(line -> {
-            PrintWriter err = spec.commandLine().getErr();
-            synchronized (err) {
-                err.println("[" + stage + "] " + Text.line(line));
-                err.flush();
-            }
-        });
-        StageResult report;
         Abort abort = Abort.create();
+        // The handlers are in place before the run begins and until its result is printed: a signal at any moment after
+        // "run started" ends the run in a defined state (exit 6, its end journaled, one JSON document), never as 143.
         try (AbortSignals signals = new AbortSignals(abort, stage, spec.commandLine().getErr(), "putting back what this run"
-                + " changed in the stage, each side followed for at most " + Durations.format(Abort.putBack(stageSpec.timeout())));
-             PlatformTargets platforms = new PlatformTargets(CLOCK, Sleeper.SYSTEM);
-             LeaseKeeper held = lease.hold(platforms, config.service(), stageSpec, sides.kubernetes(), events);
-             GateFactory gates = new GateFactory(config.service(), events, abort)) {
-            report = new Deploy(new GuardedTargets(platforms, held::lost), events, gates, CLOCK, abort)
-                    .run(stageSpec, pinned, sides, !noRollback, !noGate);
+                + " changed in the stage, each side followed for at most " + Durations.format(Abort.putBack(stageSpec.timeout())))) {
+            EventSink events = begin(journal.journal, List.of(stage), Optional.of(pinned));
+            StageResult report;
+            try (PlatformTargets platforms = new PlatformTargets(CLOCK, Sleeper.SYSTEM);
+                 LeaseKeeper held = lease.hold(platforms, config.service(), stageSpec, sides.kubernetes(), events, abort);
+                 GateFactory gates = new GateFactory(config.service(), events, abort)) {
+                if (abort.requested()) {
+                    report = abortedBeforeAnyChange(events, stage, Optional.of(pinned), abort, where(held, "the deploy"));
+                } else {
+                    // Which run a kill stopped in this stage, and where: said only (journaled nothing); the platforms decide.
+                    sayInterrupted(journal.journal, stage);
+                    report = new Deploy(new GuardedTargets(platforms, held::lost), events, gates, CLOCK, abort)
+                            .run(stageSpec, pinned, sides, !noRollback, !noGate);
+                }
+            }
+            int code = ExitCodes.of(report);
+            // The report is written before the run ends, so that the journal's exit code is the one the process returns.
+            if (junit != null && JUnitReport.hasGates(events())) {
+                code = junit(junit, stage, code);
+            }
+            end(report.outcome().name(), code, report.reason());
+            Print.stage(out(), "deploy", report, events(), code, json(), runId());
+            return code;
         }
-        int code = ExitCodes.of(report);
-        // The report is written before the run ends, so that the journal's exit code is the one the process returns.
-        if (junit != null && JUnitReport.hasGates(events())) {
-            code = junit(junit, stage, code);
-        }
-        end(report.outcome().name(), code, report.reason());
-        Print.stage(out(), "deploy", report, events(), code, json(), runId());
-        return code;
     }
 }

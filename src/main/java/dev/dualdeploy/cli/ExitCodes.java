@@ -30,7 +30,7 @@ public final class ExitCodes {
      */
     public static final int LEASED = 5;
     /**
-     * The run was aborted (SIGTERM, SIGINT: a Jenkins abort) during {@code deploy} or {@code rollback}: nothing new
+     * The run was aborted (SIGTERM, SIGINT: a Jenkins abort) during {@code deploy}, {@code rollback} or {@code gate}: nothing new
      * started, and what the stage had changed was put back, read back on every side. A put-back that failed or timed
      * out is {@link #NEEDS_ATTENTION}.
      */

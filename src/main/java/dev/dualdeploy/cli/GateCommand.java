@@ -1,5 +1,6 @@
 package dev.dualdeploy.cli;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dualdeploy.config.DualDeploySpec;
 import dev.dualdeploy.config.Side;
 import dev.dualdeploy.config.StageSpec;
@@ -9,6 +10,7 @@ import dev.dualdeploy.journal.EventSink;
 import dev.dualdeploy.pipeline.Gate;
 import dev.dualdeploy.pipeline.GateResult;
 import dev.dualdeploy.report.JsonReport;
+import dev.dualdeploy.time.Abort;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -82,38 +84,58 @@ final class GateCommand extends BaseCommand {
         }
         Map<Side, Instant> at = new EnumMap<>(Side.class);
         judged.forEach(s -> at.put(s, deployed));
-        EventSink events = begin(journal.journal, List.of(stage), Optional.empty());
-        // The gate changes nothing: its stage starts with no before-images, and ends as the gate decided.
-        events.accept(new Event.StageStarted(events.run(), events.now(), Optional.of(stage), Optional.empty(), "gate", judged,
-                Optional.empty(), Optional.empty(), List.of()));
-        GateResult report;
-        try (GateFactory gates = new GateFactory(config.service(), events)) {
-            Gate gate = gates.apply(stageSpec);
-            report = gate.run(new Gate.Phase("gate", judged, stageSpec.gate().soak(), at));
+        Abort abort = Abort.create();
+        // The gate changes nothing, so a signal only ends it: no new window starts, and the run ends ABORTED (exit 6) with
+        // its result printed, the handlers in place from before the run begins until then.
+        try (AbortSignals signals = new AbortSignals(abort, stage, spec.commandLine().getErr(), "ending the gate at its next"
+                + " window (it changed nothing, so nothing is put back)")) {
+            EventSink events = begin(journal.journal, List.of(stage), Optional.empty());
+            // The gate changes nothing: its stage starts with no before-images, and ends as the gate decided.
+            events.accept(new Event.StageStarted(events.run(), events.now(), Optional.of(stage), Optional.empty(), "gate", judged,
+                    Optional.empty(), Optional.empty(), List.of()));
+            GateResult report;
+            try (GateFactory gates = new GateFactory(config.service(), events, abort)) {
+                Gate gate = gates.apply(stageSpec);
+                report = gate.run(new Gate.Phase("gate", judged, stageSpec.gate().soak(), at));
+            }
+            boolean aborted = abort.requested();
+            int code = aborted ? ExitCodes.ABORTED : switch (report.decision()) {
+                case PASS -> ExitCodes.OK;
+                case FAIL -> ExitCodes.FAILED;
+                case PAUSE -> ExitCodes.NEEDS_ATTENTION;
+            };
+            String outcome = aborted ? "ABORTED" : switch (report.decision()) {
+                case PASS -> "SUCCEEDED";
+                case FAIL -> "FAILED";
+                case PAUSE -> "PAUSED";
+            };
+            String reason = aborted ? "aborted (" + abort.reason().orElse("abort") + ") during the gate, after " + report.windows()
+                    + " of " + report.plannedWindows() + " windows: not judged; nothing was changed" : report.reason();
+            if (aborted) {
+                events.accept(new Event.Aborted(events.run(), events.now(), Optional.of(stage), Optional.empty(),
+                        abort.reason().orElse("abort")));
+            }
+            events.accept(new Event.StageEnded(events.run(), events.now(), Optional.of(stage), Optional.empty(), outcome, reason,
+                    Optional.empty()));
+            // The report is written before the run ends, so that the journal's exit code is the one the process returns.
+            if (junit != null) {
+                code = junit(junit, stage, code);
+            }
+            end(outcome, code, reason);
+            if (json()) {
+                ObjectNode result = JsonReport.gate(events(), code).put("run", runId());
+                if (aborted) {
+                    // The gate's own outcome and decision stay as it reached them; the run's is said beside them.
+                    result.put("aborted", reason);
+                }
+                out().println(JsonReport.write(result));
+            } else if (aborted) {
+                out().println("gate " + stage + ": ABORTED - " + reason);
+            } else {
+                out().println("gate " + stage + ": " + report.outcome() + " → " + report.decision() + " - " + report.reason());
+                report.checks().forEach(c -> out().println("  " + c.verdict().outcome() + "  " + c.name() + ": " + c.verdict().reason()));
+            }
+            return code;
         }
-        int code = switch (report.decision()) {
-            case PASS -> ExitCodes.OK;
-            case FAIL -> ExitCodes.FAILED;
-            case PAUSE -> ExitCodes.NEEDS_ATTENTION;
-        };
-        String outcome = switch (report.decision()) {
-            case PASS -> "SUCCEEDED";
-            case FAIL -> "FAILED";
-            case PAUSE -> "PAUSED";
-        };
-        events.accept(new Event.StageEnded(events.run(), events.now(), Optional.of(stage), Optional.empty(), outcome, report.reason(),
-                Optional.empty()));
-        // The report is written before the run ends, so that the journal's exit code is the one the process returns.
-        if (junit != null) {
-            code = junit(junit, stage, code);
-        }
-        end(outcome, code, report.reason());
-        if (json()) {
-            out().println(JsonReport.write(JsonReport.gate(events(), code).put("run", runId())));
-        } else {
-            out().println("gate " + stage + ": " + report.outcome() + " → " + report.decision() + " - " + report.reason());
-            report.checks().forEach(c -> out().println("  " + c.verdict().outcome() + "  " + c.name() + ": " + c.verdict().reason()));
-        }
-        return code;
     }
 }

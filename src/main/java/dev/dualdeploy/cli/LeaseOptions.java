@@ -9,6 +9,7 @@ import dev.dualdeploy.journal.StageLease;
 import dev.dualdeploy.targets.PlatformTargets;
 import dev.dualdeploy.targets.TargetException;
 import dev.dualdeploy.text.Text;
+import dev.dualdeploy.time.Abort;
 import dev.dualdeploy.time.Sleeper;
 import java.time.Duration;
 import java.util.Map;
@@ -66,10 +67,13 @@ final class LeaseOptions {
      *
      * @param kubernetesChanged whether this run writes to the stage's Kubernetes side
      * @param events where the lease's events and notices go (the journal), and the run id
+     * @param abort ends the wait for the lease at once: the keeper returned then holds nothing
+     *              ({@link LeaseKeeper#stoppedWaiting()}), and the caller ends the run aborted
      * @throws dev.dualdeploy.journal.LeaseHeldException if another run holds the lease after --wait-lock (exit 5)
      * @throws TargetException if the Kubernetes side this run changes cannot be reached (exit 4)
      */
-    LeaseKeeper hold(PlatformTargets platforms, String service, StageSpec stage, boolean kubernetesChanged, EventSink events) {
+    LeaseKeeper hold(PlatformTargets platforms, String service, StageSpec stage, boolean kubernetesChanged, EventSink events,
+                     Abort abort) {
         Duration wait = waitLock;
         String runId = events.run();
         Consumer<String> say = line -> events.accept(new Event.Notice(runId, events.now(), Optional.of(stage.name()),
@@ -82,7 +86,7 @@ final class LeaseOptions {
         try {
             Optional<StageLease> lease = platforms.lease(stage, service, holder(runId, System.getenv()));
             keeper = new LeaseKeeper(lease.orElseThrow(), runId, stage.name(), events.clock(), Sleeper.SYSTEM, events, say);
-            keeper.acquire(wait);
+            keeper.acquire(wait, abort);
             return keeper;
         } catch (TargetException unreachable) {
             if (kubernetesChanged) {

@@ -55,19 +55,27 @@ final class RollbackCommand extends BaseCommand {
             throw new UsageException(side == null ? "stage " + stage + " deploys to no side; name one with --side"
                     : "stage " + stage + " has no " + side + " side to roll back");
         }
-        EventSink events = begin(journal.journal, List.of(stage), Optional.empty());
-        StageResult report;
         Abort abort = Abort.create();
+        // In place before the run begins and until its result is printed (see DeployCommand).
         try (AbortSignals signals = new AbortSignals(abort, stage, spec.commandLine().getErr(), "finishing the rollback under way"
                 + " (it is the way back to a good release, so it is not undone), each side followed for at most the stage's"
-                + " timeout (" + Durations.format(stageSpec.timeout()) + ")");
-             PlatformTargets platforms = new PlatformTargets(CLOCK, Sleeper.SYSTEM);
-             LeaseKeeper held = lease.hold(platforms, config.service(), stageSpec, sides.contains(Side.KUBERNETES), events)) {
-            report = new Rollback(new GuardedTargets(platforms, held::lost), events, abort).run(stageSpec, sides);
+                + " timeout (" + Durations.format(stageSpec.timeout()) + ")")) {
+            EventSink events = begin(journal.journal, List.of(stage), Optional.empty());
+            StageResult report;
+            try (PlatformTargets platforms = new PlatformTargets(CLOCK, Sleeper.SYSTEM);
+                 LeaseKeeper held = lease.hold(platforms, config.service(), stageSpec, sides.contains(Side.KUBERNETES), events, abort)) {
+                if (abort.requested()) {
+                    report = abortedBeforeAnyChange(events, stage, Optional.empty(), abort, where(held, "the rollback"));
+                } else {
+                    // As deploy does: which run a kill stopped in this stage, said once this run holds the lease.
+                    sayInterrupted(journal.journal, stage);
+                    report = new Rollback(new GuardedTargets(platforms, held::lost), events, abort).run(stageSpec, sides);
+                }
+            }
+            int code = ExitCodes.of(report);
+            end(report.outcome().name(), code, report.reason());
+            Print.stage(out(), "rollback", report, events(), code, json(), runId());
+            return code;
         }
-        int code = ExitCodes.of(report);
-        end(report.outcome().name(), code, report.reason());
-        Print.stage(out(), "rollback", report, events(), code, json(), runId());
-        return code;
     }
 }

@@ -1,8 +1,13 @@
 package dev.dualdeploy.journal;
 
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -19,6 +24,10 @@ import java.util.Optional;
  * <p>A stage's last run is the newest run (run ids sort by the time they began) that started work on the stage. It was
  * interrupted when it wrote neither a {@link Event.StageEnded} for the stage nor a {@link Event.RunEnded}: it never said
  * how the stage ended. A run that ended the stage, or a newer run that did, means nothing is left interrupted.
+ *
+ * <p>The search is bounded, since it runs before every deploy and rollback: runs are read newest first, and of each only
+ * its first line (the run-started event, which names the run's stages) until one names this stage; only that run's file
+ * is read whole, and the search stops at the newest run that started the stage.
  */
 public final class Interrupted {
 
@@ -33,13 +42,20 @@ public final class Interrupted {
      */
     public record Run(String run, Optional<String> by, Instant started, Event last, boolean torn) {
 
-        /** One line for a person: {@code run <id> (<by>, <when>) was interrupted after: <last event>}. */
+        /**
+         * One line for a person: {@code run <id> (<by>, <when>) did not journal its end (killed, or its journal could not
+         * be written); its last event: <last event>}. Not "was interrupted": a run whose journal filled a disk may have
+         * ended well; the journal cannot tell the two apart, so the line says only what it knows.
+         */
         public String line() {
             String where = last.stage().map(s -> "[" + s + last.side().map(side -> "/" + side.label()).orElse("") + "] ").orElse("");
-            return "run " + run + " (" + by.orElse("unknown") + ", " + started.truncatedTo(ChronoUnit.SECONDS) + ") was interrupted after: "
-                    + where + last.message();
+            return "run " + run + " (" + by.orElse("unknown") + ", " + started.truncatedTo(ChronoUnit.SECONDS) + ") " + DID_NOT_END
+                    + "; its last event: " + where + last.message();
         }
     }
+
+    /** What the line says of the run: what the journal knows, not why. */
+    public static final String DID_NOT_END = "did not journal its end (killed, or its journal could not be written)";
 
     /** How many runs, newest first, are read at most to find a stage's last run: the search stays bounded. */
     static final int MAX_RUNS = 1_000;
@@ -61,6 +77,9 @@ public final class Interrupted {
             }
             RunLog log;
             try {
+                if (!names(journal, id, stage)) {
+                    continue;
+                }
                 log = journal.read(id);
             } catch (JournalException unreadable) {
                 continue; // a corrupt file is history's to report; it says nothing about this stage's last run
@@ -87,6 +106,36 @@ public final class Interrupted {
             return Optional.of(new Run(id, by, begun, events.get(events.size() - 1), log.torn()));
         }
         return Optional.empty();
+    }
+
+    /**
+     * Whether the run may have worked on the stage, from its first line alone: a run-started event that does not name
+     * the stage says no; anything else (a run-started that names it, another first event, an empty file) says maybe,
+     * and the whole file is read.
+     */
+    private static boolean names(Journal journal, String run, String stage) {
+        Path file = journal.file(run);
+        if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+            return false; // a journal holds only files; Journal.read would refuse it too
+        }
+        ByteArrayOutputStream line = new ByteArrayOutputStream(1024);
+        try (InputStream in = new BufferedInputStream(Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS), 8 * 1024)) {
+            for (int b = in.read(); b != '\n'; b = in.read()) {
+                if (b == -1 || line.size() >= Journal.MAX_LINE) {
+                    return true; // torn or too long: the whole read decides
+                }
+                line.write(b);
+            }
+        } catch (IOException e) {
+            return true; // the whole read says what is wrong
+        }
+        Event first;
+        try {
+            first = EventCodec.decode(line.toString(StandardCharsets.UTF_8), file + ": line 1");
+        } catch (RuntimeException corrupt) {
+            return true;
+        }
+        return !(first instanceof Event.RunStarted started) || started.stages().contains(stage);
     }
 
     /**

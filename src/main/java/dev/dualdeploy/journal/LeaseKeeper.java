@@ -2,6 +2,7 @@ package dev.dualdeploy.journal;
 
 import dev.dualdeploy.config.Durations;
 import dev.dualdeploy.text.Text;
+import dev.dualdeploy.time.Abort;
 import dev.dualdeploy.time.Sleeper;
 import java.time.Clock;
 import java.time.Duration;
@@ -48,6 +49,7 @@ public final class LeaseKeeper implements AutoCloseable {
     private volatile boolean closed;
     private volatile Instant lastRenewed;
     private volatile String lastFault;
+    private volatile boolean stoppedWaiting;
     private Thread renewer;
 
     /**
@@ -83,8 +85,19 @@ public final class LeaseKeeper implements AutoCloseable {
      *                          else the last failure once the wait ends (each one until then is said and retried)
      */
     public void acquire(Duration wait) {
+        acquire(wait, Abort.none());
+    }
+
+    /**
+     * As {@link #acquire(Duration)}, but an abort ends the wait at once (within {@link Abort}'s slice of a poll): no
+     * lease is taken after it was requested, and the keeper then holds nothing ({@link #holding()} is empty). A lease
+     * taken just before the abort is held; closing the keeper releases it.
+     *
+     * @return whether the lease is held (always true for {@link #none}); false only after an abort
+     */
+    public boolean acquire(Duration wait, Abort abort) {
         if (lease == null) {
-            return;
+            return true;
         }
         Instant start = clock.instant();
         Instant deadline = start.plus(wait);
@@ -92,6 +105,12 @@ public final class LeaseKeeper implements AutoCloseable {
         Instant faultSaid = null;
         Instant asked;
         while (true) {
+            if (abort.requested()) {
+                say.accept("stopped waiting for the lease on " + stage + ": the run was aborted (" + abort.reason().orElse("abort")
+                        + "); no lease was taken");
+                stoppedWaiting = true;
+                return false;
+            }
             asked = clock.instant();
             try {
                 holding = lease.take();
@@ -110,7 +129,7 @@ public final class LeaseKeeper implements AutoCloseable {
                     lastSaid = now;
                 }
                 Duration left = Duration.between(now, deadline);
-                sleeper.sleep(left.compareTo(POLL) < 0 ? left : POLL);
+                abort.sleep(sleeper, left.compareTo(POLL) < 0 ? left : POLL);
                 if (Thread.currentThread().isInterrupted()) {
                     throw held;
                 }
@@ -130,7 +149,7 @@ public final class LeaseKeeper implements AutoCloseable {
                     faultSaid = now;
                 }
                 Duration left = Duration.between(now, deadline);
-                sleeper.sleep(left.compareTo(POLL) < 0 ? left : POLL);
+                abort.sleep(sleeper, left.compareTo(POLL) < 0 ? left : POLL);
                 if (Thread.currentThread().isInterrupted()) {
                     throw fault;
                 }
@@ -143,6 +162,7 @@ public final class LeaseKeeper implements AutoCloseable {
         renewer = new Thread(this::renewLoop, "lease-" + lease.name());
         renewer.setDaemon(true);
         renewer.start();
+        return true;
     }
 
     /**
@@ -162,6 +182,11 @@ public final class LeaseKeeper implements AutoCloseable {
      */
     static Duration margin(Duration duration) {
         return duration.dividedBy(6);
+    }
+
+    /** Whether an abort ended {@link #acquire(Duration, Abort)} before the lease was taken. */
+    public boolean stoppedWaiting() {
+        return stoppedWaiting;
     }
 
     /** What is held, or empty before {@link #acquire} and for a stage without a lease. */

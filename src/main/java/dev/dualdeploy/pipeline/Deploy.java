@@ -97,6 +97,10 @@ public final class Deploy {
         Map<Side, TargetState> read = new EnumMap<>(Side.class);
         opened.forEach((side, target) -> read.put(side, target.current()));
         Rollouts.requirePresent(stage, opened, read, sides);
+        if (abort.requested()) {
+            return PutBack.beforeRollout(stage, Optional.of(release), "the preflight reads", "nothing was changed", opened, read, false,
+                    events, abort);
+        }
         Emit.stageStarted(events, stage.name(), "deploy", sides, Optional.of(release.image()), Optional.of(release.version()), read);
         Map<Side, TargetState> reconciled = LastGood.reconcile(stage, opened, read, events);
         ExecutorService returns = Executors.newFixedThreadPool(opened.size());
@@ -109,10 +113,21 @@ public final class Deploy {
         // A side rolled back since its last good record (just now, or by an earlier run shortly before) may have served
         // the release it was rolled back from within the last soak: that traffic must not be the baseline either.
         boolean rolledBack = before != reconciled || before.values().stream().anyMatch(state -> state.rolledBackFrom().isPresent());
+        if (abort.requested()) {
+            return before != reconciled
+                    ? PutBack.beforeRollout(stage, Optional.of(release), "the return of what an earlier run left", "the sides were returned"
+                    + " to the last good release; " + release.version() + " was not deployed", opened, before, true, events, abort)
+                    : PutBack.beforeRollout(stage, Optional.of(release), "the stage's preparation (before any rollout)",
+                    "nothing was changed", opened, before, true, events, abort);
+        }
         if (rolledBack && spec.checks().stream().anyMatch(Deploy::beforeDeploy)) {
             Emit.notice(events, stage.name(), null, "waiting " + Durations.format(spec.soak()) + " (the soak) before deploying, so that"
                     + " the gate's before-deploy baseline is the last good release's traffic, not that of the release it replaced");
-            judge.awaitBaseline(spec.soak());
+            if (!judge.awaitBaseline(spec.soak()) && abort.requested()) {
+                return PutBack.beforeRollout(stage, Optional.of(release), "the wait of one soak before deploying",
+                        (before != reconciled ? "the sides were returned to the last good release; " : "") + release.version()
+                                + " was not deployed", opened, before, true, events, abort);
+            }
         }
         Run run = new Run(stage, release, sides, rollbackOnFailure, before, rollouts);
         List<GateResult> runs = new ArrayList<>();

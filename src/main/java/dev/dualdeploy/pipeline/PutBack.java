@@ -9,6 +9,7 @@ import dev.dualdeploy.release.Release;
 import dev.dualdeploy.targets.DeployTarget;
 import dev.dualdeploy.targets.TargetState;
 import dev.dualdeploy.time.Abort;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -62,6 +63,36 @@ final class PutBack {
         String reason = what(abort, during) + ": nothing was changed";
         aborted(stage, StageOutcome.ABORTED + ": " + reason, events, abort);
         return reason;
+    }
+
+    /**
+     * The run was aborted before any rollout of its release began (during the preflight reads, the return of what an
+     * earlier run left, or the wait before deploying): says where it really was, ends the stage if it started, and
+     * returns the stage's ABORTED result. Nothing is put back: this run changed nothing that is not on the stage's last
+     * good release.
+     *
+     * @param during where the abort found the run, such as {@code the preflight reads}
+     * @param done what the stage was left with, such as {@code nothing was changed}
+     * @param states what each side runs, as last read
+     * @param stageStarted whether the stage's start was journaled (its end then is too)
+     */
+    static StageResult beforeRollout(StageSpec stage, Optional<Release> release, String during, String done,
+                                     Map<Side, DeployTarget> opened, Map<Side, TargetState> states, boolean stageStarted,
+                                     EventSink events, Abort abort) {
+        String reason = what(abort, during) + ": " + done;
+        aborted(stage, StageOutcome.ABORTED + ": " + reason, events, abort);
+        List<SideResult> sides = new ArrayList<>();
+        states.forEach((side, state) -> sides.add(new SideResult(side, opened.get(side).describe(), Optional.empty(), Optional.empty(),
+                Optional.empty(), state, Duration.ZERO)));
+        Parity parity = Parity.of(states);
+        StageResult result = new StageResult(stage.name(), release, StageOutcome.ABORTED, reason, parity, sides);
+        if (stageStarted) {
+            // What the sides run, as read before: the results read the stage's last read-back.
+            Emit.readBack(events, stage.name(), Rollouts.describe(opened), states);
+            Emit.parity(events, stage.name(), parity);
+            Emit.stageEnded(events, result);
+        }
+        return result;
     }
 
     /** Says that a rollback under way when the run was aborted was followed to its end: it is the way back. */

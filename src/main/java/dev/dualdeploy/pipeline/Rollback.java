@@ -91,18 +91,16 @@ public final class Rollback {
         String to = plan.to().orElseThrow();
         String label = label(to, before);
         String staying = plan.staying().isEmpty() ? "" : Side.labels(plan.staying()) + " already runs it";
+        if (abort.requested()) {
+            // Before any rollback started: the stage began (journaled), so it ends too; no rollback is said to start.
+            return PutBack.beforeRollout(stage, Optional.empty(), "the rollback's preparation", "nothing was changed", opened, before,
+                    true, events, abort);
+        }
         if (plan.moving().isEmpty()) {
             Emit.notice(events, stage.name(), null, "rolling back no side to " + label + "; " + staying);
         } else {
             Emit.rollbackStarted(events, stage.name(), null, plan.moving(), "asked for, to " + label + (staying.isEmpty() ? "" : "; " + staying),
                     Optional.of(to));
-        }
-        if (abort.requested()) {
-            String reason = PutBack.nothingChanged(stage, "the rollback's preparation", events, abort);
-            List<SideResult> reports = new ArrayList<>();
-            sides.forEach(side -> reports.add(new SideResult(side, opened.get(side).describe(), Optional.empty(), Optional.empty(),
-                    Optional.empty(), before.get(side), Duration.ZERO)));
-            return unchanged(stage, opened, before, StageOutcome.ABORTED, reason, reports);
         }
         Rollouts rollouts = new Rollouts(targets, events, abort);
         Map<Side, String> errors = new EnumMap<>(Side.class);

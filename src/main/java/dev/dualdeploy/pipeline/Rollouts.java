@@ -93,6 +93,10 @@ public final class Rollouts {
         for (Side side : opened.keySet()) {
             read.put(side, opened.get(side).current());
         }
+        if (ownsStage && abort.requested()) {
+            return PutBack.beforeRollout(stage, Optional.of(release), "the preflight reads", "nothing was changed", opened, read, false,
+                    events, abort);
+        }
         if (ownsStage) {
             Emit.stageStarted(events, stage.name(), "deploy", sides, Optional.of(release.image()), Optional.of(release.version()), read);
         }
@@ -108,7 +112,17 @@ public final class Rollouts {
         try {
             if (markGood) {
                 // A promotion returns the leftovers itself, once, before its first deploy (see LastGood above).
+                Map<Side, TargetState> reconciled = before;
                 before = Recovery.returnLeftovers(stage, opened, before, release, false, this, pool, events);
+                if (abort.requested()) {
+                    // No rollout of the release began: the abort is said where it found the run, and nothing is put back.
+                    return before != reconciled
+                            ? PutBack.beforeRollout(stage, Optional.of(release), "the return of what an earlier run left", "the sides"
+                            + " were returned to the last good release; " + release.version() + " was not deployed", opened, before, true,
+                            events, abort)
+                            : PutBack.beforeRollout(stage, Optional.of(release), "the stage's preparation (before any rollout)",
+                            "nothing was changed", opened, before, true, events, abort);
+                }
             }
             Map<Side, TargetState> from = before;
             Map<Side, RolloutResult> rollouts;

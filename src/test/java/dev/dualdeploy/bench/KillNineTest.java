@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.dualdeploy.bench.ChaosBench.Kind;
 import dev.dualdeploy.bench.ChaosBench.KillPoint;
 import dev.dualdeploy.cli.DualDeployCommand;
+import dev.dualdeploy.journal.Interrupted;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -62,7 +63,7 @@ class KillNineTest {
             if (!result.converged()) {
                 failures.add(what + ": " + result.problems() + "\n  re-run printed:\n" + result.rerunLog());
             }
-            if (result.rerunLog().contains(") was interrupted after: ")) {
+            if (result.rerunLog().contains(") " + Interrupted.DID_NOT_END + "; its last event: ")) {
                 named++;
             }
             if (point.rerun() != point.killed() && result.rerunLog().contains("never passed here")) {

@@ -7,18 +7,23 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.dualdeploy.config.ConfigLoader;
 import dev.dualdeploy.config.DualDeploySpec;
 import dev.dualdeploy.config.Side;
+import dev.dualdeploy.journal.Event;
+import dev.dualdeploy.journal.JournalJson;
 import dev.dualdeploy.local.LocalEnvironment;
 import dev.dualdeploy.release.Release;
 import dev.dualdeploy.targets.PlatformTargets;
+import dev.dualdeploy.targets.kubernetes.KubernetesLease;
 import dev.dualdeploy.time.Sleeper;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -116,6 +121,104 @@ class AbortTest {
         }
         assertThat(runs("preprod", Side.LEGACY)).contains(before.digest());
         assertThat(runs("preprod", Side.KUBERNETES)).contains(before.digest());
+    }
+
+    /**
+     * Review item 2: a SIGTERM as soon as the run has started (here while it would have been reading three hundred
+     * earlier runs of another stage from the journal, before the handlers were installed) ends the run in a defined
+     * state: exit 6, ABORTED in one JSON document, the run's end journaled, and the stage on the release it ran.
+     */
+    @Test
+    void sigtermAtOnceAfterTheRunStartedEndsItAbortedWithOneJsonDocument(@TempDir Path journal) throws Exception {
+        Release before = env.release("0.9.0");
+        earlierRuns(journal, "prod", 300);
+
+        String run;
+        try (Child child = Child.start("deploy", "-f", env.config().toString(), "--stage", "beta", "--image",
+                env.release("1.2.0").image(), "--output", "json", "--journal", journal.toString())) {
+            child.awaitLine(line -> line.startsWith("run "));
+            child.signal("TERM");
+
+            assertThat(child.exit()).as(child.err()).isEqualTo(ExitCodes.ABORTED);
+            JsonNode json = child.json();
+            assertThat(json.get("outcome").asText()).as(child.err()).isEqualTo("ABORTED");
+            run = json.get("run").asText();
+        }
+        assertThat(Files.readAllLines(journal.resolve(run + ".jsonl"))).last().asString().contains("\"type\":\"run-ended\"")
+                .contains("\"outcome\":\"ABORTED\"");
+        assertThat(runs("beta", Side.LEGACY)).contains(before.digest());
+        assertThat(runs("beta", Side.KUBERNETES)).contains(before.digest());
+    }
+
+    /**
+     * Review item 3: a SIGTERM while the run waits for the lease another run holds (--wait-lock 10m) ends the wait at
+     * once: no lease taken, nothing changed, exit 6, aborted and run-ended journaled, and no interrupted run named (it
+     * would be said only once the lease is held).
+     */
+    @Test
+    void sigtermWhileWaitingForTheLeaseStopsAtOnceTakingNoLease(@TempDir Path journal) throws Exception {
+        Release before = env.release("0.9.0");
+        KubernetesLease other = new KubernetesLease(env.kubernetes().client(), "beta", "dualdeploy-loan-api-beta",
+                "20261201T000000.000Z-00000000000000aa someone-else", Duration.ofMinutes(5), Clock.systemUTC());
+        other.take();
+        try (Child child = Child.start("deploy", "-f", env.config().toString(), "--stage", "beta", "--image",
+                env.release("1.2.0").image(), "--wait-lock", "10m", "--journal", journal.toString())) {
+            child.awaitLine(line -> line.startsWith("[beta] waiting for the lease on beta, held by "));
+            long signalled = System.nanoTime();
+            child.signal("TERM");
+
+            assertThat(child.exit()).as(child.err()).isEqualTo(ExitCodes.ABORTED);
+            assertThat(Duration.ofNanos(System.nanoTime() - signalled)).as("ended at once").isLessThan(Duration.ofSeconds(20));
+            assertThat(child.err()).contains("[beta] stopped waiting for the lease on beta: the run was aborted (SIGTERM); no lease was taken")
+                    .contains("[beta] ABORTED: aborted (SIGTERM) while waiting for the stage lease: nothing was changed")
+                    .doesNotContain("acquired").doesNotContain("did not journal its end");
+            assertThat(child.out()).startsWith("deploy beta: ABORTED - aborted (SIGTERM) while waiting for the stage lease");
+        } finally {
+            assertThat(other.release().released()).as("the other run still held the lease").isTrue();
+        }
+        String journaled = Files.readString(Files.list(journal).findFirst().orElseThrow());
+        assertThat(journaled).contains("\"type\":\"aborted\"").contains("\"type\":\"run-ended\"").doesNotContain("lock-acquired");
+        assertThat(runs("beta", Side.KUBERNETES)).contains(before.digest());
+    }
+
+    /**
+     * Review item 8: {@code gate --output json} under SIGTERM stops at the next window and ends the run ABORTED: exit 6,
+     * one JSON document, the run's end journaled.
+     */
+    @Test
+    void sigtermMidGateCommandEndsItAbortedWithOneJsonDocument(@TempDir Path journal) throws Exception {
+        try (Child child = Child.start("gate", "-f", env.config().toString(), "--stage", "prod", "--output", "json",
+                "--journal", journal.toString())) {
+            child.awaitLine(line -> line.startsWith("[prod/") && line.contains("] gate window 1/60: "));
+            child.signal("TERM");
+
+            assertThat(child.exit()).as(child.err()).isEqualTo(ExitCodes.ABORTED);
+            assertThat(child.err()).contains("[prod] SIGTERM received: aborting; nothing new starts; ending the gate at its next window");
+            JsonNode json = child.json();
+            assertThat(json.get("exitCode").asInt()).isEqualTo(ExitCodes.ABORTED);
+            assertThat(json.get("aborted").asText()).startsWith("aborted (SIGTERM) during the gate, after ");
+        }
+        String journaled = Files.readString(Files.list(journal).findFirst().orElseThrow());
+        assertThat(journaled).contains("\"type\":\"aborted\"").contains("\"outcome\":\"ABORTED\"")
+                .contains("\"type\":\"run-ended\"");
+    }
+
+    /** Writes {@code count} finished runs of {@code stage}, about 15 KB each, into the journal directory. */
+    static void earlierRuns(Path journal, String stage, int count) throws IOException {
+        Files.createDirectories(journal);
+        Instant at = Instant.parse("2026-11-01T00:00:00Z");
+        for (int i = 0; i < count; i++) {
+            String id = String.format("20261101T00%02d%02d.000Z-%016x", i / 60, i % 60, i + 1);
+            StringBuilder file = new StringBuilder(JournalJson.tree(new Event.RunStarted(id, at, Optional.empty(), Optional.empty(),
+                    "deploy", List.of(stage), Optional.empty(), Optional.empty(), Optional.empty())).toString()).append('\n');
+            for (int line = 0; line < 100; line++) {
+                file.append(JournalJson.tree(new Event.Notice(id, at, Optional.of(stage), Optional.empty(), "x".repeat(120))).toString())
+                        .append('\n');
+            }
+            file.append(JournalJson.tree(new Event.RunEnded(id, at, Optional.empty(), Optional.empty(), "SUCCEEDED", 0, "done")))
+                    .append('\n');
+            Files.writeString(journal.resolve(id + ".jsonl"), file);
+        }
     }
 
     /** The digest that runs on a side, read back from its platform. */

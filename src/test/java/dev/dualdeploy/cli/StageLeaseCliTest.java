@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.dualdeploy.config.Side;
+import dev.dualdeploy.journal.Event;
+import dev.dualdeploy.journal.JournalJson;
 import dev.dualdeploy.local.LocalEnvironment;
 import dev.dualdeploy.release.Release;
 import dev.dualdeploy.testing.Cli;
@@ -17,7 +19,9 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
@@ -146,6 +150,49 @@ class StageLeaseCliTest {
                 + " change, cannot be reached (").contains("connection refused by https://127.0.0.1:1");
         assertThat(both.code()).as(both.err()).isEqualTo(ExitCodes.NEEDS_ATTENTION);
         assertThat(both.err()).contains("error: cannot take the lease of stage beta: cannot read lease beta/dualdeploy-loan-api-beta:");
+    }
+
+    /**
+     * Review items 4 and 9: a run of prod that did not journal its end is named by rollback (as by deploy), and only
+     * once this run holds the lease: while another run holds it (it may be that very run, alive) nothing is said of it.
+     */
+    @Test
+    void rollbackNamesARunThatDidNotJournalItsEndOnlyOnceItHoldsTheLease(@TempDir Path journal) throws Exception {
+        String killed = "20261201T060000.000Z-00000000000000b1";
+        Instant at = Instant.parse("2026-12-01T06:00:00Z");
+        Files.createDirectories(journal);
+        Files.writeString(journal.resolve(killed + ".jsonl"), String.join("\n",
+                JournalJson.tree(new Event.RunStarted(killed, at, Optional.empty(), Optional.empty(), "deploy", List.of("prod"),
+                        Optional.empty(), Optional.empty(), Optional.of("jenkins-loan-api-main-7"))).toString(),
+                JournalJson.tree(new Event.StageStarted(killed, at, Optional.of("prod"), Optional.empty(), "deploy", List.of(Side.KUBERNETES),
+                        Optional.empty(), Optional.empty(), List.of())).toString(),
+                JournalJson.tree(new Event.RolloutProgress(killed, at, Optional.of("prod"), Optional.of(Side.KUBERNETES),
+                        "updated 1/2, ready 0/2")).toString()) + "\n");
+        GenericKubernetesResource foreign = new GenericKubernetesResource();
+        foreign.setApiVersion("coordination.k8s.io/v1");
+        foreign.setKind("Lease");
+        foreign.setMetadata(new ObjectMetaBuilder().withName("dualdeploy-loan-api-prod").withNamespace("prod").build());
+        foreign.setAdditionalProperty("spec", Map.of("holderIdentity", killed, "leaseDurationSeconds", 60,
+                "renewTime", "2026-12-01T10:00:00.000000Z"));
+        env.kubernetes().client().genericKubernetesResources(LEASES).inNamespace("prod").resource(foreign).create();
+        Run refused;
+        Run rollback;
+        try {
+            refused = Cli.run("rollback", "-f", config, "--stage", "prod", "--journal", journal.toString());
+            env.kubernetes().client().genericKubernetesResources(LEASES).inNamespace("prod").withName("dualdeploy-loan-api-prod").delete();
+            rollback = Cli.run("rollback", "-f", config, "--stage", "prod", "--journal", journal.toString());
+        } finally {
+            // The Lease object stays after a run (its holder cleared); other tests of prod create their own.
+            env.kubernetes().client().genericKubernetesResources(LEASES).inNamespace("prod").withName("dualdeploy-loan-api-prod").delete();
+        }
+
+        assertThat(refused.code()).as(refused.err()).isEqualTo(ExitCodes.LEASED);
+        assertThat(refused.err()).doesNotContain("did not journal its end");
+        String named = "[prod] run " + killed + " (jenkins-loan-api-main-7, 2026-12-01T06:00:00Z) did not journal its end (killed, or"
+                + " its journal could not be written); its last event: [prod/kubernetes] updated 1/2, ready 0/2";
+        assertThat(rollback.err()).contains(named);
+        assertThat(rollback.err().indexOf(named)).as("said after the lease is held")
+                .isGreaterThan(rollback.err().indexOf("[prod] lease dualdeploy-loan-api-prod acquired as "));
     }
 
     /** Review item 15: a refusal is journaled as LEASED with exit 5, not as an ERROR. */

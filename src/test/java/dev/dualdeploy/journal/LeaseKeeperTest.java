@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import dev.dualdeploy.local.KubernetesSimulator;
 import dev.dualdeploy.targets.TargetException;
 import dev.dualdeploy.targets.kubernetes.KubernetesLease;
+import dev.dualdeploy.time.Abort;
 import dev.dualdeploy.time.Sleeper;
 import dev.dualdeploy.time.SteppedClock;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
@@ -244,6 +245,32 @@ class LeaseKeeperTest {
         assertThat(steps.polls).hasSize(16).endsWith(Duration.ofSeconds(1));
         assertThat(clock.instant()).isEqualTo(T0.plusSeconds(31));
         assertThat(events).isEmpty();
+    }
+
+    /**
+     * Review item 3: an abort (SIGTERM) during a --wait-lock of ten minutes ends the wait within a slice of a poll: no
+     * lease is taken after it, nothing is journaled as acquired, and the other run still holds it.
+     */
+    @Test
+    void anAbortEndsTheWaitForTheLeaseAtOnceAndTakesNoLease() {
+        lease("run-a").take();
+        Abort abort = Abort.create();
+        Sleeper signalled = duration -> {
+            steps.sleep(duration);
+            if (!clock.instant().isBefore(T0.plusSeconds(5)) && !abort.requested()) {
+                abort.request("SIGTERM");
+            }
+        };
+        keeper = new LeaseKeeper(lease("run-b"), RUN, "prod", clock, signalled, events::add, said::add);
+
+        boolean held = keeper.acquire(Duration.ofMinutes(10), abort);
+
+        assertThat(held).isFalse();
+        assertThat(keeper.holding()).isEmpty();
+        assertThat(clock.instant()).as("stopped within a slice of the abort").isBefore(T0.plusSeconds(5).plusMillis(200));
+        assertThat(spec().get("holderIdentity")).isEqualTo("run-a");
+        assertThat(events).isEmpty();
+        assertThat(said).last().isEqualTo("stopped waiting for the lease on prod: the run was aborted (SIGTERM); no lease was taken");
     }
 
     /** A lease that delegates to {@code real}, whose calls the test can make fail or hang. */

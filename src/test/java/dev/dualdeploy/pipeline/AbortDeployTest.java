@@ -75,4 +75,31 @@ class AbortDeployTest extends LocalStageTest {
                 + " not on its last good release (each followed for at most 2m)");
         assertThat(events).noneMatch(e -> e.startsWith("[prod] gate canary window 3/"));
     }
+
+    /**
+     * Review items 3 and 10: a promotion aborted before its first write (during the preflight reads) stops there: no
+     * stage started, no gate, no wait, nothing changed, and the reason says where it was.
+     */
+    @Test
+    void anAbortBeforeThePromotionChangedAnythingStopsAtThePreflightReads() {
+        Abort abort = Abort.create();
+        abort.request("SIGTERM");
+        int updates = env.ecs().calls("UpdateService");
+        events.clear();
+
+        MetricsProvider unasked = (query, window) -> {
+            throw new AssertionError("no gate window is measured once aborted");
+        };
+        SteppedClock stepped = new SteppedClock(Instant.now());
+
+        StageResult report = new Deploy(targets, sink, stage -> new Gate(LocalEnvironment.SERVICE, stage.name(), stage.gate(),
+                unasked, stepped, stepped, sink, abort), Clock.systemUTC(), abort).run(canaryStage(), NEXT, BOTH, true, true);
+
+        assertThat(report.outcome()).as(report.reason()).isEqualTo(StageOutcome.ABORTED);
+        assertThat(report.reason()).isEqualTo("aborted (SIGTERM) during the preflight reads: nothing was changed");
+        assertThat(events).contains("[prod] ABORTED: aborted (SIGTERM) during the preflight reads: nothing was changed")
+                .noneMatch(e -> e.contains("waiting ") || e.contains("gate"));
+        assertThat(env.ecs().calls("UpdateService")).isEqualTo(updates);
+        assertThat(runs(Side.KUBERNETES)).contains(GOOD.digest());
+    }
 }

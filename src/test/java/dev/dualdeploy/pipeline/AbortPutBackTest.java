@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
@@ -46,34 +47,51 @@ class AbortPutBackTest extends LocalStageTest {
         assertThat(events).noneMatch(e -> e.startsWith("[prod] put back: "));
     }
 
+    /** Review item 10: an abort before any rollout says where it found the run (not "during the rollout of"). */
     @Test
-    void aDeployAbortedBeforeItsRolloutsChangesNothing() {
+    void aDeployAbortedBeforeItsRolloutsChangesNothingAndSaysWhereItWas() {
         Abort abort = Abort.create();
         abort.request("SIGINT");
+        List<Event> journaled = new CopyOnWriteArrayList<>();
 
-        StageResult report = new Rollouts(targets, sink, abort).run(stage(), NEXT, BOTH, true);
+        StageResult report = new Rollouts(targets, recording(journaled), abort).run(stage(), NEXT, BOTH, true);
 
         assertThat(report.outcome()).as(report.reason()).isEqualTo(StageOutcome.ABORTED);
-        assertThat(report.reason()).isEqualTo("aborted (SIGINT) during the rollout of 1.2.0; no side needed a rollback: every"
-                + " side runs its last good release");
-        assertThat(events).contains("[prod/legacy] FAILED: not started: the run was aborted (0.0s)",
-                "[prod/kubernetes] FAILED: not started: the run was aborted (0.0s)");
+        assertThat(report.reason()).isEqualTo("aborted (SIGINT) during the preflight reads: nothing was changed");
+        assertThat(events).contains("[prod] ABORTED: aborted (SIGINT) during the preflight reads: nothing was changed")
+                .noneMatch(e -> e.contains("not started"));
+        assertThat(journaled).noneMatch(e -> e instanceof Event.StageStarted || e instanceof Event.RolloutStarted)
+                .anyMatch(Event.Aborted.class::isInstance);
         assertThat(runs(Side.LEGACY)).contains(GOOD.digest());
         assertThat(runs(Side.KUBERNETES)).contains(GOOD.digest());
     }
 
+    /** Review item 10: a rollback aborted in its preparation journals the stage's end, and starts no rollback. */
     @Test
-    void aRollbackAbortedBeforeItStartsChangesNothing() {
+    void aRollbackAbortedBeforeItStartsChangesNothingAndEndsTheStage() {
         Abort abort = Abort.create();
         abort.request("SIGTERM");
+        List<Event> journaled = new CopyOnWriteArrayList<>();
 
-        StageResult report = new Rollback(targets, sink, abort).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
+        StageResult report = new Rollback(targets, recording(journaled), abort).run(stage(), List.of(Side.LEGACY, Side.KUBERNETES));
 
         assertThat(report.outcome()).isEqualTo(StageOutcome.ABORTED);
         assertThat(report.reason()).isEqualTo("aborted (SIGTERM) during the rollback's preparation: nothing was changed");
+        assertThat(journaled).noneMatch(Event.RollbackStarted.class::isInstance);
+        assertThat(journaled).filteredOn(Event.StageEnded.class::isInstance).singleElement()
+                .satisfies(e -> assertThat(((Event.StageEnded) e).outcome()).isEqualTo("ABORTED"));
         assertThat(runs(Side.LEGACY)).contains(GOOD.digest());
         assertThat(runs(Side.KUBERNETES)).contains(GOOD.digest());
     }
+
+    /** The test's sink, keeping every event in {@code journaled} too. */
+    private EventSink recording(List<Event> journaled) {
+        return EventSink.of(sink.run(), sink.clock(), event -> {
+            journaled.add(event);
+            sink.accept(event);
+        });
+    }
+
     @Test
     void aRollbackAbortedWhileUnderWayIsFinishedAndEndsAborted() {
         Abort abort = Abort.create();
