@@ -183,10 +183,13 @@ abstract class BaseCommand implements Callable<Integer> {
     static StageResult abortedBeforeAnyChange(EventSink events, String stage, Optional<Release> release, Abort abort, String where) {
         String reason = "aborted (" + abort.reason().orElse("abort") + ") " + where + ": nothing was changed";
         events.accept(new Event.Aborted(events.run(), events.now(), Optional.of(stage), Optional.empty(), abort.reason().orElse("abort")));
-        events.accept(new Event.Notice(events.run(), events.now(), Optional.of(stage), Optional.empty(), StageOutcome.ABORTED + ": " + reason));
         // The sides were not read: their parity is unknown, though this run changed nothing on them.
         Parity unread = new Parity(Parity.Outcome.UNREADABLE, "parity unknown: the sides were not read (the run was aborted"
                 + " before it read them; it changed nothing)");
+        // The stage ends in the events too: the results (the JSON) are read from them.
+        events.accept(new Event.StageEnded(events.run(), events.now(), Optional.of(stage), Optional.empty(),
+                StageOutcome.ABORTED.name(), reason, Optional.of(Event.ParityStatus.UNREADABLE), Optional.of(unread.reason()),
+                List.of()));
         return new StageResult(stage, release, StageOutcome.ABORTED, reason, unread, List.of());
     }
 
