@@ -40,7 +40,15 @@ public final class DualDeployCommand {
         PrintWriter out = Secrets.writer(stdout, true);
         PrintWriter err = Secrets.writer(stderr, true);
         try {
-            return execute(args, out, err);
+            int code = execute(args, out, err);
+            out.flush();
+            // A result that could not be written (a closed pipe, a full disk) is said, not lost in silence; the exit
+            // code stays the command's, which a run that began has journaled already.
+            if (out.checkError() || stdout.checkError()) {
+                err.println("error: the result could not be written to standard output (a closed pipe or a full disk?);"
+                        + " the command ended with exit code " + code);
+            }
+            return code;
         } finally {
             out.flush();
             err.flush();
@@ -58,15 +66,7 @@ public final class DualDeployCommand {
         line.setParameterExceptionHandler((e, given) -> rejected(e, json(given), out, err));
         line.setExecutionExceptionHandler((e, cmd, parsed) -> handle(e, cmd, root, err));
         try {
-            int code = line.execute(args);
-            // A result that could not be written (a closed pipe, a full disk) is said, not lost in silence; the exit
-            // code stays the command's, which a run that began has journaled already.
-            if (out.checkError()) {
-                err.println("error: the result could not be written to standard output (a closed pipe or a full disk?);"
-                        + " the command ended with exit code " + code);
-                err.flush();
-            }
-            return code;
+            return line.execute(args);
         } catch (StackOverflowError | OutOfMemoryError e) {
             // picocli hands only Exceptions to the handler above; an Error would end the JVM with a stack trace and,
             // under --output json, an empty stdout that the Jenkins step cannot read.
