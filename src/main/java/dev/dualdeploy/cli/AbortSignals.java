@@ -1,6 +1,5 @@
 package dev.dualdeploy.cli;
 
-import dev.dualdeploy.text.Text;
 import dev.dualdeploy.time.Abort;
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;
@@ -48,10 +47,7 @@ final class AbortSignals implements AutoCloseable {
                 ? signal + " received: aborting; nothing new starts; " + stopping
                 : signal + " received again: still " + stopping + "; stopping half-way would leave the stage in no defined"
                 + " state, so this goes on (kill -9 ends it at once; a re-run of the same command converges)";
-        synchronized (err) {
-            err.println(Text.line("[" + stage + "] " + message));
-            err.flush();
-        }
+        RunRecorder.say(err, "[" + stage + "] " + message);
     }
 
     /** Gives the signals their handlers from before back. */

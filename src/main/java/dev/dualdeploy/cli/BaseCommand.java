@@ -165,13 +165,7 @@ abstract class BaseCommand implements Callable<Integer> {
      * run named is not a live one.
      */
     void sayInterrupted(Path journal, String stage) {
-        Interrupted.line(journal, stage, runId()).ifPresent(line -> {
-            PrintWriter err = spec.commandLine().getErr();
-            synchronized (err) {
-                err.println("[" + stage + "] " + Text.line(line));
-                err.flush();
-            }
-        });
+        Interrupted.line(journal, stage, runId()).ifPresent(line -> RunRecorder.say(spec.commandLine().getErr(), "[" + stage + "] " + line));
     }
 
     /**

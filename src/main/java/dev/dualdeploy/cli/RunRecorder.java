@@ -118,15 +118,20 @@ final class RunRecorder implements EventSink {
     }
 
     private void warn(String message) {
-        synchronized (err) {
-            err.println("warning: " + Text.line(message));
-            err.flush();
-        }
+        say(err, "warning: " + message);
     }
 
     private void print(Event event) {
+        say(err, ProgressLines.line(event));
+    }
+
+    /**
+     * The one printer of the lines a person reads on stderr (progress, warnings, the signal and interrupted-run lines):
+     * one escaped line, whole, even when a signal handler's thread prints beside the engine's.
+     */
+    static void say(PrintWriter err, String line) {
         synchronized (err) {
-            err.println(Text.line(ProgressLines.line(event)));
+            err.println(Text.line(line));
             err.flush();
         }
     }
