@@ -67,14 +67,14 @@ final class PutBack {
 
     /**
      * The run was aborted before any rollout of its release began (during the preflight reads, the return of what an
-     * earlier run left, or the wait before deploying): says where it really was, ends the stage if it started, and
+     * earlier run left, or the wait before deploying): says where it really was, ends the stage, and
      * returns the stage's ABORTED result. Nothing is put back: this run changed nothing that is not on the stage's last
      * good release.
      *
      * @param during where the abort found the run, such as {@code the preflight reads}
      * @param done what the stage was left with, such as {@code nothing was changed}
      * @param states what each side runs, as last read
-     * @param stageStarted whether the stage's start was journaled (its end then is too)
+     * @param stageStarted whether the stage's start was journaled (its end is journaled either way)
      */
     static StageResult beforeRollout(StageSpec stage, Optional<Release> release, String during, String done,
                                      Map<Side, DeployTarget> opened, Map<Side, TargetState> states, boolean stageStarted,
@@ -86,12 +86,11 @@ final class PutBack {
                 Optional.empty(), state, Duration.ZERO)));
         Parity parity = Parity.of(states);
         StageResult result = new StageResult(stage.name(), release, StageOutcome.ABORTED, reason, parity, sides);
-        if (stageStarted) {
-            // What the sides run, as read before: the results read the stage's last read-back.
-            Emit.readBack(events, stage.name(), Rollouts.describe(opened), states);
-            Emit.parity(events, stage.name(), parity);
-            Emit.stageEnded(events, result);
-        }
+        // The stage ends in the events whether or not its start was journaled: the results (the JSON) are read from them.
+        // What the sides run, as read before: the results read the stage's last read-back.
+        Emit.readBack(events, stage.name(), Rollouts.describe(opened), states);
+        Emit.parity(events, stage.name(), parity);
+        Emit.stageEnded(events, result);
         return result;
     }
 

@@ -123,7 +123,8 @@ public final class JsonReport {
      */
     public static ObjectNode stage(String command, List<Event> events, int exitCode) {
         Event.StageEnded end = events.stream().filter(Event.StageEnded.class::isInstance).map(Event.StageEnded.class::cast)
-                .reduce((a, b) -> b).orElseThrow(() -> new IllegalArgumentException("no stage ended in the run's events"));
+                .reduce((a, b) -> b).or(() -> endedByTheRun(events))
+                .orElseThrow(() -> new IllegalArgumentException("no stage ended in the run's events"));
         List<Event> stage = events.stream().filter(e -> e.stage().equals(end.stage())).toList();
         ObjectNode root = header(command, exitCode);
         root.put("stage", end.stage().orElse(null)).put("outcome", end.outcome()).put("reason", end.reason());
@@ -137,6 +138,22 @@ public final class JsonReport {
         ArrayNode gates = root.putArray("gates");
         gateRuns(stage).forEach(gates::add);
         return root;
+    }
+
+    /**
+     * A run that ended before any stage did (an abort or an error before the engine said a stage ended): its result is
+     * the run's end, on the stage it named last, with nothing known of the sides. One JSON document, with the exit code
+     * the process returns, whatever path ended the run.
+     */
+    private static Optional<Event.StageEnded> endedByTheRun(List<Event> events) {
+        Optional<Event.RunEnded> ran = events.stream().filter(Event.RunEnded.class::isInstance).map(Event.RunEnded.class::cast)
+                .reduce((a, b) -> b);
+        Optional<String> stage = events.stream().map(Event::stage).flatMap(Optional::stream).reduce((a, b) -> b)
+                .or(() -> events.stream().filter(Event.RunStarted.class::isInstance).map(Event.RunStarted.class::cast)
+                        .flatMap(r -> r.stages().stream()).findFirst());
+        return ran.map(r -> new Event.StageEnded(r.run(), r.at(), stage, Optional.empty(), r.outcome(), r.reason(),
+                Optional.of(Event.ParityStatus.UNREADABLE), Optional.of("parity unknown: the run ended before the sides were"
+                        + " read back"), List.of()));
     }
 
     /**
