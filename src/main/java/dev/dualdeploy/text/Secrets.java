@@ -1,5 +1,6 @@
 package dev.dualdeploy.text;
 
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import java.io.PrintWriter;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
@@ -25,10 +26,11 @@ import java.util.regex.Pattern;
 public final class Secrets {
 
     /**
-     * The shortest value registered. A shorter one ({@code "1"}, {@code "true"}, an empty password) would mask every
-     * occurrence of ordinary text and mangle messages, and is guessed in no time anyway.
+     * The shortest value registered. A shorter one ({@code "1"}, {@code "true"}, {@code "sandbox"}, an empty password)
+     * would mask every occurrence of ordinary text (a stage's name, a JSON key) and mangle results and journal lines, and
+     * is guessed in no time anyway.
      */
-    public static final int MIN_LENGTH = 6;
+    public static final int MIN_LENGTH = 8;
 
     private static final Set<String> VALUES = ConcurrentHashMap.newKeySet();
 
@@ -64,6 +66,15 @@ public final class Secrets {
         }
         String secret = value.strip();
         VALUES.add(secret);
+        // As each sink writes it: escaped for a line (Text.escape), inside a JSON string (the journal, --output json),
+        // both, and in XML (the JUnit report); the raw value no longer matches once a quote, a backslash or a control
+        // character in it is encoded.
+        String escaped = Text.escape(secret);
+        VALUES.add(escaped);
+        VALUES.add(json(secret));
+        VALUES.add(json(escaped));
+        VALUES.add(xml(secret));
+        VALUES.add(xml(escaped));
         byte[] bytes = secret.getBytes(StandardCharsets.UTF_8);
         VALUES.add(Base64.getEncoder().encodeToString(bytes));
         VALUES.add(Base64.getUrlEncoder().withoutPadding().encodeToString(bytes));
@@ -74,6 +85,14 @@ public final class Secrets {
             sorted.sort(Comparator.comparingInt(String::length).reversed());
             longestFirst = List.copyOf(sorted);
         }
+    }
+
+    private static String json(String value) {
+        return new String(JsonStringEncoder.getInstance().quoteAsString(value));
+    }
+
+    private static String xml(String value) {
+        return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;").replace("'", "&apos;");
     }
 
     /**

@@ -2,10 +2,12 @@ package dev.dualdeploy.text;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** The registry of secret values and the header-shaped credentials masked in text from elsewhere. */
@@ -66,5 +68,32 @@ class SecretsTest {
         assertThat(target.toString()).isEqualTo("token split *** end" + System.lineSeparator());
         out.flush();
         assertThat(target.toString()).endsWith("held until flushed: ***");
+    }
+    /**
+     * Second hostile review: a secret with a quote, a backslash or a tab was masked nowhere it had been encoded first:
+     * in a journal line or a JSON result (JSON string escaping) and in a text result (escaped before it was masked).
+     */
+    @Test
+    void aSecretIsMaskedAsEachSinkEncodesIt() throws Exception {
+        String secret = "Tok\"en\\Sec\tret42XYZ";
+        Secrets.register(secret);
+        String message = "401 from the API: Bearer-less echo " + secret + " end";
+
+        String json = new ObjectMapper().writeValueAsString(Map.of("reason", message));
+        assertThat(Secrets.redact(json)).doesNotContain("Sec").contains("***");
+        assertThat(Secrets.redact(Text.escape(message))).doesNotContain("Sec").contains("***");
+
+        StringWriter out = new StringWriter();
+        PrintWriter stdout = new EscapingWriter(Secrets.writer(out, true));
+        stdout.println(message);
+        stdout.flush();
+        assertThat(out.toString()).doesNotContain("Sec").contains("***");
+    }
+
+    @Test
+    void aValueAsShortAsACommonWordIsNotRegistered() {
+        Secrets.register("sandbox");
+
+        assertThat(Secrets.redact("{\"stage\" : \"sandbox\"}")).isEqualTo("{\"stage\" : \"sandbox\"}");
     }
 }
