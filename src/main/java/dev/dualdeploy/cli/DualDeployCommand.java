@@ -178,8 +178,9 @@ public final class DualDeployCommand {
             code = ExitCodes.LEASED;
             message = "stage is leased by another run: " + e.getMessage();
             err.println("error: " + Text.line(message));
-            err.println("hint: wait for it with --wait-lock DURATION; the lease of a run that died is taken over once this run has"
-                    + " seen it unchanged for its lease_duration");
+            err.println("hint: wait for it with --wait-lock DURATION longer than the stage's lease_duration: the lease of a run that"
+                    + " died is taken over once a run has seen it unchanged that long; if its holder is surely dead, deleting the"
+                    + " Lease (kubectl delete lease -n NAMESPACE NAME) frees the stage at once");
         } else if (e instanceof TargetException) {
             code = ExitCodes.NEEDS_ATTENTION;
             message = e.getMessage();

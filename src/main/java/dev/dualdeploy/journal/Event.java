@@ -657,6 +657,9 @@ public sealed interface Event {
     @Type("lock-lost")
     record LockLost(String run, Instant at, Optional<String> stage, Optional<Side> side, String lease, String reason,
                     Optional<String> holder) implements Event {
+        /** The reason of a lease given back at the end of the run. */
+        public static final String RELEASED = "released";
+
         public LockLost {
             common(run, at, stage, side);
             Objects.requireNonNull(lease, "lease");
@@ -666,6 +669,10 @@ public sealed interface Event {
 
         @Override
         public String message() {
+            // A release at the end is the normal way out: said as such, so that "lost" at the end of a run means trouble.
+            if (reason.equals(RELEASED)) {
+                return "lease " + lease + " released";
+            }
             return "lease " + lease + " lost: " + reason + holder.map(h -> " (now held by " + h + ")").orElse("");
         }
     }

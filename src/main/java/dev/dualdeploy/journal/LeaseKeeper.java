@@ -284,7 +284,7 @@ public final class LeaseKeeper implements AutoCloseable {
         try {
             StageLease.Released released = lease.release();
             if (released.released()) {
-                events.accept(new Event.LockLost(run, clock.instant(), Optional.of(stage), Optional.empty(), holding.lease(), "released",
+                events.accept(new Event.LockLost(run, clock.instant(), Optional.of(stage), Optional.empty(), holding.lease(), Event.LockLost.RELEASED,
                         Optional.empty()));
                 return;
             }

@@ -240,7 +240,7 @@ class LeaseKeeperTest {
 
         assertThatThrownBy(() -> keeper.acquire(Duration.ofSeconds(31))).isInstanceOfSatisfying(LeaseHeldException.class, held ->
                 assertThat(held.getMessage()).isEqualTo("lease dualdeploy-loan-api-prod is held by run-a since 2026-12-01T10:00:00Z;"
-                        + " this run has seen it unchanged since 2026-12-01T10:00:00Z and takes it over once it stays unchanged for 1m;"
+                        + " this run has seen it unchanged since 2026-12-01T10:00:00Z and would take it over once it stays unchanged for 1m;"
                         + " waited 31s"));
         assertThat(steps.polls).hasSize(16).endsWith(Duration.ofSeconds(1));
         assertThat(clock.instant()).isEqualTo(T0.plusSeconds(31));

@@ -144,7 +144,7 @@ public final class KubernetesLease implements StageLease {
                 }
                 if (fields.holder != null && !fields.holder.isEmpty() && !expired(fields, now)) {
                     throw new LeaseHeldException(name, Optional.of(fields.holder), fields.acquired.or(() -> fields.renewed),
-                            "this run has seen it unchanged since " + observedAt + " and takes it over once it stays unchanged for "
+                            "this run has seen it unchanged since " + observedAt + " and would take it over once it stays unchanged for "
                                     + Durations.format(fields.duration));
                 }
                 write(current, spec(now, now, fields.transitions + 1));

@@ -92,7 +92,7 @@ class KubernetesLeaseTest {
             assertThat(held.holder()).contains("run-a");
             assertThat(held.since()).contains(T0);
             assertThat(held.getMessage()).isEqualTo("lease dualdeploy-loan-api-prod is held by run-a since 2026-12-01T10:00:00Z;"
-                    + " this run has seen it unchanged since 2026-12-01T10:00:59Z and takes it over once it stays unchanged for 1m");
+                    + " this run has seen it unchanged since 2026-12-01T10:00:59Z and would take it over once it stays unchanged for 1m");
         });
         assertThat(spec(ns)).containsEntry("holderIdentity", "run-a");
     }
@@ -247,7 +247,7 @@ class KubernetesLeaseTest {
 
         assertThatThrownBy(mine::take).isInstanceOfSatisfying(LeaseHeldException.class, held -> assertThat(held.getMessage())
                 .isEqualTo("lease dualdeploy-loan-api-prod is held by run-a since 2026-12-01T09:55:00Z; this run has seen it unchanged"
-                        + " since 2026-12-01T10:00:00Z and takes it over once it stays unchanged for 1m"));
+                        + " since 2026-12-01T10:00:00Z and would take it over once it stays unchanged for 1m"));
         for (int renewal = 1; renewal <= 5; renewal++) {
             clock.sleep(Duration.ofSeconds(40));
             update(ns, "renewTime", MICRO.format(T0.minusSeconds(300 - 40L * renewal)));
@@ -282,7 +282,7 @@ class KubernetesLeaseTest {
         create(day, foreign("run-a", T0, 86_400));
         KubernetesLease mine = lease(day, "run-b");
         assertThatThrownBy(mine::take).isInstanceOfSatisfying(LeaseHeldException.class,
-                held -> assertThat(held.getMessage()).endsWith("takes it over once it stays unchanged for 10m"));
+                held -> assertThat(held.getMessage()).endsWith("would take it over once it stays unchanged for 10m"));
         clock.sleep(Duration.ofMinutes(10));
         assertThatThrownBy(mine::take).isInstanceOf(LeaseHeldException.class);
         clock.sleep(Duration.ofSeconds(1));
