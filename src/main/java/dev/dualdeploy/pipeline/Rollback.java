@@ -81,6 +81,12 @@ public final class Rollback {
         Emit.stageStarted(events, stage.name(), "rollback", sides, Optional.empty(), Optional.empty(), read);
         Map<Side, TargetState> before = LastGood.reconcile(stage, opened, read, events);
         Plan plan = plan(sides, before);
+        if (abort.requested()) {
+            // Before any rollback started (and before a refusal, which changes nothing either): the stage began
+            // (journaled), so it ends too; no rollback is said to start.
+            return PutBack.beforeRollout(stage, Optional.empty(), "the rollback's preparation", "nothing was changed", opened, before,
+                    true, events, abort);
+        }
         if (plan.refusal().isPresent()) {
             String reason = "cannot roll back " + Side.labels(sides) + ": " + plan.refusal().get() + "; nothing was changed";
             List<SideResult> reports = new ArrayList<>();
@@ -91,11 +97,6 @@ public final class Rollback {
         String to = plan.to().orElseThrow();
         String label = label(to, before);
         String staying = plan.staying().isEmpty() ? "" : Side.labels(plan.staying()) + " already runs it";
-        if (abort.requested()) {
-            // Before any rollback started: the stage began (journaled), so it ends too; no rollback is said to start.
-            return PutBack.beforeRollout(stage, Optional.empty(), "the rollback's preparation", "nothing was changed", opened, before,
-                    true, events, abort);
-        }
         if (plan.moving().isEmpty()) {
             Emit.notice(events, stage.name(), null, "rolling back no side to " + label + "; " + staying);
         } else {
