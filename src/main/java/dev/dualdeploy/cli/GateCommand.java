@@ -124,10 +124,9 @@ final class GateCommand extends BaseCommand {
             end(outcome, code, reason);
             if (json()) {
                 ObjectNode result = JsonReport.gate(events(), code).put("run", runId());
-                if (aborted) {
-                    // The gate's own outcome and decision stay as it reached them; the run's is said beside them.
-                    result.put("aborted", reason);
-                }
+                // The gate's own outcome and decision stay as it reached them; an abort is said beside them (null when none:
+                // absent values are null, never missing keys).
+                result.put("aborted", aborted ? reason : null);
                 out().println(JsonReport.write(result));
             } else if (aborted) {
                 out().println("gate " + stage + ": ABORTED - " + reason);
