@@ -22,7 +22,7 @@ import picocli.CommandLine.ScopeType;
 /** The top-level {@code dualdeploy} command; it only holds the subcommands and the global options. */
 @Command(name = "dualdeploy", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = "Release one image to a legacy orchestrator (ECS) and to Kubernetes, as the same digest on both.",
-        subcommands = {ValidateCommand.class, StagesCommand.class, ReleaseCommand.class, PlanCommand.class, DeployCommand.class, GateCommand.class, StatusCommand.class,
+        subcommands = {ValidateCommand.class, StagesCommand.class, ReleaseCommand.class, PlanCommand.class, DeployCommand.class, GateCommand.class, StatusCommand.class, ApprovalCommand.class,
                 HistoryCommand.class,
                 RollbackCommand.class, LocalCommand.class, DemoCommand.class, BenchCommand.class, CommandLine.HelpCommand.class},
         footer = ExitCodes.HELP)

@@ -245,6 +245,8 @@ class FlagFuzzTest {
             bases.put("gate", List.of("-f", config, "--stage", "sandbox"));
             bases.put("status", List.of("-f", config));
             bases.put("rollback", List.of("-f", config, "--stage", "sandbox"));
+            bases.put("approval", List.of("-f", config, "--stage", "sandbox", "--approved", "--by", "alice", "--journal",
+                    dir.resolve("approvals").toString()));
             bases.put("release", List.of("--image", registry + "/loan-api:1.0.0"));
             bases.put("local", List.of("--dir", dir.resolve("local").toString(), "--for", "1s"));
             bases.put("demo", List.of("--quiet", "--dir", dir.resolve("demo").toString()));
@@ -317,7 +319,7 @@ class FlagFuzzTest {
                 }
                 case 4 -> {
                     String required = switch (command) {
-                        case "plan", "deploy", "gate", "rollback" -> "--stage";
+                        case "plan", "deploy", "gate", "rollback", "approval" -> "--stage";
                         case "release" -> "--image";
                         default -> null;
                     };
