@@ -117,6 +117,16 @@ set -- "$DD_COMMAND"
 [ "${DD_NO_ROLLBACK:-}" != "true" ] || set -- "$@" --no-rollback
 [ "${DD_NO_GATE:-}" != "true" ] || set -- "$@" --no-gate
 [ -z "${DD_WAIT_LOCK:-}" ] || set -- "$@" --wait-lock "$DD_WAIT_LOCK"
+case "${DD_APPROVAL:-}" in
+  asked|approved|rejected) set -- "$@" "--$DD_APPROVAL" ;;
+  '') ;;
+  *) fail "DD_APPROVAL must be asked, approved or rejected" ;;
+esac
+[ -z "${DD_SUBMITTERS:-}" ] || set -- "$@" --submitters "$DD_SUBMITTERS"
+[ -z "${DD_APPROVAL_TIMEOUT:-}" ] || set -- "$@" --timeout "$DD_APPROVAL_TIMEOUT"
+[ -z "${DD_PLAN:-}" ] || set -- "$@" --plan "$DD_PLAN"
+[ -z "${DD_BY:-}" ] || set -- "$@" --by "$DD_BY"
+[ -z "${DD_REASON:-}" ] || set -- "$@" --reason "$DD_REASON"
 [ "${DD_ALLOW_OUTSIDE_MANIFESTS:-}" != "true" ] || set -- "$@" --allow-outside-manifests
 # A report left by an earlier build must never be published as this one's.
 [ -z "${DD_JUNIT:-}" ] || { rm -f "$DD_JUNIT"; set -- "$@" --junit "$DD_JUNIT"; }

@@ -188,10 +188,35 @@ class DualDeployCli implements Serializable {
         Map approval = stage.approval as Map
         if (approval) {
             Map plan = check(run('plan', releaseValues(stage.name, release, params), "plan-${stage.name}"), "plan for ${stage.name}")
-            steps.timeout(time: approval.timeoutMinutes, unit: 'MINUTES') {
-                steps.input(message: approvalMessage(plan, release.label), ok: 'Deploy', submitter: approval.submitter)
+            String message = approvalMessage(plan, release.label)
+            // The question and its answer are journaled (dualdeploy approval), so that history says who was asked and
+            // who answered: the audit trail of the stage.
+            check(run('approval', [STAGE: stage.name, APPROVAL: 'asked', SUBMITTERS: approval.submitter,
+                                   APPROVAL_TIMEOUT: "${approval.timeoutMinutes}m".toString(), PLAN: message],
+                    "approval-${stage.name}"), "approval of ${stage.name}")
+            def by
+            try {
+                steps.timeout(time: approval.timeoutMinutes, unit: 'MINUTES') {
+                    by = steps.input(message: message, ok: 'Deploy', submitter: approval.submitter, submitterParameter: 'APPROVER')
+                }
+            } catch (error) {
+                // Aborted, refused or timed out: said in the journal as not approved, and the build fails as it would.
+                try {
+                    run('approval', [STAGE: stage.name, APPROVAL: 'rejected', REASON: oneLine(error.message ?: 'aborted or timed out')],
+                            "approval-${stage.name}")
+                } catch (ignored) {
+                    // The build fails on the approval's own error; the audit line is best effort here.
+                }
+                throw error
             }
+            check(run('approval', [STAGE: stage.name, APPROVAL: 'approved', BY: by instanceof String ? by : null],
+                    "approval-${stage.name}"), "approval of ${stage.name}")
         }
+    }
+
+    @NonCPS
+    private static String oneLine(String text) {
+        return text.readLines().join(' ').take(500)
     }
 
     /**

@@ -17,17 +17,22 @@ class DualDeployStepTest extends PipelineFixture {
     void mainDeploysEveryStageInOrderWithLockMilestoneAndProdApproval() {
         runPipeline("dualDeploy(image: 'registry.example.com/loan-api:1.4.2')")
 
-        assertThat(commands()).containsExactly('stages', 'release', 'deploy sandbox', 'deploy preprod', 'deploy beta', 'plan prod', 'deploy prod')
+        assertThat(commands()).containsExactly('stages', 'release', 'deploy sandbox', 'deploy preprod', 'deploy beta', 'plan prod',
+                'approval prod', 'approval prod', 'deploy prod')
         assertThat(cliCalls[0].argv).containsExactly('stages', '--branch', 'main', '--output', 'json')
         assertThat(cliCalls[1].argv).containsExactly('release', '--image', 'registry.example.com/loan-api:1.4.2', '--output', 'json')
         assertThat(cliCalls[2].argv).containsExactly('deploy', '--stage', 'sandbox', '--image', PINNED, '--release-version', '1.4.2', '--junit',
                 '.dualdeploy/gate-sandbox.xml', '--output', 'json')
         assertThat(cliCalls[5].argv).containsExactly('plan', '--stage', 'prod', '--image', PINNED, '--release-version', '1.4.2', '--output', 'json')
-        assertThat(cliCalls[6].argv).containsExactly('deploy', '--stage', 'prod', '--image', PINNED, '--release-version', '1.4.2', '--junit',
+        assertThat(cliCalls[6].argv).containsExactly('approval', '--stage', 'prod', '--asked', '--submitters', 'sre', '--timeout', '1440m',
+                '--plan', 'Deploy 1.4.2 to prod?\nlegacy (ecs prod/loan-api): 1.4.1 → 1.4.2\nkubernetes (loan/loan-api in prod): 1.4.1 → 1.4.2',
+                '--output', 'json')
+        assertThat(cliCalls[7].argv).containsExactly('approval', '--stage', 'prod', '--approved', '--output', 'json')
+        assertThat(cliCalls[8].argv).containsExactly('deploy', '--stage', 'prod', '--image', PINNED, '--release-version', '1.4.2', '--junit',
                 '.dualdeploy/gate-prod.xml', '--output', 'json')
         assertThat(cliCalls[0].env).containsEntry('DD_BRANCH', 'main').containsEntry('DD_CLI_VERSION', '0.1.0-SNAPSHOT')
         assertThat(cliCalls[1].env).containsEntry('DD_IMAGE', 'registry.example.com/loan-api:1.4.2')
-        assertThat(cliCalls.drop(2)*.env*.DD_IMAGE).containsOnly(PINNED)
+        assertThat(cliCalls.drop(2).findAll { it.env.DD_COMMAND != 'approval' }*.env*.DD_IMAGE).containsOnly(PINNED)
         assertThat(cliCalls*.script).containsOnly(RUNNER)
         assertThat(callsTo('stage')*.args*.getAt(0)).containsExactly('sandbox', 'preprod', 'beta', 'prod')
         assertThat(callsTo('lock')*.args*.getAt(0)*.resource*.toString())
@@ -35,6 +40,7 @@ class DualDeployStepTest extends PipelineFixture {
         assertThat(callsTo('milestone')).hasSize(4)
         assertThat(callsTo('input')).hasSize(1)
         assertThat(callsTo('input')[0].args[0]).containsEntry('submitter', 'sre').containsEntry('ok', 'Deploy')
+                .containsEntry('submitterParameter', 'APPROVER')
         assertThat(callsTo('timeout')[0].args[0]).containsEntry('time', 1440).containsEntry('unit', 'MINUTES')
         assertThat(binding.getVariable('currentBuild').description.toString()).isEqualTo('loan-api 1.4.2 → prod · ecs+k8s')
         assertThat(callsTo('archiveArtifacts')[0].args[0]).containsEntry('artifacts', '.dualdeploy/*.json, .dualdeploy/journal/**')
@@ -47,7 +53,8 @@ class DualDeployStepTest extends PipelineFixture {
         runPipeline("dualDeploy(image: 'registry.example.com/loan-api:1.4.2')")
 
         assertThat(events.drop(events.indexOf('unlock dualdeploy/loan-api/beta') + 1)).containsExactly(
-                'plan prod', 'input', 'lock dualdeploy/loan-api/prod', 'deploy prod', 'unlock dualdeploy/loan-api/prod')
+                'plan prod', 'approval prod', 'input', 'approval prod', 'lock dualdeploy/loan-api/prod', 'deploy prod',
+                'unlock dualdeploy/loan-api/prod')
         assertThat(callsTo('input')[0].args[0].message.toString()).isEqualTo('Deploy 1.4.2 to prod?\n'
                 + 'legacy (ecs prod/loan-api): 1.4.1 → 1.4.2\n'
                 + 'kubernetes (loan/loan-api in prod): 1.4.1 → 1.4.2')
@@ -64,7 +71,9 @@ class DualDeployStepTest extends PipelineFixture {
         Throwable failure = catchThrowable { runPipeline("dualDeploy(image: 'registry.example.com/loan-api:1.4.2')") }
 
         assertThat(failure).hasMessage('Aborted by alice')
-        assertThat(commands()).containsExactly('stages', 'release', 'deploy sandbox', 'plan prod')
+        assertThat(commands()).containsExactly('stages', 'release', 'deploy sandbox', 'plan prod', 'approval prod', 'approval prod')
+        assertThat(cliCalls[-1].argv).containsExactly('approval', '--stage', 'prod', '--rejected', '--reason', 'Aborted by alice',
+                '--output', 'json')
         assertThat(events).doesNotContain('deploy prod', 'lock dualdeploy/loan-api/prod')
         assertThat(callsTo('input')[0].args[0]).containsEntry('submitter', 'release-managers')
         assertThat(callsTo('timeout')[0].args[0]).containsEntry('time', 90)
@@ -98,7 +107,8 @@ class DualDeployStepTest extends PipelineFixture {
         int firstStage = steps.findIndexOf { it.methodName == 'stage' }
         List perStage = steps.drop(firstStage).findAll { it.methodName != 'archiveArtifacts' }
         println "pipeline steps: ${steps.size()} in all, ${perStage.size()} in 4 stages: ${perStage*.methodName.countBy { it }}"
-        assertThat((perStage.size() / 4.0) as double).as('steps per stage').isLessThanOrEqualTo(12.0d)
+        // The stage with an approval journals its question and its answer: two CLI calls more than the others.
+        assertThat((perStage.size() / 4.0) as double).as('steps per stage').isLessThanOrEqualTo(14.0d)
     }
 
     @Test
@@ -108,7 +118,7 @@ class DualDeployStepTest extends PipelineFixture {
 
         List expected = [[file: [credentialsId: 'kube-prod', variable: 'KUBECONFIG']],
                          [usernamePassword: [credentialsId: 'aws-deployer', usernameVariable: 'AWS_ACCESS_KEY_ID', passwordVariable: 'AWS_SECRET_ACCESS_KEY']]]
-        assertThat(cliCalls).hasSize(7)
+        assertThat(cliCalls).hasSize(9)
         cliCalls.each { call -> assertThat(call.credentials).isEqualTo(expected) }
         assertThat(shellCalls).hasSize(1)
         Map build = shellCalls[0]
@@ -261,7 +271,7 @@ class DualDeployStepTest extends PipelineFixture {
         runPipeline("dualDeploy(image: '${PINNED}', version: '2.0.1')")
 
         assertThat(cliCalls[2].argv).containsSequence('--release-version', '2.0.1')
-        assertThat(cliCalls[3].argv).containsSequence('--release-version', '2.0.1')
+        assertThat(cliCalls[5].argv).containsSequence('--release-version', '2.0.1')
         assertThat(callsTo('input')[0].args[0].message.toString()).startsWith('Deploy 2.0.1 to prod?\n')
                 .contains('legacy (ecs prod/loan-api): 1.4.1 → 2.0.1')
         assertThat(binding.getVariable('currentBuild').description.toString()).isEqualTo('loan-api 2.0.1 → prod · ecs+k8s')
@@ -270,7 +280,7 @@ class DualDeployStepTest extends PipelineFixture {
         answers.stages = { Map e -> chain(['prod']) }
         answers.release = { Map e -> pinned }
         runPipeline("dualDeploy(image: '${PINNED}')")
-        assertThat(cliCalls[3].argv).containsSequence('--release-version', 'aaaaaaaaaaaa')
+        assertThat(cliCalls[5].argv).containsSequence('--release-version', 'aaaaaaaaaaaa')
         assertThat(callsTo('input').last().args[0].message.toString()).startsWith('Deploy aaaaaaaaaaaa to prod?\n')
         assertThat(binding.getVariable('currentBuild').description.toString()).isEqualTo('loan-api aaaaaaaaaaaa → prod · ecs+k8s')
     }
@@ -286,7 +296,7 @@ class DualDeployStepTest extends PipelineFixture {
         runPipeline("dualDeploy(build: [context: '.'])")
 
         assertThat(cliCalls[2].argv).containsSequence('--release-version', '0123456789ab')
-        assertThat(cliCalls[3].argv).containsSequence('--release-version', '0123456789ab')
+        assertThat(cliCalls[5].argv).containsSequence('--release-version', '0123456789ab')
         assertThat(callsTo('input')[0].args[0].message.toString()).startsWith('Deploy 0123456789ab to prod?\n')
         assertThat(binding.getVariable('currentBuild').description.toString()).isEqualTo('loan-api 0123456789ab → prod · ecs+k8s')
     }
