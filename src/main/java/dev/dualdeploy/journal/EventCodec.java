@@ -55,11 +55,7 @@ final class EventCodec {
 
     /** The event as one line of JSON, without a line break. */
     static String encode(Event event) {
-        try {
-            return JSON.writeValueAsString(tree(event));
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("an event could not be written as JSON: " + e.getOriginalMessage(), e);
-        }
+        return write(tree(event));
     }
 
     /** How far {@link #cut} shortens: the longest string kept, in characters, and the most items of a list, each step. */
@@ -112,7 +108,8 @@ final class EventCodec {
         try {
             return JSON.writeValueAsString(node);
         } catch (JsonProcessingException e) {
-            throw new IllegalStateException("an event could not be written as JSON: " + e.getOriginalMessage(), e);
+            // Jackson's message may quote the value it choked on, which came from outside: the event's type says enough.
+            throw new IllegalStateException("a " + node.path("type").asText("?") + " event could not be written as JSON", e);
         }
     }
 
