@@ -98,7 +98,7 @@ public final class Deploy {
         opened.forEach((side, target) -> read.put(side, target.current()));
         Rollouts.requirePresent(stage, opened, read, sides);
         if (abort.requested()) {
-            return PutBack.beforeRollout(stage, Optional.of(release), "the preflight reads", "nothing was changed", opened, read, false,
+            return PutBack.beforeRollout(stage, Optional.of(release), "the preflight reads", "nothing was changed", opened, read,
                     events, abort);
         }
         Emit.stageStarted(events, stage.name(), "deploy", sides, Optional.of(release.image()), Optional.of(release.version()), read);
@@ -116,9 +116,9 @@ public final class Deploy {
         if (abort.requested()) {
             return before != reconciled
                     ? PutBack.beforeRollout(stage, Optional.of(release), "the return of what an earlier run left", "the sides were returned"
-                    + " to the last good release; " + release.version() + " was not deployed", opened, before, true, events, abort)
+                    + " to the last good release; " + release.version() + " was not deployed", opened, before, events, abort)
                     : PutBack.beforeRollout(stage, Optional.of(release), "the stage's preparation (before any rollout)",
-                    "nothing was changed", opened, before, true, events, abort);
+                    "nothing was changed", opened, before, events, abort);
         }
         if (rolledBack && spec.checks().stream().anyMatch(Deploy::beforeDeploy)) {
             Emit.notice(events, stage.name(), null, "waiting " + Durations.format(spec.soak()) + " (the soak) before deploying, so that"
@@ -126,7 +126,7 @@ public final class Deploy {
             if (!judge.awaitBaseline(spec.soak()) && abort.requested()) {
                 return PutBack.beforeRollout(stage, Optional.of(release), "the wait of one soak before deploying",
                         (before != reconciled ? "the sides were returned to the last good release; " : "") + release.version()
-                                + " was not deployed", opened, before, true, events, abort);
+                                + " was not deployed", opened, before, events, abort);
             }
         }
         Run run = new Run(stage, release, sides, rollbackOnFailure, before, rollouts);

@@ -74,11 +74,10 @@ final class PutBack {
      * @param during where the abort found the run, such as {@code the preflight reads}
      * @param done what the stage was left with, such as {@code nothing was changed}
      * @param states what each side runs, as last read
-     * @param stageStarted whether the stage's start was journaled (its end is journaled either way)
      */
     static StageResult beforeRollout(StageSpec stage, Optional<Release> release, String during, String done,
-                                     Map<Side, DeployTarget> opened, Map<Side, TargetState> states, boolean stageStarted,
-                                     EventSink events, Abort abort) {
+                                     Map<Side, DeployTarget> opened, Map<Side, TargetState> states, EventSink events,
+                                     Abort abort) {
         String reason = what(abort, during) + ": " + done;
         aborted(stage, StageOutcome.ABORTED + ": " + reason, events, abort);
         List<SideResult> sides = new ArrayList<>();
@@ -86,7 +85,7 @@ final class PutBack {
                 Optional.empty(), state, Duration.ZERO)));
         Parity parity = Parity.of(states);
         StageResult result = new StageResult(stage.name(), release, StageOutcome.ABORTED, reason, parity, sides);
-        // The stage ends in the events whether or not its start was journaled: the results (the JSON) are read from them.
+        // The stage ends in the events, also when its start was not journaled yet: the results (the JSON) are read from them.
         // What the sides run, as read before: the results read the stage's last read-back.
         Emit.readBack(events, stage.name(), Rollouts.describe(opened), states);
         Emit.parity(events, stage.name(), parity);

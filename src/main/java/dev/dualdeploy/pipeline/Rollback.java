@@ -85,7 +85,7 @@ public final class Rollback {
             // Before any rollback started (and before a refusal, which changes nothing either): the stage began
             // (journaled), so it ends too; no rollback is said to start.
             return PutBack.beforeRollout(stage, Optional.empty(), "the rollback's preparation", "nothing was changed", opened, before,
-                    true, events, abort);
+                    events, abort);
         }
         if (plan.refusal().isPresent()) {
             String reason = "cannot roll back " + Side.labels(sides) + ": " + plan.refusal().get() + "; nothing was changed";

@@ -94,7 +94,7 @@ public final class Rollouts {
             read.put(side, opened.get(side).current());
         }
         if (ownsStage && abort.requested()) {
-            return PutBack.beforeRollout(stage, Optional.of(release), "the preflight reads", "nothing was changed", opened, read, false,
+            return PutBack.beforeRollout(stage, Optional.of(release), "the preflight reads", "nothing was changed", opened, read,
                     events, abort);
         }
         if (ownsStage) {
@@ -118,10 +118,10 @@ public final class Rollouts {
                     // No rollout of the release began: the abort is said where it found the run, and nothing is put back.
                     return before != reconciled
                             ? PutBack.beforeRollout(stage, Optional.of(release), "the return of what an earlier run left", "the sides"
-                            + " were returned to the last good release; " + release.version() + " was not deployed", opened, before, true,
+                            + " were returned to the last good release; " + release.version() + " was not deployed", opened, before,
                             events, abort)
                             : PutBack.beforeRollout(stage, Optional.of(release), "the stage's preparation (before any rollout)",
-                            "nothing was changed", opened, before, true, events, abort);
+                            "nothing was changed", opened, before, events, abort);
                 }
             }
             Map<Side, TargetState> from = before;
