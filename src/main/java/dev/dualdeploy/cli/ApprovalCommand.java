@@ -75,7 +75,7 @@ final class ApprovalCommand extends BaseCommand {
                 throw new UsageException("--by goes with --approved or --rejected, not --asked");
             }
             who = submitters == null ? List.of() : Arrays.stream(submitters.split(",")).map(String::strip)
-                    .filter(s -> !s.isEmpty()).map(ApprovalCommand::said).toList();
+                    .filter(s -> !s.isEmpty()).map(Text::foreign).toList();
             if (who.isEmpty()) {
                 throw new UsageException("--asked needs --submitters: who may answer, such as --submitters alice,release-managers");
             }
@@ -84,13 +84,14 @@ final class ApprovalCommand extends BaseCommand {
         } else if (submitters != null || timeout != null || plan != null) {
             throw new UsageException("--submitters, --timeout and --plan go with --asked");
         }
+        // Every value a person or the Jenkins step gave is escaped and capped, as every value from outside is journaled.
         EventSink events = begin(journal.journal, List.of(stage), Optional.empty());
         events.accept(what.asked
                 ? new Event.ApprovalAsked(events.run(), events.now(), Optional.of(stage), Optional.empty(), who, open,
-                        plan == null ? "" : said(plan))
+                        plan == null ? "" : Text.foreign(plan))
                 : new Event.ApprovalAnswered(events.run(), events.now(), Optional.of(stage), Optional.empty(), what.approved,
-                        Optional.ofNullable(by).filter(b -> !b.isBlank()).map(ApprovalCommand::said),
-                        Optional.ofNullable(reason).filter(r -> !r.isBlank()).map(ApprovalCommand::said)));
+                        Optional.ofNullable(by).filter(b -> !b.isBlank()).map(Text::foreign),
+                        Optional.ofNullable(reason).filter(r -> !r.isBlank()).map(Text::foreign)));
         end("SUCCEEDED", ExitCodes.OK, "approval " + said);
         if (json()) {
             ObjectNode result = JsonReport.header("approval", ExitCodes.OK).put("stage", stage).put("approval", said)
@@ -100,10 +101,5 @@ final class ApprovalCommand extends BaseCommand {
             out().println("approval " + said + " for stage " + stage + " (run " + runId() + ")");
         }
         return ExitCodes.OK;
-    }
-
-    /** A value a person or the Jenkins step gave: escaped and capped, as every value from outside is journaled. */
-    private static String said(String value) {
-        return Text.foreign(value);
     }
 }
