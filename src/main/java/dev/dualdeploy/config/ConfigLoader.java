@@ -418,7 +418,7 @@ public final class ConfigLoader {
             if (!expectObject(node, path, "{name: sandbox, legacy: {...}, kubernetes: {...}}")) {
                 return null;
             }
-            allowOnly(node, path, Set.of("name", "deploy", "legacy", "kubernetes", "timeout", "gate", "approval"));
+            allowOnly(node, path, Set.of("name", "deploy", "legacy", "kubernetes", "timeout", "gate", "approval", "cutover"));
             String name = text(node, path, "name", true, STAGE_NAME, "a lower-case name of letters, digits and -",
                     "name: preprod");
             Optional<LegacySpec> legacy = Optional.ofNullable(node.get("legacy")).filter(n -> !n.isNull())
@@ -435,7 +435,8 @@ public final class ConfigLoader {
             Duration timeout = duration(node, path, "timeout", DEFAULT_TIMEOUT, MIN_TIMEOUT, MAX_TIMEOUT);
             GateSpec gate = GateReader.gate(this, node.get("gate"), path + ".gate", hasLegacy, hasKubernetes);
             Optional<ApprovalSpec> approval = approval(node.get("approval"), path + ".approval");
-            return new StageSpec(name, toggle, legacy, kubernetes, timeout, gate, approval);
+            Optional<CutoverSpec> cutover = CutoverReader.cutover(this, node.get("cutover"), path + ".cutover", hasLegacy, hasKubernetes);
+            return new StageSpec(name, toggle, legacy, kubernetes, timeout, gate, approval, cutover);
         }
 
         /** A stage's {@code approval:}, asked before the stage deploys; empty if the stage has none. */
@@ -584,7 +585,7 @@ public final class ConfigLoader {
         }
 
         /** The path resolved against the config file's directory; a problem if it is not a path at all (a NUL). */
-        private Optional<Path> path(String text, String at, String example) {
+        Optional<Path> path(String text, String at, String example) {
             try {
                 Path p = Path.of(text);
                 return Optional.of(p.isAbsolute() || base == null ? p : base.resolve(p).normalize());

@@ -14,9 +14,17 @@ import java.util.Optional;
  * @param gate what must hold before the stage counts as done
  * @param approval who must consent, and how long they have, before anything of this stage changes; empty if the
  *                 stage is entered without asking
+ * @param cutover how the stage's live traffic moves from legacy to Kubernetes; empty if it does not
  */
 public record StageSpec(String name, ToggleSpec toggle, Optional<LegacySpec> legacy,
-                        Optional<KubernetesSpec> kubernetes, Duration timeout, GateSpec gate, Optional<ApprovalSpec> approval) {
+                        Optional<KubernetesSpec> kubernetes, Duration timeout, GateSpec gate, Optional<ApprovalSpec> approval,
+                        Optional<CutoverSpec> cutover) {
+
+    /** A stage without a cutover. */
+    public StageSpec(String name, ToggleSpec toggle, Optional<LegacySpec> legacy, Optional<KubernetesSpec> kubernetes,
+                     Duration timeout, GateSpec gate, Optional<ApprovalSpec> approval) {
+        this(name, toggle, legacy, kubernetes, timeout, gate, approval, Optional.empty());
+    }
 
     /** Whether the stage has this side at all (toggled on or off). */
     public boolean configured(Side side) {
