@@ -678,6 +678,68 @@ public sealed interface Event {
     }
 
     /**
+     * A router was told to apply a split of the stage's traffic. Whether it did is the {@link TrafficReadBack} after it.
+     *
+     * @param router where, as the router describes itself (never a secret)
+     * @param kubernetes the Kubernetes share set, in percent (0 is all on legacy)
+     * @param why what the set is for, such as {@code step 2 of 4} or {@code revert: gate FAIL at 50%}
+     */
+    @Type("traffic-set")
+    record TrafficSet(String run, Instant at, Optional<String> stage, Optional<Side> side, String router, double kubernetes,
+                      String why) implements Event {
+        public TrafficSet {
+            common(run, at, stage, side);
+            Objects.requireNonNull(router, "router");
+            Objects.requireNonNull(why, "why");
+        }
+
+        @Override
+        public String message() {
+            return "traffic: setting " + percent(kubernetes) + " on kubernetes (" + why + ") at " + router;
+        }
+    }
+
+    /**
+     * A router's split was read: at the start of a run (where traffic is), or right after a {@link TrafficSet} to
+     * verify it (then {@code expected} is what was set, and a different share is an ERROR of the run).
+     *
+     * @param router where, as the router describes itself
+     * @param kubernetes the Kubernetes share read, in percent, or empty if the router could not be read
+     * @param reported what the router holds in its own terms, such as {@code weights legacy=90 kubernetes=10}; empty
+     *                 when it could not be read
+     * @param expected the share just set, for a read-back that verifies a set; empty for a plain read
+     * @param error why the router could not be read, or empty
+     */
+    @Type("traffic-read-back")
+    record TrafficReadBack(String run, Instant at, Optional<String> stage, Optional<Side> side, String router,
+                           Optional<Double> kubernetes, String reported, Optional<Double> expected, Optional<String> error)
+            implements Event {
+        public TrafficReadBack {
+            common(run, at, stage, side);
+            Objects.requireNonNull(router, "router");
+            Objects.requireNonNull(kubernetes, "kubernetes");
+            reported = reported == null ? "" : reported;
+            expected = expected == null ? Optional.empty() : expected;
+            error = error == null ? Optional.empty() : error;
+        }
+
+        /** Whether this read-back shows the share that was set (false for a plain read or an unreadable router). */
+        public boolean matches() {
+            return kubernetes.isPresent() && expected.isPresent() && Math.abs(kubernetes.get() - expected.get()) < 0.005;
+        }
+
+        @Override
+        public String message() {
+            if (error.isPresent()) {
+                return "traffic: cannot read " + router + ": " + error.get();
+            }
+            String read = percent(kubernetes.orElseThrow()) + " on kubernetes" + (reported.isEmpty() ? "" : " (" + reported + ")");
+            return expected.map(e -> matches() ? "traffic read back: " + read + ", as set"
+                    : "traffic read back: " + read + ", NOT the " + percent(e) + " just set").orElse("traffic: " + read + " at " + router);
+        }
+    }
+
+    /**
      * The run was told to stop (SIGTERM, SIGINT) and stops starting new work.
      *
      * @param reason what stopped it, such as {@code SIGTERM}
@@ -739,6 +801,12 @@ public sealed interface Event {
     /** How the gate names a phase in logs: {@code gate}, {@code gate canary}, {@code gate follow}. */
     private static String title(String phase) {
         return phase.equals("gate") ? "gate" : "gate " + phase;
+    }
+
+    /** A share of traffic as people read it: {@code 25%}, or {@code 33.33%} when it is not a whole percent. */
+    static String percent(double share) {
+        long whole = Math.round(share);
+        return Math.abs(share - whole) < 0.005 ? whole + "%" : String.format(Locale.ROOT, "%.2f%%", share);
     }
 
     private static String seconds(Duration duration) {

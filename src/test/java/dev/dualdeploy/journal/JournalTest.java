@@ -71,7 +71,7 @@ class JournalTest {
         assertThat(EventCodec.typeNames()).containsExactlyInAnyOrder("run-started", "run-ended", "stage-started", "stage-ended",
                 "rollout-started", "rollout-progress", "rollout-ended", "read-back", "parity", "last-good-recorded", "rollback-started",
                 "rollback-ended", "gate-started", "gate-skipped", "gate-window-measured", "check-verdict", "gate-decided",
-                "approval-asked", "approval-answered", "lock-acquired", "lock-lost", "aborted", "notice");
+                "approval-asked", "approval-answered", "lock-acquired", "lock-lost", "traffic-set", "traffic-read-back", "aborted", "notice");
     }
 
     @Test
@@ -182,10 +182,10 @@ class JournalTest {
     void anUnknownEventTypeFromANewerVersionIsAnErrorNamingTheTypeAndTheLine() throws IOException {
         Path file = dir.resolve(RUN + ".jsonl");
         Files.writeString(file, EventCodec.encode(Events.everyKind(RUN, T).get(0)) + "\n"
-                + "{\"type\":\"traffic-set\",\"run\":\"" + RUN + "\",\"at\":\"2026-12-01T05:28:48.123Z\",\"weight\":10}\n");
+                + "{\"type\":\"customer-moved\",\"run\":\"" + RUN + "\",\"at\":\"2026-12-01T05:28:48.123Z\",\"weight\":10}\n");
 
         assertThatThrownBy(() -> new Journal(dir).read(RUN)).isInstanceOf(JournalException.class)
-                .hasMessageStartingWith(file + ": line 2: unknown event type 'traffic-set' (written by a newer dualdeploy?");
+                .hasMessageStartingWith(file + ": line 2: unknown event type 'customer-moved' (written by a newer dualdeploy?");
     }
 
     @Test
