@@ -109,6 +109,12 @@ final class CutoverReader {
         if (!gate.analyses() && node.isObject()) {
             r.problem(path + ".checks", "a cutover step needs at least one check", "checks: [ { sequential: { baseline: legacy } } ]");
         }
+        if (gate.onError() == GateSpec.OnError.PAUSE) {
+            // A step that cannot be judged is an ERROR, and an ERROR puts the traffic back on legacy at once: leaving a
+            // share of live traffic on a side nobody can judge, for a person to find, is the risk a cutover exists to avoid.
+            r.problem(path + ".on_error", "pause has no place in a cutover: a step that cannot be judged puts the traffic back"
+                    + " on legacy", "on_error: fail");
+        }
         for (int i = 0; i < gate.checks().size(); i++) {
             CheckSpec check = gate.checks().get(i);
             Optional<CheckSpec.Baseline> baseline = check instanceof CheckSpec.Compare c ? Optional.of(c.baseline())

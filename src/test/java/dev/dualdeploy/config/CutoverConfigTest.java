@@ -168,7 +168,9 @@ class CutoverConfigTest {
         assertThat(problems(STAGE + nginx + "      steps: [10]\n      gate: { soak: 1m }\n"))
                 .contains("stages[0].cutover.gate.checks: a cutover step needs at least one check");
         assertThat(problems(STAGE + nginx + GATE.replace("soak: 30m", "soak: 30m\n        canary: kubernetes\n        follow_soak: 5m")
-                .replace("baseline: legacy", "baseline: before-deploy"))).contains(
+                .replace("baseline: legacy", "baseline: before-deploy").replace("interval: 1m", "interval: 1m\n        on_error: pause"))).contains(
+                "stages[0].cutover.gate.on_error: pause has no place in a cutover: a step that cannot be judged puts the traffic back"
+                        + " on legacy",
                 "stages[0].cutover.gate.canary: canary has no meaning in a cutover: each step judges kubernetes against legacy under"
                         + " the same traffic",
                 "stages[0].cutover.gate.follow_soak: follow_soak has no meaning in a cutover: each step judges kubernetes against"
