@@ -6,6 +6,7 @@ import dev.dualdeploy.config.ConfigProblem;
 import dev.dualdeploy.report.JsonReport;
 import dev.dualdeploy.journal.LeaseHeldException;
 import dev.dualdeploy.targets.TargetException;
+import dev.dualdeploy.traffic.TrafficException;
 import dev.dualdeploy.text.Secrets;
 import dev.dualdeploy.text.Text;
 import java.io.PrintWriter;
@@ -22,7 +23,7 @@ import picocli.CommandLine.ScopeType;
 /** The top-level {@code dualdeploy} command; it only holds the subcommands and the global options. */
 @Command(name = "dualdeploy", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = "Release one image to a legacy orchestrator (ECS) and to Kubernetes, as the same digest on both.",
-        subcommands = {ValidateCommand.class, StagesCommand.class, ReleaseCommand.class, PlanCommand.class, DeployCommand.class, GateCommand.class, StatusCommand.class, ApprovalCommand.class,
+        subcommands = {ValidateCommand.class, StagesCommand.class, ReleaseCommand.class, PlanCommand.class, DeployCommand.class, GateCommand.class, CutoverCommand.class, StatusCommand.class, ApprovalCommand.class,
                 HistoryCommand.class,
                 RollbackCommand.class, LocalCommand.class, DemoCommand.class, BenchCommand.class, CommandLine.HelpCommand.class},
         footer = ExitCodes.HELP)
@@ -181,7 +182,7 @@ public final class DualDeployCommand {
             err.println("hint: wait for it with --wait-lock DURATION longer than the stage's lease_duration: the lease of a run that"
                     + " died is taken over once a run has seen it unchanged that long; if its holder is surely dead, deleting the"
                     + " Lease (kubectl delete lease -n NAMESPACE NAME) frees the stage at once");
-        } else if (e instanceof TargetException) {
+        } else if (e instanceof TargetException || e instanceof TrafficException) {
             code = ExitCodes.NEEDS_ATTENTION;
             message = e.getMessage();
             err.println("error: " + Text.line(message));

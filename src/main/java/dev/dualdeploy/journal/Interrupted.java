@@ -113,7 +113,7 @@ public final class Interrupted {
      * the stage says no; anything else (a run-started that names it, another first event, an empty file) says maybe,
      * and the whole file is read.
      */
-    private static boolean names(Journal journal, String run, String stage) {
+    static boolean names(Journal journal, String run, String stage) {
         Path file = journal.file(run);
         if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
             return false; // a journal holds only files; Journal.read would refuse it too
@@ -154,7 +154,7 @@ public final class Interrupted {
     }
 
     /** The run ids in the directory, newest first, at most {@link #MAX_RUNS}; empty if it does not exist. */
-    private static List<String> newestFirst(Path directory) {
+    static List<String> newestFirst(Path directory) {
         if (!Files.isDirectory(directory)) {
             return List.of();
         }

@@ -3,7 +3,9 @@ package dev.dualdeploy.report;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dualdeploy.config.ConfigProblem;
 import dev.dualdeploy.config.Side;
@@ -167,6 +169,37 @@ public final class JsonReport {
                 .reduce((a, b) -> b).orElseThrow(() -> new IllegalArgumentException("no gate decided in the run's events"));
         ObjectNode root = header("gate", exitCode).put("stage", last.stage().orElse(null));
         root.setAll(runs.get(runs.size() - 1));
+        return root;
+    }
+
+    /**
+     * The result of {@code cutover}, read from the run's events: the stage's end as {@link #stage} reads it (its
+     * outcome, reason, the release and parity of both sides), where traffic was when the run began and when it ended (the
+     * first and the last {@link Event.TrafficReadBack} that read a share), every set and read-back in order, and the
+     * gate of each step judged.
+     */
+    public static ObjectNode cutover(List<Event> events, int exitCode) {
+        ObjectNode root = stage("cutover", events, exitCode);
+        List<Event.TrafficReadBack> reads = events.stream().filter(Event.TrafficReadBack.class::isInstance)
+                .map(Event.TrafficReadBack.class::cast).toList();
+        String router = events.stream().filter(e -> e instanceof Event.TrafficSet || e instanceof Event.TrafficReadBack)
+                .map(e -> e instanceof Event.TrafficSet set ? set.router() : ((Event.TrafficReadBack) e).router()).findFirst().orElse(null);
+        root.put("router", router);
+        Optional<Double> before = reads.stream().filter(r -> r.expected().isEmpty()).findFirst().flatMap(Event.TrafficReadBack::kubernetes);
+        Optional<Double> after = reads.stream().map(Event.TrafficReadBack::kubernetes).flatMap(Optional::stream).reduce((a, b) -> b);
+        root.set("before", before.map(b -> (JsonNode) JSON.getNodeFactory().numberNode(b)).orElse(NullNode.getInstance()));
+        root.set("after", after.map(a -> (JsonNode) JSON.getNodeFactory().numberNode(a)).orElse(NullNode.getInstance()));
+        ArrayNode traffic = root.putArray("traffic");
+        for (Event event : events) {
+            if (event instanceof Event.TrafficSet set) {
+                traffic.addObject().put("at", set.at().toString()).put("set", set.kubernetes()).put("why", set.why());
+            } else if (event instanceof Event.TrafficReadBack read) {
+                ObjectNode node = traffic.addObject().put("at", read.at().toString());
+                node.set("read", read.kubernetes().map(k -> (JsonNode) JSON.getNodeFactory().numberNode(k)).orElse(NullNode.getInstance()));
+                node.set("expected", read.expected().map(k -> (JsonNode) JSON.getNodeFactory().numberNode(k)).orElse(NullNode.getInstance()));
+                node.put("reported", read.reported()).put("error", read.error().orElse(null));
+            }
+        }
         return root;
     }
 

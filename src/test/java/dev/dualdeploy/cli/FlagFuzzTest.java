@@ -243,6 +243,7 @@ class FlagFuzzTest {
             bases.put("plan", List.of("-f", config, "--stage", "sandbox", "--image", ref));
             bases.put("deploy", List.of("-f", config, "--stage", "sandbox", "--image", ref, "--release-version", "1.0.0"));
             bases.put("gate", List.of("-f", config, "--stage", "sandbox"));
+            bases.put("cutover", List.of("-f", config, "--stage", "sandbox", "--to", "10"));
             bases.put("status", List.of("-f", config));
             bases.put("rollback", List.of("-f", config, "--stage", "sandbox"));
             bases.put("approval", List.of("-f", config, "--stage", "sandbox", "--approved", "--by", "alice", "--journal",
@@ -319,7 +320,7 @@ class FlagFuzzTest {
                 }
                 case 4 -> {
                     String required = switch (command) {
-                        case "plan", "deploy", "gate", "rollback", "approval" -> "--stage";
+                        case "plan", "deploy", "gate", "rollback", "approval", "cutover" -> "--stage";
                         case "release" -> "--image";
                         default -> null;
                     };

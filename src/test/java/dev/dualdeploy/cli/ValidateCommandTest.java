@@ -31,7 +31,7 @@ class ValidateCommandTest {
     static Stream<Arguments> errors() {
         return Stream.of(
                 Arguments.of("unknown key", VALID.replace("timeout: 10m", "timeout: 10m\n    colour: blue"),
-                        "stages[0].colour: unknown key; expected one of [approval, deploy, gate, kubernetes, legacy, name, timeout]"),
+                        "stages[0].colour: unknown key; expected one of [approval, cutover, deploy, gate, kubernetes, legacy, name, timeout]"),
                 Arguments.of("missing key", VALID.replaceFirst("deployment: loan-api, ", ""),
                         "stages[0].kubernetes.deployment: missing required key (for example: deployment: loan-api)"),
                 Arguments.of("duplicate stage", VALID.replace("name: prod", "name: sandbox"),

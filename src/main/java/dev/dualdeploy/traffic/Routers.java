@@ -1,0 +1,23 @@
+package dev.dualdeploy.traffic;
+
+import dev.dualdeploy.config.RouterSpec;
+import java.util.function.Function;
+
+/** Makes the router a stage's {@code cutover.router:} names: one implementation per platform, chosen here alone. */
+public final class Routers {
+
+    private Routers() {
+    }
+
+    /**
+     * Opens the router. Reads nothing from it yet.
+     *
+     * @param environment reads an environment variable (a credential is named in the config and held in the environment)
+     * @throws IllegalArgumentException if a credential's environment variable is not set; the message names the
+     *                                  variable, never a value
+     * @throws TrafficException if the router's client cannot be set up
+     */
+    public static TrafficRouter open(RouterSpec spec, Function<String, String> environment) {
+        throw new IllegalArgumentException("the " + spec.kind() + " router is not in this build yet");
+    }
+}
