@@ -48,7 +48,8 @@ import java.util.regex.Pattern;
  *
  * <p>Fault hooks: the next N requests answer 429 (with or without {@code Retry-After}), the next N answer a 5xx from
  * "the edge" (an HTML body, no envelope), the next answer is an envelope with {@code success: false} and a given error
- * (at any HTTP status, 200 included), or the next answer is any raw body. A test can read the stored load balancer,
+ * (at any HTTP status, 200 included), or the next answer is any raw body. They answer before the token is checked, as
+ * an edge in front of the API would. A test can read the stored load balancer,
  * every request (method, path, Authorization header, body) and their count.
  *
  * <p>Not modelled: pools as objects (a pool is only an id that exists: its origins, health, monitors and
@@ -331,7 +332,7 @@ public final class CloudflareSimulator implements AutoCloseable {
     }
 
     private static boolean weight(JsonNode value) {
-        return value.isNumber() && value.decimalValue().compareTo(BigDecimal.ZERO) >= 0 && value.decimalValue().compareTo(BigDecimal.ONE) <= 0;
+        return value.isNumber() && value.decimalValue().signum() >= 0 && value.decimalValue().compareTo(BigDecimal.ONE) <= 0;
     }
 
     private ObjectNode success(ObjectNode result) {

@@ -77,7 +77,8 @@ final class CloudflareApi {
         this.sleeper = sleeper;
         this.jitter = jitter;
         // Redirects are never followed: the JDK client would send the token along to wherever they point.
-        HttpClient.Builder builder = HttpClient.newBuilder().connectTimeout(timeouts.connect()).followRedirects(HttpClient.Redirect.NEVER);
+        HttpClient.Builder builder = HttpClient.newBuilder().connectTimeout(timeouts.connect())
+                .followRedirects(HttpClient.Redirect.NEVER);
         if ("http".equalsIgnoreCase(base.getScheme())) {
             // Plain HTTP is only a local simulator: no h2c upgrade dance with a request body.
             builder.version(HttpClient.Version.HTTP_1_1);
@@ -109,7 +110,8 @@ final class CloudflareApi {
             } catch (IOException e) {
                 if (attempt > timeouts.retries()) {
                     // No cause: a client's exception text may carry the request line, and a later one its headers.
-                    throw new TrafficException(where + ": cannot reach the Cloudflare API: " + Faults.describe(e, endpoint(), timeouts.read()));
+                    throw new TrafficException(where + ": cannot reach the Cloudflare API: "
+                            + Faults.describe(e, endpoint(), timeouts.read()));
                 }
                 pause(backoff(attempt));
                 continue;
@@ -136,7 +138,8 @@ final class CloudflareApi {
     private HttpRequest request(String method, String path, ObjectNode body) {
         HttpRequest.BodyPublisher publisher;
         try {
-            publisher = body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(json.writeValueAsString(body));
+            publisher = body == null ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofString(json.writeValueAsString(body));
         } catch (JsonProcessingException e) {
             throw new TrafficException(where + ": cannot write the request: " + Text.line(e.getOriginalMessage(), 300));
         }
@@ -158,7 +161,8 @@ final class CloudflareApi {
             }
             return new String(bytes, StandardCharsets.UTF_8);
         } catch (IOException e) {
-            throw new TrafficException(where + ": the Cloudflare API's answer broke off: " + Faults.describe(e, endpoint(), timeouts.read()));
+            throw new TrafficException(where + ": the Cloudflare API's answer broke off: "
+                    + Faults.describe(e, endpoint(), timeouts.read()));
         }
     }
 
@@ -170,7 +174,8 @@ final class CloudflareApi {
                     + errors(text) + "); it needs the permission Zone > Load Balancers > Edit on this zone"));
         }
         if (status == 404) {
-            throw new TrafficException(Text.line(where + ": not found (HTTP 404" + errors(text) + "); check the zone and load balancer ids"));
+            throw new TrafficException(Text.line(where + ": not found (HTTP 404" + errors(text)
+                    + "); check the zone and load balancer ids"));
         }
         if (status < 200 || status > 299) {
             throw new TrafficException(Text.line(where + ": " + method + " refused (HTTP " + status + errors(text) + ")"));
@@ -179,7 +184,8 @@ final class CloudflareApi {
             throw new TrafficException(where + ": " + method + " answered HTTP " + status + " without the v4 envelope");
         }
         if (!envelope.get("success").booleanValue()) {
-            throw new TrafficException(Text.line(where + ": " + method + " refused (HTTP " + status + ", success: false" + errors(text) + ")"));
+            throw new TrafficException(Text.line(where + ": " + method + " refused (HTTP " + status + ", success: false"
+                    + errors(text) + ")"));
         }
         JsonNode result = envelope.path("result");
         if (!result.isObject()) {
@@ -188,7 +194,7 @@ final class CloudflareApi {
         return (ObjectNode) result;
     }
 
-    /** The answer as JSON, or null if it is not JSON (an edge's HTML page). Never quotes the parser's message, which quotes the body. */
+    /** The answer as JSON, or null if it is not (an edge's HTML page). The parser's message is dropped: it quotes the body. */
     private JsonNode parse(String text) {
         try {
             return text.isBlank() ? null : json.readTree(text);

@@ -59,7 +59,7 @@ public final class CloudflareRouter implements TrafficRouter {
     public static CloudflareRouter open(RouterSpec.Cloudflare spec, Function<String, String> environment) {
         String value = environment.apply(spec.tokenEnv());
         if (value == null || value.isBlank()) {
-            throw new TrafficException("cloudflare load balancer " + spec.loadBalancerId() + ": the environment variable "
+            throw new TrafficException("cloudflare load balancer " + Text.foreign(spec.loadBalancerId()) + ": the environment variable "
                     + spec.tokenEnv() + " that must hold the Cloudflare API token is " + (value == null ? "not set" : "empty"));
         }
         String token = value.strip();
@@ -77,7 +77,8 @@ public final class CloudflareRouter implements TrafficRouter {
         this.spec = spec;
         for (String id : List.of(spec.zoneId(), spec.loadBalancerId())) {
             if (!ID.matcher(id).matches()) {
-                throw new TrafficException("cloudflare: '" + Text.foreign(id) + "' is not a Cloudflare id (letters, digits, '-' and '_')");
+                throw new TrafficException("cloudflare: '" + Text.foreign(id) + "' is not a Cloudflare id (letters, digits, '-'"
+                        + " and '_')");
             }
         }
         if (spec.legacyPool().equals(spec.kubernetesPool())) {
@@ -104,21 +105,20 @@ public final class CloudflareRouter implements TrafficRouter {
             // Failover: the first healthy pool in default_pools takes everything. Health is Cloudflare's to judge; the
             // configured order is what a person set and what this reads.
             String first = pools.get(0);
-            String reported = "steering_policy " + quoted(lb.path("steering_policy").asText("")) + " (failover): all traffic on the first"
-                    + " of default_pools, ";
+            String named = "steering_policy " + quoted(lb.path("steering_policy").asText(""));
+            String reported = named + " (failover): all traffic on the first of default_pools, ";
             if (first.equals(spec.legacyPool())) {
                 return new Split(0, reported + "legacy");
             }
             if (first.equals(spec.kubernetesPool())) {
                 return new Split(100, reported + "kubernetes");
             }
-            throw new TrafficException(Text.line(describe() + ": failover (steering_policy " + quoted(lb.path("steering_policy").asText(""))
-                    + ") sends all traffic to "
-                    + "the first of default_pools, " + Text.foreign(first) + ", which is neither the legacy pool " + spec.legacyPool()
+            throw new TrafficException(Text.line(describe() + ": failover (" + named + ") sends all traffic to the first of"
+                    + " default_pools, " + Text.foreign(first) + ", which is neither the legacy pool " + spec.legacyPool()
                     + " nor the kubernetes pool " + spec.kubernetesPool()));
         }
         requireBoth(pools);
-        JsonNode steering = lb.path("random_steering");
+        ObjectNode steering = randomSteering(lb);
         refuseThirdPools(pools, steering);
         Weight legacy = weight(steering, spec.legacyPool());
         Weight kubernetes = weight(steering, spec.kubernetesPool());
@@ -147,7 +147,8 @@ public final class CloudflareRouter implements TrafficRouter {
         BigDecimal kubernetes = BigDecimal.valueOf(split.kubernetes()).divide(HUNDRED).setScale(SCALE, RoundingMode.HALF_EVEN);
         BigDecimal legacy = BigDecimal.ONE.subtract(kubernetes);
         ObjectNode steering = randomSteering(lb);
-        ObjectNode weights = steering.has("pool_weights") ? (ObjectNode) steering.get("pool_weights") : steering.putObject("pool_weights");
+        ObjectNode weights = steering.has("pool_weights") ? (ObjectNode) steering.get("pool_weights")
+                : steering.putObject("pool_weights");
         boolean same = policy.equals("random") && equal(weights.get(spec.legacyPool()), legacy)
                 && equal(weights.get(spec.kubernetesPool()), kubernetes);
         weights.put(spec.legacyPool(), legacy.stripTrailingZeros());
@@ -184,11 +185,13 @@ public final class CloudflareRouter implements TrafficRouter {
     private String steeringPolicy(ObjectNode lb) {
         JsonNode node = lb.path("steering_policy");
         if (!node.isMissingNode() && !node.isNull() && !node.isTextual()) {
-            throw new TrafficException(Text.line(describe() + ": steering_policy is " + Text.foreign(node.toString()) + ", not a policy name"));
+            throw new TrafficException(Text.line(describe() + ": steering_policy is " + Text.foreign(node.toString())
+                    + ", not a policy name"));
         }
         String policy = node.asText("");
         if (policy.isEmpty()) {
-            boolean geo = List.of("region_pools", "country_pools", "pop_pools").stream().anyMatch(f -> lb.path(f).isObject() && !lb.get(f).isEmpty());
+            boolean geo = List.of("region_pools", "country_pools", "pop_pools").stream()
+                    .anyMatch(f -> lb.path(f).isObject() && !lb.get(f).isEmpty());
             if (!geo) {
                 return "off";
             }
@@ -197,9 +200,10 @@ public final class CloudflareRouter implements TrafficRouter {
         if (policy.equals("random") || policy.equals("off")) {
             return policy;
         }
-        throw new TrafficException(Text.line(describe() + ": steering_policy is " + quoted(Text.foreign(policy)) + (node.asText("").isEmpty()
-                ? " (unset, with region, country or PoP pools)" : "") + ", which a person chose; dual-deploy moves traffic only"
-                + " by 'random' steering and does not overwrite another policy (change it to random, or to off, in Cloudflare first)"));
+        String unset = node.asText("").isEmpty() ? " (unset, with region, country or PoP pools)" : "";
+        throw new TrafficException(Text.line(describe() + ": steering_policy is " + quoted(Text.foreign(policy)) + unset
+                + ", which a person chose; dual-deploy moves traffic only by 'random' steering and does not overwrite another"
+                + " policy (change it to random, or to off, in Cloudflare first)"));
     }
 
     /**
@@ -226,7 +230,8 @@ public final class CloudflareRouter implements TrafficRouter {
         List<String> pools = new ArrayList<>();
         for (JsonNode pool : node) {
             if (!pool.isTextual()) {
-                throw new TrafficException(Text.line(describe() + ": default_pools holds " + Text.foreign(pool.toString()) + ", not a pool id"));
+                throw new TrafficException(Text.line(describe() + ": default_pools holds " + Text.foreign(pool.toString())
+                        + ", not a pool id"));
             }
             pools.add(pool.asText());
         }
@@ -235,7 +240,8 @@ public final class CloudflareRouter implements TrafficRouter {
 
     /** Both pools must be in default_pools already: adding one would change the failover order a person set. */
     private void requireBoth(List<String> pools) {
-        for (Map.Entry<String, String> side : List.of(Map.entry("legacy", spec.legacyPool()), Map.entry("kubernetes", spec.kubernetesPool()))) {
+        List<Map.Entry<String, String>> sides = List.of(Map.entry("legacy", spec.legacyPool()), Map.entry("kubernetes", spec.kubernetesPool()));
+        for (Map.Entry<String, String> side : sides) {
             if (!pools.contains(side.getValue())) {
                 throw new TrafficException(Text.line(describe() + ": the " + side.getKey() + " pool " + side.getValue() + " is not in"
                         + " default_pools " + Text.foreign(String.join(", ", pools)) + "; add it there in Cloudflare (dual-deploy does not"
