@@ -1,6 +1,7 @@
 package dev.dualdeploy.traffic;
 
 import dev.dualdeploy.config.RouterSpec;
+import dev.dualdeploy.traffic.cloudflare.CloudflareRouter;
 import java.util.function.Function;
 
 /** Makes the router a stage's {@code cutover.router:} names: one implementation per platform, chosen here alone. */
@@ -18,6 +19,9 @@ public final class Routers {
      * @throws TrafficException if the router's client cannot be set up
      */
     public static TrafficRouter open(RouterSpec spec, Function<String, String> environment) {
+        if (spec instanceof RouterSpec.Cloudflare cloudflare) {
+            return CloudflareRouter.open(cloudflare, environment);
+        }
         throw new IllegalArgumentException("the " + spec.kind() + " router is not in this build yet");
     }
 }

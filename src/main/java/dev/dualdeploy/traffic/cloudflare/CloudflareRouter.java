@@ -54,13 +54,15 @@ public final class CloudflareRouter implements TrafficRouter {
      * The router for production: the token is read from the environment variable the spec names, and registered as a
      * secret.
      *
-     * @throws TrafficException if that variable is unset or empty, naming the variable (never a value)
+     * @throws IllegalArgumentException if that variable is unset or empty (bad input, exit 2: nothing was asked of
+     *                                  Cloudflare yet), naming the variable, never a value
      */
     public static CloudflareRouter open(RouterSpec.Cloudflare spec, Function<String, String> environment) {
         String value = environment.apply(spec.tokenEnv());
         if (value == null || value.isBlank()) {
-            throw new TrafficException("cloudflare load balancer " + Text.foreign(spec.loadBalancerId()) + ": the environment variable "
-                    + spec.tokenEnv() + " that must hold the Cloudflare API token is " + (value == null ? "not set" : "empty"));
+            throw new IllegalArgumentException("cloudflare load balancer " + Text.foreign(spec.loadBalancerId()) + ": the environment"
+                    + " variable " + spec.tokenEnv() + " that must hold the Cloudflare API token is " + (value == null ? "not set" : "empty")
+                    + "; bind the token to it (withCredentials in Jenkins)");
         }
         String token = value.strip();
         Secrets.register(token);

@@ -185,11 +185,13 @@ class CloudflareFaultsTest {
     @Test
     void aMissingOrEmptyTokenVariableIsNamedWithoutAValue() {
         RouterSpec.Cloudflare spec = f.spec();
-        assertThatThrownBy(() -> CloudflareRouter.open(spec, Map.<String, String>of()::get)).isInstanceOf(TrafficException.class)
+        assertThatThrownBy(() -> CloudflareRouter.open(spec, Map.<String, String>of()::get))
+                .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("cloudflare load balancer " + LB + ": the environment variable " + TOKEN_ENV + " that must hold the Cloudflare"
-                        + " API token is not set");
-        assertThatThrownBy(() -> CloudflareRouter.open(spec, Map.of(TOKEN_ENV, " \n")::get))
-                .hasMessageEndingWith(TOKEN_ENV + " that must hold the Cloudflare API token is empty");
+                        + " API token is not set; bind the token to it (withCredentials in Jenkins)");
+        assertThatThrownBy(() -> CloudflareRouter.open(spec, Map.of(TOKEN_ENV, " \n")::get)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageEndingWith(TOKEN_ENV + " that must hold the Cloudflare API token is empty; bind the token to it (withCredentials"
+                        + " in Jenkins)");
         assertThatThrownBy(() -> CloudflareRouter.open(spec, Map.of(TOKEN_ENV, "abc def ghi jkl")::get))
                 .hasMessage(WHERE + ": the value of " + TOKEN_ENV + " is not an API token (it holds spaces or control characters)");
         assertThat(f.sim.requests()).isEmpty();
