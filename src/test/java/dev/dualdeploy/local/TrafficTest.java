@@ -39,4 +39,36 @@ class TrafficTest {
         assertThat(traffic.count("Latency", "sandbox", "legacy", T0, T0.plusSeconds(1))).isEmpty();
         assertThat(traffic.count(Traffic.REQUESTS, "sandbox", "sideways", T0, T0.plusSeconds(1))).isEmpty();
     }
+
+    @Test
+    void aStageWithACutoverSplitsItsLiveTrafficByTheRoutersShareAndAnOverloadedReleaseFailsOnlyAboveItsCapacity() {
+        SteppedClock clock = new SteppedClock(T0);
+        Traffic traffic = new Traffic(clock);
+        traffic.runs("prod", Side.KUBERNETES, "sha256:new");
+        traffic.runs("prod", Side.LEGACY, "sha256:new");
+        traffic.split("prod", 0);
+        traffic.overload("sha256:new", Side.KUBERNETES, 800, 0.2);
+        clock.sleep(Duration.ofSeconds(10));
+        traffic.split("prod", 25);
+        clock.sleep(Duration.ofSeconds(10));
+        traffic.split("prod", 50);
+        clock.sleep(Duration.ofSeconds(10));
+
+        // At 0%: the base rate alone on kubernetes, the base and all live traffic on legacy.
+        assertThat(traffic.count(Traffic.REQUESTS, "prod", "kubernetes", T0, T0.plusSeconds(10)).getAsDouble()).isEqualTo(2_000);
+        assertThat(traffic.count(Traffic.REQUESTS, "prod", "legacy", T0, T0.plusSeconds(10)).getAsDouble()).isEqualTo(22_000);
+        // At 25%: 200 + 500 a second on kubernetes, under its capacity of 800: the base error share.
+        assertThat(traffic.count(Traffic.REQUESTS, "prod", "kubernetes", T0.plusSeconds(10), T0.plusSeconds(20)).getAsDouble())
+                .isEqualTo(7_000);
+        assertThat(traffic.count(Traffic.ERRORS, "prod", "kubernetes", T0.plusSeconds(10), T0.plusSeconds(20)).getAsDouble()).isEqualTo(7);
+        // At 50%: 1,200 a second, over its capacity: a fifth fail. Legacy, not overloaded, keeps the base share.
+        assertThat(traffic.count(Traffic.ERRORS, "prod", "kubernetes", T0.plusSeconds(20), T0.plusSeconds(30)).getAsDouble())
+                .isEqualTo(2_400);
+        assertThat(traffic.count(Traffic.ERRORS, "prod", "legacy", T0.plusSeconds(20), T0.plusSeconds(30)).getAsDouble()).isEqualTo(12);
+        // A window across a change counts each part at its own split.
+        assertThat(traffic.count(Traffic.REQUESTS, "prod", "kubernetes", T0.plusSeconds(5), T0.plusSeconds(15)).getAsDouble())
+                .isEqualTo(1_000 + 3_500);
+        assertThat(traffic.share("prod")).hasValue(50);
+        assertThat(traffic.share("sandbox")).isEmpty();
+    }
 }
