@@ -50,10 +50,16 @@ final class LocalCommand implements Callable<Integer> {
      * One {@code --break}: which sample release fails, how, on which sides, and for {@code errors} the share of its
      * requests that fail, in percent (0 otherwise).
      */
-    record Break(String release, LocalEnvironment.Breakage how, Set<Side> sides, double percent) {
+    record Break(String release, LocalEnvironment.Breakage how, Set<Side> sides, double percent, double capacity) {
 
-        static final String FORMAT = "RELEASE=HOW[:SIDE], such as 1.1.0=crash, 1.1.1=pull:legacy or 1.2.0=errors:50%:kubernetes";
+        static final String FORMAT = "RELEASE=HOW[:SIDE], such as 1.1.0=crash, 1.1.1=pull:legacy, 1.2.0=errors:50%:kubernetes"
+                + " or 1.2.0=overload:800rps:kubernetes";
         private static final Pattern PERCENT = Pattern.compile("(\\d{1,3}(?:\\.\\d+)?)%?");
+        private static final Pattern RPS = Pattern.compile("(\\d{1,7})rps");
+
+        Break(String release, LocalEnvironment.Breakage how, Set<Side> sides, double percent) {
+            this(release, how, sides, percent, 0);
+        }
 
         static Break parse(String text) {
             int eq = text.indexOf('=');
@@ -65,10 +71,24 @@ final class LocalCommand implements Callable<Integer> {
                 case "pull" -> LocalEnvironment.Breakage.PULL;
                 case "crash" -> LocalEnvironment.Breakage.CRASH;
                 case "errors" -> LocalEnvironment.Breakage.ERRORS;
+                case "overload" -> LocalEnvironment.Breakage.OVERLOAD;
                 default -> throw new UsageException("--break: '" + how.get(0) + "' in '" + text
-                        + "' is not a way to fail; use pull, crash or errors (" + FORMAT + ")");
+                        + "' is not a way to fail; use pull, crash, errors or overload (" + FORMAT + ")");
             };
             double percent = 0;
+            double capacity = 0;
+            if (breakage == LocalEnvironment.Breakage.OVERLOAD) {
+                percent = LocalEnvironment.DEFAULT_ERROR_PERCENT;
+                capacity = LocalEnvironment.DEFAULT_CAPACITY;
+                Matcher m = how.size() > 1 ? RPS.matcher(how.get(1)) : null;
+                if (m != null && m.matches()) {
+                    capacity = Double.parseDouble(m.group(1));
+                    if (capacity < 1) {
+                        throw new UsageException("--break: '" + how.get(1) + "' in '" + text + "' is not a capacity of at least 1rps");
+                    }
+                    how.remove(1);
+                }
+            }
             if (breakage == LocalEnvironment.Breakage.ERRORS) {
                 percent = LocalEnvironment.DEFAULT_ERROR_PERCENT;
                 Matcher m = how.size() > 1 ? PERCENT.matcher(how.get(1)) : null;
@@ -90,11 +110,12 @@ final class LocalCommand implements Callable<Integer> {
                     case "legacy", "ecs" -> EnumSet.of(Side.LEGACY);
                     case "kubernetes", "k8s" -> EnumSet.of(Side.KUBERNETES);
                     default -> throw new UsageException("--break: '" + how.get(1) + "' in '" + text + "' is not a side"
-                            + (breakage == LocalEnvironment.Breakage.ERRORS ? " or a share of requests such as 20%" : "")
+                            + (breakage == LocalEnvironment.Breakage.ERRORS ? " or a share of requests such as 20%"
+                            : breakage == LocalEnvironment.Breakage.OVERLOAD ? " or a capacity such as 800rps" : "")
                             + "; use legacy or kubernetes (" + FORMAT + ")");
                 };
             }
-            return new Break(text.substring(0, eq), breakage, sides, percent);
+            return new Break(text.substring(0, eq), breakage, sides, percent, capacity);
         }
     }
 
@@ -119,8 +140,11 @@ final class LocalCommand implements Callable<Integer> {
             description = {"Make a sample release fail when it is deployed (repeatable). RELEASE is its tag (1.1.0) or its"
                     + " sha256: digest; HOW is pull (the image cannot be pulled), crash (the container exits soon after"
                     + " it starts) or errors[:PERCENT] (it runs, but that share of its requests fail, default 20%%: only the"
-                    + " gate catches it); SIDE is legacy or kubernetes (default: both).",
-                    "For example --break 1.1.0=crash --break 1.1.1=pull:legacy --break 1.2.0=errors:50%%:kubernetes."})
+                    + " gate catches it) or overload[:CAPACITY] (it serves 20%% errors only while its side serves more than"
+                    + " CAPACITY requests a second, default 800rps: healthy at deploy, failing at 50%% of a cutover);"
+                    + " SIDE is legacy or kubernetes (default: both).",
+                    "For example --break 1.1.0=crash --break 1.1.1=pull:legacy --break 1.2.0=errors:50%%:kubernetes"
+                    + " --break 1.2.0=overload:kubernetes."})
     List<String> breaks = new ArrayList<>();
 
     @Option(names = "--gate", negatable = true, defaultValue = "true", fallbackValue = "true",
@@ -244,16 +268,20 @@ final class LocalCommand implements Callable<Integer> {
     }
 
     private static String apply(LocalEnvironment env, Break b) {
-        String digest = env.breakRelease(b.release(), b.how(), b.sides(), b.percent());
+        String digest = b.how() == LocalEnvironment.Breakage.OVERLOAD
+                ? env.overloadRelease(b.release(), b.sides(), b.capacity(), b.percent())
+                : env.breakRelease(b.release(), b.how(), b.sides(), b.percent());
         String what = switch (b.how()) {
             case PULL -> "fails to pull";
             case CRASH -> "fails to run (it crashes)";
             case STALL -> "never starts nor fails (it stalls)";
             case ERRORS -> "serves errors (" + (b.percent() == Math.rint(b.percent()) ? String.valueOf((long) b.percent())
                     : String.valueOf(b.percent())) + "% of its requests)";
+            case OVERLOAD -> "serves errors (" + (long) b.percent() + "% of its requests) while its side serves more than "
+                    + (long) b.capacity() + " requests a second (a cutover step past it fails)";
         };
         // Errors show only in a gate's metrics: without one, say so rather than let a deploy pass unexplained.
-        String unseen = b.how() == LocalEnvironment.Breakage.ERRORS && env.gate().isEmpty()
+        String unseen = (b.how() == LocalEnvironment.Breakage.ERRORS || b.how() == LocalEnvironment.Breakage.OVERLOAD) && env.gate().isEmpty()
                 ? " (the stages have no gate, so no deploy notices; start 'local' without --no-gate)" : "";
         return b.release() + " (" + Release.shortDigest(digest) + ") " + what + " on " + Side.labels(b.sides()) + unseen;
     }
@@ -281,8 +309,8 @@ final class LocalCommand implements Callable<Integer> {
         Path dir;
 
         @Parameters(arity = "1..*", paramLabel = "RELEASE=HOW[:SIDE]",
-                description = "RELEASE is a tag (1.1.0) or a sha256: digest; HOW is pull, crash or errors[:PERCENT]"
-                        + " (default 20%%); SIDE is legacy or kubernetes (default: both).")
+                description = "RELEASE is a tag (1.1.0) or a sha256: digest; HOW is pull, crash, errors[:PERCENT]"
+                        + " (default 20%%) or overload[:CAPACITY] (default 800rps); SIDE is legacy or kubernetes (default: both).")
         List<String> breaks;
 
         @Override

@@ -57,11 +57,22 @@ public final class LocalEnvironment implements AutoCloseable {
          * The release never starts and never fails (an image pull that never ends): its pods stay ContainerCreating and
          * its tasks PENDING, so a rollout of it is under way until its timeout (tests that interrupt a rollout).
          */
-        STALL
+        STALL,
+        /**
+         * The release runs and passes its gate at low traffic, but serves errors while its side serves more than a
+         * capacity: a cutover step that sends it enough of the live traffic fails ({@link Traffic#overload}).
+         */
+        OVERLOAD
     }
 
     /** The share of requests a release broken with {@link Breakage#ERRORS} fails when none is given, in percent. */
     public static final double DEFAULT_ERROR_PERCENT = 20;
+
+    /**
+     * The requests a second above which a release broken with {@link Breakage#OVERLOAD} fails when none is given: above
+     * what a side serves at 25% of a stage's live traffic (200 + 500), below what it serves at 50% (200 + 1,000).
+     */
+    public static final double DEFAULT_CAPACITY = 800;
 
     /**
      * The gate {@code dualdeploy.yaml} gives every stage when asked for one: a sequential error check of each side
@@ -225,14 +236,10 @@ public final class LocalEnvironment implements AutoCloseable {
         if (how == Breakage.ERRORS && !(errorPercent > 0 && errorPercent <= 100)) {
             throw new IllegalArgumentException("an error share of " + errorPercent + "% is not above 0% and at most 100%");
         }
-        String digest;
-        if (tagOrDigest.startsWith("sha256:")) {
-            digest = ImageRef.findDigest(tagOrDigest).filter(tagOrDigest::equals).orElseThrow(() -> new IllegalArgumentException(
-                    "'" + tagOrDigest + "' is not a digest: sha256: and 64 lower-case hex digits"));
-        } else {
-            digest = registry.tagged(tagOrDigest).map(RegistrySimulator.Image::digest).orElseThrow(() -> new IllegalArgumentException(
-                    "'" + tagOrDigest + "' is not a tag of the local registry; its tags are " + registry.tags()));
+        if (how == Breakage.OVERLOAD) {
+            return overloadRelease(tagOrDigest, sides, DEFAULT_CAPACITY, errorPercent);
         }
+        String digest = digest(tagOrDigest);
         if (how == Breakage.ERRORS) {
             sides.forEach(side -> traffic.serveErrors(digest, side, errorPercent / 100));
             return digest;
@@ -246,6 +253,33 @@ public final class LocalEnvironment implements AutoCloseable {
                     : how == Breakage.STALL ? EcsSimulator.Breakage.STALL : EcsSimulator.Breakage.CRASH);
         }
         return digest;
+    }
+
+    /**
+     * Makes a sample release serve {@code errorPercent} errors on the given sides while a side serves more than
+     * {@code capacity} requests a second ({@link Breakage#OVERLOAD}), in every window a gate asks for from now on.
+     *
+     * @return the digest that now fails under load
+     * @throws IllegalArgumentException if the tag is not one the registry serves, the digest is malformed, or a number is
+     *                                  out of range
+     */
+    public String overloadRelease(String tagOrDigest, Set<Side> sides, double capacity, double errorPercent) {
+        if (!(errorPercent > 0 && errorPercent <= 100) || !(capacity >= 1)) {
+            throw new IllegalArgumentException("an overload needs a capacity of at least 1 request a second and an error share above"
+                    + " 0% and at most 100%");
+        }
+        String digest = digest(tagOrDigest);
+        sides.forEach(side -> traffic.overload(digest, side, capacity, errorPercent / 100));
+        return digest;
+    }
+
+    private String digest(String tagOrDigest) {
+        if (tagOrDigest.startsWith("sha256:")) {
+            return ImageRef.findDigest(tagOrDigest).filter(tagOrDigest::equals).orElseThrow(() -> new IllegalArgumentException(
+                    "'" + tagOrDigest + "' is not a digest: sha256: and 64 lower-case hex digits"));
+        }
+        return registry.tagged(tagOrDigest).map(RegistrySimulator.Image::digest).orElseThrow(() -> new IllegalArgumentException(
+                "'" + tagOrDigest + "' is not a tag of the local registry; its tags are " + registry.tags()));
     }
 
     /**
