@@ -53,16 +53,18 @@ import software.amazon.awssdk.services.route53.model.ResourceRecordSet;
  * race, at the price of failing whenever anything else touched the records.
  *
  * <p>IAM: {@code route53:ListResourceRecordSets} and {@code route53:ChangeResourceRecordSets} on
- * {@code arn:aws:route53:::hostedzone/<zone id>}, and {@code route53:GetChange} on {@code arn:aws:route53:::change/*}.
+ * {@code arn:aws:route53:::hostedzone/<zone id>} (the latter narrowed by the conditions
+ * {@code route53:ChangeResourceRecordSetsNormalizedRecordNames}, {@code …RecordTypes} and {@code …Actions = UPSERT}),
+ * and {@code route53:GetChange} on {@code arn:aws:route53:::change/*}.
  */
 public final class Route53Router implements TrafficRouter {
 
     static final long FIRST_POLL_SECONDS = 1;
     static final long MAX_POLL_SECONDS = 10;
     /**
-     * How long {@link #set} waits for INSYNC. Route53 propagates a change to its name servers within about a minute
-     * (its SLA-free guidance is "generally within 60 seconds"); five minutes is a slow day, and past it the caller is
-     * better told than held.
+     * How long {@link #set} waits for INSYNC. Route53 documents that a change generally reaches all its name servers
+     * within 60 seconds; five minutes allows a slow day, and past it the caller is better told than held (a cutover
+     * step that waits longer holds a pipeline with no one knowing why).
      */
     static final Duration INSYNC_TIMEOUT = Duration.ofMinutes(5);
     /**
