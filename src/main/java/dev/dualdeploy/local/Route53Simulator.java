@@ -665,11 +665,14 @@ public final class Route53Simulator implements AutoCloseable {
         return out.toString().endsWith(".") ? out.toString() : out + ".";
     }
 
-    /** The listing order of a name: its labels reversed ({@code www.example.com.} is {@code com.example.www}). */
+    /**
+     * The listing order of a name: its labels reversed, with a trailing dot, compared as ASCII ({@code www.example.com.}
+     * is {@code com.example.www.}); the dot puts {@code api-x.example.com} before {@code api.example.com}, as in Route53.
+     */
     private static String order(String canonicalName) {
         List<String> labels = new ArrayList<>(Arrays.asList(canonicalName.substring(0, canonicalName.length() - 1).split("\\.")));
         Collections.reverse(labels);
-        return String.join(".", labels);
+        return String.join(".", labels) + ".";
     }
 
     private static Element parse(byte[] body) {

@@ -77,6 +77,8 @@ class Route53RouterTest {
         // Neighbours the router must neither read as its own nor touch.
         sim.put(ZONE, RecordSet.simple("www.example.com", "CNAME", 300, "legacy-lb.example.net"));
         sim.put(ZONE, RecordSet.weighted("txt.api.example.com", "TXT", "legacy", 1, 60, "\"v=1\""));
+        // Listed just before api.example.com (Route53 compares "com.example.api-x." with "com.example.api.").
+        sim.put(ZONE, RecordSet.weighted("api-x.example.com", "CNAME", "legacy", 1, 60, "legacy-lb.example.net"));
     }
 
     @AfterEach
@@ -119,6 +121,7 @@ class Route53RouterTest {
         }
         assertThat(sim.batches()).hasSize(4);
         assertThat(weight("txt.api.example.com", "TXT", "legacy")).as("a record of the same set identifier under the name").isEqualTo(1);
+        assertThat(weight("api-x.example.com", "CNAME", "legacy")).as("a record of the same set identifier beside the name").isEqualTo(1);
     }
 
     @Test
@@ -363,6 +366,15 @@ class Route53RouterTest {
                     .contains("more characters)");
             assertThat(e.getCause()).isNull();
         });
+    }
+
+    @Test
+    void openBuildsTheClientFromTheSpecAndTheDefaultCredentialChain() {
+        try (Route53Router router = Route53Router.open(new RouterSpec.Route53("", ZONE, NAME, "CNAME", "legacy", "kubernetes",
+                Optional.of(sim.endpoint())), name -> null, sleeps::add, clock)) {
+            router.set(Split.of(15));
+            assertThat(router.read()).isEqualTo(new Split(15, "weights legacy=85 kubernetes=15 (ttl 60)"));
+        }
     }
 
     @Test
