@@ -2,6 +2,7 @@ package dev.dualdeploy.traffic;
 
 import dev.dualdeploy.config.RouterSpec;
 import dev.dualdeploy.traffic.cloudflare.CloudflareRouter;
+import dev.dualdeploy.traffic.route53.Route53Router;
 import java.util.function.Function;
 
 /** Makes the router a stage's {@code cutover.router:} names: one implementation per platform, chosen here alone. */
@@ -21,6 +22,9 @@ public final class Routers {
     public static TrafficRouter open(RouterSpec spec, Function<String, String> environment) {
         if (spec instanceof RouterSpec.Cloudflare cloudflare) {
             return CloudflareRouter.open(cloudflare, environment);
+        }
+        if (spec instanceof RouterSpec.Route53 route53) {
+            return Route53Router.open(route53, environment);
         }
         throw new IllegalArgumentException("the " + spec.kind() + " router is not in this build yet");
     }
