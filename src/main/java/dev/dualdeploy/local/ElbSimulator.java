@@ -11,6 +11,7 @@ import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -117,6 +118,7 @@ public final class ElbSimulator implements AutoCloseable {
     private final Map<String, String> ruleListener = new LinkedHashMap<>();
     private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
     private final AtomicInteger throttle = new AtomicInteger();
+    private final Map<String, AtomicInteger> throttled = new ConcurrentHashMap<>();
     private final AtomicInteger requests = new AtomicInteger();
     private long ids = 0x50dc6c495c0c9188L;
     private Stored lastModified;
@@ -179,6 +181,11 @@ public final class ElbSimulator implements AutoCloseable {
         throttle.set(count);
     }
 
+    /** Answers the next {@code count} requests of this action with a {@code Throttling} error, whatever comes between. */
+    public void throttle(String action, int count) {
+        throttled.computeIfAbsent(action, a -> new AtomicInteger()).set(count);
+    }
+
     /** How many requests arrived, throttled ones included. */
     public int requests() {
         return requests.get();
@@ -193,13 +200,14 @@ public final class ElbSimulator implements AutoCloseable {
     private void handle(HttpExchange exchange) throws IOException {
         try (exchange) {
             requests.incrementAndGet();
-            if (throttle.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
-                respond(exchange, 400, error("Throttling", "Rate exceeded"));
-                return;
-            }
             try {
                 Map<String, String> form = decode(new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
                 String action = form.getOrDefault("Action", "");
+                AtomicInteger ofAction = throttled.get(action);
+                if (throttle.getAndUpdate(n -> Math.max(0, n - 1)) > 0
+                        || ofAction != null && ofAction.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                    throw new QueryError("Throttling", "Rate exceeded");
+                }
                 calls.computeIfAbsent(action, a -> new AtomicInteger()).incrementAndGet();
                 if (!VERSION.equals(form.get("Version"))) {
                     throw new QueryError("InvalidAction", "Could not find operation " + action + " for version " + form.get("Version"));
@@ -275,7 +283,7 @@ public final class ElbSimulator implements AutoCloseable {
                     found.add(rule);
                 }
             });
-            found.sort((a, b) -> Integer.compare(Integer.parseInt((String) a.get("Priority")), Integer.parseInt((String) b.get("Priority"))));
+            found.sort(Comparator.comparingInt(r -> Integer.parseInt((String) r.get("Priority"))));
         } else {
             throw new QueryError("ValidationError", "You must specify either listener ARN or rule ARNs");
         }
@@ -614,7 +622,7 @@ public final class ElbSimulator implements AutoCloseable {
      * The request's parameters as a tree: structures as maps, {@code .member.N} as lists, {@code .entry.N.key/value} as
      * {@link Entries}, values as the strings sent. An empty list is sent as {@code Name=} and reads as an empty string.
      */
-    static Map<String, Object> tree(Map<String, String> parameters) {
+    private static Map<String, Object> tree(Map<String, String> parameters) {
         Map<String, Object> root = new LinkedHashMap<>();
         parameters.forEach((key, value) -> put(root, key.split("\\."), 0, value, key));
         return freeze(root);
@@ -692,8 +700,8 @@ public final class ElbSimulator implements AutoCloseable {
     private static String required(Map<String, Object> node, String name) {
         String value = string(node, name);
         if (value == null || value.isEmpty()) {
-            throw new QueryError("ValidationError", "1 validation error detected: Value null at '"
-                    + Character.toLowerCase(name.charAt(0)) + name.substring(1) + "' failed to satisfy constraint: Member must not be null");
+            throw new QueryError("ValidationError", "1 validation error detected: Value null at '" + Character.toLowerCase(name.charAt(0))
+                    + name.substring(1) + "' failed to satisfy constraint: Member must not be null");
         }
         return value;
     }

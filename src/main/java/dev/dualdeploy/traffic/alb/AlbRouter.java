@@ -87,9 +87,9 @@ public final class AlbRouter implements TrafficRouter {
         Integer legacy = null;
         Integer kubernetes = null;
         for (TargetGroupTuple group : groups) {
-            if (group.targetGroupArn().equals(spec.legacyTargetGroup())) {
+            if (spec.legacyTargetGroup().equals(group.targetGroupArn())) {
                 legacy = weight(group);
-            } else if (group.targetGroupArn().equals(spec.kubernetesTargetGroup())) {
+            } else if (spec.kubernetesTargetGroup().equals(group.targetGroupArn())) {
                 kubernetes = weight(group);
             }
         }
@@ -202,13 +202,15 @@ public final class AlbRouter implements TrafficRouter {
         if (config != null && !config.targetGroups().isEmpty()) {
             return config.targetGroups();
         }
-        return forward.targetGroupArn() == null ? List.of() : List.of(TargetGroupTuple.builder().targetGroupArn(forward.targetGroupArn()).build());
+        return forward.targetGroupArn() == null ? List.of()
+                : List.of(TargetGroupTuple.builder().targetGroupArn(forward.targetGroupArn()).build());
     }
 
     /** Refuses a third target group that gets traffic: dual-deploy would misreport, or take, traffic that is not its own. */
     private void refuseOthers(List<TargetGroupTuple> groups, String what) {
         for (TargetGroupTuple group : groups) {
-            boolean ours = group.targetGroupArn().equals(spec.legacyTargetGroup()) || group.targetGroupArn().equals(spec.kubernetesTargetGroup());
+            String arn = group.targetGroupArn();
+            boolean ours = spec.legacyTargetGroup().equals(arn) || spec.kubernetesTargetGroup().equals(arn);
             if (!ours && (group.weight() == null || group.weight() != 0)) {
                 throw new TrafficException("cannot " + what + " " + describe() + ": its forward action also sends traffic to target group "
                         + Text.foreign(group.targetGroupArn()) + " (weight " + group.weight() + "), which is neither the legacy nor the "
@@ -233,10 +235,10 @@ public final class AlbRouter implements TrafficRouter {
         boolean hasLegacy = false;
         boolean hasKubernetes = false;
         for (TargetGroupTuple group : groups(forward)) {
-            if (group.targetGroupArn().equals(spec.legacyTargetGroup())) {
+            if (spec.legacyTargetGroup().equals(group.targetGroupArn())) {
                 groups.add(group.toBuilder().weight(legacy).build());
                 hasLegacy = true;
-            } else if (group.targetGroupArn().equals(spec.kubernetesTargetGroup())) {
+            } else if (spec.kubernetesTargetGroup().equals(group.targetGroupArn())) {
                 groups.add(group.toBuilder().weight(kubernetes).build());
                 hasKubernetes = true;
             } else {

@@ -2,6 +2,7 @@ package dev.dualdeploy.traffic.alb;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.dualdeploy.config.RouterSpec;
@@ -63,7 +64,8 @@ class AlbRouterTest {
         kubernetes = sim.targetGroup("k8s");
         String lb = sim.loadBalancer("web");
         listener = client.createListener(r -> r.loadBalancerArn(lb).protocol("HTTPS").port(443)
-                .sslPolicy("ELBSecurityPolicy-TLS13-1-2-2021-06").certificates(c -> c.certificateArn("arn:aws:acm:eu-west-1:000000000000:certificate/1"))
+                .sslPolicy("ELBSecurityPolicy-TLS13-1-2-2021-06")
+                .certificates(c -> c.certificateArn("arn:aws:acm:eu-west-1:000000000000:certificate/1"))
                 .defaultActions(a -> a.type(ActionTypeEnum.FORWARD).targetGroupArn(legacy))).listeners().get(0).listenerArn();
     }
 
@@ -97,8 +99,9 @@ class AlbRouterTest {
             Split read = router.read();
             assertThat(read.kubernetes()).isEqualTo(percent);
             assertThat(read.reported()).isEqualTo("weights legacy=" + (100 - percent) + " kubernetes=" + percent);
-            assertThat(sim.rule(rule).get("Actions.member.1.ForwardConfig.TargetGroups.member.1.Weight")).isEqualTo(String.valueOf(100 - percent));
-            assertThat(sim.rule(rule).get("Actions.member.1.ForwardConfig.TargetGroups.member.2.Weight")).isEqualTo(String.valueOf(percent));
+            String weights = "Actions.member.1.ForwardConfig.TargetGroups.member.";
+            assertThat(sim.rule(rule).get(weights + "1.Weight")).isEqualTo(String.valueOf(100 - percent));
+            assertThat(sim.rule(rule).get(weights + "2.Weight")).isEqualTo(String.valueOf(percent));
         }
         assertThat(router.describe()).isEqualTo("alb rule " + rule);
     }
@@ -130,16 +133,19 @@ class AlbRouterTest {
 
     @Test
     void aRuleWithAuthenticationAndStickinessKeepsEverythingButTheWeights() {
-        Action oidc = Action.builder().type(ActionTypeEnum.AUTHENTICATE_OIDC).order(1).authenticateOidcConfig(AuthenticateOidcActionConfig.builder()
+        Action oidc = Action.builder().type(ActionTypeEnum.AUTHENTICATE_OIDC).order(1)
+                .authenticateOidcConfig(AuthenticateOidcActionConfig.builder()
                 .issuer("https://idp.example.com").authorizationEndpoint("https://idp.example.com/authorize")
                 .tokenEndpoint("https://idp.example.com/token").userInfoEndpoint("https://idp.example.com/userinfo")
                 .clientId("loan-api").clientSecret("s3cret-of-the-idp").sessionCookieName("LOANSESSION").scope("openid email")
                 .sessionTimeout(3600L).authenticationRequestExtraParams(Map.of("prompt", "login", "display", "page"))
                 .onUnauthenticatedRequest("authenticate").build()).build();
         Action forward = weighted(100, 0).toBuilder().order(2)
-                .forwardConfig(weighted(100, 0).forwardConfig().toBuilder().targetGroupStickinessConfig(s -> s.enabled(true).durationSeconds(3600)).build())
+                .forwardConfig(weighted(100, 0).forwardConfig().toBuilder()
+                        .targetGroupStickinessConfig(s -> s.enabled(true).durationSeconds(3600)).build())
                 .build();
-        List<RuleCondition> conditions = List.of(RuleCondition.builder().field("host-header").hostHeaderConfig(h -> h.values("loans.example.com")).build(),
+        List<RuleCondition> conditions = List.of(
+                RuleCondition.builder().field("host-header").hostHeaderConfig(h -> h.values("loans.example.com")).build(),
                 path("/apply/*"));
         String rule = rule(20, conditions, oidc, forward);
         ElbSimulator.Stored before = sim.rule(rule);
@@ -168,15 +174,17 @@ class AlbRouterTest {
         assertThat(weightedAfter.type()).isEqualTo(weightedBefore.type());
         assertThat(weightedAfter.order()).isEqualTo(2);
         assertThat(weightedAfter.targetGroupArn()).isNull();
-        assertThat(weightedAfter.forwardConfig().targetGroupStickinessConfig()).isEqualTo(weightedBefore.forwardConfig().targetGroupStickinessConfig());
+        assertThat(weightedAfter.forwardConfig().targetGroupStickinessConfig())
+                .isEqualTo(weightedBefore.forwardConfig().targetGroupStickinessConfig());
         assertThat(weightedAfter.forwardConfig().targetGroupStickinessConfig().durationSeconds()).isEqualTo(3600);
         assertThat(weightedAfter.forwardConfig().targetGroups()).extracting(TargetGroupTuple::targetGroupArn, TargetGroupTuple::weight)
-                .containsExactly(org.assertj.core.groups.Tuple.tuple(legacy, 90), org.assertj.core.groups.Tuple.tuple(kubernetes, 10));
+                .containsExactly(tuple(legacy, 90), tuple(kubernetes, 10));
     }
 
     @Test
     void aSingleTargetGroupArnForwardIsNoSplitUntilSetThenBecomesBothGroups() {
-        String rule = rule(30, List.of(path("/legacy/*")), Action.builder().type(ActionTypeEnum.FORWARD).targetGroupArn(legacy).build());
+        Action single = Action.builder().type(ActionTypeEnum.FORWARD).targetGroupArn(legacy).build();
+        String rule = rule(30, List.of(path("/legacy/*")), single);
         AlbRouter router = router(Optional.of(rule));
         ElbSimulator.Stored before = sim.rule(rule);
 
@@ -209,7 +217,8 @@ class AlbRouterTest {
         String refused = "alb rule " + rule + ": its forward action also sends traffic to target group " + other
                 + " (weight 10), which is neither the legacy nor the kubernetes group; set its weight to 0 or remove it first";
         assertThatThrownBy(router::read).isInstanceOf(TrafficException.class).hasMessage("cannot read " + refused);
-        assertThatThrownBy(() -> router.set(Split.of(50))).isInstanceOf(TrafficException.class).hasMessage("cannot set the split of " + refused);
+        assertThatThrownBy(() -> router.set(Split.of(50))).isInstanceOf(TrafficException.class)
+                .hasMessage("cannot set the split of " + refused);
         assertThat(sim.calls("ModifyRule")).isEqualTo(modifications);
         assertThat(sim.rule(rule).changedFrom(before)).isEmpty();
 
@@ -242,12 +251,15 @@ class AlbRouterTest {
     void aMissingRuleOrListenerIsTheServicesErrorInOneLine() {
         String missing = listener.replace(":listener/", ":listener-rule/") + "/0000000000000000";
         assertThatThrownBy(() -> router(Optional.of(missing)).read()).isInstanceOf(TrafficException.class)
-                .hasMessage("cannot read alb rule " + missing + ": ELBv2 DescribeRules answered RuleNotFound: One or more rules not found");
+                .hasMessage("cannot read alb rule " + missing
+                        + ": ELBv2 DescribeRules answered RuleNotFound: One or more rules not found");
 
         String gone = listener + "0";
-        AlbRouter router = new AlbRouter(client, new RouterSpec.Alb("eu-west-1", gone, Optional.empty(), legacy, kubernetes, Optional.empty()));
-        assertThatThrownBy(() -> router.set(Split.of(10))).isInstanceOf(TrafficException.class).hasMessage("cannot set the split of alb listener "
-                + gone + " default action: ELBv2 DescribeListeners answered ListenerNotFound: One or more listeners not found");
+        AlbRouter router = new AlbRouter(client, new RouterSpec.Alb("eu-west-1", gone, Optional.empty(), legacy, kubernetes,
+                Optional.empty()));
+        assertThatThrownBy(() -> router.set(Split.of(10))).isInstanceOf(TrafficException.class)
+                .hasMessage("cannot set the split of alb listener " + gone
+                        + " default action: ELBv2 DescribeListeners answered ListenerNotFound: One or more listeners not found");
     }
 
     @Test
