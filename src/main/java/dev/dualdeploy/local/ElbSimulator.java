@@ -37,7 +37,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * and {@code ModifyRule} as ELBv2 does where it matters to a client that rewrites weights:
  * <ul>
  *   <li>a forward action is stored as ELBv2 answers it: with a {@code ForwardConfig} whose groups all have a weight
- *       (1 where none was given) and a {@code TargetGroupStickinessConfig} ({@code Enabled=false} where none was
+ *       (1 where none was given: assumed, ELBv2 does not document it) and a {@code TargetGroupStickinessConfig} ({@code Enabled=false} where none was
  *       given), and with {@code TargetGroupArn} as well when it forwards to exactly one group;</li>
  *   <li>{@code TargetGroupArn} beside a {@code ForwardConfig} of more than that one group is a {@code ValidationError},
  *       as are weights outside 0..999, an unknown action type, several actions without {@code Order}, and a rule whose
@@ -48,10 +48,15 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li>a modification replaces only the members it sends: a {@code ModifyRule} without {@code Conditions} keeps them,
  *       a {@code ModifyListener} with only {@code DefaultActions} keeps the port, protocol and certificates.</li>
  * </ul>
+ * For tests: {@link #throttle(int)} and {@link #throttle(String, int)} answer the next requests with {@code Throttling};
+ * {@link #rule}, {@link #listener} and {@link #lastModified} show what is held and what the last modification sent,
+ * member by member.
  *
- * <p>Not modelled: request signatures (any credentials work); real traffic (nothing is forwarded anywhere); actions
- * other than the six above; {@code jwt-validation} actions; condition validation beyond a known field with values, and
- * condition normalization (conditions are answered as they were sent); rule transforms beyond storing what was sent;
+ * <p>Not modelled: request signatures (any credentials work); real traffic (nothing is forwarded anywhere); API
+ * actions other than the six named here; action types other than forward, authenticate-oidc, authenticate-cognito,
+ * fixed-response and redirect ({@code jwt-validation} is refused as unknown); an {@code Order} ELBv2 would fill in
+ * (actions are answered with the order they were sent with, or none); condition validation beyond a known field with
+ * values, and condition normalization (conditions are answered as they were sent); rule transforms beyond storing them;
  * the listener's default rule as a rule ({@code DescribeRules} by listener lists only the others); paging (every
  * answer is one page, {@code Marker} and {@code PageSize} are ignored); tags; quotas (rules per listener, target groups
  * per action); protocol checks (authentication on an HTTP listener is accepted); load balancers and target groups

@@ -94,13 +94,14 @@ public final class AlbRouter implements TrafficRouter {
             }
         }
         if (legacy == null || kubernetes == null) {
-            throw new TrafficException(describe() + ": its forward action does not forward to both the legacy target group "
+            throw new TrafficException("cannot read " + describe() + ": its forward action does not forward to both the legacy target group "
                     + Text.foreign(spec.legacyTargetGroup()) + " and the kubernetes target group "
                     + Text.foreign(spec.kubernetesTargetGroup()) + ", it forwards to " + show(groups));
         }
         refuseOthers(groups, "read");
         if (legacy + kubernetes == 0) {
-            throw new TrafficException(describe() + ": both target groups have weight 0, which is no split (" + show(groups) + ")");
+            throw new TrafficException("cannot read " + describe() + ": both target groups have weight 0, which is no split ("
+                    + show(groups) + ")");
         }
         return new Split(100.0 * kubernetes / (legacy + kubernetes), "weights legacy=" + legacy + " kubernetes=" + kubernetes);
     }
@@ -221,7 +222,8 @@ public final class AlbRouter implements TrafficRouter {
 
     private int weight(TargetGroupTuple group) {
         if (group.weight() == null) {
-            throw new TrafficException(describe() + ": target group " + Text.foreign(group.targetGroupArn()) + " has no weight");
+            throw new TrafficException("cannot read " + describe() + ": target group " + Text.foreign(group.targetGroupArn())
+                    + " has no weight");
         }
         return group.weight();
     }

@@ -188,7 +188,7 @@ class AlbRouterTest {
         AlbRouter router = router(Optional.of(rule));
         ElbSimulator.Stored before = sim.rule(rule);
 
-        assertThatThrownBy(router::read).isInstanceOf(TrafficException.class).hasMessage("alb rule " + rule
+        assertThatThrownBy(router::read).isInstanceOf(TrafficException.class).hasMessage("cannot read alb rule " + rule
                 + ": its forward action does not forward to both the legacy target group " + legacy + " and the kubernetes target group "
                 + kubernetes + ", it forwards to " + legacy + " weight 1");
 
@@ -243,7 +243,7 @@ class AlbRouterTest {
 
         String zero = rule(51, List.of(path("/zero/*")), weighted(0, 0));
         assertThatThrownBy(() -> router(Optional.of(zero)).read()).isInstanceOf(TrafficException.class)
-                .hasMessage("alb rule " + zero + ": both target groups have weight 0, which is no split (" + legacy + " weight 0, "
+                .hasMessage("cannot read alb rule " + zero + ": both target groups have weight 0, which is no split (" + legacy + " weight 0, "
                         + kubernetes + " weight 0)");
     }
 
