@@ -1,6 +1,7 @@
 package dev.dualdeploy.traffic;
 
 import dev.dualdeploy.config.RouterSpec;
+import dev.dualdeploy.traffic.alb.AlbRouter;
 import dev.dualdeploy.traffic.cloudflare.CloudflareRouter;
 import dev.dualdeploy.traffic.route53.Route53Router;
 import java.util.function.Function;
@@ -22,6 +23,9 @@ public final class Routers {
     public static TrafficRouter open(RouterSpec spec, Function<String, String> environment) {
         if (spec instanceof RouterSpec.Cloudflare cloudflare) {
             return CloudflareRouter.open(cloudflare, environment);
+        }
+        if (spec instanceof RouterSpec.Alb alb) {
+            return AlbRouter.open(alb, environment);
         }
         if (spec instanceof RouterSpec.Route53 route53) {
             return Route53Router.open(route53, environment);

@@ -93,12 +93,16 @@ public final class AlbRouter implements TrafficRouter {
                 kubernetes = weight(group);
             }
         }
-        if (legacy == null || kubernetes == null) {
-            throw new TrafficException("cannot read " + describe() + ": its forward action does not forward to both the legacy target group "
-                    + Text.foreign(spec.legacyTargetGroup()) + " and the kubernetes target group "
+        if (legacy == null && kubernetes == null) {
+            throw new TrafficException("cannot read " + describe() + ": its forward action forwards to neither the legacy target group "
+                    + Text.foreign(spec.legacyTargetGroup()) + " nor the kubernetes target group "
                     + Text.foreign(spec.kubernetesTargetGroup()) + ", it forwards to " + show(groups));
         }
         refuseOthers(groups, "read");
+        // A forward to one of the two alone (as a listener is before its first cutover, often in the single TargetGroupArn
+        // form): all of its traffic goes there, and the other side's share is exactly 0, which is a split.
+        legacy = legacy == null ? Integer.valueOf(0) : legacy;
+        kubernetes = kubernetes == null ? Integer.valueOf(0) : kubernetes;
         if (legacy + kubernetes == 0) {
             throw new TrafficException("cannot read " + describe() + ": both target groups have weight 0, which is no split ("
                     + show(groups) + ")");

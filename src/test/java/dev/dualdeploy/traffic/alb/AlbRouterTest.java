@@ -182,15 +182,14 @@ class AlbRouterTest {
     }
 
     @Test
-    void aSingleTargetGroupArnForwardIsNoSplitUntilSetThenBecomesBothGroups() {
+    void aSingleTargetGroupArnForwardIsAllOnThatSideUntilSetThenBecomesBothGroups() {
         Action single = Action.builder().type(ActionTypeEnum.FORWARD).targetGroupArn(legacy).build();
         String rule = rule(30, List.of(path("/legacy/*")), single);
         AlbRouter router = router(Optional.of(rule));
         ElbSimulator.Stored before = sim.rule(rule);
 
-        assertThatThrownBy(router::read).isInstanceOf(TrafficException.class).hasMessage("cannot read alb rule " + rule
-                + ": its forward action does not forward to both the legacy target group " + legacy + " and the kubernetes target group "
-                + kubernetes + ", it forwards to " + legacy + " weight 1");
+        // Before its first cutover a listener forwards to the legacy group alone: 0% on kubernetes, exactly.
+        assertThat(router.read()).isEqualTo(new Split(0, "weights legacy=1 kubernetes=0"));
 
         router.set(Split.of(10));
 
