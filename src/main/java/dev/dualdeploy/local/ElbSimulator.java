@@ -26,6 +26,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 /**
  * An Elastic Load Balancing v2 API on loopback that speaks the protocol AWS SDK v2 2.40.2 uses for it: AWS Query
@@ -127,6 +128,7 @@ public final class ElbSimulator implements AutoCloseable {
     private final AtomicInteger requests = new AtomicInteger();
     private long ids = 0x50dc6c495c0c9188L;
     private Stored lastModified;
+    private volatile Consumer<String> onModified = arn -> { };
 
     private ElbSimulator() throws IOException {
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
@@ -179,6 +181,42 @@ public final class ElbSimulator implements AutoCloseable {
     /** The last {@code ModifyRule} or {@code ModifyListener} that was accepted, as the client sent it (less Action and Version). */
     public synchronized Optional<Stored> lastModified() {
         return Optional.ofNullable(lastModified);
+    }
+
+    /**
+     * Calls {@code listener} with the ARN of every listener or rule a {@code ModifyListener} or {@code ModifyRule} changed,
+     * once the change is stored: the local environment's traffic follows the weights from that moment.
+     */
+    public void onModified(Consumer<String> listener) {
+        this.onModified = listener;
+    }
+
+    /**
+     * The target groups the forward action of a listener's default actions or of a rule sends to, with their weights (a
+     * single {@code TargetGroupArn} forward has weight 1); empty if it has none.
+     */
+    public synchronized Map<String, Integer> forwardWeights(String arn) {
+        boolean rule = rules.containsKey(arn);
+        Stored stored = rule ? rule(arn) : listener(arn);
+        if (stored.fields().isEmpty()) {
+            return Map.of();
+        }
+        String prefix = rule ? "Actions.member." : "DefaultActions.member.";
+        Map<String, Integer> weights = new LinkedHashMap<>();
+        for (int n = 1; stored.get(prefix + n + ".Type") != null; n++) {
+            if (!"forward".equals(stored.get(prefix + n + ".Type"))) {
+                continue;
+            }
+            String groups = prefix + n + ".ForwardConfig.TargetGroups.member.";
+            for (int m = 1; stored.get(groups + m + ".TargetGroupArn") != null; m++) {
+                String weight = stored.get(groups + m + ".Weight");
+                weights.put(stored.get(groups + m + ".TargetGroupArn"), weight == null ? 1 : Integer.parseInt(weight));
+            }
+            if (weights.isEmpty() && stored.get(prefix + n + ".TargetGroupArn") != null) {
+                weights.put(stored.get(prefix + n + ".TargetGroupArn"), 1);
+            }
+        }
+        return weights;
     }
 
     /** Answers the next {@code count} requests with a {@code Throttling} error, as ELBv2 does past its request rate. */
@@ -363,6 +401,7 @@ public final class ElbSimulator implements AutoCloseable {
         }
         rules.put(arn, changed);
         lastModified = new Stored("ModifyRule", arn, new TreeMap<>(parameters));
+        onModified.accept(arn);
         return xml("Rules", List.of(changed));
     }
 
@@ -383,6 +422,7 @@ public final class ElbSimulator implements AutoCloseable {
         }
         listeners.put(arn, changed);
         lastModified = new Stored("ModifyListener", arn, new TreeMap<>(parameters));
+        onModified.accept(arn);
         return xml("Listeners", List.of(changed));
     }
 

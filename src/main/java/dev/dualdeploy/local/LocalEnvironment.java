@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,6 +22,9 @@ import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.ecs.EcsClient;
+import software.amazon.awssdk.services.elasticloadbalancingv2.ElasticLoadBalancingV2Client;
+import software.amazon.awssdk.services.elasticloadbalancingv2.model.ActionTypeEnum;
+import software.amazon.awssdk.services.elasticloadbalancingv2.model.ProtocolEnum;
 
 /**
  * The embedded local environment: a simulated Kubernetes API, a simulated ECS API and a read-only OCI registry on
@@ -87,29 +91,49 @@ public final class LocalEnvironment implements AutoCloseable {
     private final KubernetesSimulator kubernetes;
     private final EcsSimulator ecs;
     private final CloudWatchSimulator cloudwatch;
+    private final ElbSimulator elb;
+    /** Each stage's ALB: its listener, and the target groups of its legacy and Kubernetes sides. */
+    private final Map<String, Alb> albs = new LinkedHashMap<>();
+    private final GateTiming cutoverTiming;
     private final Traffic traffic = new Traffic(Clock.systemUTC());
     private final Optional<GateTiming> gate;
     private final List<String> stages;
     private final Path kubeconfig;
     private final Path config;
 
+    /** A stage's load balancer in the ELBv2 simulator: where its cutover moves traffic. */
+    private record Alb(String listener, String legacy, String kubernetes) {
+    }
+
     private LocalEnvironment(Path dir, Release given, String initialVersion, int replicas, int registryPort,
                              Optional<GateTiming> gate, List<String> stages) throws IOException {
         Files.createDirectories(dir);
         this.gate = gate;
+        this.cutoverTiming = gate.orElse(GateTiming.DEFAULT);
         this.stages = List.copyOf(stages);
         this.registry = RegistrySimulator.start(SERVICE, SAMPLE_VERSIONS, registryPort);
         this.kubernetes = KubernetesSimulator.start();
         this.ecs = EcsSimulator.start(REGION);
         this.cloudwatch = CloudWatchSimulator.start();
+        this.elb = ElbSimulator.start();
         try {
             Release initial = given != null ? given : release(initialVersion);
             // What each side serves is what its platform was last told to run; the local CloudWatch counts from it.
             kubernetes.onServing((namespace, image) -> ImageRef.findDigest(image)
                     .ifPresent(digest -> traffic.runs(namespace, Side.KUBERNETES, digest)));
             ecs.onServing((cluster, image) -> ImageRef.findDigest(image).ifPresent(digest -> traffic.runs(cluster, Side.LEGACY, digest)));
-            cloudwatch.compute((namespace, name, dimensions, from, to) -> Traffic.NAMESPACE.equals(namespace)
-                    ? traffic.count(name, dimensions.get("Stage"), dimensions.get("Side"), from, to) : OptionalDouble.empty());
+            cloudwatch.compute(this::metric);
+            // The live traffic of each stage follows its ALB's weights from the moment they change.
+            elb.onModified(arn -> albs.forEach((stage, alb) -> {
+                if (alb.listener().equals(arn)) {
+                    Map<String, Integer> weights = elb.forwardWeights(arn);
+                    int legacy = weights.getOrDefault(alb.legacy(), 0);
+                    int kubernetes = weights.getOrDefault(alb.kubernetes(), 0);
+                    if (legacy + kubernetes > 0) {
+                        traffic.split(stage, 100.0 * kubernetes / (legacy + kubernetes));
+                    }
+                }
+            }));
             Map<String, String> contexts = new LinkedHashMap<>();
             try (EcsClient client = EcsClient.builder().region(Region.of(REGION)).endpointOverride(ecs.endpoint())
                     .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, ACCESS_KEY)))
@@ -128,6 +152,21 @@ public final class LocalEnvironment implements AutoCloseable {
                     client.createService(r -> r.cluster(stage).serviceName(SERVICE).taskDefinition(definition)
                             .desiredCount(replicas).launchType("FARGATE")
                             .deploymentConfiguration(d -> d.deploymentCircuitBreaker(b -> b.enable(true).rollback(false))));
+                }
+            }
+            try (ElasticLoadBalancingV2Client client = ElasticLoadBalancingV2Client.builder().region(Region.of(REGION))
+                    .endpointOverride(elb.endpoint())
+                    .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, ACCESS_KEY)))
+                    .httpClientBuilder(UrlConnectionHttpClient.builder()).build()) {
+                for (String stage : this.stages) {
+                    String legacy = elb.targetGroup(stage + "-legacy");
+                    String kubernetes = elb.targetGroup(stage + "-kubernetes");
+                    // Before its first cutover a stage's listener forwards to the legacy side alone, as a migrating one does.
+                    String listener = client.createListener(r -> r.loadBalancerArn(elb.loadBalancer(stage)).protocol(ProtocolEnum.HTTP)
+                            .port(80).defaultActions(a -> a.type(ActionTypeEnum.FORWARD).targetGroupArn(legacy)))
+                            .listeners().get(0).listenerArn();
+                    albs.put(stage, new Alb(listener, legacy, kubernetes));
+                    traffic.split(stage, 0);
                 }
             }
             this.kubeconfig = kubernetes.writeKubeconfig(dir.resolve("kubeconfig"), contexts);
@@ -310,6 +349,7 @@ public final class LocalEnvironment implements AutoCloseable {
                     .append(kubeconfig.toAbsolutePath()).append("' }\n")
                     .append("    timeout: 2m\n");
             gate.ifPresent(timing -> yaml.append(gateYaml(timing)));
+            yaml.append(cutoverYaml(stage));
         }
         return yaml.toString();
     }
@@ -333,6 +373,65 @@ public final class LocalEnvironment implements AutoCloseable {
                 + "        queries:\n"
                 + "          requests: '" + Traffic.NAMESPACE + " " + Traffic.REQUESTS + dimensions + "\n"
                 + "          errors: '" + Traffic.NAMESPACE + " " + Traffic.ERRORS + dimensions + "\n";
+    }
+
+    /**
+     * A stage's cutover: its ALB in the ELBv2 simulator, the steps 10 → 25 → 50 → 100, and at each step the error
+     * share of kubernetes against legacy's under the same live traffic, from the local CloudWatch.
+     */
+    private String cutoverYaml(String stage) {
+        Alb alb = albs.get(stage);
+        String dimensions = " Sum Stage={{stage}} Side={{side}}'";
+        return "    cutover:\n"
+                + "      router:\n"
+                + "        alb: { region: " + REGION + ", listener_arn: '" + alb.listener() + "', legacy_target_group: '" + alb.legacy()
+                + "', kubernetes_target_group: '" + alb.kubernetes() + "', endpoint: '" + elb.endpoint() + "' }\n"
+                + "      steps: [10, 25, 50, 100]\n"
+                + "      gate:\n"
+                + "        soak: " + Durations.format(cutoverTiming.soak()) + "\n"
+                + "        interval: " + Durations.format(cutoverTiming.interval()) + "\n"
+                + "        checks:\n"
+                + "          - sequential: { baseline: legacy, tau: 0.01 }\n"
+                + "        metrics:\n"
+                + "          provider: cloudwatch\n"
+                + "          region: " + REGION + "\n"
+                + "          endpoint: '" + cloudwatch.endpoint() + "'\n"
+                + "          delay: 0s\n"
+                + "          queries:\n"
+                + "            requests: '" + Traffic.NAMESPACE + " " + Traffic.REQUESTS + dimensions + "\n"
+                + "            errors: '" + Traffic.NAMESPACE + " " + Traffic.ERRORS + dimensions + "\n";
+    }
+
+    /**
+     * What the local CloudWatch answers: each stage's counts per side in {@code DualDeploy/Local} (by {@code Stage} and
+     * {@code Side}), and the same counts as ALB target-group metrics ({@code AWS/ApplicationELB} {@code RequestCount} and
+     * {@code HTTPCode_Target_5XX_Count} by {@code TargetGroup}, as {@code targetgroup/<name>/<id>}), which follow the
+     * traffic the stage's ALB sends to each side.
+     */
+    private OptionalDouble metric(String namespace, String name, Map<String, String> dimensions, Instant from,
+                                  Instant to) {
+        if (Traffic.NAMESPACE.equals(namespace)) {
+            return traffic.count(name, dimensions.get("Stage"), dimensions.get("Side"), from, to);
+        }
+        String group = dimensions.get("TargetGroup");
+        if (!"AWS/ApplicationELB".equals(namespace) || group == null) {
+            return OptionalDouble.empty();
+        }
+        String metric = "RequestCount".equals(name) ? Traffic.REQUESTS : "HTTPCode_Target_5XX_Count".equals(name) ? Traffic.ERRORS : null;
+        for (Map.Entry<String, Alb> entry : albs.entrySet()) {
+            for (Side side : Side.values()) {
+                String arn = side == Side.LEGACY ? entry.getValue().legacy() : entry.getValue().kubernetes();
+                if (metric != null && arn.endsWith(":" + group)) {
+                    return traffic.count(metric, entry.getKey(), side.label(), from, to);
+                }
+            }
+        }
+        return OptionalDouble.empty();
+    }
+
+    /** The ELBv2 API of the stages' load balancers, whose weights each stage's cutover sets. */
+    public ElbSimulator elb() {
+        return elb;
     }
 
     /** The gate every stage of {@code dualdeploy.yaml} has, if the environment was started with one. */
@@ -386,6 +485,9 @@ public final class LocalEnvironment implements AutoCloseable {
         }
         if (cloudwatch != null) {
             cloudwatch.close();
+        }
+        if (elb != null) {
+            elb.close();
         }
     }
 }
