@@ -33,15 +33,18 @@ final class Command {
      * Runs the command and waits at most {@code limit} for it.
      *
      * @param what what the command is for, in messages: {@code test} or {@code reload}
+     * @param limit how long it may run: what is left of {@code timeout}
+     * @param timeout the router's timeout, which the test, the reload and the read-back share, for messages
      * @throws TrafficException if it cannot be started (not found, not executable) or does not end within the limit (it
      *                          is then killed with every process it started)
      */
-    static Result run(String what, List<String> argv, Duration limit) {
+    static Result run(String what, List<String> argv, Duration limit, Duration timeout) {
         if (argv.isEmpty()) {
             throw new TrafficException("the nginx router's " + what + " command is empty; give it as a list, such as [nginx, -t]");
         }
         if (limit.isNegative() || limit.isZero()) {
-            throw new TrafficException("no time was left to run the nginx " + what + " command " + show(argv) + " within the router's timeout");
+            throw new TrafficException("no time was left to run the nginx " + what + " command " + show(argv) + " within the router's"
+                    + " timeout of " + seconds(timeout));
         }
         Process process;
         try {
@@ -62,8 +65,8 @@ final class Command {
         try {
             if (!process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
                 kill(process);
-                throw new TrafficException("the nginx " + what + " command " + show(argv) + " did not finish within "
-                        + seconds(limit) + "; it was stopped");
+                throw new TrafficException("the nginx " + what + " command " + show(argv) + " did not finish within the"
+                        + " router's timeout of " + seconds(timeout) + " (the test, the reload and the read-back share it); it was stopped");
             }
             // A child that inherited the pipe could hold it open after the command ended; do not wait for it long.
             reader.join(1_000);

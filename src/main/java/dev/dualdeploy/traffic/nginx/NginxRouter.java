@@ -44,6 +44,10 @@ public final class NginxRouter implements TrafficRouter {
     /** The first wait between two probes while nginx reloads; it doubles up to {@link #LONGEST_PAUSE}. */
     static final Duration FIRST_PAUSE = Duration.ofMillis(50);
     static final Duration LONGEST_PAUSE = Duration.ofSeconds(1);
+    /** How long the new generation must go on being reported before the old workers count as gone (see {@link #await}). */
+    static final Duration SETTLE = Duration.ofMillis(250);
+    /** The shortest wait for a probe's answer, even at the deadline. */
+    static final Duration LAST_PROBE = Duration.ofMillis(500);
 
     private final RouterSpec.Nginx spec;
     private final IncludeFile file;
@@ -158,7 +162,7 @@ public final class NginxRouter implements TrafficRouter {
     }
 
     private void run(String what, List<String> argv, Instant deadline, String wanted) {
-        Command.Result result = Command.run(what, argv, Duration.between(clock.instant(), deadline));
+        Command.Result result = Command.run(what, argv, Duration.between(clock.instant(), deadline), spec.timeout());
         if (result.exit() != 0) {
             throw new TrafficException("nginx's " + what + " command " + Command.show(argv) + " failed (exit " + result.exit()
                     + ") on " + wanted + ": " + Command.quote(result.output()));
@@ -175,9 +179,15 @@ public final class NginxRouter implements TrafficRouter {
         return new TrafficException(failure.getMessage() + "; " + IncludeFile.shown(file.path()) + " is as it was before", failure);
     }
 
-    /** Waits, with backoff, until the probe reports the generation just written. */
+    /**
+     * Waits, with backoff, until the probe reports the generation just written, and reports it again after
+     * {@link #SETTLE}: nginx's master lets the old workers go on accepting connections for 100 ms after it started the
+     * new ones (it sleeps before telling them to stop), so one answer from a new worker does not yet mean that every new
+     * request gets the new split. The old workers then finish the requests they hold and exit.
+     */
     private void await(long generation, int basisPoints, Instant deadline, String wanted) {
         Duration pause = FIRST_PAUSE;
+        boolean seen = false;
         while (true) {
             Include.State running = null;
             String last;
@@ -188,7 +198,8 @@ public final class NginxRouter implements TrafficRouter {
                 // Between the reload and its new workers, the probe may briefly find no one answering: ask again.
                 last = "could not be read: " + unreadable.getMessage();
             }
-            if (running != null && running.generation() == generation && running.basisPoints() == basisPoints) {
+            boolean applied = running != null && running.generation() == generation && running.basisPoints() == basisPoints;
+            if (applied && seen) {
                 return;
             }
             if (running != null && running.generation() > generation) {
@@ -203,8 +214,10 @@ public final class NginxRouter implements TrafficRouter {
                         + IncludeFile.shown(file.path()) + " holds generation " + generation + ", which nginx applies at its next reload");
             }
             Duration left = Duration.between(now, deadline);
-            sleeper.sleep(pause.compareTo(left) < 0 ? pause : left);
-            pause = shorter(pause.multipliedBy(2), LONGEST_PAUSE);
+            seen = applied;
+            Duration wait = applied ? SETTLE : pause;
+            sleeper.sleep(wait.compareTo(left) < 0 ? wait : left);
+            pause = applied ? pause : shorter(pause.multipliedBy(2), LONGEST_PAUSE);
         }
     }
 
@@ -245,10 +258,13 @@ public final class NginxRouter implements TrafficRouter {
         return Text.foreign(Text.redactUrl(spec.probe().toString()));
     }
 
-    /** The time left until the deadline, at least a millisecond so that a last probe can still be asked. */
+    /**
+     * How long a probe during {@link #set} may wait: the read timeout, cut to the time left, but at least
+     * {@link #LAST_PROBE} so that the probe at the deadline can still be answered and the message says what nginx reports.
+     */
     private Duration left(Instant deadline) {
         Duration left = Duration.between(clock.instant(), deadline);
-        return left.compareTo(Duration.ofMillis(1)) < 0 ? Duration.ofMillis(1) : left;
+        return shorter(Timeouts.current().read(), left.compareTo(LAST_PROBE) < 0 ? LAST_PROBE : left);
     }
 
     private static Duration shorter(Duration a, Duration b) {
