@@ -66,7 +66,8 @@ final class Command {
             if (!process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
                 kill(process);
                 throw new TrafficException("the nginx " + what + " command " + show(argv) + " did not finish within the"
-                        + " router's timeout of " + seconds(timeout) + " (the test, the reload and the read-back share it); it was stopped");
+                        + " router's timeout of " + seconds(timeout) + " (the test, the reload and the read-back share it);"
+                        + " it was stopped");
             }
             // A child that inherited the pipe could hold it open after the command ended; do not wait for it long.
             reader.join(1_000);

@@ -22,7 +22,7 @@ final class Include {
     /** The highest generation a file may hold, so that the next one still fits the header's 18 digits. */
     static final long LAST_GENERATION = 999_999_999_999_999_998L;
 
-    private static final Pattern HEADER = Pattern.compile(Pattern.quote(MARK) + "([0-9]{1,18})(?![0-9]).*");
+    private static final Pattern HEADER = Pattern.compile(Pattern.quote(MARK) + "([0-9]{1,18})(?: .*)?");
     /** An nginx upstream name as the router accepts it: nothing that could end a directive or open a block. */
     private static final Pattern UPSTREAM = Pattern.compile("[A-Za-z0-9_.-]{1,128}");
     /** An nginx variable name (without {@code $}); the state variable appends {@code _split} to it. */
@@ -95,7 +95,10 @@ final class Include {
         return variable + "_split";
     }
 
-    /** The header value that the state variable holds: {@code generation=7 kubernetes=25 legacy-upstream=… kubernetes-upstream=…}. */
+    /**
+     * The header value that the state variable holds:
+     * {@code generation=7 kubernetes=25 legacy-upstream=… kubernetes-upstream=…}.
+     */
     static String state(long generation, int basisPoints, String legacy, String kubernetes) {
         return "generation=" + generation + " kubernetes=" + percent(basisPoints) + " legacy-upstream=" + legacy
                 + " kubernetes-upstream=" + kubernetes;

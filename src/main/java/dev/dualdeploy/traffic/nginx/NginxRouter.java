@@ -174,7 +174,8 @@ public final class NginxRouter implements TrafficRouter {
         try {
             file.restore(old);
         } catch (TrafficException e) {
-            return new TrafficException(failure.getMessage() + "; and the old include could not be put back: " + e.getMessage(), failure);
+            return new TrafficException(failure.getMessage() + "; and the old include could not be put back: " + e.getMessage(),
+                    failure);
         }
         return new TrafficException(failure.getMessage() + "; " + IncludeFile.shown(file.path()) + " is as it was before", failure);
     }
@@ -211,7 +212,13 @@ public final class NginxRouter implements TrafficRouter {
             if (!now.isBefore(deadline)) {
                 throw new TrafficException("nginx did not apply " + wanted + " within " + Command.seconds(spec.timeout())
                         + " after its reload: the running nginx (probe " + probeShown() + ") " + last + "; "
-                        + IncludeFile.shown(file.path()) + " holds generation " + generation + ", which nginx applies at its next reload");
+                        + IncludeFile.shown(file.path()) + " holds generation " + generation
+                        + ", which nginx applies at its next reload");
+            }
+            if (Thread.currentThread().isInterrupted()) {
+                // An interrupted sleep returns at once: without this the wait would spin until the deadline.
+                throw new TrafficException("interrupted while waiting for nginx to apply " + wanted + "; the running nginx (probe "
+                        + probeShown() + ") " + last);
             }
             Duration left = Duration.between(now, deadline);
             seen = applied;
@@ -237,13 +244,14 @@ public final class NginxRouter implements TrafficRouter {
         List<String> values = response.headers().allValues(HEADER);
         if (values.size() != 1) {
             throw new TrafficException("nginx's probe " + probeShown() + " answered HTTP " + response.statusCode() + " with "
-                    + (values.isEmpty() ? "no " + HEADER + " header" : values.size() + " " + HEADER + " headers") + "; its location must"
-                    + " send exactly one: add_header " + HEADER + " $" + Include.stateVariable(spec.variable()) + " always;");
+                    + (values.isEmpty() ? "no " + HEADER + " header" : values.size() + " " + HEADER + " headers")
+                    + "; its location must send exactly one: add_header " + HEADER + " $" + Include.stateVariable(spec.variable()) + " always;");
         }
         Optional<Include.State> state = Include.parse(values.get(0));
         if (state.isEmpty()) {
             throw new TrafficException("nginx's probe " + probeShown() + " answered " + HEADER + ": \"" + Text.foreign(values.get(0))
-                    + "\", which is not a split dualdeploy writes (generation=N kubernetes=P legacy-upstream=… kubernetes-upstream=…)");
+                    + "\", which is not a split dualdeploy writes"
+                    + " (generation=N kubernetes=P legacy-upstream=… kubernetes-upstream=…)");
         }
         Include.State running = state.get();
         if (!running.legacy().equals(spec.legacyUpstream()) || !running.kubernetes().equals(spec.kubernetesUpstream())) {

@@ -207,7 +207,8 @@ final class NginxPeer implements AutoCloseable {
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         while (process.descendants().count() > WORKERS) {
             if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("nginx's old workers did not exit within 10s: " + process.descendants().count() + " processes");
+                throw new IllegalStateException("nginx's old workers did not exit within 10s: " + process.descendants().count()
+                        + " processes");
             }
             Thread.sleep(10);
         }
