@@ -3,6 +3,7 @@ package dev.dualdeploy.traffic;
 import dev.dualdeploy.config.RouterSpec;
 import dev.dualdeploy.traffic.alb.AlbRouter;
 import dev.dualdeploy.traffic.cloudflare.CloudflareRouter;
+import dev.dualdeploy.traffic.nginx.NginxRouter;
 import dev.dualdeploy.traffic.route53.Route53Router;
 import java.util.function.Function;
 
@@ -30,6 +31,6 @@ public final class Routers {
         if (spec instanceof RouterSpec.Route53 route53) {
             return Route53Router.open(route53, environment);
         }
-        throw new IllegalArgumentException("the " + spec.kind() + " router is not in this build yet");
+        return NginxRouter.open((RouterSpec.Nginx) spec, environment);
     }
 }

@@ -152,7 +152,7 @@ class LocalCommandTest {
         Run unknownTag = Cli.run("local", "--dir", tmp.resolve("b").toString(), "--break", "7.7.7=crash", "--for", "1s");
 
         assertThat(unknownHow.code()).isEqualTo(2);
-        assertThat(unknownHow.err()).contains("--break: 'slow' in '1.1.0=slow' is not a way to fail; use pull, crash or errors");
+        assertThat(unknownHow.err()).contains("--break: 'slow' in '1.1.0=slow' is not a way to fail; use pull, crash, errors or overload");
         assertThat(unknownTag.code()).isEqualTo(2);
         assertThat(unknownTag.err()).contains("--break: '7.7.7' is not a tag of the local registry; its tags are [0.9.0");
     }

@@ -85,7 +85,8 @@ class LocalGateTest {
         assertThat(Files.readString(tmp.resolve("gated/dualdeploy.yaml"))).contains("    gate:\n      soak: 6s\n      interval: 2s\n");
         assertThat(plain.code()).as(plain.err()).isZero();
         assertThat(plain.out()).contains("--no-gate: the stages have no gate");
-        assertThat(Files.readString(tmp.resolve("plain/dualdeploy.yaml"))).doesNotContain("gate:");
+        // No stage gate; each stage's cutover keeps its own, since a cutover step is never unjudged.
+        assertThat(Files.readString(tmp.resolve("plain/dualdeploy.yaml"))).doesNotContainPattern("(?m)^    gate:").contains("      gate:\n");
         assertThat(Files.readString(tmp.resolve("explicit/dualdeploy.yaml"))).contains("    gate:\n");
     }
 
