@@ -23,7 +23,7 @@ def call(Map options = [:]) {
                 // person who takes hours holds no lock, and aborting leaves the stage as it was.
                 cli.approve(target, release, params)
                 milestone(label: "dualdeploy ${target.name}")
-                lock(resource: "dualdeploy/${chain.service}/${target.name}") {
+                lock(resource: DualDeployCli.lockResource(chain.service, target.name)) {
                     last = cli.deploy(target.name, release, params)
                 }
             }

@@ -16,7 +16,14 @@ class DualDeployCli implements Serializable {
     /** The step's own parameters; every other key is a config key, passed to the CLI to merge over the file. */
     private static final List<String> OWN = ['configFile', 'image', 'build', 'version', 'stages', 'legacy', 'kubernetes',
                                              'credentials', 'parameters', 'cli', 'stage', 'side', 'check', 'gate',
-                                             'allowOutsideManifests', 'waitLock']
+                                             'allowOutsideManifests', 'waitLock', 'to', 'next', 'approval',
+                                             'cloudflareTokenVariable']
+    /** The variable a Cloudflare router's token_env names by default (the config's example). */
+    static final String CLOUDFLARE_TOKEN = 'CF_API_TOKEN'
+    /** The longest an approval may stay open, in minutes: the config's limit for approval: (30 days). */
+    private static final int MAX_APPROVAL_MINUTES = 43200
+    /** Names the token's variable must not take: the runner's own, and those the other credentials bind. */
+    private static final List<String> TAKEN = ['PATH', 'HOME', 'KUBECONFIG', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']
 
     private final def steps
     private final Map options
@@ -54,7 +61,7 @@ class DualDeployCli implements Serializable {
         List env = environment(command, result, values)
         int status = 0
         steps.withEnv(env) {
-            List bindings = credentials()
+            List bindings = credentials(command)
             if (bindings) {
                 steps.withCredentials(bindings) {
                     status = steps.sh(script: script(), returnStatus: true, label: "dualdeploy ${command}")
@@ -131,13 +138,182 @@ class DualDeployCli implements Serializable {
 
     /** Publishes the stage's gate checks as test results (one testcase per check), if the gate ran. */
     void publishGate(String stage) {
-        if (steps.fileExists(gateReport(stage))) {
-            steps.junit(testResults: gateReport(stage), allowEmptyResults: true)
+        publish(gateReport(stage))
+    }
+
+    /** Publishes a JUnit report the CLI wrote (the runner deletes an earlier build's first), if there is one. */
+    private void publish(String report) {
+        if (steps.fileExists(report)) {
+            steps.junit(testResults: report, allowEmptyResults: true)
         }
     }
 
     private static String gateReport(String stage) {
         return ".dualdeploy/gate-${stage}.xml".toString()
+    }
+
+    /**
+     * Checks dualDeployCutover's own parameters before anything runs: a stage that is a name, at most one of `to:` (a
+     * step, 1 to 100) and `next: true`, an approval that is `true` or `[submitter:, timeoutMinutes:]`, and a token
+     * variable that is a variable name no other part of the call uses.
+     */
+    void checkCutover() {
+        if (!options.stage) {
+            steps.error('dualDeployCutover needs stage: (the stage whose traffic moves)')
+        }
+        if (!isName(options.stage)) {
+            steps.error("dualdeploy: ${shown(options.stage)} is not a stage name: lower-case letters, digits and -, at most 63,"
+                    + " starting and ending with a letter or digit (for example preprod)")
+        }
+        if (options.to != null && options.next) {
+            steps.error('dualDeployCutover: to: and next: true exclude each other; give one, or neither to go up to the last step')
+        }
+        if (options.to != null && !isStep(options.to)) {
+            steps.error("dualDeployCutover: to: ${shown(options.to)} is not a step: a whole percentage from 1 to 100, one of the"
+                    + " stage's cutover steps (for example to: 25)")
+        }
+        if (options.next != null && !(options.next instanceof Boolean)) {
+            steps.error("dualDeployCutover: next: ${shown(options.next)} is not true or false")
+        }
+        if (!isApproval(options.approval)) {
+            steps.error("dualDeployCutover: approval: ${shown(options.approval)} is neither true (the stage's approval: in the"
+                    + " config) nor [submitter: 'sre', timeoutMinutes: 60] (timeoutMinutes from 1 to ${MAX_APPROVAL_MINUTES},"
+                    + ' default 1440)')
+        }
+        if (options.approval && options.to != null) {
+            // Walking up to a step needs to know, before the first move, where traffic is and which steps lie between, or
+            // an approved `--next` could pass to: (or go up when to: is below the share); the CLI reports neither yet.
+            steps.error('dualDeployCutover: approval: with to: is not supported: the CLI does not report the stage\'s steps'
+                    + ' or where traffic is before a step moves; use next: true (one approved step per build), or leave out'
+                    + ' to: (approved step by step up to the last step)')
+        }
+        if (!isTokenVariable(tokenVariable())) {
+            steps.error("dualDeployCutover: cloudflareTokenVariable: ${shown(tokenVariable())} is not a variable name for the"
+                    + " token: letters, digits and _, not starting with a digit, at most 64, and none of DD_*, DUALDEPLOY_*, "
+                    + TAKEN.join(', ') + ' (for example CF_API_TOKEN, as the config\'s token_env names it)')
+        }
+    }
+
+    /**
+     * The approval asked before each cutover step, from the stage as `stages` reports it: the step's `approval:` map
+     * (timeoutMinutes default 1440), the stage's own `approval:` for `approval: true`, or null for none.
+     */
+    Map cutoverApproval(Map chain) {
+        def approval = options.approval
+        if (!approval) {
+            return null
+        }
+        if (approval instanceof Map) {
+            return [submitter: approval.submitter.toString(), timeoutMinutes: approval.timeoutMinutes ?: 1440]
+        }
+        Map stage = named(chain.stages as List, options.stage.toString())
+        if (!stage?.approval) {
+            steps.error("dualDeployCutover: approval: true, but stage ${options.stage} has no approval: in the config; add one"
+                    + " (approval: { submitter: sre, timeout: 24h }) or give approval: [submitter: 'sre', timeoutMinutes: 60]")
+        }
+        return stage.approval as Map
+    }
+
+    /**
+     * Runs `dualdeploy cutover` for the stage, the index-th run of this build: one step up (`--next`) when `oneStep` (or
+     * next: true), else to the step's `to:` or the last step. Publishes the checks of the steps it judged
+     * (`.dualdeploy/cutover-<stage>-<index>.xml`), fails the build with the CLI's reason on any exit but 0 (the reason
+     * says where traffic is), and prints the reason otherwise.
+     */
+    Map cutover(String stage, int index, boolean oneStep) {
+        String report = ".dualdeploy/cutover-${stage}-${index}.xml".toString()
+        Map values = [STAGE: stage, TO: oneStep ? null : options.to, NEXT: oneStep || options.next ? 'true' : '', JUNIT: report,
+                      WAIT_LOCK: waitLock()]
+        Map result
+        try {
+            result = run('cutover', values, "cutover-${stage}-${index}")
+        } finally {
+            // The checks of a failed step are the ones a person needs to see, whatever else went wrong.
+            publish(report)
+        }
+        check(result, "cutover of ${stage}")
+        steps.echo("dualdeploy cutover ${stage}: ${reason(result)}")
+        return result
+    }
+
+    /** The variable the Cloudflare token is bound to: the one the config's token_env names. */
+    private String tokenVariable() {
+        return (options.cloudflareTokenVariable ?: CLOUDFLARE_TOKEN).toString()
+    }
+
+    /** The lock a stage's changes take in Jenkins: every step that changes the stage takes this one, so none interleave. */
+    @NonCPS
+    static String lockResource(String service, String stage) {
+        return "dualdeploy/${service}/${stage}".toString()
+    }
+
+    /**
+     * Whether the approved step-by-step walk is over, after the `cutover --next` result `last` (null: none ran yet):
+     * next: true made its one step; traffic is at 100% (no step is above it) or unknown; or the run moved nothing, which
+     * `--next` does only at or beyond the last step. A failed run never gets here: it failed the build.
+     */
+    @NonCPS
+    static boolean cutoverDone(Map last, boolean next) {
+        if (last == null) {
+            return false
+        }
+        if (next || !(last.after instanceof Number) || (last.after as double) >= 99.995d) {
+            return true
+        }
+        return !((last.traffic ?: []) as List).any { it instanceof Map && it.set != null }
+    }
+
+    /**
+     * What a person is asked before one cutover step: "Move prod's traffic one step further to Kubernetes (step 2 of this
+     * build)?", where it is now (as the last step read it back), and what a failure does.
+     */
+    @NonCPS
+    static String cutoverQuestion(String stage, Map last, int index) {
+        String now = last?.after instanceof Number
+                ? "Kubernetes serves ${percent(last.after as double)} of ${stage}'s traffic now, as the last step read it back;"
+                : 'Where the router holds the traffic now is read when the step starts;'
+        return ["Move ${stage}'s traffic one step further to Kubernetes (step ${index} of this build)?",
+                "${now} the step goes to the next of the stage's cutover steps above it.",
+                'The step is judged (kubernetes against legacy) before the build goes on; a FAIL puts all traffic back on legacy.']
+                .join('\n')
+    }
+
+    @NonCPS
+    private static String percent(double share) {
+        double rounded = Math.round(share * 100) / 100.0d
+        return (rounded == Math.rint(rounded) ? String.valueOf((long) rounded) : String.valueOf(rounded)) + '%'
+    }
+
+    @NonCPS
+    private static Map named(List stages, String name) {
+        return (stages ?: []).find { it instanceof Map && it.name == name } as Map
+    }
+
+    /** Whether a value is a cutover step as the config allows one: a whole percentage from 1 to 100. */
+    @NonCPS
+    static boolean isStep(def value) {
+        if (value instanceof Integer) {
+            return value >= 1 && value <= 100
+        }
+        return value instanceof CharSequence && value.toString() ==~ /[1-9][0-9]?|100/
+    }
+
+    @NonCPS
+    private static boolean isApproval(def value) {
+        if (value == null || value instanceof Boolean) {
+            return true
+        }
+        if (!(value instanceof Map) || !(value.keySet() as List).every { it in ['submitter', 'timeoutMinutes'] }) {
+            return false
+        }
+        def minutes = value.timeoutMinutes
+        boolean submitter = value.submitter instanceof CharSequence && value.submitter.toString().trim()
+        return submitter && (minutes == null || (minutes instanceof Integer && minutes >= 1 && minutes <= MAX_APPROVAL_MINUTES))
+    }
+
+    @NonCPS
+    private static boolean isTokenVariable(String name) {
+        return name ==~ /[A-Za-z_][A-Za-z0-9_]{0,63}/ && !name.startsWith('DD_') && !name.startsWith('DUALDEPLOY_') && !(name in TAKEN)
     }
 
     /**
@@ -188,30 +364,38 @@ class DualDeployCli implements Serializable {
         Map approval = stage.approval as Map
         if (approval) {
             Map plan = check(run('plan', releaseValues(stage.name, release, params), "plan-${stage.name}"), "plan for ${stage.name}")
-            String message = approvalMessage(plan, release.label)
-            // The question and its answer are journaled (dualdeploy approval), so that history says who was asked and
-            // who answered: the audit trail of the stage.
-            check(run('approval', [STAGE: stage.name, APPROVAL: 'asked', SUBMITTERS: approval.submitter,
-                                   APPROVAL_TIMEOUT: "${approval.timeoutMinutes}m".toString(), PLAN: message],
-                    "approval-${stage.name}"), "approval of ${stage.name}")
-            def by
-            try {
-                steps.timeout(time: approval.timeoutMinutes, unit: 'MINUTES') {
-                    by = steps.input(message: message, ok: 'Deploy', submitter: approval.submitter, submitterParameter: 'APPROVER')
-                }
-            } catch (error) {
-                // Aborted, refused or timed out: said in the journal as not approved, and the build fails as it would.
-                try {
-                    run('approval', [STAGE: stage.name, APPROVAL: 'rejected', REASON: oneLine(error.message ?: 'aborted or timed out')],
-                            "approval-${stage.name}")
-                } catch (ignored) {
-                    // The build fails on the approval's own error; the audit line is best effort here.
-                }
-                throw error
-            }
-            check(run('approval', [STAGE: stage.name, APPROVAL: 'approved', BY: by instanceof String ? by : null],
-                    "approval-${stage.name}"), "approval of ${stage.name}")
+            ask(stage.name, approval, approvalMessage(plan, release.label), 'Deploy')
         }
+    }
+
+    /**
+     * Asks a person for consent: an `input` showing the message, limited to the approval's submitters (`submitter`, a
+     * comma-separated list) and waiting no longer than its `timeoutMinutes`. Aborting, refusing or the timeout fail the
+     * build (the input's own error) before anything changes.
+     */
+    void ask(String stage, Map approval, String message, String ok) {
+        // The question and its answer are journaled (dualdeploy approval), so that history says who was asked and who
+        // answered: the audit trail of the stage.
+        check(run('approval', [STAGE: stage, APPROVAL: 'asked', SUBMITTERS: approval.submitter,
+                               APPROVAL_TIMEOUT: "${approval.timeoutMinutes}m".toString(), PLAN: message],
+                "approval-${stage}"), "approval of ${stage}")
+        def by
+        try {
+            steps.timeout(time: approval.timeoutMinutes, unit: 'MINUTES') {
+                by = steps.input(message: message, ok: ok, submitter: approval.submitter, submitterParameter: 'APPROVER')
+            }
+        } catch (error) {
+            // Aborted, refused or timed out: said in the journal as not approved, and the build fails as it would.
+            try {
+                run('approval', [STAGE: stage, APPROVAL: 'rejected', REASON: oneLine(error.message ?: 'aborted or timed out')],
+                        "approval-${stage}")
+            } catch (ignored) {
+                // The build fails on the approval's own error; the audit line is best effort here.
+            }
+            throw error
+        }
+        check(run('approval', [STAGE: stage, APPROVAL: 'approved', BY: by instanceof String ? by : null],
+                "approval-${stage}"), "approval of ${stage}")
     }
 
     @NonCPS
@@ -255,7 +439,7 @@ class DualDeployCli implements Serializable {
         return env
     }
 
-    private List credentials() {
+    private List credentials(String command) {
         Map ids = (options.credentials ?: [:]) as Map
         List bindings = []
         if (ids.kubeconfig) {
@@ -264,6 +448,10 @@ class DualDeployCli implements Serializable {
         if (ids.aws) {
             bindings << steps.usernamePassword(credentialsId: ids.aws, usernameVariable: 'AWS_ACCESS_KEY_ID',
                     passwordVariable: 'AWS_SECRET_ACCESS_KEY')
+        }
+        // Only the cutover talks to Cloudflare; every other command runs without the token.
+        if (ids.cloudflare && command == 'cutover') {
+            bindings << steps.string(credentialsId: ids.cloudflare, variable: tokenVariable())
         }
         return bindings
     }

@@ -107,10 +107,14 @@ abstract class PipelineFixture extends BasePipelineTestCPS {
         }
         helper.registerAllowedMethod('withCredentials', [List, Closure]) { List bindings, Closure body ->
             currentCredentials = bindings
+            // A Secret text binding sets its variable to the secret for the body, as Jenkins does: the test's stand-in.
+            Map saved = new LinkedHashMap(currentEnv)
+            bindings.findAll { it instanceof Map && it.string }.each { Map b -> currentEnv[b.string.variable] = secretOf(b.string.credentialsId) }
             try {
                 helper.callClosure(body)
             } finally {
                 currentCredentials = []
+                currentEnv = saved
             }
         }
         helper.registerAllowedMethod('file', [Map]) { Map m -> [file: m] }
@@ -211,6 +215,11 @@ abstract class PipelineFixture extends BasePipelineTestCPS {
             }
         }
         return 0
+    }
+
+    /** The secret a Secret text credential holds, in these tests. */
+    static String secretOf(String credentialsId) {
+        "s3cr3t-of-${credentialsId}-5c0e19d2".toString()
     }
 
     /** What the stub docker was asked, one line per call. */

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -28,7 +29,7 @@ class LibraryConventionsTest {
     void everyStepHasAHelpPageAndStaysAnAdapter() throws IOException {
         List<Path> vars = groovy("vars");
         assertThat(vars).extracting(p -> p.getFileName().toString())
-                .contains("dualDeploy.groovy", "dualDeployStatus.groovy", "dualDeployRollback.groovy");
+                .contains("dualDeploy.groovy", "dualDeployStatus.groovy", "dualDeployRollback.groovy", "dualDeployCutover.groovy");
         for (Path step : vars) {
             Path help = Path.of(step.toString().replace(".groovy", ".txt"));
             assertThat(help).as("help page of " + step).exists();
@@ -50,6 +51,27 @@ class LibraryConventionsTest {
         assertThat(INTERPOLATED_SHELL.matcher("sh \"deploy ${image}\"").find()).as("the rule itself catches the case").isTrue();
         assertThat(INTERPOLATED_SHELL.matcher("sh(script: \"x $HOME\", returnStatus: true)").find()).isTrue();
         assertThat(INTERPOLATED_SHELL.matcher("sh(script: 'docker push \"$DD_TAG\"')").find()).isFalse();
+    }
+
+    /**
+     * Every step that takes Jenkins' lock names it with {@code DualDeployCli.lockResource}, so that the steps that change
+     * one stage (a deploy, a cutover) take the one lock and never interleave.
+     */
+    @Test
+    void everyLockIsTheStagesOneLock() throws IOException {
+        Pattern lock = Pattern.compile("\\block\\s*\\(\\s*resource\\s*:\\s*([^)]*)\\)");
+        int locks = 0;
+        for (Path step : groovy("vars")) {
+            String text = Files.readString(step);
+            Matcher found = lock.matcher(text);
+            while (found.find()) {
+                String resource = found.group(1).strip();
+                assertThat(resource.startsWith("DualDeployCli.lockResource(") || text.contains(resource + " = DualDeployCli.lockResource("))
+                        .as(step + " locks " + resource + ", not DualDeployCli.lockResource(service, stage)").isTrue();
+                locks++;
+            }
+        }
+        assertThat(locks).as("locks found").isGreaterThanOrEqualTo(3);
     }
 
     @Test

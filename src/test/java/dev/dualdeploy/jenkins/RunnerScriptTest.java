@@ -113,6 +113,25 @@ class RunnerScriptTest {
         assertThat(outcome.log()).contains("progress");
     }
 
+    /** The cutover's goal: DD_TO becomes one --to argument, intact; DD_NEXT=true (and nothing else) becomes --next. */
+    @Test
+    void cutoverGoalsReachTheCliAsToAndNext() throws Exception {
+        String cli = dir.resolve("fake-cli").toString();
+        Outcome to = run(Map.of("DD_CLI", cli, "DD_COMMAND", "cutover", "DD_STAGE", "prod", "DD_TO", "25 $(touch pwned-to)",
+                "DD_WAIT_LOCK", "10m", "DD_JUNIT", ".dualdeploy/cutover-prod-1.xml"));
+        Outcome next = run(Map.of("DD_CLI", cli, "DD_COMMAND", "cutover", "DD_STAGE", "prod", "DD_NEXT", "true"));
+        Outcome notTrue = run(Map.of("DD_CLI", cli, "DD_COMMAND", "cutover", "DD_STAGE", "prod", "DD_NEXT", "yes"));
+
+        assertThat(to.code()).as(to.log()).isZero();
+        assertThat(to.args()).containsExactly("cutover", "--stage", "prod", "--to", "25 $(touch pwned-to)", "--wait-lock", "10m",
+                "--junit", ".dualdeploy/cutover-prod-1.xml", "--output", "json");
+        assertThat(next.args()).containsExactly("cutover", "--stage", "prod", "--next", "--output", "json");
+        assertThat(notTrue.args()).containsExactly("cutover", "--stage", "prod", "--output", "json");
+        try (var files = Files.list(dir)) {
+            assertThat(files.map(p -> p.getFileName().toString())).noneMatch(name -> name.startsWith("pwned"));
+        }
+    }
+
     @Test
     void theCliExitCodeAndResultComeBack() throws Exception {
         Outcome outcome = run(Map.of("DD_CLI", dir.resolve("fake-cli").toString(), "DD_COMMAND", "deploy", "FAKE_EXIT", "1"));

@@ -1,0 +1,36 @@
+import dev.dualdeploy.jenkins.DualDeployCli
+
+// Moves a stage's live traffic to Kubernetes up its cutover's steps (dualdeploy cutover); see dualDeployCutover.txt.
+def call(Map options = [:]) {
+    def cli = new DualDeployCli(this, options)
+    cli.checkCutover()
+    try {
+        // The service names the lock, the one dualDeploy takes around the stage's deploy, so that a deploy and a cutover
+        // of one stage never interleave; the stage's own approval: is there too, for approval: true.
+        Map chain = cli.check(cli.run('stages', [ONLY: options.stage], 'stages'), 'stages')
+        String resource = DualDeployCli.lockResource(chain.service, options.stage)
+        Map approval = cli.cutoverApproval(chain)
+        Map last = null
+        if (!approval) {
+            // Nobody to ask between the steps: one run, in which the CLI sets, reads back and judges each step to the goal.
+            lock(resource: resource) {
+                last = cli.cutover(options.stage, 1, false)
+            }
+            return last
+        }
+        // A person before each step: Jenkins' input cannot live in the CLI, so the steps are walked here, one approved
+        // `cutover --next` each, asked outside the lock (a person who takes hours holds none). The CLI reports neither the
+        // steps nor the share before a run, so the walk ends when a step reaches 100% or moves nothing (the last step was
+        // reached), after next: true's one step, or at the first failure (the build fails with the CLI's reason).
+        for (int n = 1; n <= 100 && !DualDeployCli.cutoverDone(last, options.next == true); n++) {
+            cli.ask(options.stage, approval, DualDeployCli.cutoverQuestion(options.stage, last, n), 'Move')
+            lock(resource: resource) {
+                last = cli.cutover(options.stage, n, true)
+            }
+        }
+        return last
+    } finally {
+        // The journal of the runs and their results: what moved where, and who approved it.
+        archiveArtifacts(artifacts: '.dualdeploy/*.json, .dualdeploy/journal/**', allowEmptyArchive: true)
+    }
+}
