@@ -102,7 +102,7 @@ final class CutoverCommand extends BaseCommand {
                     return code;
                 }
                 sayInterrupted(journal.journal, stage);
-                Optional<Double> judged = Judged.share(new Journal(journal.journal), stage, runId());
+                Optional<Judged.Verdict> judged = Judged.share(new Journal(journal.journal), stage, runId());
                 result = new Cutover(platforms, router, gates, events, CLOCK, abort, held::lost).run(stageSpec, to, judged);
             }
             int code = code(result);

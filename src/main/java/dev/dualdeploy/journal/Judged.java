@@ -15,6 +15,16 @@ import java.util.Optional;
  */
 public final class Judged {
 
+    /**
+     * A share judged PASS, and the release Kubernetes ran when it was judged: a verdict on another release says nothing
+     * (a deploy from another job, whose journal this agent does not hold, changes the release under the traffic).
+     *
+     * @param share the Kubernetes share, in percent
+     * @param image the Kubernetes side's image as the run read it ({@code repository@sha256:…}), or empty if unknown
+     */
+    public record Verdict(double share, Optional<String> image) {
+    }
+
     private Judged() {
     }
 
@@ -24,7 +34,7 @@ public final class Judged {
      * @param except the calling run's id, left out
      * @return empty when it is not known (see the class comment) or the directory does not exist
      */
-    public static Optional<Double> share(Journal journal, String stage, String except) {
+    public static Optional<Verdict> share(Journal journal, String stage, String except) {
         List<String> runs;
         try {
             runs = Interrupted.newestFirst(journal.directory());
@@ -44,8 +54,9 @@ public final class Judged {
             } catch (JournalException unreadable) {
                 return Optional.empty();
             }
-            Optional<String> touched = events.stream().filter(Event.StageStarted.class::isInstance).map(Event.StageStarted.class::cast)
-                    .filter(s -> s.stage().equals(Optional.of(stage))).map(Event.StageStarted::action).findFirst();
+            Optional<Event.StageStarted> began = events.stream().filter(Event.StageStarted.class::isInstance)
+                    .map(Event.StageStarted.class::cast).filter(s -> s.stage().equals(Optional.of(stage))).findFirst();
+            Optional<String> touched = began.map(Event.StageStarted::action);
             if (touched.isEmpty() || touched.get().equals("gate")) {
                 continue; // it did not work on the stage, or only judged what ran without moving anything
             }
@@ -77,7 +88,8 @@ public final class Judged {
                 continue; // it found traffic judged already, and moved nothing: the verdict before it stands
             }
             Optional<Double> last = share;
-            return passed.filter(p -> last.isPresent() && Math.abs(p - last.get()) < 0.005);
+            Optional<String> image = began.flatMap(Event.StageStarted::image);
+            return passed.filter(p -> last.isPresent() && Math.abs(p - last.get()) < 0.005).map(p -> new Verdict(p, image));
         }
         return Optional.empty();
     }

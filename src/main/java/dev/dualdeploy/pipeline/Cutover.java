@@ -6,6 +6,7 @@ import dev.dualdeploy.config.StageSpec;
 import dev.dualdeploy.config.ToggleSpec;
 import dev.dualdeploy.journal.Event;
 import dev.dualdeploy.journal.EventSink;
+import dev.dualdeploy.journal.Judged;
 import dev.dualdeploy.targets.TargetState;
 import dev.dualdeploy.targets.Targets;
 import dev.dualdeploy.text.Text;
@@ -141,11 +142,12 @@ public final class Cutover {
     /**
      * Runs the stage's cutover toward the goal.
      *
-     * @param judged the share a previous run of this stage left traffic at after its gate PASSED there, if the journal
-     *               knows it: that share's gate is not run again. Empty to judge the share found first (safe, slower)
+     * @param judged the share a previous run of this stage left traffic at after its gate PASSED there, and the image
+     *               Kubernetes ran then, if the journal knows it: that share's gate is not run again while Kubernetes still
+     *               runs that image. Empty to judge the share found first (safe, slower)
      * @throws IllegalArgumentException if the stage has no cutover, or the goal is not one of its steps
      */
-    public Result run(StageSpec stage, Goal goal, Optional<Double> judged) {
+    public Result run(StageSpec stage, Goal goal, Optional<Judged.Verdict> judged) {
         CutoverSpec cutover = stage.cutover().orElseThrow(() -> new IllegalArgumentException("stage " + stage.name() + " has no cutover"));
         goal.to().filter(p -> !goal.revert() && !cutover.steps().contains(p)).ifPresent(p -> {
             throw new IllegalArgumentException(p + "% is not a step of stage " + stage.name() + "'s cutover " + cutover.steps());
@@ -186,7 +188,7 @@ public final class Cutover {
             return back(Outcome.SUCCEEDED, "reverted as asked (--revert)", Optional.empty());
         }
 
-        Result cutover(Goal goal, Optional<Double> judged) {
+        Result cutover(Goal goal, Optional<Judged.Verdict> judged) {
             Map<Side, TargetState> states = readSides();
             started("cutover", states);
             parity = Optional.of(Parity.of(states));
@@ -218,7 +220,9 @@ public final class Cutover {
                 target = goal.to().orElseThrow();
             }
             boolean there = Math.abs(current - target) < 0.005;
-            boolean known = judged.filter(j -> Math.abs(j - current) < 0.005).isPresent();
+            Optional<String> running = Optional.ofNullable(states.get(Side.KUBERNETES)).flatMap(TargetState::image);
+            boolean known = judged.filter(j -> Math.abs(j.share() - current) < 0.005 && j.image().isPresent()
+                    && j.image().equals(running)).isPresent();
             if (there && known) {
                 return end(Outcome.SUCCEEDED, now.percent() + " of traffic is on kubernetes already, judged PASS by an earlier run;"
                         + " nothing to move");

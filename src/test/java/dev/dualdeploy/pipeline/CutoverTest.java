@@ -8,6 +8,7 @@ import dev.dualdeploy.config.Side;
 import dev.dualdeploy.config.StageSpec;
 import dev.dualdeploy.journal.Event;
 import dev.dualdeploy.journal.EventSink;
+import dev.dualdeploy.journal.Judged;
 import dev.dualdeploy.journal.RunIds;
 import dev.dualdeploy.metrics.Measurement;
 import dev.dualdeploy.metrics.MetricsProvider;
@@ -70,7 +71,7 @@ class CutoverTest {
                     metrics: { provider: prometheus, address: 'http://127.0.0.1:9', queries: { error_rate: 'e{side="{{side}}"}' } }
             """, Path.of(".")).stage("prod").orElseThrow();
 
-    private Cutover.Result run(FakeRouter router, Cutover.Goal goal, Optional<Double> judged) {
+    private Cutover.Result run(FakeRouter router, Cutover.Goal goal, Optional<Judged.Verdict> judged) {
         MetricsProvider metrics = (query, window) -> Measurement.of(query, List.of(
                 query.side().equals("kubernetes") && router.share() >= failFrom ? 0.2 : 0.001));
         Cutover cutover = new Cutover(new Sides(), router, stage -> new Gate("loan-api", stage.name(), stage.gate(), metrics, clock, clock,
@@ -135,9 +136,15 @@ class CutoverTest {
 
         journal.clear();
         FakeRouter known = new FakeRouter(25);
-        run(known, Cutover.Goal.nextStep(), Optional.of(25.0));
+        run(known, Cutover.Goal.nextStep(), Optional.of(new Judged.Verdict(25.0, Optional.of(GOOD))));
         assertThat(gates()).containsExactly("cutover 50% PASS");
         assertThat(known.sets()).containsExactly(50.0);
+
+        // A PASS on another release (deployed since, from a job whose journal this one does not hold) is no PASS here.
+        journal.clear();
+        FakeRouter stale = new FakeRouter(25);
+        run(stale, Cutover.Goal.nextStep(), Optional.of(new Judged.Verdict(25.0, Optional.of(OTHER))));
+        assertThat(gates()).containsExactly("cutover 25% PASS", "cutover 50% PASS");
     }
 
     @Test
@@ -157,7 +164,8 @@ class CutoverTest {
         assertThat(router.sets()).isEmpty();
 
         FakeRouter at = new FakeRouter(50);
-        assertThat(run(at, Cutover.Goal.to(50), Optional.of(50.0)).reason()).isEqualTo("50% of traffic is on kubernetes already,"
+        assertThat(run(at, Cutover.Goal.to(50), Optional.of(new Judged.Verdict(50.0, Optional.of(GOOD)))).reason())
+                .isEqualTo("50% of traffic is on kubernetes already,"
                 + " judged PASS by an earlier run; nothing to move");
         assertThat(at.sets()).isEmpty();
         assertThat(gates()).isEmpty();
@@ -209,7 +217,7 @@ class CutoverTest {
     void aSetThatFailsIsPutBackAndSaysTheRouterFailed() {
         FakeRouter router = new FakeRouter(10);
         router.failSets.set(1);
-        Cutover.Result result = run(router, Cutover.Goal.to(25), Optional.of(10.0));
+        Cutover.Result result = run(router, Cutover.Goal.to(25), Optional.of(new Judged.Verdict(10.0, Optional.of(GOOD))));
         assertThat(result.outcome()).isEqualTo(Cutover.Outcome.ROUTER_FAILED);
         assertThat(result.reason()).isEqualTo("setting 25% on kubernetes failed at fake router: the fake refused the change; traffic is"
                 + " back on legacy (read back 0% on kubernetes, 0.0s after the decision)");
