@@ -209,7 +209,7 @@ class CliTest {
     void demoExitsZero(@TempDir Path dir) {
         Run demo = Cli.run("demo", "--quiet", "--dir", dir.toString());
         assertThat(demo.code()).as(demo.out()).isZero();
-        assertThat(demo.out()).contains("demo passed: 13 checks held").doesNotContain("FAIL")
+        assertThat(demo.out()).contains("demo passed: 20 checks held").doesNotContain("FAIL")
                 .containsPattern("ok    127\\.0\\.0\\.1:\\d+/loan-api:1\\.0\\.0 resolves through the local registry");
     }
 }
