@@ -8,6 +8,7 @@ import dev.dualdeploy.pipeline.Status;
 import dev.dualdeploy.release.Release;
 import dev.dualdeploy.report.JsonReport;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The JSON results of the read-only commands that ask the engine ({@code status}, {@code plan}), from the engine's
@@ -21,8 +22,16 @@ final class JsonResults {
     private JsonResults() {
     }
 
-    /** The result of {@code status}. */
+    /** The result of {@code status} without routers. */
     static ObjectNode status(List<Status.StageStatus> stages, int exitCode) {
+        return status(stages, Map.of(), exitCode);
+    }
+
+    /**
+     * The result of {@code status}: each stage's sides, and for a stage with a cutover its {@code traffic} as its router
+     * says ({@code null} for a stage without one).
+     */
+    static ObjectNode status(List<Status.StageStatus> stages, Map<String, StatusCommand.Traffic> traffic, int exitCode) {
         ObjectNode root = JsonReport.header("status", exitCode);
         ArrayNode list = root.putArray("stages");
         for (Status.StageStatus stage : stages) {
@@ -36,6 +45,18 @@ final class JsonResults {
                 s.setAll(JsonReport.state(side.state()));
                 s.put("health", side.health()).put("readable", side.readable());
                 s.put("error", side.error().orElse(null));
+            }
+            StatusCommand.Traffic t = traffic.get(stage.stage());
+            if (t == null) {
+                node.putNull("traffic");
+            } else {
+                ObjectNode split = node.putObject("traffic").put("router", t.router());
+                if (t.split().isPresent()) {
+                    split.put("kubernetes", t.split().get().kubernetes()).put("reported", t.split().get().reported());
+                } else {
+                    split.putNull("kubernetes").putNull("reported");
+                }
+                split.put("error", t.error().orElse(null));
             }
         }
         return root;

@@ -127,10 +127,10 @@ public final class Demo {
             check("prod: " + next.version() + " passes its gate at deploy and runs on both sides", deployed.outcome() == StageOutcome.SUCCEEDED
                     && runs(deployed, next), deployed.reason());
             Cutover.Result caught = cutover(targets, prod, Cutover.Goal.to(100));
-            check("prod: the 50% step FAILS and traffic is read back at 0% on kubernetes", caught.outcome() == Cutover.Outcome.REVERTED
+            check("prod: the gate at 50% catches it and traffic is read back at 0% on kubernetes", caught.outcome() == Cutover.Outcome.REVERTED
                     && caught.steps().size() == 3 && caught.after().filter(a -> a.kubernetes() == 0).isPresent(), caught.reason());
             String took = caught.reason().replaceAll(".*read back 0% on kubernetes, ([0-9.]+s) after the decision.*", "$1");
-            check("prod: back on legacy " + took + " after the FAIL verdict; the ALB holds legacy=100 kubernetes=0",
+            check("prod: back on legacy " + took + " after the verdict at 50%; the ALB holds legacy=100 kubernetes=0",
                     weights(env, prod).equals(List.of(100, 0)) && took.matches("[0-9.]+s"), weights(env, prod).toString());
         } catch (RuntimeException e) {
             check("the demo ran to the end", false, e.toString());

@@ -95,7 +95,9 @@ class CliTest {
     void aToggleFlagCannotTurnOnASideTheStageDoesNotHave() throws IOException {
         Path kubernetesOnly = tmp.resolve("k8s-only.yaml");
         String text = Files.readString(env.config());
-        Files.writeString(kubernetesOnly, text.replaceAll("(?s)    deploy: \\{ legacy: true, kubernetes: true \\}\n    legacy:\n      ecs: [^\n]*\n", ""));
+        // Without legacy, and without the cutover, which needs both sides.
+        Files.writeString(kubernetesOnly, text.replaceAll("(?s)    deploy: \\{ legacy: true, kubernetes: true \\}\n    legacy:\n      ecs: [^\n]*\n", "")
+                .replaceAll("(?m)^    cutover:\n(^      .*\n)*", ""));
         Run run = Cli.run("deploy", "-f", kubernetesOnly.toString(), "--stage", "sandbox", "--legacy",
                 "--image", LocalEnvironment.sampleRelease("1.0.0").image());
         assertThat(run.code()).isEqualTo(2);
@@ -162,7 +164,7 @@ class CliTest {
         assertThat(Cli.run("status", "-f", config, "--stage", "prod").code()).as("without --check drift is reported, not an error").isZero();
         // Each side's records, for the person deciding: both on their last good release, which passed on both sides
         // for legacy and on kubernetes alone (deployed with --legacy=false) for kubernetes.
-        assertThat(Cli.run("status", "-f", config, "--stage", "prod").out().lines().filter(l -> l.startsWith("  ")))
+        assertThat(Cli.run("status", "-f", config, "--stage", "prod").out().lines().filter(l -> l.startsWith("  ") && !l.startsWith("  traffic")))
                 .hasSize(2).allSatisfy(line -> assertThat(line).endsWith(", on its last good release"));
         for (JsonNode side : drift.json().get("stages").get(0).get("sides")) {
             assertThat(side.get("lastGoodSides").toString()).isEqualTo(side.get("side").asText().equals("legacy")

@@ -148,6 +148,13 @@ class CutoverCliTest {
 
         assertThat(cutover("--to", "25").code()).isZero();
         assertThat(weights()).containsExactly(75, 25);
+        // status reads the split from the router, as cutover does.
+        Cli.Run status = Cli.run("status", "-f", config, "--output", "json");
+        JsonNode traffic = status.json().get("stages").get(0).get("traffic");
+        assertThat(traffic.get("kubernetes").asDouble()).isEqualTo(25);
+        assertThat(traffic.get("reported").asText()).isEqualTo("weights legacy=75 kubernetes=25");
+        assertThat(traffic.get("error").isNull()).isTrue();
+        assertThat(Cli.run("status", "-f", config).out()).contains("  traffic    25% on kubernetes (weights legacy=75 kubernetes=25) at alb");
         Cli.Run revert = cutover("--revert");
         assertThat(revert.code()).as(revert.err()).isZero();
         assertThat(revert.json().get("reason").asText()).isEqualTo("reverted as asked (--revert); traffic is back on legacy (read back 0%"
