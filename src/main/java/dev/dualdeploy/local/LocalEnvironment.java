@@ -359,20 +359,7 @@ public final class LocalEnvironment implements AutoCloseable {
      * may fail after the first window), read from the local CloudWatch, which has no publishing delay.
      */
     private String gateYaml(GateTiming timing) {
-        String dimensions = " Sum Stage={{stage}} Side={{side}}'";
-        return "    gate:\n"
-                + "      soak: " + Durations.format(timing.soak()) + "\n"
-                + "      interval: " + Durations.format(timing.interval()) + "\n"
-                + "      checks:\n"
-                + "        - sequential: { baseline: before-deploy, tau: 0.01 }\n"
-                + "      metrics:\n"
-                + "        provider: cloudwatch\n"
-                + "        region: " + REGION + "\n"
-                + "        endpoint: '" + cloudwatch.endpoint() + "'\n"
-                + "        delay: 0s\n"
-                + "        queries:\n"
-                + "          requests: '" + Traffic.NAMESPACE + " " + Traffic.REQUESTS + dimensions + "\n"
-                + "          errors: '" + Traffic.NAMESPACE + " " + Traffic.ERRORS + dimensions + "\n";
+        return gateYaml("    ", timing, "before-deploy");
     }
 
     /**
@@ -381,25 +368,30 @@ public final class LocalEnvironment implements AutoCloseable {
      */
     private String cutoverYaml(String stage) {
         Alb alb = albs.get(stage);
-        String dimensions = " Sum Stage={{stage}} Side={{side}}'";
         return "    cutover:\n"
                 + "      router:\n"
                 + "        alb: { region: " + REGION + ", listener_arn: '" + alb.listener() + "', legacy_target_group: '" + alb.legacy()
                 + "', kubernetes_target_group: '" + alb.kubernetes() + "', endpoint: '" + elb.endpoint() + "' }\n"
                 + "      steps: [10, 25, 50, 100]\n"
-                + "      gate:\n"
-                + "        soak: " + Durations.format(cutoverTiming.soak()) + "\n"
-                + "        interval: " + Durations.format(cutoverTiming.interval()) + "\n"
-                + "        checks:\n"
-                + "          - sequential: { baseline: legacy, tau: 0.01 }\n"
-                + "        metrics:\n"
-                + "          provider: cloudwatch\n"
-                + "          region: " + REGION + "\n"
-                + "          endpoint: '" + cloudwatch.endpoint() + "'\n"
-                + "          delay: 0s\n"
-                + "          queries:\n"
-                + "            requests: '" + Traffic.NAMESPACE + " " + Traffic.REQUESTS + dimensions + "\n"
-                + "            errors: '" + Traffic.NAMESPACE + " " + Traffic.ERRORS + dimensions + "\n";
+                + gateYaml("      ", cutoverTiming, "legacy");
+    }
+
+    /** A {@code gate:} at this indent: the sequential error test against {@code baseline}, on the local CloudWatch's counts. */
+    private String gateYaml(String indent, GateTiming timing, String baseline) {
+        String dimensions = " Sum Stage={{stage}} Side={{side}}'";
+        return indent + "gate:\n"
+                + indent + "  soak: " + Durations.format(timing.soak()) + "\n"
+                + indent + "  interval: " + Durations.format(timing.interval()) + "\n"
+                + indent + "  checks:\n"
+                + indent + "    - sequential: { baseline: " + baseline + ", tau: 0.01 }\n"
+                + indent + "  metrics:\n"
+                + indent + "    provider: cloudwatch\n"
+                + indent + "    region: " + REGION + "\n"
+                + indent + "    endpoint: '" + cloudwatch.endpoint() + "'\n"
+                + indent + "    delay: 0s\n"
+                + indent + "    queries:\n"
+                + indent + "      requests: '" + Traffic.NAMESPACE + " " + Traffic.REQUESTS + dimensions + "\n"
+                + indent + "      errors: '" + Traffic.NAMESPACE + " " + Traffic.ERRORS + dimensions + "\n";
     }
 
     /**
