@@ -19,11 +19,12 @@ def call(Map options = [:]) {
             return last
         }
         // A person before each step: Jenkins' input cannot live in the CLI, so the steps are walked here, one approved
-        // `cutover --next` each, asked outside the lock (a person who takes hours holds none). The CLI reports neither the
-        // steps nor the share before a run, so the walk ends when a step reaches 100% or moves nothing (the last step was
-        // reached), after next: true's one step, or at the first failure (the build fails with the CLI's reason).
-        for (int n = 1; n <= 100 && !DualDeployCli.cutoverDone(last, options.next == true); n++) {
-            cli.ask(options.stage, approval, DualDeployCli.cutoverQuestion(options.stage, last, n), 'Move')
+        // `cutover --next` each, asked outside the lock (a person who takes hours holds none). `stages` reports the steps;
+        // the share is known after each run, so the walk ends at the last step or 100%, when a run moves nothing, after
+        // next: true's one step, or at the first failure (the build fails with the CLI's reason).
+        List steps = DualDeployCli.cutoverSteps(chain, options.stage)
+        for (int n = 1; n <= 100 && !DualDeployCli.cutoverDone(last, options.next == true, steps); n++) {
+            cli.ask(options.stage, approval, DualDeployCli.cutoverQuestion(options.stage, last, n, steps), 'Move')
             lock(resource: resource) {
                 last = cli.cutover(options.stage, n, true)
             }

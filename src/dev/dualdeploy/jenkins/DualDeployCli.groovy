@@ -253,12 +253,15 @@ class DualDeployCli implements Serializable {
      * `--next` does only at or beyond the last step. A failed run never gets here: it failed the build.
      */
     @NonCPS
-    static boolean cutoverDone(Map last, boolean next) {
+    static boolean cutoverDone(Map last, boolean next, List steps = null) {
         if (last == null) {
             return false
         }
         if (next || !(last.after instanceof Number) || (last.after as double) >= 99.995d) {
             return true
+        }
+        if (steps && (last.after as double) >= (steps.collect { it as double }.max() as double) - 0.005d) {
+            return true // at the last step: nothing is above it to ask about
         }
         return !((last.traffic ?: []) as List).any { it instanceof Map && it.set != null }
     }
@@ -268,11 +271,19 @@ class DualDeployCli implements Serializable {
      * build)?", where it is now (as the last step read it back), and what a failure does.
      */
     @NonCPS
-    static String cutoverQuestion(String stage, Map last, int index) {
+    static String cutoverQuestion(String stage, Map last, int index, List steps = null) {
         String now = last?.after instanceof Number
                 ? "Kubernetes serves ${percent(last.after as double)} of ${stage}'s traffic now, as the last step read it back;"
                 : 'Where the router holds the traffic now is read when the step starts;'
-        return ["Move ${stage}'s traffic one step further to Kubernetes (step ${index} of this build)?",
+        String first = "Move ${stage}'s traffic one step further to Kubernetes (step ${index} of this build)?"
+        if (steps) {
+            List<Double> shares = steps.collect { it as double }
+            Double next = last?.after instanceof Number ? shares.find { it > (last.after as double) + 0.005d } : null
+            first = next != null
+                    ? "Move ${stage}'s traffic to ${percent(next)} on Kubernetes (step ${shares.indexOf(next) + 1} of ${shares.size()})?"
+                    : "Move ${stage}'s traffic to the next of its cutover steps (${shares.collect { percent(it) }.join(' → ')}) on Kubernetes?"
+        }
+        return [first,
                 "${now} the step goes to the next of the stage's cutover steps above it.",
                 'The step is judged (kubernetes against legacy) before the build goes on; a FAIL puts all traffic back on legacy.']
                 .join('\n')
@@ -282,6 +293,13 @@ class DualDeployCli implements Serializable {
     private static String percent(double share) {
         double rounded = Math.round(share * 100) / 100.0d
         return (rounded == Math.rint(rounded) ? String.valueOf((long) rounded) : String.valueOf(rounded)) + '%'
+    }
+
+    /** The stage's cutover steps as `stages` reports them, or null when it reports none (a CLI before they were added). */
+    @NonCPS
+    static List cutoverSteps(Map chain, String stage) {
+        Map named = named(chain?.stages as List, stage)
+        return named?.cutover instanceof Map ? (named.cutover.steps as List) : null
     }
 
     @NonCPS

@@ -49,7 +49,10 @@ public final class JsonReport {
         return root;
     }
 
-    /** The result of {@code stages}: the chain a branch deploys to, with the approval that guards each stage's entry. */
+    /**
+     * The result of {@code stages}: the chain a branch deploys to, with the approval that guards each stage's entry and
+     * the stage's cutover steps ({@code null} for a stage without a cutover).
+     */
     public static ObjectNode stages(String service, String image, String branch, String changeId, String pattern,
                                     List<StageSpec> stages, String message) {
         ObjectNode root = header("stages", 0).put("service", service).put("image", image).put("branch", branch)
@@ -62,6 +65,12 @@ public final class JsonReport {
                         .put("timeoutMinutes", Math.max(1, a.timeout().toMinutes()));
                 a.submitters().forEach(approval.putArray("submitters")::add);
                 return approval;
+            }).orElse(null));
+            // What a Jenkins step needs to ask before each cutover step: the steps, and the router's kind (config only).
+            node.set("cutover", stage.cutover().map(c -> {
+                ObjectNode cutover = JSON.createObjectNode().put("router", c.router().kind());
+                c.steps().forEach(cutover.putArray("steps")::add);
+                return cutover;
             }).orElse(null));
         }
         return root;

@@ -320,4 +320,20 @@ class CutoverStepTest extends PipelineFixture {
                 '--allow-outside-manifests', '--junit', '.dualdeploy/cutover-prod-1.xml', '--output', 'json')
         assertThat(cliCalls[0].argv).containsSequence('--override', '{"service":"loan-api-eu"}')
     }
+
+    /** With the steps `stages` reports, each question names the step it moves to, and the walk stops at the last one. */
+    @Test
+    void theStepsStagesReportsAreNamedInEachQuestionAndEndTheWalk() {
+        cutoverSteps = [10, 25, 50]
+        answers.stages = { Map e -> Map c = chain(['prod']); c.stages[0].cutover = [router: 'alb', steps: [10, 25, 50]]; c }
+
+        runPipeline("dualDeployCutover(stage: 'prod', approval: [submitter: 'sre', timeoutMinutes: 60])")
+
+        assertThat(inputs()*.message*.toString()*.readLines()*.getAt(0)).containsExactly(
+                "Move prod's traffic to the next of its cutover steps (10% → 25% → 50%) on Kubernetes?",
+                "Move prod's traffic to 25% on Kubernetes (step 2 of 3)?",
+                "Move prod's traffic to 50% on Kubernetes (step 3 of 3)?")
+        assertThat(share).as('stopped at the last step, with no question that would move nothing').isEqualTo(50.0d)
+        assertThat(cliCalls.findAll { it.argv[0] == 'cutover' }).hasSize(3)
+    }
 }

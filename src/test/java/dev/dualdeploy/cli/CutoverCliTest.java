@@ -142,6 +142,10 @@ class CutoverCliTest {
 
     @Test
     void aToThatIsNoStepIsBadInputAndRevertPutsTrafficBack() {
+        JsonNode stages = Cli.run("stages", "-f", config, "--output", "json").json();
+        assertThat(stages.get("stages").get(0).get("cutover").get("router").asText()).isEqualTo("alb");
+        assertThat(stages.get("stages").get(0).get("cutover").get("steps")).extracting(JsonNode::asInt).containsExactly(10, 25, 50, 100);
+
         Cli.Run bad = cutover("--to", "30");
         assertThat(bad.code()).isEqualTo(ExitCodes.BAD_INPUT);
         assertThat(bad.err()).contains("--to 30 is not a step of stage prod's cutover [10, 25, 50, 100]");

@@ -47,6 +47,7 @@ class StagesCommandTest {
         assertThat(json.get("image").asText()).isEqualTo("registry.example.com/loan-api");
         assertThat(json.get("stages").findValuesAsText("name")).containsExactly("sandbox", "preprod", "beta", "prod");
         assertThat(json.get("stages").get(0).get("approval").isNull()).isTrue();
+        assertThat(json.get("stages").get(0).get("cutover").isNull()).as("a stage without a cutover").isTrue();
         JsonNode approval = json.get("stages").get(3).get("approval");
         assertThat(approval.get("submitter").asText()).isEqualTo("sre");
         assertThat(approval.get("timeoutMinutes").asInt()).isEqualTo(1440);
