@@ -59,8 +59,8 @@ class PlatformTextOnStdoutTest {
     void statusShowsAPlantedVersionEscapedOnOneLine() {
         plant();
         Run status = Cli.run("status", "-f", config, "--stage", "sandbox");
-        // The stage's line and one per side.
-        assertSafe(status, 3);
+        // The stage's line, its traffic (read from its router) and one per side.
+        assertSafe(status, 4);
     }
 
     @Test
