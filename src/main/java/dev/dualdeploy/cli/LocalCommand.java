@@ -193,12 +193,15 @@ final class LocalCommand implements Callable<Integer> {
                     + String.join(", :", env.registry().tags()) + ")");
             out.println("  CloudWatch      " + env.cloudwatch().endpoint() + "  (each stage's request and error counts per side"
                     + (gate ? ", which every stage's gate reads)" : "; --no-gate: the stages have no gate)"));
+            out.println("  routers         ELBv2 " + env.elb().endpoint() + " (sandbox, prod), Route53 " + env.route53().endpoint()
+                    + " (preprod), Cloudflare " + env.cloudflare().endpoint() + " (beta): each stage's cutover");
             out.println("  config          " + config);
             broken.forEach(b -> out.println("  broken          " + b));
             out.println();
             out.println("In another shell (the simulators accept any credentials; these keep the AWS SDK off the network):");
             out.println("  export AWS_ACCESS_KEY_ID=" + LocalEnvironment.ACCESS_KEY + " AWS_SECRET_ACCESS_KEY="
-                    + LocalEnvironment.ACCESS_KEY + " AWS_EC2_METADATA_DISABLED=true");
+                    + LocalEnvironment.ACCESS_KEY + " AWS_EC2_METADATA_DISABLED=true " + LocalEnvironment.CLOUDFLARE_TOKEN_ENV + "="
+                    + LocalEnvironment.CLOUDFLARE_TOKEN);
             out.println("  dualdeploy status -f " + config);
             out.println("  dualdeploy release --image " + repository + ":1.0.0");
             out.println("  dualdeploy deploy -f " + config + " --stage sandbox --image " + env.release("1.0.0").image()
@@ -207,6 +210,8 @@ final class LocalCommand implements Callable<Integer> {
             if (gate) {
                 out.println("  dualdeploy local break --dir " + dir + " 1.2.0=errors:50%:kubernetes     # its gate fails and it is rolled back");
             }
+            out.println("  dualdeploy cutover -f " + config + " --stage prod --to 25     # traffic to kubernetes in judged steps (ALB;"
+                    + " preprod: Route53, beta: Cloudflare)");
             out.println();
             out.println(limit == null ? "Press Ctrl-C to stop." : "Stopping in " + Durations.format(limit) + ".");
             out.flush();

@@ -30,6 +30,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.function.BiConsumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -88,6 +89,7 @@ public final class CloudflareSimulator implements AutoCloseable {
     private final HttpServer server;
     private final String token;
     private final Map<String, ObjectNode> loadBalancers = new HashMap<>();
+    private volatile BiConsumer<String, ObjectNode> onPatched = (key, lb) -> { };
     private final Set<String> pools = ConcurrentHashMap.newKeySet();
     private final List<Request> requests = new CopyOnWriteArrayList<>();
     private final Deque<Canned> canned = new ArrayDeque<>();
@@ -145,6 +147,14 @@ public final class CloudflareSimulator implements AutoCloseable {
         }
         lb.path("random_steering").path("pool_weights").properties().forEach(e -> pools.add(e.getKey()));
         loadBalancers.put(zoneId + "/" + id, lb);
+    }
+
+    /**
+     * Calls {@code listener} with {@code <zone>/<id>} and the load balancer as stored, after every accepted {@code PATCH}:
+     * the local environment's traffic follows the pool weights from that moment.
+     */
+    public void onPatched(BiConsumer<String, ObjectNode> listener) {
+        this.onPatched = listener;
     }
 
     /** Makes pools exist, for a {@code PATCH} that names pools no seeded load balancer does. */
@@ -280,6 +290,7 @@ public final class CloudflareSimulator implements AutoCloseable {
         }
         updated.put("modified_on", Instant.now().toString());
         loadBalancers.put(key, updated);
+        onPatched.accept(key, updated.deepCopy());
         respond(exchange, 200, success(updated));
     }
 

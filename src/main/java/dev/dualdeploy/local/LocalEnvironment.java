@@ -1,11 +1,13 @@
 package dev.dualdeploy.local;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dualdeploy.config.Durations;
 import dev.dualdeploy.config.Side;
 import dev.dualdeploy.release.ImageRef;
 import dev.dualdeploy.release.Release;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -13,10 +15,12 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.Set;
+import java.util.UUID;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
@@ -92,8 +96,14 @@ public final class LocalEnvironment implements AutoCloseable {
     private final EcsSimulator ecs;
     private final CloudWatchSimulator cloudwatch;
     private final ElbSimulator elb;
-    /** Each stage's ALB: its listener, and the target groups of its legacy and Kubernetes sides. */
+    private final CloudflareSimulator cloudflare;
+    private final Route53Simulator route53;
+    /** Each stage's ALB (sandbox, prod): its listener, and the target groups of its legacy and Kubernetes sides. */
     private final Map<String, Alb> albs = new LinkedHashMap<>();
+    /** Each stage's Cloudflare load balancer (beta). */
+    private final Map<String, CloudflareLb> cloudflares = new LinkedHashMap<>();
+    /** Each stage's weighted DNS records (preprod). */
+    private final Map<String, Dns> dns = new LinkedHashMap<>();
     private final GateTiming cutoverTiming;
     private final Traffic traffic = new Traffic(Clock.systemUTC());
     private final Optional<GateTiming> gate;
@@ -104,6 +114,24 @@ public final class LocalEnvironment implements AutoCloseable {
     /** A stage's load balancer in the ELBv2 simulator: where its cutover moves traffic. */
     private record Alb(String listener, String legacy, String kubernetes) {
     }
+
+    /** A stage's load balancer in the Cloudflare simulator, with its two pools. */
+    private record CloudflareLb(String zone, String id, String legacyPool, String kubernetesPool) {
+    }
+
+    /** A stage's two weighted records in the Route53 simulator. */
+    private record Dns(String zone, String name) {
+    }
+
+    /** The router each stage's cutover uses: Route53 for preprod, Cloudflare for beta, an ALB for the others. */
+    static String router(String stage) {
+        return stage.equals("preprod") ? "route53" : stage.equals("beta") ? "cloudflare" : "alb";
+    }
+
+    /** The variable {@code dualdeploy.yaml} names for the Cloudflare token (beta's cutover), and the token itself. */
+    public static final String CLOUDFLARE_TOKEN_ENV = "LOCAL_CF_API_TOKEN";
+    /** Not a secret: the local Cloudflare simulator accepts this token only, and the local environment documents it. */
+    public static final String CLOUDFLARE_TOKEN = "local-environment-cloudflare-token";
 
     private LocalEnvironment(Path dir, Release given, String initialVersion, int replicas, int registryPort,
                              Optional<GateTiming> gate, List<String> stages) throws IOException {
@@ -116,6 +144,8 @@ public final class LocalEnvironment implements AutoCloseable {
         this.ecs = EcsSimulator.start(REGION);
         this.cloudwatch = CloudWatchSimulator.start();
         this.elb = ElbSimulator.start();
+        this.cloudflare = CloudflareSimulator.start(CLOUDFLARE_TOKEN);
+        this.route53 = Route53Simulator.start();
         try {
             Release initial = given != null ? given : release(initialVersion);
             // What each side serves is what its platform was last told to run; the local CloudWatch counts from it.
@@ -154,11 +184,13 @@ public final class LocalEnvironment implements AutoCloseable {
                             .deploymentConfiguration(d -> d.deploymentCircuitBreaker(b -> b.enable(true).rollback(false))));
                 }
             }
+            seedCloudflare();
+            seedRoute53();
             try (ElasticLoadBalancingV2Client client = ElasticLoadBalancingV2Client.builder().region(Region.of(REGION))
                     .endpointOverride(elb.endpoint())
                     .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, ACCESS_KEY)))
                     .httpClientBuilder(UrlConnectionHttpClient.builder()).build()) {
-                for (String stage : this.stages) {
+                for (String stage : this.stages.stream().filter(st -> router(st).equals("alb")).toList()) {
                     String legacy = elb.targetGroup(stage + "-legacy");
                     String kubernetes = elb.targetGroup(stage + "-kubernetes");
                     // Before its first cutover a stage's listener forwards to the legacy side alone, as a migrating one does.
@@ -363,17 +395,92 @@ public final class LocalEnvironment implements AutoCloseable {
     }
 
     /**
-     * A stage's cutover: its ALB in the ELBv2 simulator, the steps 10 → 25 → 50 → 100, and at each step the error
-     * share of kubernetes against legacy's under the same live traffic, from the local CloudWatch.
+     * A stage's cutover: its router (an ALB, a Cloudflare load balancer or Route53 records, in their simulators), the
+     * steps 10 → 25 → 50 → 100, and at each step the error share of kubernetes against legacy's under the same live
+     * traffic, from the local CloudWatch.
      */
     private String cutoverYaml(String stage) {
-        Alb alb = albs.get(stage);
+        String router;
+        if (albs.containsKey(stage)) {
+            Alb alb = albs.get(stage);
+            router = "alb: { region: " + REGION + ", listener_arn: '" + alb.listener() + "', legacy_target_group: '" + alb.legacy()
+                    + "', kubernetes_target_group: '" + alb.kubernetes() + "', endpoint: '" + elb.endpoint() + "' }";
+        } else if (cloudflares.containsKey(stage)) {
+            CloudflareLb lb = cloudflares.get(stage);
+            router = "cloudflare: { zone_id: " + lb.zone() + ", load_balancer_id: " + lb.id() + ", legacy_pool: " + lb.legacyPool()
+                    + ", kubernetes_pool: " + lb.kubernetesPool() + ", token_env: " + CLOUDFLARE_TOKEN_ENV + ", endpoint: '"
+                    + cloudflare.endpoint() + "' }";
+        } else {
+            Dns records = dns.get(stage);
+            router = "route53: { region: us-east-1, hosted_zone_id: " + records.zone() + ", name: " + records.name()
+                    + ", type: CNAME, legacy_set: legacy, kubernetes_set: kubernetes, endpoint: '" + route53.endpoint() + "' }";
+        }
         return "    cutover:\n"
                 + "      router:\n"
-                + "        alb: { region: " + REGION + ", listener_arn: '" + alb.listener() + "', legacy_target_group: '" + alb.legacy()
-                + "', kubernetes_target_group: '" + alb.kubernetes() + "', endpoint: '" + elb.endpoint() + "' }\n"
+                + "        " + router + "\n"
                 + "      steps: [10, 25, 50, 100]\n"
                 + gateYaml("      ", cutoverTiming, "legacy");
+    }
+
+    /** Beta's load balancer: steering off, all traffic on the legacy pool, until its first cutover step. */
+    private void seedCloudflare() {
+        for (String stage : stages.stream().filter(st -> router(st).equals("cloudflare")).toList()) {
+            CloudflareLb lb = new CloudflareLb(hex("zone/" + stage), hex("lb/" + stage), hex("pool/legacy/" + stage),
+                    hex("pool/kubernetes/" + stage));
+            cloudflare.addPools(lb.legacyPool(), lb.kubernetesPool());
+            cloudflare.put(lb.zone(), "{\"id\": \"" + lb.id() + "\", \"name\": \"" + stage + "." + SERVICE + ".local\", \"enabled\": true,"
+                    + " \"proxied\": true, \"ttl\": 30, \"steering_policy\": \"off\", \"default_pools\": [\"" + lb.legacyPool() + "\", \""
+                    + lb.kubernetesPool() + "\"], \"fallback_pool\": \"" + lb.legacyPool() + "\", \"session_affinity\": \"none\"}");
+            cloudflares.put(stage, lb);
+            traffic.split(stage, 0);
+        }
+        cloudflare.onPatched((key, lb) -> cloudflares.forEach((stage, mine) -> {
+            if (key.equals(mine.zone() + "/" + mine.id())) {
+                share(lb, mine).ifPresent(share -> traffic.split(stage, share));
+            }
+        }));
+    }
+
+    /** The Kubernetes share a Cloudflare load balancer sends, as its steering applies the pools' weights. */
+    private static OptionalDouble share(ObjectNode lb, CloudflareLb mine) {
+        String policy = lb.path("steering_policy").asText("");
+        if (policy.equals("off") || policy.isEmpty()) {
+            String first = lb.path("default_pools").path(0).asText("");
+            return first.equals(mine.kubernetesPool()) ? OptionalDouble.of(100) : OptionalDouble.of(0);
+        }
+        double fallback = lb.path("random_steering").path("default_weight").asDouble(1);
+        double legacy = lb.path("random_steering").path("pool_weights").path(mine.legacyPool()).asDouble(fallback);
+        double kubernetes = lb.path("random_steering").path("pool_weights").path(mine.kubernetesPool()).asDouble(fallback);
+        return legacy + kubernetes > 0 ? OptionalDouble.of(100 * kubernetes / (legacy + kubernetes)) : OptionalDouble.empty();
+    }
+
+    /** Preprod's two weighted CNAME records: all on legacy until its first cutover step. INSYNC at once, to stay quick. */
+    private void seedRoute53() {
+        route53.pendingPolls(0);
+        for (String stage : stages.stream().filter(st -> router(st).equals("route53")).toList()) {
+            String zone = "ZLOCAL" + stage.toUpperCase(Locale.ROOT);
+            String domain = stage + "." + SERVICE + ".local";
+            Dns records = new Dns(zone, "api." + domain);
+            route53.addHostedZone(zone, domain + ".");
+            route53.put(zone, Route53Simulator.RecordSet.weighted(records.name() + ".", "CNAME", "legacy", 100, 60, "legacy." + domain));
+            route53.put(zone, Route53Simulator.RecordSet.weighted(records.name() + ".", "CNAME", "kubernetes", 0, 60, "kubernetes." + domain));
+            dns.put(stage, records);
+            traffic.split(stage, 0);
+        }
+        route53.onChanged((zone, batch) -> dns.forEach((stage, records) -> {
+            if (records.zone().equals(zone)) {
+                long legacy = route53.record(zone, records.name(), "CNAME", "legacy").map(r -> r.weight()).orElse(0L);
+                long kubernetes = route53.record(zone, records.name(), "CNAME", "kubernetes").map(r -> r.weight()).orElse(0L);
+                if (legacy + kubernetes > 0) {
+                    traffic.split(stage, 100.0 * kubernetes / (legacy + kubernetes));
+                }
+            }
+        }));
+    }
+
+    /** 32 hex digits derived from the text: a Cloudflare id, the same in every run. */
+    private static String hex(String text) {
+        return UUID.nameUUIDFromBytes(text.getBytes(StandardCharsets.UTF_8)).toString().replace("-", "");
     }
 
     /** A {@code gate:} at this indent: the sequential error test against {@code baseline}, on the local CloudWatch's counts. */
@@ -419,6 +526,16 @@ public final class LocalEnvironment implements AutoCloseable {
             }
         }
         return OptionalDouble.empty();
+    }
+
+    /** The Cloudflare API of beta's load balancer, whose pool weights its cutover sets. */
+    public CloudflareSimulator cloudflare() {
+        return cloudflare;
+    }
+
+    /** The Route53 API of preprod's weighted records, whose weights its cutover sets. */
+    public Route53Simulator route53() {
+        return route53;
     }
 
     /** The ELBv2 API of the stages' load balancers, whose weights each stage's cutover sets. */
@@ -480,6 +597,12 @@ public final class LocalEnvironment implements AutoCloseable {
         }
         if (elb != null) {
             elb.close();
+        }
+        if (cloudflare != null) {
+            cloudflare.close();
+        }
+        if (route53 != null) {
+            route53.close();
         }
     }
 }

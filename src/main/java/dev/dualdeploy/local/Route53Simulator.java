@@ -32,6 +32,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiConsumer;
 import javax.xml.XMLConstants;
 import javax.xml.parsers.DocumentBuilder;
 import javax.xml.parsers.DocumentBuilderFactory;
@@ -196,6 +197,7 @@ public final class Route53Simulator implements AutoCloseable {
     private final AtomicInteger priorRequest = new AtomicInteger();
     private final AtomicInteger changeIds = new AtomicInteger();
     private volatile int pendingPolls = 1;
+    private volatile BiConsumer<String, List<Change>> onChanged = (zone, batch) -> { };
     private volatile int pageSize = MAX_ITEMS;
 
     private Route53Simulator() throws IOException {
@@ -265,6 +267,14 @@ public final class Route53Simulator implements AutoCloseable {
     /** Every record of the zone in Route53's listing order. */
     public synchronized List<RecordSet> records(String zoneId) {
         return List.copyOf(zone(zoneId).records.values());
+    }
+
+    /**
+     * Calls {@code listener} with the zone id and the changes of every accepted batch, once applied: the local
+     * environment's traffic follows the weights from that moment (as if every resolver followed at once).
+     */
+    public void onChanged(BiConsumer<String, List<Change>> listener) {
+        this.onChanged = listener;
     }
 
     /** GetChange answers PENDING for the first {@code polls} calls about each change submitted from now on (0: INSYNC at once). */
@@ -466,6 +476,7 @@ public final class Route53Simulator implements AutoCloseable {
         }
         zone.records = next;
         batches.add(List.copyOf(parsed));
+        onChanged.accept(zoneId, List.copyOf(parsed));
         String id = String.format(Locale.ROOT, "C%019d", changeIds.incrementAndGet());
         Submitted submitted = new Submitted(Instant.now().truncatedTo(ChronoUnit.MILLIS), comment);
         changes.put(id, submitted);

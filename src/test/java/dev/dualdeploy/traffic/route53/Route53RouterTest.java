@@ -195,7 +195,7 @@ class Route53RouterTest {
         sim.pendingPolls(3);
         router().set(Split.of(10));
         // PENDING from the change itself, then from three polls; INSYNC at the fourth.
-        assertThat(sleeps).containsExactly(Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(4), Duration.ofSeconds(8));
+        assertThat(sleeps).containsExactly(Duration.ofMillis(250), Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofSeconds(2));
         assertThat(sim.requests("GetChange")).isEqualTo(4);
     }
 
@@ -216,8 +216,8 @@ class Route53RouterTest {
                         + "Route53 may still apply it: read the split again before acting on it");
         assertThat(sleeps.stream().reduce(Duration.ZERO, Duration::plus)).isEqualTo(Duration.ofMinutes(5));
         assertThat(sleeps).allSatisfy(d -> assertThat(d).isLessThanOrEqualTo(Duration.ofSeconds(10)));
-        assertThat(sleeps.subList(0, 5)).containsExactly(Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(4),
-                Duration.ofSeconds(8), Duration.ofSeconds(10));
+        assertThat(sleeps.subList(0, 7)).containsExactly(Duration.ofMillis(250), Duration.ofMillis(500), Duration.ofSeconds(1),
+                Duration.ofSeconds(2), Duration.ofSeconds(4), Duration.ofSeconds(8), Duration.ofSeconds(10));
         assertThat(weight(NAME, "CNAME", "kubernetes")).as("accepted, only not yet on every name server").isEqualTo(50);
     }
 
