@@ -34,9 +34,9 @@ import picocli.CommandLine.Spec;
                         + " the same deploy (or another release); prints the kills tried, the re-runs that converged, the sides"
                         + " left on a failed release (must be 0) and the median re-run time.",
                 "'cutover': each traffic router (nginx: a real nginx; cloudflare, alb, route53: their simulators; all on loopback)"
-                        + " timed --rounds times: set + read-back of the steps 10, 25, 50, 100% (median, p90), and from 50% a FAIL"
-                        + " to a read-back of 0% (median, max); and nginx's split measured with 10,000 real requests per setting."
-                        + " Exit 0 only if every router read back 0% within 2 s of every FAIL and every read-back equalled the"
+                        + " timed --rounds times: set + read-back of the steps 10, 25, 50, 100%% (median, p90), and from 50%% a FAIL"
+                        + " to a read-back of 0%% (median, max); and nginx's split measured with 10,000 real requests per setting."
+                        + " Exit 0 only if every router read back 0%% within 2 s of every FAIL and every read-back equalled the"
                         + " split set; else 1 (also when nginx is not installed)."})
 final class BenchCommand implements Callable<Integer> {
 
