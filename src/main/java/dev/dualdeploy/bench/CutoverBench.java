@@ -540,7 +540,7 @@ public final class CutoverBench {
                         .append(shown(median(r.stepSleeps()))).append(" (median)")
                         .append(r.router().equals("nginx") ? ": probe pauses while nginx reloads, and "
                                 + "250 ms for the old workers to stop taking requests" : "")
-                        .append(r.router().equals("route53") ? ": GetChange polls after 1 s and 2 s until INSYNC" : "")
+                        .append(r.router().equals("route53") ? ": GetChange polls after 250 ms, then doubling, until INSYNC" : "")
                         .append(".\n");
             }
             if (r.failBackReads() > 1) {
