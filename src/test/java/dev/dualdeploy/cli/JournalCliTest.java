@@ -210,7 +210,8 @@ class JournalCliTest {
         try {
             String base = "http://probe:" + password + "@127.0.0.1:" + server.getAddress().getPort();
             Path file = dir.resolve("dualdeploy.yaml");
-            Files.writeString(file, Files.readString(Path.of(config)).replace("      checks:\n",
+            // The stage gates' checks (at the line's start: a cutover gate's are indented further).
+            Files.writeString(file, Files.readString(Path.of(config)).replaceAll("(?m)^      checks:\n",
                     "      checks:\n        - http: { url: '" + base + "/ok?token=" + token + "&side={{side}}#" + token + "' }\n"
                             + "        - http: { url: '" + base + "/bad?access_token=" + token + "', failures: 1 }\n"));
             Path journal = dir.resolve("journal");
