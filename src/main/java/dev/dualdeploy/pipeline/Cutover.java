@@ -169,6 +169,7 @@ public final class Cutover {
         private Optional<Split> before = Optional.empty();
         private Optional<Split> last = Optional.empty();
         private Optional<Parity> parity = Optional.empty();
+        private Gate gate;
 
         Run(StageSpec stage, CutoverSpec cutover) {
             this.stage = stage;
@@ -197,6 +198,11 @@ public final class Cutover {
             if (refused.isPresent()) {
                 return refused.get();
             }
+            // The gate is made before anything moves: a gate that cannot be made (a credential its metrics name is not set)
+            // is bad input while traffic is still where it was, not a failure after a step went live unjudged.
+            StageSpec judging = new StageSpec(stage.name(), stage.toggle(), stage.legacy(), stage.kubernetes(), stage.timeout(),
+                    cutover.gate(), stage.approval(), stage.cutover());
+            gate = gates.apply(judging);
             Split now;
             try {
                 now = read(Optional.empty());
@@ -342,13 +348,19 @@ public final class Cutover {
 
         /** Runs the gate at the share; the failed run's result (traffic put back), or empty when it PASSED. */
         private Optional<Result> judge(double share, String why) {
-            StageSpec judging = new StageSpec(stage.name(), stage.toggle(), stage.legacy(), stage.kubernetes(), stage.timeout(),
-                    cutover.gate(), stage.approval(), stage.cutover());
-            GateResult result = gates.apply(judging).run(new Gate.Phase("cutover " + percent(share), List.of(Side.KUBERNETES),
-                    cutover.gate().soak(), Map.of(Side.KUBERNETES, clock.instant())));
+            GateResult result;
+            try {
+                result = gate.run(new Gate.Phase("cutover " + percent(share), List.of(Side.KUBERNETES), cutover.gate().soak(),
+                        Map.of(Side.KUBERNETES, clock.instant())));
+            } catch (RuntimeException e) {
+                // A gate that cannot run cannot judge the share that is already live: an ERROR, and traffic goes back.
+                return Optional.of(back(Outcome.REVERTED, "the gate at " + percent(share) + " (" + why + ") could not run ("
+                        + e.getClass().getSimpleName() + ": " + Text.oneLine(String.valueOf(e.getMessage())) + ")", Optional.of(clock.instant())));
+            }
             steps.add(new Step(share, result));
             if (abort.requested()) {
-                return Optional.of(back(Outcome.ABORTED, halt().orElse("aborted") + " during the gate at " + percent(share), Optional.of(clock.instant())));
+                String when = result.windows() > 0 ? " during the gate at " : " at the step to ";
+                return Optional.of(back(Outcome.ABORTED, halt().orElse("aborted") + when + percent(share), Optional.of(clock.instant())));
             }
             if (result.decision() != GateResult.Decision.PASS) {
                 String reason = "the gate at " + percent(share) + " (" + why + ") is " + result.outcome() + ": " + result.reason();

@@ -286,6 +286,26 @@ class CutoverTest {
         assertThat(journal).isEmpty();
     }
 
+    @Test
+    void aGateThatCannotBeMadeMovesNothingAndOneThatFailsToRunPutsTrafficBack() {
+        FakeRouter router = new FakeRouter(0);
+        Cutover unmade = new Cutover(new Sides(), router, stage -> {
+            throw new IllegalArgumentException("metrics.auth.bearer_token_env names PROM_TOKEN, which is not set");
+        }, events, clock, abort, Optional::empty);
+        assertThatThrownBy(() -> unmade.run(STAGE, Cutover.Goal.to(100), Optional.empty())).isInstanceOf(IllegalArgumentException.class);
+        assertThat(router.sets()).as("nothing moved before the gate existed").isEmpty();
+
+        Gate broken = new Gate("loan-api", "prod", STAGE.cutover().orElseThrow().gate(), (query, window) -> {
+            throw new IllegalStateException("provider exploded");
+        }, clock, clock, events, abort);
+        Cutover.Result result = new Cutover(new Sides(), router, stage -> broken, events, clock, abort, Optional::empty)
+                .run(STAGE, Cutover.Goal.to(100), Optional.empty());
+        assertThat(result.outcome()).isEqualTo(Cutover.Outcome.REVERTED);
+        assertThat(result.reason()).startsWith("the gate at 10% (step 1 of 4, 1 of 4 in this run) could not run (IllegalStateException:"
+                + " provider exploded); traffic is back on legacy");
+        assertThat(router.sets()).containsExactly(10.0, 0.0);
+    }
+
     /** Both sides in memory: each runs what {@link #runs} says, with the health {@link #health} says. */
     private final class Sides implements Targets {
         @Override
