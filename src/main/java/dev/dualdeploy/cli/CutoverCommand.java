@@ -8,18 +8,22 @@ import dev.dualdeploy.journal.Event;
 import dev.dualdeploy.journal.EventSink;
 import dev.dualdeploy.journal.Journal;
 import dev.dualdeploy.journal.Judged;
+import dev.dualdeploy.journal.LeaseHeldException;
 import dev.dualdeploy.journal.LeaseKeeper;
 import dev.dualdeploy.pipeline.Cutover;
 import dev.dualdeploy.pipeline.Parity;
 import dev.dualdeploy.report.JUnitReport;
 import dev.dualdeploy.report.JsonReport;
 import dev.dualdeploy.targets.PlatformTargets;
+import dev.dualdeploy.targets.TargetException;
+import dev.dualdeploy.text.Text;
 import dev.dualdeploy.time.Abort;
 import dev.dualdeploy.time.Sleeper;
 import dev.dualdeploy.traffic.Routers;
 import dev.dualdeploy.traffic.Split;
 import dev.dualdeploy.traffic.TrafficRouter;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import picocli.CommandLine.ArgGroup;
@@ -91,7 +95,8 @@ final class CutoverCommand extends BaseCommand {
             Cutover.Result result;
             try (TrafficRouter router = Routers.open(cutover.router(), System::getenv);
                  PlatformTargets platforms = new PlatformTargets(CLOCK, Sleeper.SYSTEM);
-                 LeaseKeeper held = lease.hold(platforms, config.service(), stageSpec, true, events, abort);
+                 LeaseKeeper held = to.revert() ? leaseIfFree(platforms, config.service(), stageSpec, events)
+                         : lease.hold(platforms, config.service(), stageSpec, true, events, abort);
                  GateFactory gates = new GateFactory(config.service(), events, abort)) {
                 if (abort.requested() && !to.revert()) {
                     abortedBeforeAnyChange(events, stage, Optional.empty(), abort, where(held, "the cutover"));
@@ -113,6 +118,24 @@ final class CutoverCommand extends BaseCommand {
             end(result.outcome().name(), code, result.reason());
             print(code, Optional.of(result));
             return code;
+        }
+    }
+
+    /**
+     * The stage's lease for a revert, if it can be had at once; else none, said as a notice. Putting traffic back on
+     * legacy is the one write that is always safe, and it is needed most when the lease cannot be had: a run killed
+     * mid-step left it behind, another run is stuck, or the Kubernetes API is down. Waiting for the lease there would
+     * keep live traffic on a failing side.
+     */
+    private LeaseKeeper leaseIfFree(PlatformTargets platforms, String service, StageSpec stage, EventSink events) {
+        try {
+            lease.waitLock = Duration.ZERO;
+            return lease.hold(platforms, service, stage, true, events, Abort.none());
+        } catch (LeaseHeldException | TargetException e) {
+            events.accept(new Event.Notice(events.run(), events.now(), Optional.of(stage.name()), Optional.empty(),
+                    "reverting without the stage lease, which cannot be had now (" + Text.oneLine(e.getMessage()) + "): putting traffic"
+                            + " back on legacy is always safe"));
+            return LeaseKeeper.none(events.run(), stage.name());
         }
     }
 

@@ -167,6 +167,24 @@ class CutoverCliTest {
     }
 
     @Test
+    void revertGoesOnWithoutTheLeaseWhileAnotherRunHoldsIt() {
+        assertThat(cutover("--to", "25").code()).isZero();
+        // Another run holds the stage's lease (the one before released its own, which is replaced here).
+        env.kubernetes().client().leases().inNamespace(STAGE).withName("dualdeploy-loan-api-prod").delete();
+        env.kubernetes().client().leases().inNamespace(STAGE).resource(new io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder()
+                .withNewMetadata().withName("dualdeploy-loan-api-prod").endMetadata()
+                .withNewSpec().withHolderIdentity("another run").withLeaseDurationSeconds(60)
+                .withRenewTime(java.time.ZonedDateTime.now(java.time.ZoneOffset.UTC)).endSpec().build()).create();
+
+        assertThat(cutover("--to", "50").code()).as("moving traffic waits for the lease").isEqualTo(ExitCodes.LEASED);
+        Cli.Run revert = cutover("--revert");
+
+        assertThat(revert.code()).as(revert.err()).isZero();
+        assertThat(revert.err()).contains("reverting without the stage lease, which cannot be had now");
+        assertThat(weights()).containsExactly(100, 0);
+    }
+
+    @Test
     void aRunKilledMidStepIsResumedAtThatStepWhoseGateRunsAgain() throws Exception {
         Process child = new ProcessBuilder(java(List.of("cutover", "-f", config, "--stage", STAGE, "--journal", journal)))
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
