@@ -21,8 +21,10 @@ public final class Judged {
      *
      * @param share the Kubernetes share, in percent
      * @param image the Kubernetes side's image as the run read it ({@code repository@sha256:…}), or empty if unknown
+     * @param router the router the share was read from, as it describes itself: a verdict on another router (a config
+     *               that names another load balancer under the same stage name) says nothing of this one
      */
-    public record Verdict(double share, Optional<String> image) {
+    public record Verdict(double share, Optional<String> image, String router) {
     }
 
     private Judged() {
@@ -69,6 +71,7 @@ public final class Judged {
             }
             Optional<Double> share = Optional.empty();
             Optional<Double> passed = Optional.empty();
+            String router = "";
             boolean acted = false;
             for (Event event : events) {
                 if (!event.stage().equals(Optional.of(stage))) {
@@ -79,6 +82,7 @@ public final class Judged {
                     acted = true;
                 } else if (event instanceof Event.TrafficReadBack read && read.kubernetes().isPresent()) {
                     share = read.kubernetes();
+                    router = read.router();
                 } else if (event instanceof Event.GateDecided gate && gate.phase().startsWith("cutover")) {
                     acted = true;
                     passed = gate.decision() == Event.Decision.PASS ? share : Optional.empty();
@@ -89,7 +93,8 @@ public final class Judged {
             }
             Optional<Double> last = share;
             Optional<String> image = began.flatMap(Event.StageStarted::image);
-            return passed.filter(p -> last.isPresent() && Math.abs(p - last.get()) < 0.005).map(p -> new Verdict(p, image));
+            String read = router;
+            return passed.filter(p -> last.isPresent() && Math.abs(p - last.get()) < 0.005).map(p -> new Verdict(p, image, read));
         }
         return Optional.empty();
     }

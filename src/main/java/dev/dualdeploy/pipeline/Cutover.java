@@ -228,7 +228,7 @@ public final class Cutover {
             boolean there = Math.abs(current - target) < 0.005;
             Optional<String> running = Optional.ofNullable(states.get(Side.KUBERNETES)).flatMap(TargetState::image);
             boolean known = judged.filter(j -> Math.abs(j.share() - current) < 0.005 && j.image().isPresent()
-                    && j.image().equals(running)).isPresent();
+                    && j.image().equals(running) && j.router().equals(where)).isPresent();
             if (there && known) {
                 return end(Outcome.SUCCEEDED, now.percent() + " of traffic is on kubernetes already, judged PASS by an earlier run;"
                         + " nothing to move");

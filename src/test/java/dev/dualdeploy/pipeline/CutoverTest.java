@@ -136,14 +136,19 @@ class CutoverTest {
 
         journal.clear();
         FakeRouter known = new FakeRouter(25);
-        run(known, Cutover.Goal.nextStep(), Optional.of(new Judged.Verdict(25.0, Optional.of(GOOD))));
+        run(known, Cutover.Goal.nextStep(), Optional.of(new Judged.Verdict(25.0, Optional.of(GOOD), "fake router")));
         assertThat(gates()).containsExactly("cutover 50% PASS");
         assertThat(known.sets()).containsExactly(50.0);
 
         // A PASS on another release (deployed since, from a job whose journal this one does not hold) is no PASS here.
         journal.clear();
         FakeRouter stale = new FakeRouter(25);
-        run(stale, Cutover.Goal.nextStep(), Optional.of(new Judged.Verdict(25.0, Optional.of(OTHER))));
+        run(stale, Cutover.Goal.nextStep(), Optional.of(new Judged.Verdict(25.0, Optional.of(OTHER), "fake router")));
+        assertThat(gates()).containsExactly("cutover 25% PASS", "cutover 50% PASS");
+
+        // A PASS read from another router (another load balancer under the same stage name) is no PASS here either.
+        journal.clear();
+        run(new FakeRouter(25), Cutover.Goal.nextStep(), Optional.of(new Judged.Verdict(25.0, Optional.of(GOOD), "another router")));
         assertThat(gates()).containsExactly("cutover 25% PASS", "cutover 50% PASS");
     }
 
@@ -164,7 +169,7 @@ class CutoverTest {
         assertThat(router.sets()).isEmpty();
 
         FakeRouter at = new FakeRouter(50);
-        assertThat(run(at, Cutover.Goal.to(50), Optional.of(new Judged.Verdict(50.0, Optional.of(GOOD)))).reason())
+        assertThat(run(at, Cutover.Goal.to(50), Optional.of(new Judged.Verdict(50.0, Optional.of(GOOD), "fake router"))).reason())
                 .isEqualTo("50% of traffic is on kubernetes already,"
                 + " judged PASS by an earlier run; nothing to move");
         assertThat(at.sets()).isEmpty();
@@ -217,7 +222,7 @@ class CutoverTest {
     void aSetThatFailsIsPutBackAndSaysTheRouterFailed() {
         FakeRouter router = new FakeRouter(10);
         router.failSets.set(1);
-        Cutover.Result result = run(router, Cutover.Goal.to(25), Optional.of(new Judged.Verdict(10.0, Optional.of(GOOD))));
+        Cutover.Result result = run(router, Cutover.Goal.to(25), Optional.of(new Judged.Verdict(10.0, Optional.of(GOOD), "fake router")));
         assertThat(result.outcome()).isEqualTo(Cutover.Outcome.ROUTER_FAILED);
         assertThat(result.reason()).isEqualTo("setting 25% on kubernetes failed at fake router: the fake refused the change; traffic is"
                 + " back on legacy (read back 0% on kubernetes, 0.0s after the decision)");
