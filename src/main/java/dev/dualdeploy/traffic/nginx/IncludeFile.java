@@ -77,7 +77,8 @@ final class IncludeFile {
         }
         FileChannel channel;
         try {
-            channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            // The lock file is only locked, never written, and a link there is not followed.
+            channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
         } catch (IOException e) {
             throw new TrafficException("cannot write next to the nginx include " + shown(file) + ": " + reason(e));
         }
@@ -178,8 +179,11 @@ final class IncludeFile {
         Path target = target();
         Path temporary = target.resolveSibling("." + target.getFileName() + ".dualdeploy.tmp");
         try {
-            try (FileChannel out = FileChannel.open(temporary, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING)) {
+            // A fresh file, never one found at the temporary's name: whoever can write the directory could have left a
+            // symbolic link there, and writing through it would overwrite any file this user may write.
+            Files.deleteIfExists(temporary);
+            try (FileChannel out = FileChannel.open(temporary, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+                    LinkOption.NOFOLLOW_LINKS)) {
                 ByteBuffer buffer = ByteBuffer.wrap(content);
                 while (buffer.hasRemaining()) {
                     out.write(buffer);

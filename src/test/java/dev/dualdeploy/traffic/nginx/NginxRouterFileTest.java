@@ -82,6 +82,19 @@ class NginxRouterFileTest {
     }
 
     @Test
+    void aLinkPlantedAtTheTemporaryNameIsReplacedNotWrittenThrough() throws Exception {
+        Path victim = Files.writeString(dir.resolve("victim.txt"), "precious\n");
+        Path include = nginx.include();
+        Files.createSymbolicLink(include.resolveSibling("." + include.getFileName() + ".dualdeploy.tmp"), victim);
+
+        router(nginx.spec(TIMEOUT)).set(Split.of(10));
+
+        assertThat(Files.readString(victim)).isEqualTo("precious\n");
+        assertThat(Files.isSymbolicLink(include)).isFalse();
+        assertThat(router(nginx.spec(TIMEOUT)).read().kubernetes()).isEqualTo(10);
+    }
+
+    @Test
     void aFileSomeoneElseWroteIsRefusedAndLeftAsItWas() throws Exception {
         Path handWritten = dir.resolve("hand-written.conf");
         String text = "# my own split, do not touch\nsplit_clients $request_id $dualdeploy_upstream {\n    * legacy;\n}\n";
