@@ -130,8 +130,10 @@ class CliTest {
         }
         assertThat(deploy.err()).contains("[beta/kubernetes] ").contains("[beta/legacy] ").contains("[beta] SUCCEEDED");
 
-        Run status = Cli.run("status", "-f", config, "--stage", "beta", "--check");
+        // Without --check: beta's router is Cloudflare, whose token variable this test's process cannot set.
+        Run status = Cli.run("status", "-f", config, "--stage", "beta");
         assertThat(status.code()).isZero();
+        assertThat(status.out()).contains("  traffic    cannot be read: cloudflare load balancer ").contains("LOCAL_CF_API_TOKEN");
         assertThat(status.out()).startsWith("beta: PARITY (all sides run " + Release.shortDigest(release.digest()) + ")");
     }
 
