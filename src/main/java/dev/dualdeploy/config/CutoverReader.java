@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -181,8 +182,24 @@ final class CutoverReader {
         }
         String token = r.envName(node, path, "token_env", "token_env: CF_API_TOKEN");
         Optional<URI> endpoint = r.url(node, path, "endpoint", false, "endpoint: http://127.0.0.1:8787/client/v4/");
+        if (endpoint.isPresent() && !cloudflareEndpoint(endpoint.get())) {
+            // The token goes to the endpoint as a bearer header: a config from a branch must not be able to send it to a
+            // server of its choosing, as with the *_env names.
+            r.problem(path + ".endpoint", "the API token is sent to the endpoint, so it may only be Cloudflare's own ("
+                    + RouterSpec.Cloudflare.API + ") or a simulator on loopback (127.0.0.1, ::1, localhost)",
+                    "endpoint: http://127.0.0.1:8787/client/v4/");
+            endpoint = Optional.empty();
+        }
         return zone == null || balancer == null || legacy == null || kubernetes == null || token == null ? null
                 : new RouterSpec.Cloudflare(zone, balancer, legacy, kubernetes, token, endpoint);
+    }
+
+    /** Whether the token may go to this endpoint: Cloudflare's API over https, or a simulator on loopback. */
+    static boolean cloudflareEndpoint(URI endpoint) {
+        String host = endpoint.getHost() == null ? "" : endpoint.getHost().toLowerCase(Locale.ROOT);
+        boolean loopback = host.equals("127.0.0.1") || host.equals("[::1]") || host.equals("::1") || host.equals("localhost");
+        return loopback || ("https".equals(endpoint.getScheme()) && host.equals(RouterSpec.Cloudflare.API.getHost())
+                && endpoint.getPort() == -1 && endpoint.getUserInfo() == null);
     }
 
     private static RouterSpec alb(ConfigLoader.Reader r, JsonNode node, String path) {

@@ -179,13 +179,8 @@ public final class Cutover {
 
         Result revert() {
             started("revert", Map.of());
-            try {
-                before = Optional.of(read(Optional.empty()));
-                last = before;
-            } catch (TrafficException e) {
-                // Not knowing where traffic is does not stop a revert: it is the one write that is always safe.
-                before = Optional.empty();
-            }
+            // No read first: it would only delay the one write that is always safe (a throttled router makes every call
+            // wait), and the read-back after it says where traffic is.
             return back(Outcome.SUCCEEDED, "reverted as asked (--revert)", Optional.empty());
         }
 

@@ -134,6 +134,18 @@ class CutoverConfigTest {
                 "stages[0].cutover.router.cloudflare.kubernetes_pool: the same pool as the legacy side; a cutover moves traffic between"
                         + " two different ones")
                 .anyMatch(p -> p.startsWith("stages[0].cutover.router.cloudflare.token_env: 'AWS_SECRET_ACCESS_KEY' is reserved"));
+        for (String elsewhere : List.of("http://evil.example.com/", "https://evil.example.com/client/v4/", "http://api.cloudflare.com/client/v4/",
+                "https://api.cloudflare.com:8443/client/v4/", "https://user@api.cloudflare.com/client/v4/")) {
+            assertThat(problems(router("cloudflare: { zone_id: z, load_balancer_id: x, legacy_pool: p, kubernetes_pool: q, token_env: CF,"
+                    + " endpoint: '" + elsewhere + "' }"))).as(elsewhere).anyMatch(p -> p.startsWith("stages[0].cutover.router.cloudflare.endpoint:"
+                    + " the API token is sent to the endpoint"));
+        }
+        for (String allowed : List.of("https://api.cloudflare.com/client/v4/", "http://127.0.0.1:8787/client/v4/", "http://localhost:1/",
+                "http://[::1]:9/v4/")) {
+            RouterSpec.Cloudflare spec = (RouterSpec.Cloudflare) cutover(router("cloudflare: { zone_id: z, load_balancer_id: x, legacy_pool: p,"
+                    + " kubernetes_pool: q, token_env: CF, endpoint: '" + allowed + "' }")).router();
+            assertThat(spec.endpoint()).as(allowed).contains(URI.create(allowed));
+        }
         assertThat(problems(router("cloudflare: { zone_id: z, load_balancer_id: x, legacy_pool: p, kubernetes_pool: q }")))
                 .anyMatch(p -> p.startsWith("stages[0].cutover.router.cloudflare.token_env: missing required key"));
         assertThat(problems(router("alb: { region: mars, listener_arn: 'arn:aws:ecs:x', legacy_target_group: " + ARN + "targetgroup/a/1,"

@@ -42,7 +42,11 @@ final class CloudflareApi {
 
     static final int MAX_ATTEMPTS = 5;
     /** A server asking for longer than this would hold a cutover step (and its rollback) for minutes. */
-    static final Duration MAX_RETRY_AFTER = Duration.ofSeconds(60);
+    /**
+     * The longest wait a {@code Retry-After} gets: every call of a revert may wait this long up to four times, and traffic
+     * on a failing side cannot wait minutes for a rate limit (a call that is still refused is an error a person sees).
+     */
+    static final Duration MAX_RETRY_AFTER = Duration.ofSeconds(10);
     static final Duration FIRST_BACKOFF = Duration.ofMillis(500);
     static final Duration MAX_BACKOFF = Duration.ofSeconds(8);
     /** The largest answer read; a load balancer is a few kilobytes, and more is not an answer we can use. */
