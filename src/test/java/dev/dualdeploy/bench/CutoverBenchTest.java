@@ -50,9 +50,9 @@ class CutoverBenchTest {
         assertThat(result.router("cloudflare").stepCalls()).containsOnly(3);
         assertThat(result.router("alb").stepCalls()).containsOnly(3);
         // Route53: List, Change, GetChange (PENDING: the simulator's default), GetChange (INSYNC), then List; the router
-        // asked to sleep 1 s before the first GetChange and 2 s before the second. This, not the work, is its time.
+        // asked to sleep 250 ms before the first GetChange and 500 ms before the second. This, not the work, is its time.
         assertThat(result.router("route53").stepCalls()).containsOnly(5);
-        assertThat(result.router("route53").stepSleeps()).containsOnly(Duration.ofSeconds(3));
+        assertThat(result.router("route53").stepSleeps()).containsOnly(Duration.ofMillis(750));
         assertThat(result.router("nginx").stepSleeps()).allSatisfy(s -> assertThat(s).isPositive());
 
         assertThat(result.split()).extracting(CutoverBench.SplitRow::set).containsExactlyElementsOf(CutoverBench.SPLIT_STEPS);
