@@ -11,6 +11,9 @@ def call(Map options = [:]) {
         String resource = DualDeployCli.lockResource(chain.service, options.stage)
         Map approval = cli.cutoverApproval(chain)
         Map last = null
+        if (options.revert) {
+            return cli.cutover(options.stage, 1, false) // the emergency exit: no lock, which a stuck build may hold
+        }
         if (!approval) {
             // Nobody to ask between the steps: one run, in which the CLI sets, reads back and judges each step to the goal.
             lock(resource: resource) {

@@ -111,6 +111,7 @@ set -- "$DD_COMMAND"
 [ -z "${DD_SIDE:-}" ] || set -- "$@" --side "$DD_SIDE"
 [ -z "${DD_TO:-}" ] || set -- "$@" --to "$DD_TO"
 [ "${DD_NEXT:-}" != "true" ] || set -- "$@" --next
+[ "${DD_REVERT:-}" != "true" ] || set -- "$@" --revert
 [ -z "${DD_BRANCH:-}" ] || set -- "$@" --branch "$DD_BRANCH"
 [ -z "${DD_CHANGE_ID:-}" ] || set -- "$@" --change-id "$DD_CHANGE_ID"
 [ -z "${DD_ONLY:-}" ] || set -- "$@" --only "$DD_ONLY"

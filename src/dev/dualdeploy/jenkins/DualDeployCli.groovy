@@ -16,7 +16,7 @@ class DualDeployCli implements Serializable {
     /** The step's own parameters; every other key is a config key, passed to the CLI to merge over the file. */
     private static final List<String> OWN = ['configFile', 'image', 'build', 'version', 'stages', 'legacy', 'kubernetes',
                                              'credentials', 'parameters', 'cli', 'stage', 'side', 'check', 'gate',
-                                             'allowOutsideManifests', 'waitLock', 'to', 'next', 'approval',
+                                             'allowOutsideManifests', 'waitLock', 'to', 'next', 'revert', 'approval',
                                              'cloudflareTokenVariable']
     /** The variable a Cloudflare router's token_env names by default (the config's example). */
     static final String CLOUDFLARE_TOKEN = 'CF_API_TOKEN'
@@ -175,6 +175,12 @@ class DualDeployCli implements Serializable {
         if (options.next != null && !(options.next instanceof Boolean)) {
             steps.error("dualDeployCutover: next: ${shown(options.next)} is not true or false")
         }
+        if (options.revert != null && !(options.revert instanceof Boolean)) {
+            steps.error("dualDeployCutover: revert: ${shown(options.revert)} is not true or false")
+        }
+        if (options.revert && (options.to != null || options.next || options.approval)) {
+            steps.error('dualDeployCutover: revert: true puts all traffic back on legacy at once; it takes no to:, next: or approval:')
+        }
         if (!isApproval(options.approval)) {
             steps.error("dualDeployCutover: approval: ${shown(options.approval)} is neither true (the stage's approval: in the"
                     + " config) nor [submitter: 'sre', timeoutMinutes: 60] (timeoutMinutes from 1 to ${MAX_APPROVAL_MINUTES},"
@@ -222,8 +228,9 @@ class DualDeployCli implements Serializable {
      */
     Map cutover(String stage, int index, boolean oneStep) {
         String report = ".dualdeploy/cutover-${stage}-${index}.xml".toString()
-        Map values = [STAGE: stage, TO: oneStep ? null : options.to, NEXT: oneStep || options.next ? 'true' : '', JUNIT: report,
-                      WAIT_LOCK: waitLock()]
+        Map values = [STAGE: stage, TO: oneStep || options.revert ? null : options.to,
+                      NEXT: !options.revert && (oneStep || options.next) ? 'true' : '', REVERT: options.revert ? 'true' : '',
+                      JUNIT: report, WAIT_LOCK: waitLock()]
         Map result
         try {
             result = run('cutover', values, "cutover-${stage}-${index}")

@@ -336,4 +336,34 @@ class CutoverStepTest extends PipelineFixture {
         assertThat(share).as('stopped at the last step, with no question that would move nothing').isEqualTo(50.0d)
         assertThat(cliCalls.findAll { it.argv[0] == 'cutover' }).hasSize(3)
     }
+
+    /** revert: true is the emergency exit: one `cutover --revert`, outside the lock a stuck build may hold, and no question. */
+    @Test
+    void revertRunsOneCutoverRevertWithoutLockOrApproval() {
+        share = 50
+        answers.cutover = { Map e ->
+            share = 0
+            [command: 'cutover', stage: e.DD_STAGE, outcome: 'SUCCEEDED', router: ROUTER, before: null, after: 0.0d, traffic: [],
+             reason: 'reverted as asked (--revert); traffic is back on legacy (read back 0% on kubernetes)']
+        }
+
+        runPipeline("dualDeployCutover(stage: 'prod', revert: true)")
+
+        assertThat(cliCalls.find { it.argv[0] == 'cutover' }.argv).containsExactly('cutover', '--stage', 'prod', '--revert', '--junit',
+                '.dualdeploy/cutover-prod-1.xml', '--output', 'json')
+        assertThat(events).doesNotContain('lock dualdeploy/loan-api/prod')
+        assertThat(inputs()).isEmpty()
+        assertThat(share).isEqualTo(0.0d)
+    }
+
+    @Test
+    void revertTakesNoOtherGoal() {
+        for (String call : ["dualDeployCutover(stage: 'prod', revert: true, to: 25)", "dualDeployCutover(stage: 'prod', revert: true, next: true)",
+                            "dualDeployCutover(stage: 'prod', revert: 'yes')"]) {
+            setUp()
+            Throwable thrown = catchThrowable { runPipeline(call) }
+            assertThat(thrown).as(call).isNotNull()
+            assertThat(cliCalls).as(call).isEmpty()
+        }
+    }
 }

@@ -121,12 +121,14 @@ class RunnerScriptTest {
                 "DD_WAIT_LOCK", "10m", "DD_JUNIT", ".dualdeploy/cutover-prod-1.xml"));
         Outcome next = run(Map.of("DD_CLI", cli, "DD_COMMAND", "cutover", "DD_STAGE", "prod", "DD_NEXT", "true"));
         Outcome notTrue = run(Map.of("DD_CLI", cli, "DD_COMMAND", "cutover", "DD_STAGE", "prod", "DD_NEXT", "yes"));
+        Outcome revert = run(Map.of("DD_CLI", cli, "DD_COMMAND", "cutover", "DD_STAGE", "prod", "DD_REVERT", "true"));
 
         assertThat(to.code()).as(to.log()).isZero();
         assertThat(to.args()).containsExactly("cutover", "--stage", "prod", "--to", "25 $(touch pwned-to)", "--wait-lock", "10m",
                 "--junit", ".dualdeploy/cutover-prod-1.xml", "--output", "json");
         assertThat(next.args()).containsExactly("cutover", "--stage", "prod", "--next", "--output", "json");
         assertThat(notTrue.args()).containsExactly("cutover", "--stage", "prod", "--output", "json");
+        assertThat(revert.args()).containsExactly("cutover", "--stage", "prod", "--revert", "--output", "json");
         try (var files = Files.list(dir)) {
             assertThat(files.map(p -> p.getFileName().toString())).noneMatch(name -> name.startsWith("pwned"));
         }
