@@ -194,6 +194,23 @@ final class CutoverReader {
                 : new RouterSpec.Cloudflare(zone, balancer, legacy, kubernetes, token, endpoint);
     }
 
+    /** The ARN if it is of this kind and in this region; null after a problem. */
+    private static String arnOf(ConfigLoader.Reader r, String at, String arn, String kind, String what, String region) {
+        if (arn == null) {
+            return null;
+        }
+        if (!arn.contains(kind)) {
+            r.problem(at, "'" + arn + "' is not the ARN of " + what + " (it has no '" + kind + "')", "");
+            return null;
+        }
+        String[] parts = arn.split(":", 6);
+        if (region != null && parts.length > 3 && !parts[3].equals(region)) {
+            r.problem(at, "the ARN is in " + parts[3] + ", not in the router's region " + region, "region: " + parts[3]);
+            return null;
+        }
+        return arn;
+    }
+
     /** Whether the token may go to this endpoint: Cloudflare's API over https, or a simulator on loopback. */
     static boolean cloudflareEndpoint(URI endpoint) {
         String host = endpoint.getHost() == null ? "" : endpoint.getHost().toLowerCase(Locale.ROOT);
@@ -219,6 +236,11 @@ final class CutoverReader {
         String kubernetes = r.text(node, path, "kubernetes_target_group", true, ELB_ARN, "a target group ARN",
                 "kubernetes_target_group: " + arn + "targetgroup/k8s/2453ed029918f21f");
         distinct(r, path + ".kubernetes_target_group", legacy, kubernetes, "target group");
+        // An ARN of the wrong kind or region validates as an ARN but names nothing this router can weigh.
+        listener = arnOf(r, path + ".listener_arn", listener, ":listener/", "a listener", region);
+        rule = rule.map(given -> arnOf(r, path + ".rule_arn", given, ":listener-rule/", "a listener rule", region));
+        legacy = arnOf(r, path + ".legacy_target_group", legacy, ":targetgroup/", "a target group", region);
+        kubernetes = arnOf(r, path + ".kubernetes_target_group", kubernetes, ":targetgroup/", "a target group", region);
         Optional<URI> endpoint = r.url(node, path, "endpoint", false, "endpoint: http://127.0.0.1:4566");
         return region == null || listener == null || legacy == null || kubernetes == null ? null
                 : new RouterSpec.Alb(region, listener, rule, legacy, kubernetes, endpoint);
@@ -234,7 +256,7 @@ final class CutoverReader {
         String zone = r.text(node, path, "hosted_zone_id", true, HOSTED_ZONE, "a hosted zone id (upper-case letters and digits)",
                 "hosted_zone_id: Z0123456789ABCDEFGHIJ");
         String name = r.text(node, path, "name", true, DNS_NAME, "a DNS name", "name: api.example.com");
-        if (name != null && name.length() > 254) {
+        if (name != null && (name.endsWith(".") ? name.length() - 1 : name.length()) > 253) {
             r.problem(path + ".name", "a DNS name is at most 253 characters", "name: api.example.com");
             name = null;
         }

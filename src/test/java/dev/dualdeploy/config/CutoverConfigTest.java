@@ -154,6 +154,22 @@ class CutoverConfigTest {
                 "stages[0].cutover.router.alb.listener_arn: 'arn:aws:ecs:x' is not an ELBv2 listener ARN",
                 "stages[0].cutover.router.alb.kubernetes_target_group: the same target group as the legacy side; a cutover moves"
                         + " traffic between two different ones");
+        assertThat(problems(router("alb: { region: eu-west-1, listener_arn: " + ARN + "targetgroup/a/1, rule_arn: " + ARN + "listener/app/x/1,"
+                + " legacy_target_group: " + ARN + "loadbalancer/app/x/1, kubernetes_target_group: "
+                + ARN.replace("eu-west-1", "us-east-1") + "targetgroup/b/2 }"))).contains(
+                "stages[0].cutover.router.alb.listener_arn: '" + ARN + "targetgroup/a/1' is not the ARN of a listener (it has no ':listener/')",
+                "stages[0].cutover.router.alb.rule_arn: '" + ARN + "listener/app/x/1' is not the ARN of a listener rule (it has no"
+                        + " ':listener-rule/')",
+                "stages[0].cutover.router.alb.legacy_target_group: '" + ARN + "loadbalancer/app/x/1' is not the ARN of a target group (it"
+                        + " has no ':targetgroup/')",
+                "stages[0].cutover.router.alb.kubernetes_target_group: the ARN is in us-east-1, not in the router's region eu-west-1");
+        String label = "a".repeat(63);
+        String longest = String.join(".", label, label, label, "a".repeat(61));
+        assertThat(longest).hasSize(253);
+        assertThat(cutover(router("route53: { region: us-east-1, hosted_zone_id: Z1, name: " + longest + ", type: A, legacy_set: a,"
+                + " kubernetes_set: b }")).router()).isNotNull();
+        assertThat(problems(router("route53: { region: us-east-1, hosted_zone_id: Z1, name: " + longest + "a, type: A, legacy_set: a,"
+                + " kubernetes_set: b }"))).contains("stages[0].cutover.router.route53.name: a DNS name is at most 253 characters");
         assertThat(problems(router("route53: { region: us-east-1, hosted_zone_id: z1, name: 'a..b', type: SOA, legacy_set: a,"
                 + " kubernetes_set: \"b\\u0007\" }"))).contains(
                 "stages[0].cutover.router.route53.hosted_zone_id: 'z1' is not a hosted zone id (upper-case letters and digits)",
