@@ -145,7 +145,8 @@ final class CloudflareApi {
             publisher = body == null ? HttpRequest.BodyPublishers.noBody()
                     : HttpRequest.BodyPublishers.ofString(json.writeValueAsString(body));
         } catch (JsonProcessingException e) {
-            throw new TrafficException(where + ": cannot write the request: " + Text.line(e.getOriginalMessage(), 300));
+            // The body holds the load balancer as Cloudflare answered it: Jackson's message could quote any of it.
+            throw new TrafficException(where + ": cannot write the request (" + e.getClass().getSimpleName() + ")");
         }
         HttpRequest.Builder builder = HttpRequest.newBuilder(base.resolve(path)).timeout(timeouts.read())
                 .header("Authorization", "Bearer " + token).header("Accept", "application/json").method(method, publisher);
