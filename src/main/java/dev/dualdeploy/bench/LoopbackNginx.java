@@ -1,6 +1,7 @@
 package dev.dualdeploy.bench;
 
 import dev.dualdeploy.config.RouterSpec;
+import dev.dualdeploy.local.SideServer;
 import dev.dualdeploy.traffic.Split;
 import dev.dualdeploy.traffic.nginx.NginxRouter;
 import java.io.IOException;

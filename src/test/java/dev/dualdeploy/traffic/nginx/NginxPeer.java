@@ -1,6 +1,7 @@
 package dev.dualdeploy.traffic.nginx;
 
 import dev.dualdeploy.config.RouterSpec;
+import dev.dualdeploy.local.SideServer;
 import dev.dualdeploy.traffic.Split;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -18,7 +19,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A real nginx (Debian's package) with its own prefix in a temporary directory (config, pid, logs and temp paths all
- * there), listening on a free loopback port in front of two small JDK servers on loopback ({@link Upstream}) that answer
+ * there), listening on a free loopback port in front of two small JDK servers on loopback ({@link SideServer}) that answer
  * {@code legacy} or {@code kubernetes}. nginx runs in the foreground as this JVM's child ({@code daemon off;}), so
  * {@link #close} can stop it and its workers even when a test fails.
  *
@@ -34,11 +35,11 @@ final class NginxPeer implements AutoCloseable {
 
     private final Path dir;
     private final Path nginx;
-    private final List<Upstream> upstreams;
+    private final List<SideServer> upstreams;
     private Process process;
     private int port;
 
-    private NginxPeer(Path dir, Path nginx, List<Upstream> upstreams) {
+    private NginxPeer(Path dir, Path nginx, List<SideServer> upstreams) {
         this.dir = dir;
         this.nginx = nginx;
         this.upstreams = upstreams;
@@ -63,8 +64,8 @@ final class NginxPeer implements AutoCloseable {
      */
     static NginxPeer start(Path dir, Split initial) throws IOException, InterruptedException {
         Path nginx = binary();
-        Upstream legacy = Upstream.start("legacy");
-        NginxPeer peer = new NginxPeer(dir, nginx, List.of(legacy, Upstream.start("kubernetes")));
+        SideServer legacy = SideServer.start("legacy");
+        NginxPeer peer = new NginxPeer(dir, nginx, List.of(legacy, SideServer.start("kubernetes")));
         try {
             Files.createDirectories(dir.resolve("temp"));
             Files.writeString(peer.include(), NginxRouter.include(peer.spec(List.of("true"), Duration.ofSeconds(5)), initial, 1));
@@ -126,7 +127,7 @@ final class NginxPeer implements AutoCloseable {
                 ""));
     }
 
-    private static String address(Upstream upstream) {
+    private static String address(SideServer upstream) {
         return "127.0.0.1:" + upstream.port();
     }
 
@@ -224,7 +225,7 @@ final class NginxPeer implements AutoCloseable {
     @Override
     public void close() {
         stopProcess();
-        upstreams.forEach(Upstream::close);
+        upstreams.forEach(SideServer::close);
     }
 
     private void stopProcess() {

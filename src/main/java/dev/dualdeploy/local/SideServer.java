@@ -1,4 +1,4 @@
-package dev.dualdeploy.bench;
+package dev.dualdeploy.local;
 
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
@@ -16,14 +16,14 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
 /**
- * One side behind the bench's nginx: a small HTTP/1.1 server on loopback that answers every request {@code 200} with its
- * side's name as the body, on kept-alive connections (the same stand-in as the nginx router's tests use).
+ * One side behind a loopback nginx (the bench's, and the nginx router's tests'): a small HTTP/1.1 server on loopback that
+ * answers every request {@code 200} with its side's name as the body, on kept-alive connections.
  *
  * <p>Not the JDK's {@code HttpServer}: it writes a response's headers and its body as two TCP segments without
  * {@code TCP_NODELAY} (settable only JVM-wide), so on a kept-alive connection each answer waits some 40 ms for nginx's
  * delayed acknowledgement, and 10,000 requests would take 15 s. This one writes each answer in one segment.
  */
-final class SideServer implements AutoCloseable {
+public final class SideServer implements AutoCloseable {
 
     private static final int MAX_HEAD = 16 * 1024;
 
@@ -44,13 +44,13 @@ final class SideServer implements AutoCloseable {
     }
 
     /** Starts the side on a free loopback port. */
-    static SideServer start(String side) throws IOException {
+    public static SideServer start(String side) throws IOException {
         SideServer server = new SideServer(new ServerSocket(0, 128, InetAddress.getLoopbackAddress()), side);
         server.threads.execute(server::accept);
         return server;
     }
 
-    int port() {
+    public int port() {
         return socket.getLocalPort();
     }
 
