@@ -78,11 +78,6 @@ public final class Cutover {
         public static Goal toLegacy() {
             return new Goal(Optional.of(0), false, true);
         }
-
-        /** How the goal is said: {@code --to 50}, {@code --next}, {@code --revert}. */
-        public String flag() {
-            return revert ? "--revert" : next ? "--next" : "--to " + to.orElseThrow();
-        }
     }
 
     /**

@@ -32,11 +32,6 @@ public record Split(double kubernetes, String reported) {
         return of(0);
     }
 
-    /** The share of legacy, in percent. */
-    public double legacyShare() {
-        return 100 - kubernetes;
-    }
-
     /** Whether the two are the same split, whatever each router reported. */
     public boolean sameShare(Split other) {
         return Math.abs(kubernetes - other.kubernetes) < SAME;
