@@ -99,9 +99,8 @@ final class CutoverCommand extends BaseCommand {
                          : lease.hold(platforms, config.service(), stageSpec, true, events, abort);
                  GateFactory gates = new GateFactory(config.service(), events, abort)) {
                 if (abort.requested() && !to.revert()) {
-                    abortedBeforeAnyChange(events, stage, Optional.empty(), abort, where(held, "the cutover"));
+                    String reason = abortedBeforeAnyChange(events, stage, Optional.empty(), abort, where(held, "the cutover")).reason();
                     int code = ExitCodes.ABORTED;
-                    String reason = "aborted (" + abort.reason().orElse("abort") + ") " + where(held, "the cutover") + ": nothing was changed";
                     end("ABORTED", code, reason);
                     print(code, Optional.empty());
                     return code;
